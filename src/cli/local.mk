@@ -1,0 +1,10 @@
+# src/cli: the segrep program. main() and exit() live only here.
+# The subcommands are a convenience library so the CLI tests can link them.
+noinst_LTLIBRARIES += libsegrep_cli.la
+libsegrep_cli_la_SOURCES = \
+	src/cli/cli.c src/cli/cli.h \
+	src/cli/cmd_info.c
+
+bin_PROGRAMS += segrep
+segrep_SOURCES = src/cli/segrep.c
+segrep_LDADD = libsegrep_cli.la libsegrep_impl.la $(SR_LIBS)
