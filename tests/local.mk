@@ -33,6 +33,11 @@ tests_unit_test_error_t_SOURCES = tests/unit/test_error.c
 tests_unit_test_error_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
 tests_unit_test_error_t_LDADD = $(SR_TEST_LDADD)
 
+check_PROGRAMS += tests/unit/test_h5.t
+tests_unit_test_h5_t_SOURCES = tests/unit/test_h5.c
+tests_unit_test_h5_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_unit_test_h5_t_LDADD = $(SR_TEST_LDADD)
+
 check_PROGRAMS += tests/unit/test_cli.t
 tests_unit_test_cli_t_SOURCES = tests/unit/test_cli.c
 tests_unit_test_cli_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
@@ -43,8 +48,25 @@ TESTS += \
 	tests/unit/test_tensor.t \
 	tests/unit/test_error.t \
 	tests/unit/test_cli.t \
+	tests/unit/test_h5.t \
 	tests/cli/cli.t \
 	tests/lint/layering.t \
 	tests/lint/symbols.t
 
 EXTRA_DIST += tests/tap/tap.sh tests/cli/cli.t tests/lint/layering.t tests/lint/symbols.t
+
+# Per-module test fragments.
+include tests/core/local.mk
+include tests/losses/local.mk
+include tests/metrics/local.mk
+include tests/constraints/local.mk
+include tests/nn/local.mk
+include tests/graph/local.mk
+include tests/prox/local.mk
+include tests/optim/local.mk
+include tests/train/local.mk
+include tests/data/local.mk
+include tests/io/local.mk
+include tests/runner/local.mk
+include tests/report/local.mk
+include tests/cli/local.mk

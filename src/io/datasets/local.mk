@@ -1,0 +1,1 @@
+# src/io/datasets: dataset file formats and converters (datasets issue).

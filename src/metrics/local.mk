@@ -1,0 +1,1 @@
+# src/metrics: see CONTRIBUTING.md. Sources are added to libsegrep_impl.la.

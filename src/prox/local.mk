@@ -1,0 +1,1 @@
+# src/prox: see CONTRIBUTING.md. Sources are added to libsegrep_impl.la.

@@ -1,0 +1,1 @@
+# tests/data: TAP tests for src/data (see tests/local.mk for the conventions).

@@ -1,0 +1,1 @@
+# tests/graph: TAP tests for src/graph (see tests/local.mk for the conventions).

@@ -1,0 +1,1 @@
+# tests/report: TAP tests for src/report (see tests/local.mk for the conventions).

@@ -1,0 +1,1 @@
+# tests/runner: TAP tests for src/runner (see tests/local.mk for the conventions).
