@@ -487,7 +487,7 @@ def thesis_tables(p):
     mm = "HD95, mm (95th-percentile Hausdorff distance)"
     t = Table(p, "4.1", 1840, "4.3.6 Results / Comparison of regional losses",
               unit="per column: DSC (fraction) or HD95 (mm); mean (std over three runs)",
-              higher_is_better=True,
+              higher_is_better=None,
               columns=[C("isles_dsc", "ISLES / DSC", unit=DSC, higher_is_better=True),
                        C("isles_hd95", "ISLES / HD95 (mm)", unit=mm, higher_is_better=False),
                        C("wmh_dsc", "WMH / DSC", unit=DSC, higher_is_better=True),
@@ -552,7 +552,7 @@ def thesis_tables(p):
 
     # ---- Table 4.3
     t = Table(p, "4.3", 1906, "4.3.6 Results / Selection of alpha",
-              unit="per column: DSC (fraction) or HD95 (mm); mean (std)", higher_is_better=True,
+              unit="per column: DSC (fraction) or HD95 (mm); mean (std)", higher_is_better=None,
               columns=[C("isles_dsc", "ISLES / DSC", unit=DSC, higher_is_better=True),
                        C("isles_hd95", "ISLES / HD95", unit=mm, higher_is_better=False)])
     t.add_row(R("gdl_only", "GDL only", attributes={"strategy": "none"}), 1910, 1)
@@ -1041,6 +1041,14 @@ def adm_tables(p):
     return T
 
 
+# Printing errors in the papers' text that concern no table cell.
+TEXT_ERRATA = [
+    "ALL, Sec. 2 (adaptive-log-loss.txt line 54): C 'is used to make the loss function "
+    "differentiable and smooth at |TL| = gamma', but Eq. (1) switches on |DL| (the Dice "
+    "loss); TL (Tversky loss) is a typo for DL.",
+]
+
+
 # =========================================================================== main
 
 def main():
@@ -1111,6 +1119,10 @@ def write_index(tables, out_dir):
                     "%s/%s" % (rr or "*", cc or "*") for rr, cc in x["cells"]) + "]"
             e.append("- **%s**%s: %s" % (x["kind"], where, x["text"]))
         e.append("")
+    e.append("## Outside the tables\n")
+    for x in TEXT_ERRATA:
+        e.append("- %s" % x)
+    e.append("")
     with open(os.path.join(out_dir, "ERRATA.md"), "w", encoding="utf-8") as f:
         f.write("\n".join(e))
 

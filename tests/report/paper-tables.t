@@ -124,8 +124,11 @@ sect == "rows" || sect == "columns" {
     } else if ($0 ~ /^    [a-z_]+: /) {
         if (cur == "") { err(what " property before the first \"- id:\""); next }
         if ($0 ~ /^    label: "/) labelled[sect, cur] = 1
-        if ($0 ~ /^    higher_is_better: / && $0 !~ /^    higher_is_better: (true|false|null)$/)
-            err(what " " cur ": higher_is_better must be true, false or null")
+        if ($0 ~ /^    higher_is_better: /) {
+            if ($0 !~ /^    higher_is_better: (true|false|null)$/)
+                err(what " " cur ": higher_is_better must be true, false or null")
+            else if ($0 !~ /null$/) hib[sect, cur] = 1
+        }
         if ($0 ~ /^    scale: / && !is_num(substr($0, 12))) err(what " " cur ": scale must be a number")
     } else err("unexpected line in " sect " (entries are \"  - id: x\" then \"    key: value\")")
     next
@@ -188,6 +191,13 @@ END {
         if (!(("rows", cell_row[i]) in declared)) err("cell row \"" cell_row[i] "\" is not declared in rows")
         if (!(("columns", cell_col[i]) in declared)) err("cell column \"" cell_col[i] "\" is not declared in columns")
     }
+    # a result cell must have a direction: from the table, its row or its column
+    if (kind == "results" && topval["higher_is_better"] == "null")
+        for (i = 1; i <= ncell; i++)
+            if (!(("rows", cell_row[i]) in hib) && !(("columns", cell_col[i]) in hib)) {
+                FNR = cell_line[i]
+                err("cell (" cell_row[i] ", " cell_col[i] ") has no direction: higher_is_better is null for the table and unset on its row and column")
+            }
     for (i = 1; i <= nref; i++) {
         FNR = ref_line[i]
         if (ref_row[i] != "null" && !(("rows", ref_row[i]) in declared)) err("erratum names undeclared row \"" ref_row[i] "\"")
@@ -292,6 +302,11 @@ fresh; edit thesis/table-4.1.yaml '/^caption: /d'
 run_cmd sh "$self" --check "$tmp/pt" --expect-all
 is "$rc" 1 "copy without a caption is rejected"
 like "$out" '^thesis/table-4\.1\.yaml:[0-9]+: missing top-level key "caption"$' "the missing key is named"
+
+fresh; edit thesis/table-4.1.yaml '/^    higher_is_better: false$/d'
+run_cmd sh "$self" --check "$tmp/pt" --expect-all
+is "$rc" 1 "copy with a result cell of unknown direction is rejected"
+like "$out" '^thesis/table-4\.1\.yaml:[0-9]+: cell \(gdl, isles_hd95\) has no direction' "the cell without a direction is named"
 
 fresh; edit adm/table-3.yaml '/^  - {row: trimap8_resnet101, column: pce,/d'
 run_cmd sh "$self" --check "$tmp/pt" --expect-all
