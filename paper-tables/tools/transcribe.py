@@ -544,6 +544,9 @@ def thesis_tables(p):
             ("gdl_hausdorff", "w/ $\\mathcal{L}_{HD}$", "GDL + L_HD", 1885)]
     for rid, lab, name, ln in rows:
         t.add_row(R(rid, lab, name=name), ln, 1)
+    t.erratum("text-contradiction",
+              "The column header gives ISLES a batch size of 4, but Sec. 4.3.5 (line 1808) says "
+              "all models were trained 'with a batch size equal to 8'.", column="isles")
     t.erratum("text-rounding",
               "Text: the Hausdorff loss 'introduces around 10% of slowdown'; printed means give "
               "0.210/0.187 = +12.3% (ISLES) and 0.392/0.345 = +13.6% (WMH).",
@@ -920,6 +923,10 @@ def all_tables(p):
     t.notes.append("Values averaged over 3 (ISIC 2018), 5 (Data Science Bowl 2018) and 2 (DRIVE) "
                    "runs (caption). Losses: JI/JL Jaccard, DL Dice, TL Tversky, FL focal, CL combo, "
                    "ALL adaptive logarithmic loss.")
+    t.notes.append("Specificity values of 81-94% are unusually low for background-dominated "
+                   "segmentation, and DRIVE F-measure is not 2J/(1+J) of the Jaccard column "
+                   "(FocusNet (ALL): 82.17 vs 83.01): the metric definitions or averaging "
+                   "(per image, thresholds) are not stated.")
     t.erratum("wrong-reference",
               "Text: 'We compare the performance of our loss (Table 4) with the jaccard loss (JL), "
               "dice loss (DL), tversky loss (TL), focal loss (FL) and the combo loss (CL)': that "
@@ -1046,6 +1053,9 @@ TEXT_ERRATA = [
     "ALL, Sec. 2 (adaptive-log-loss.txt line 54): C 'is used to make the loss function "
     "differentiable and smooth at |TL| = gamma', but Eq. (1) switches on |DL| (the Dice "
     "loss); TL (Tversky loss) is a typo for DL.",
+    "ALL, Sec. 2: the same sentence claims C makes ALL 'differentiable and smooth' at "
+    "|DL| = gamma; C only makes it continuous: the derivative jumps from omega / (epsilon + "
+    "gamma) (= 16.7 for the chosen omega = 10, epsilon = 0.5, gamma = 0.1) to 1.",
 ]
 
 
