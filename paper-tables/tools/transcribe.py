@@ -1096,13 +1096,13 @@ def write_index(tables, out_dir):
              "standard library only), which reads each cell from the paper text by line and "
              "field: `/usr/bin/python3 paper-tables/tools/transcribe.py /work/shared/papers`. "
              "Edit the script, not the YAML, and regenerate.\n")
-    r.append("| file | table | kind | cells | errata |")
-    r.append("|---|---|---|---|---|")
+    r.append("| file | id | table | kind | cells | errata |")
+    r.append("|---|---|---|---|---|---|")
     total = 0
     for t in tables:
-        r.append("| %s/table-%s.yaml | %s Table %s | %s | %d | %d |"
-                 % (t.paper.key, t.number, names[t.paper.key], t.number, t.kind, len(t.cells),
-                    len(t.errata)))
+        r.append("| %s/table-%s.yaml | %s | %s Table %s | %s | %d | %d |"
+                 % (t.paper.key, t.number, t.id, names[t.paper.key], t.number, t.kind,
+                    len(t.cells), len(t.errata)))
         total += len(t.cells)
     r.append("")
     r.append("%d tables, %d cells in all.\n" % (len(tables), total))

@@ -230,7 +230,10 @@ $rel $(printf '%s\n' "$res" | sed -n 's/^CELLS //p')"
         if [ -f "$dir/README.md" ]; then
             for rel in $list; do
                 want=$(printf '%s\n' "$counts" | "$AWK" -v f="$rel" '$1 == f { print $2 }')
-                got=$("$AWK" -F'|' -v f="$rel" '{ x = $2; gsub(/ /, "", x) } x == f { c = $5; gsub(/ /, "", c); print c }' "$dir/README.md")
+                got=$("$AWK" -F'|' -v f="$rel" '
+                    $2 ~ /^ *file *$/ { for (i = 1; i <= NF; i++) { h = $i; gsub(/ /, "", h); if (h == "cells") col = i } }
+                    { x = $2; gsub(/ /, "", x) }
+                    col && x == f { c = $col; gsub(/ /, "", c); print c }' "$dir/README.md")
                 [ "$got" = "$want" ] || { echo "README.md: $rel listed with ${got:-no} cell count, file has $want"; bad=1; }
             done
         else
