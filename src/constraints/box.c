@@ -197,8 +197,7 @@ int sr_constraint_add_boxes_from_mask(sr_constraint_list_t *l, const uint8_t *ma
     // Terms are appended one by one; on a failure the list is rolled back
     // to its previous length so the caller sees no partial effect.
     int saved_nterms = l->nterms, rc = 0;
-    for (int b = 0; b < nbox && rc == 0; b++)
-        rc = sr_constraint_add_box_tightness(l, n, k, &boxes[b], d, bands, err);
+    rc = sr_constraint_add_box_tightness(l, n, k, boxes, nbox, d, bands, err);
     if (rc == 0 && with_emptiness)
         rc = sr_constraint_add_box_emptiness(l, n, k, outside, err);
     if (rc == 0 && with_size)

@@ -268,8 +268,8 @@ int sr_constraint_add_centroid(sr_constraint_list_t *l, int n, int k, const doub
 }
 
 int sr_constraint_add_box_tightness(sr_constraint_list_t *l, int n, int k,
-                                    const sr_box_t *box, int d, enum sr_box_bands bands,
-                                    sr_error_t *err)
+                                    const sr_box_t *boxes, int nbox, int d,
+                                    enum sr_box_bands bands, sr_error_t *err)
 {
     if (check_nk(l, n, k, "box tightness constraint", err))
         return -1;
@@ -277,19 +277,22 @@ int sr_constraint_add_box_tightness(sr_constraint_list_t *l, int n, int k,
         return sr_errorf(err, "box tightness constraint: band width %d, must be >= 1", d);
     if ((unsigned)bands >= SR_BOX_BANDS_COUNT)
         return sr_errorf(err, "box tightness constraint: unknown band rule %d", (int)bands);
-    if (box->r0 < 0 || box->c0 < 0 || box->r1 >= l->H || box->c1 >= l->W ||
-        box->r0 > box->r1 || box->c0 > box->c1)
-        return sr_errorf(err, "box tightness constraint: box rows %d..%d cols %d..%d not "
-                         "inside the %lldx%lld image", box->r0, box->r1, box->c0, box->c1,
-                         (long long)l->H, (long long)l->W);
-    int nb = sr_box_bands(box, d, bands, NULL, 0);
-    if (nb == 0)
-        return 0;
-    sr_box_band_t *b = malloc((size_t)nb * sizeof *b);
+    int nb = 0;
+    for (int i = 0; i < nbox; i++) {
+        const sr_box_t *box = &boxes[i];
+        if (box->r0 < 0 || box->c0 < 0 || box->r1 >= l->H || box->c1 >= l->W ||
+            box->r0 > box->r1 || box->c0 > box->c1)
+            return sr_errorf(err, "box tightness constraint: box %d rows %d..%d cols %d..%d "
+                             "not inside the %lldx%lld image", i, box->r0, box->r1, box->c0,
+                             box->c1, (long long)l->H, (long long)l->W);
+        nb += sr_box_bands(box, d, bands, NULL, 0);
+    }
+    sr_box_band_t *b = malloc((size_t)(nb ? nb : 1) * sizeof *b);
     if (!b)
         return sr_errorf(err, "constraint list: out of memory");
-    sr_box_bands(box, d, bands, b, nb);
-    // All bands of a box share one slot, and the mean reduction counts each band.
+    for (int i = 0, at = 0; i < nbox; i++)
+        at += sr_box_bands(&boxes[i], d, bands, b + at, nb - at);
+    // All bands share one slot, and the mean reduction counts each band.
     sr_constraint_term_t *t =
         push_term(l, SR_CONSTRAINT_BOX_TIGHTNESS, n, k, nb, 1, NULL, nb, err);
     if (!t) {

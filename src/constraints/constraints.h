@@ -11,7 +11,7 @@
  * Coordinates are (row, col), 0-based, as the authors' np.mgrid indices.
  *
  * A "term" is one constrained quantity of one image and class (a size, a
- * centroid, the bands of one box...) and owns a contiguous run of values:
+ * centroid, the bands of an image's boxes...)) and owns a contiguous run of values:
  *   size         2 values: lo - V, V - hi            (V = sum_p s_kp)
  *   volume_size  2 values over the slices of a volume (owner: first slice)
  *   centroid     4 values: lo_r - C_r, C_r - hi_r, lo_c - C_c, C_c - hi_c
@@ -19,7 +19,7 @@
  *   box_emptiness 1 value: sum_{p outside the boxes} s_kp
  * Each value also has a "slot": the index of the dual variable it shares
  * in the ReLU Lagrangian (one per side of a size, per side and coordinate
- * of a centroid, one for all bands of a box, one for emptiness), numbered
+ * of a centroid, one for all box bands of the image and class, one for emptiness), numbered
  * per owner image in the order the terms were added.
  *
  * Values are double (the sums run over up to 65536 floats). Backward
@@ -154,13 +154,16 @@ int sr_constraint_add_centroid(sr_constraint_list_t *l, int n, int k, const doub
 int sr_box_bands(const sr_box_t *box, int d, enum sr_box_bands bands, sr_box_band_t *out,
                  int cap);
 
-/* Add the tightness prior of one box: for every band b of 'box' (cut by
- * sr_box_bands), bound_b - sum_{p in b} s[n,k,p] <= 0 (one value per band,
- * one slot). A box with no band adds nothing. Returns 0, or -1 with 'err'
- * set (box outside the image, d < 1). */
+/* Add the tightness prior of the 'nbox' boxes of image n, class k as one
+ * term: for every band b of every box (cut by sr_box_bands, boxes in
+ * order), bound_b - sum_{p in b} s[n,k,p] <= 0. The term has one value per
+ * band and ONE slot whatever the number of boxes (also with no box or no
+ * band), so the ReLU Lagrangian's slots line up across images. Returns 0,
+ * or -1 with 'err' set (box outside the image, d < 1); nothing is added on
+ * failure. */
 int sr_constraint_add_box_tightness(sr_constraint_list_t *l, int n, int k,
-                                    const sr_box_t *box, int d, enum sr_box_bands bands,
-                                    sr_error_t *err);
+                                    const sr_box_t *boxes, int nbox, int d,
+                                    enum sr_box_bands bands, sr_error_t *err);
 
 /* Add sum_{p: outside[p]} s[n,k,p] <= 0 (1 value); 'outside' (H,W) is copied.
  * Returns 0, or -1 with 'err' set. */

@@ -28,7 +28,7 @@ static int add_example(sr_constraint_list_t *l, enum sr_constraint_type t, int v
     }
     case SR_CONSTRAINT_BOX_TIGHTNESS: {
         sr_box_t b = {1, 2, 7, 9};
-        return sr_constraint_add_box_tightness(l, 1, 1, &b, 3, (enum sr_box_bands)v, err) == 0;
+        return sr_constraint_add_box_tightness(l, 1, 1, &b, 1, 3, (enum sr_box_bands)v, err) == 0;
     }
     case SR_CONSTRAINT_BOX_EMPTINESS: {
         uint8_t out[H * W];

@@ -121,7 +121,7 @@ static void test_box_bands(void)
     sr_constraint_list_init(&l, 1, 2, 24, 24, NULL);
     sr_tensor_init(&s, "s", 1, 2, 24, 24, NULL);
     sr_tensor_fill(&s, 0.5f);
-    sr_constraint_add_box_tightness(&l, 0, 1, &b, 5, SR_BOX_BANDS_CODE, NULL);
+    sr_constraint_add_box_tightness(&l, 0, 1, &b, 1, 5, SR_BOX_BANDS_CODE, NULL);
     double f[8];
     sr_constraint_list_forward(&l, f, &s, NULL);
     is_close(f[0], 5.0 - 22.5, 0, 1e-12, "tightness: 5 - 0.5 * 45");
@@ -157,7 +157,8 @@ static void test_components_and_box_terms(void)
     ok(sr_constraint_add_boxes_from_mask(&l, m, 0, 1, 2, SR_BOX_BANDS_EXACT, 1, 1, 0.5, 0.9,
                                          NULL) == 0, "box constraints from the mask");
     // exact rule, d = 2: box A 3x3 -> 2 + 2 bands; box B 4x5 -> 2 + 3 bands
-    is_int(l.nterms, 4, "2 tightness terms + emptiness + size");
+    is_int(l.nterms, 3, "one tightness term for both boxes + emptiness + size");
+    is_int(l.owner_nslots[0], 1 + 1 + 2, "both boxes' bands share one slot");
     is_int(l.nvalues, 4 + 5 + 1 + 2, "9 bands + 1 + 2 values");
     double f[16];
     sr_constraint_list_forward(&l, f, &s, NULL);
@@ -172,6 +173,7 @@ static void test_components_and_box_terms(void)
     ok(sr_constraint_add_boxes_from_mask(&l, none, 1, 1, 5, SR_BOX_BANDS_CODE, 1, 1, 0.5, 0.9,
                                          NULL) == 0, "box constraints for an empty slice");
     is_int(l.nvalues - before, 3, "empty slice: emptiness + 2 size values");
+    is_int(l.owner_nslots[1], 1 + 1 + 2, "empty slice: the tightness slot is still reserved");
     sr_constraint_list_forward(&l, f, &s, NULL);
     is_close(f[before], 0.25 * 120, 0, 1e-12, "empty slice: emptiness over the whole image");
     is_close(f[before + 2], 0.25 * 120, 0, 1e-12, "empty slice: size bounds [0, 0]");
@@ -230,10 +232,10 @@ static void test_errors_and_names(void)
     is_str(err.text, "size constraint: lower bound 5 above upper bound 1", "bounds message");
     sr_error_clear(&err);
     sr_box_t b = {0, 0, 8, 3};
-    ok(sr_constraint_add_box_tightness(&l, 0, 1, &b, 5, SR_BOX_BANDS_CODE, &err) == -1,
+    ok(sr_constraint_add_box_tightness(&l, 0, 1, &b, 1, 5, SR_BOX_BANDS_CODE, &err) == -1,
        "box outside the image rejected");
-    is_str(err.text, "box tightness constraint: box rows 0..8 cols 0..3 not inside the 8x8 image",
-           "box message");
+    is_str(err.text, "box tightness constraint: box 0 rows 0..8 cols 0..3 not inside the 8x8 "
+           "image", "box message");
     sr_error_clear(&err);
     int sl[2] = {1, 1};
     ok(sr_constraint_add_volume_size(&l, sl, 2, 1, 0, 1, &err) == -1, "repeated slice rejected");
