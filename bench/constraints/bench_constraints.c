@@ -38,10 +38,13 @@ int main(void)
                 *sr_tensor_at(&y, n, 1, rr, c) = 1.0f;
             }
         for (int p = 0; p < H * W; p++)
-            *sr_tensor_at(&y, n, 0, p / W, p % W) = 1.0f - *sr_tensor_at(&y, n, 1, p / W, p % W);
-        sr_constraint_add_size_from_gt(&l, &y, n, 1, SR_SIZE_BOUNDS_INDIVIDUAL, 0, 0, 0.1, NULL);
+            *sr_tensor_at(&y, n, 0, p / W, p % W) =
+                1.0f - *sr_tensor_at(&y, n, 1, p / W, p % W);
+        sr_constraint_add_size_from_gt(&l, &y, n, 1, SR_SIZE_BOUNDS_INDIVIDUAL, 0, 0, 0.1,
+                                       NULL);
         sr_constraint_add_centroid_from_gt(&l, &y, n, 1, 20.0, NULL);
-        sr_constraint_add_boxes_from_mask(&l, mask, n, 1, 5, SR_BOX_BANDS_CODE, 1, 0, 0, 0, NULL);
+        sr_constraint_add_boxes_from_mask(&l, mask, n, 1, 5, SR_BOX_BANDS_CODE, 1, 0, 0, 0,
+                                          NULL);
     }
     sr_constraint_scale_t sc = {1e-2, 1, SR_REDUCTION_SUM};
     sr_log_barrier_t lb;

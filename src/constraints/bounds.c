@@ -34,9 +34,9 @@ static double gt_size(const sr_tensor_t *y, int n, int k)
     return v;
 }
 
-int sr_constraint_add_size_from_gt(sr_constraint_list_t *l, const sr_tensor_t *y, int n,
-                                   int k, enum sr_size_bounds kind, double a, double b,
-                                   double margin, sr_error_t *err)
+int sr_constraint_add_size_from_gt(sr_constraint_list_t *l, const sr_tensor_t *y, int n, int k,
+                                   enum sr_size_bounds kind, double a, double b, double margin,
+                                   sr_error_t *err)
 {
     if (check_gt(l, y, n, k, "size bounds", err))
         return -1;

@@ -16,37 +16,40 @@
 
 #include "constraints/constraints.h"
 
+/* Store band (lines lo..hi of the cut axis, oa..ob of the other) at out[nb]
+ * if there is room; return the new count. */
+static int emit(sr_box_band_t *out, int cap, int nb, int rows, int lo, int hi, int oa, int ob,
+                double bound)
+{
+    if (nb < cap) {
+        sr_box_band_t *x = &out[nb];
+        if (rows)
+            x->r0 = lo, x->r1 = hi, x->c0 = oa, x->c1 = ob;
+        else
+            x->r0 = oa, x->r1 = ob, x->c0 = lo, x->c1 = hi;
+        x->bound = bound;
+    }
+    return nb + 1;
+}
+
 /* Bands along one axis: lines [a, b] of the box (inclusive), crossing the
  * other axis' [oa, ob]; 'rows' says which axis is cut. */
 static int cut_axis(int a, int b, int oa, int ob, int rows, int d, enum sr_box_bands rule,
                     sr_box_band_t *out, int cap, int nb)
 {
-#define SR_EMIT(lo, hi, bnd)                                                      \
-    do {                                                                          \
-        if (nb < cap) {                                                           \
-            sr_box_band_t *x = &out[nb];                                          \
-            if (rows)                                                             \
-                x->r0 = (lo), x->r1 = (hi), x->c0 = oa, x->c1 = ob;               \
-            else                                                                  \
-                x->r0 = oa, x->r1 = ob, x->c0 = (lo), x->c1 = (hi);               \
-            x->bound = (bnd);                                                     \
-        }                                                                         \
-        nb++;                                                                     \
-    } while (0)
     if (rule == SR_BOX_BANDS_CODE) {
         int w = b - a; // the authors' BoxCoords width: max - min
         for (int i = 0; i < w / d; i++)
-            SR_EMIT(a + i * d, a + (i + 1) * d - 1, (double)d);
+            nb = emit(out, cap, nb, rows, a + i * d, a + (i + 1) * d - 1, oa, ob, d);
         if (w % d)
-            SR_EMIT(a + w - w % d, a + w, (double)(w % d));
+            nb = emit(out, cap, nb, rows, a + w - w % d, a + w, oa, ob, w % d);
     } else {
         int e = b - a + 1;
         for (int i = 0; i < e / d; i++)
-            SR_EMIT(a + i * d, a + (i + 1) * d - 1, (double)d);
+            nb = emit(out, cap, nb, rows, a + i * d, a + (i + 1) * d - 1, oa, ob, d);
         if (e % d)
-            SR_EMIT(a + (e / d) * d, b, (double)(e % d));
+            nb = emit(out, cap, nb, rows, a + (e / d) * d, b, oa, ob, e % d);
     }
-#undef SR_EMIT
     return nb;
 }
 
@@ -134,10 +137,14 @@ int sr_boxes_from_mask(const uint8_t *mask, int H, int W, sr_box_t *out, int cap
         while (top) {
             int p = stack[--top];
             int r = p / W, c = p % W;
-            if (r < b.r0) b.r0 = r;
-            if (r > b.r1) b.r1 = r;
-            if (c < b.c0) b.c0 = c;
-            if (c > b.c1) b.c1 = c;
+            if (r < b.r0)
+                b.r0 = r;
+            if (r > b.r1)
+                b.r1 = r;
+            if (c < b.c0)
+                b.c0 = c;
+            if (c > b.c1)
+                b.c1 = c;
             for (int dr = -1; dr <= 1; dr++)
                 for (int dc = -1; dc <= 1; dc++) {
                     int rr = r + dr, cc = c + dc;
@@ -160,13 +167,13 @@ int sr_boxes_from_mask(const uint8_t *mask, int H, int W, sr_box_t *out, int cap
 }
 
 int sr_constraint_add_boxes_from_mask(sr_constraint_list_t *l, const uint8_t *mask, int n,
-                                      int k, int d, enum sr_box_bands bands,
-                                      int with_emptiness, int with_size, double lo_frac,
-                                      double hi_frac, sr_error_t *err)
+                                      int k, int d, enum sr_box_bands bands, int with_emptiness,
+                                      int with_size, double lo_frac, double hi_frac,
+                                      sr_error_t *err)
 {
     if (n < 0 || n >= l->N || k < 0 || k >= l->K)
-        return sr_errorf(err, "box constraints: image %d / class %d outside (%lld, %lld)", n,
-                         k, (long long)l->N, (long long)l->K);
+        return sr_errorf(err, "box constraints: image %d / class %d outside (%lld, %lld)", n, k,
+                         (long long)l->N, (long long)l->K);
     if (d < 1)
         return sr_errorf(err, "box constraints: band width %d, must be >= 1", d);
     if (with_size && !(0.0 <= lo_frac && lo_frac <= hi_frac))

@@ -24,8 +24,7 @@ static const struct {
     sr_constraint_forward_f forward;
     sr_constraint_backward_f backward;
 } registry[] = {
-    [SR_CONSTRAINT_SIZE] = {"size", 1, sr_constraint_size_forward,
-                            sr_constraint_size_backward},
+    [SR_CONSTRAINT_SIZE] = {"size", 1, sr_constraint_size_forward, sr_constraint_size_backward},
     [SR_CONSTRAINT_VOLUME_SIZE] = {"volume_size", 1, sr_constraint_volume_size_forward,
                                    sr_constraint_volume_size_backward},
     [SR_CONSTRAINT_CENTROID] = {"centroid", 0, sr_constraint_centroid_forward,
@@ -78,13 +77,13 @@ const char *sr_size_bounds_name(enum sr_size_bounds b)
 
 /* ---- list -------------------------------------------------------------- */
 
-int sr_constraint_list_init(sr_constraint_list_t *l, int64_t N, int64_t K, int64_t H,
-                            int64_t W, sr_error_t *err)
+int sr_constraint_list_init(sr_constraint_list_t *l, int64_t N, int64_t K, int64_t H, int64_t W,
+                            sr_error_t *err)
 {
     memset(l, 0, sizeof *l);
     if (N < 1 || K < 1 || H < 1 || W < 1)
-        return sr_errorf(err, "constraint list: bad shape (%lld,%lld,%lld,%lld)",
-                         (long long)N, (long long)K, (long long)H, (long long)W);
+        return sr_errorf(err, "constraint list: bad shape (%lld,%lld,%lld,%lld)", (long long)N,
+                         (long long)K, (long long)H, (long long)W);
     l->N = N, l->K = K, l->H = H, l->W = W;
     l->owner_nvalues = calloc((size_t)N, sizeof(int));
     l->owner_nslots = calloc((size_t)N, sizeof(int));
@@ -132,8 +131,7 @@ static int check_nk(const sr_constraint_list_t *l, int n, int k, const char *wha
                     sr_error_t *err)
 {
     if (n < 0 || n >= l->N)
-        return sr_errorf(err, "%s: image index %d outside [0,%lld)", what, n,
-                         (long long)l->N);
+        return sr_errorf(err, "%s: image index %d outside [0,%lld)", what, n, (long long)l->N);
     if (k < 0 || k >= l->K)
         return sr_errorf(err, "%s: class %d outside [0,%lld)", what, k, (long long)l->K);
     return 0;
@@ -144,8 +142,8 @@ static int check_nk(const sr_constraint_list_t *l, int n, int k, const char *wha
  * the list. 'slot_of' gives each value's slot within the term. Returns the
  * term, or NULL with 'err' set; on failure nothing changes. */
 static sr_constraint_term_t *push_term(sr_constraint_list_t *l, enum sr_constraint_type type,
-                                       int n, int k, int count, int nslots,
-                                       const int *slot_of, int nquantities, sr_error_t *err)
+                                       int n, int k, int count, int nslots, const int *slot_of,
+                                       int nquantities, sr_error_t *err)
 {
     if (l->nterms == l->cap_terms) {
         int cap = l->cap_terms ? 2 * l->cap_terms : 16;
@@ -209,7 +207,8 @@ static int check_bounds(double lo, double hi, const char *what, sr_error_t *err)
 int sr_constraint_add_size(sr_constraint_list_t *l, int n, int k, double lo, double hi,
                            sr_error_t *err)
 {
-    if (check_nk(l, n, k, "size constraint", err) || check_bounds(lo, hi, "size constraint", err))
+    if (check_nk(l, n, k, "size constraint", err) ||
+        check_bounds(lo, hi, "size constraint", err))
         return -1;
     static const int slots[2] = {0, 1};
     sr_constraint_term_t *t = push_term(l, SR_CONSTRAINT_SIZE, n, k, 2, 2, slots, 1, err);
@@ -282,9 +281,11 @@ int sr_constraint_add_box_tightness(sr_constraint_list_t *l, int n, int k,
         const sr_box_t *box = &boxes[i];
         if (box->r0 < 0 || box->c0 < 0 || box->r1 >= l->H || box->c1 >= l->W ||
             box->r0 > box->r1 || box->c0 > box->c1)
-            return sr_errorf(err, "box tightness constraint: box %d rows %d..%d cols %d..%d "
-                             "not inside the %lldx%lld image", i, box->r0, box->r1, box->c0,
-                             box->c1, (long long)l->H, (long long)l->W);
+            return sr_errorf(err,
+                             "box tightness constraint: box %d rows %d..%d cols %d..%d "
+                             "not inside the %lldx%lld image",
+                             i, box->r0, box->r1, box->c0, box->c1, (long long)l->H,
+                             (long long)l->W);
         nb += sr_box_bands(box, d, bands, NULL, 0);
     }
     sr_box_band_t *b = malloc((size_t)(nb ? nb : 1) * sizeof *b);
@@ -314,7 +315,8 @@ int sr_constraint_add_box_emptiness(sr_constraint_list_t *l, int n, int k,
         return sr_errorf(err, "constraint list: out of memory");
     for (size_t p = 0; p < HW; p++)
         copy[p] = outside[p] != 0;
-    sr_constraint_term_t *t = push_term(l, SR_CONSTRAINT_BOX_EMPTINESS, n, k, 1, 1, NULL, 1, err);
+    sr_constraint_term_t *t =
+        push_term(l, SR_CONSTRAINT_BOX_EMPTINESS, n, k, 1, 1, NULL, 1, err);
     if (!t) {
         free(copy);
         return -1;
@@ -334,8 +336,8 @@ void sr_constraint_term_backward(const sr_constraint_term_t *t, sr_tensor_t *ds,
     registry[t->type].backward(t, ds, g, s);
 }
 
-int sr_constraint_list_forward(const sr_constraint_list_t *l, double *f,
-                               const sr_tensor_t *s, sr_error_t *err)
+int sr_constraint_list_forward(const sr_constraint_list_t *l, double *f, const sr_tensor_t *s,
+                               sr_error_t *err)
 {
     if (sr_tensor_check_shape(s, l->N, l->K, l->H, l->W, err))
         return -1;
@@ -346,8 +348,8 @@ int sr_constraint_list_forward(const sr_constraint_list_t *l, double *f,
     return 0;
 }
 
-int sr_constraint_list_backward(const sr_constraint_list_t *l, sr_tensor_t *ds,
-                                const double *g, const sr_tensor_t *s, sr_error_t *err)
+int sr_constraint_list_backward(const sr_constraint_list_t *l, sr_tensor_t *ds, const double *g,
+                                const sr_tensor_t *s, sr_error_t *err)
 {
     if (sr_tensor_check_shape(s, l->N, l->K, l->H, l->W, err) ||
         sr_tensor_check_shape(ds, l->N, l->K, l->H, l->W, err))

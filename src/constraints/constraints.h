@@ -11,7 +11,8 @@
  * Coordinates are (row, col), 0-based, as the authors' np.mgrid indices.
  *
  * A "term" is one constrained quantity of one image and class (a size, a
- * centroid, the bands of an image's boxes...)) and owns a contiguous run of values:
+ * centroid, the bands of an image's boxes...) and owns a contiguous run of
+ * values:
  *   size         2 values: lo - V, V - hi            (V = sum_p s_kp)
  *   volume_size  2 values over the slices of a volume (owner: first slice)
  *   centroid     4 values: lo_r - C_r, C_r - hi_r, lo_c - C_c, C_c - hi_c
@@ -19,8 +20,8 @@
  *   box_emptiness 1 value: sum_{p outside the boxes} s_kp
  * Each value also has a "slot": the index of the dual variable it shares
  * in the ReLU Lagrangian (one per side of a size, per side and coordinate
- * of a centroid, one for all box bands of the image and class, one for emptiness), numbered
- * per owner image in the order the terms were added.
+ * of a centroid, one for all box bands of the image and class, one for
+ * emptiness), numbered per owner image in the order the terms were added.
  *
  * Values are double (the sums run over up to 65536 floats). Backward
  * functions ASSIGN the activation gradient ds (the convention of
@@ -90,18 +91,18 @@ typedef struct sr_box_band {
 
 typedef struct sr_constraint_term {
     enum sr_constraint_type type;
-    int n;                 /* owner image (batch index) */
-    int k;                 /* class */
-    int first;             /* index of its first value in the list */
-    int count;             /* number of values */
-    int first_slot;        /* owner slot of its first value */
+    int n;          /* owner image (batch index) */
+    int k;          /* class */
+    int first;      /* index of its first value in the list */
+    int count;      /* number of values */
+    int first_slot; /* owner slot of its first value */
     int nslots;
-    int nquantities;       /* bounded quantities (for SR_REDUCTION_MEAN) */
-    double lo[2], hi[2];   /* size/volume: [0]; centroid: row [0], col [1] */
-    int *slices;           /* volume_size: the batch indices of its slices */
+    int nquantities;     /* bounded quantities (for SR_REDUCTION_MEAN) */
+    double lo[2], hi[2]; /* size/volume: [0]; centroid: row [0], col [1] */
+    int *slices;         /* volume_size: the batch indices of its slices */
     int nslices;
-    sr_box_band_t *bands;  /* box_tightness: 'count' bands */
-    uint8_t *outside;      /* box_emptiness: (H,W), 1 where constrained */
+    sr_box_band_t *bands; /* box_tightness: 'count' bands */
+    uint8_t *outside;     /* box_emptiness: (H,W), 1 where constrained */
 } sr_constraint_term_t;
 
 /* A batch's constraints. Caller-owned; _init/_free. */
@@ -109,21 +110,21 @@ typedef struct sr_constraint_list {
     int64_t N, K, H, W;
     sr_constraint_term_t *terms;
     int nterms, cap_terms;
-    int nvalues;            /* M */
-    int nquantities;        /* Q: sum of the terms' nquantities */
+    int nvalues;     /* M */
+    int nquantities; /* Q: sum of the terms' nquantities */
     int cap_values;
-    int *owner;             /* (M) batch index owning each value */
-    int *local;             /* (M) index among its owner's values */
-    int *slot;              /* (M) owner slot (ReLU Lagrangian dual) */
-    int *term;              /* (M) index of its term */
-    int *owner_nvalues;     /* (N) */
-    int *owner_nslots;      /* (N) */
+    int *owner;         /* (M) batch index owning each value */
+    int *local;         /* (M) index among its owner's values */
+    int *slot;          /* (M) owner slot (ReLU Lagrangian dual) */
+    int *term;          /* (M) index of its term */
+    int *owner_nvalues; /* (N) */
+    int *owner_nslots;  /* (N) */
 } sr_constraint_list_t;
 
 /* Set up an empty list for softmax maps of shape (N,K,H,W).
  * Returns 0, or -1 with 'err' set (bad extent, out of memory). */
-int sr_constraint_list_init(sr_constraint_list_t *l, int64_t N, int64_t K, int64_t H,
-                            int64_t W, sr_error_t *err);
+int sr_constraint_list_init(sr_constraint_list_t *l, int64_t N, int64_t K, int64_t H, int64_t W,
+                            sr_error_t *err);
 
 /* Remove every term, keeping the shape and the allocations. */
 void sr_constraint_list_clear(sr_constraint_list_t *l);
@@ -173,13 +174,13 @@ int sr_constraint_add_box_emptiness(sr_constraint_list_t *l, int n, int k,
 /* f = the values of every constraint of 'l' at 's' (N,K,H,W).
  * 'f' has room for l->nvalues doubles. Returns 0, or -1 with 'err' set
  * (shape mismatch). */
-int sr_constraint_list_forward(const sr_constraint_list_t *l, double *f,
-                               const sr_tensor_t *s, sr_error_t *err);
+int sr_constraint_list_forward(const sr_constraint_list_t *l, double *f, const sr_tensor_t *s,
+                               sr_error_t *err);
 
 /* ds = sum_i g[i] * df_i/ds at 's' (assigned; ds and s are (N,K,H,W)).
  * Returns 0, or -1 with 'err' set. */
-int sr_constraint_list_backward(const sr_constraint_list_t *l, sr_tensor_t *ds,
-                                const double *g, const sr_tensor_t *s, sr_error_t *err);
+int sr_constraint_list_backward(const sr_constraint_list_t *l, sr_tensor_t *ds, const double *g,
+                                const sr_tensor_t *s, sr_error_t *err);
 
 /* One term's values (t->count doubles) at 's', through the registry. */
 void sr_constraint_term_forward(const sr_constraint_term_t *t, double *f, const sr_tensor_t *s);
@@ -233,9 +234,9 @@ const char *sr_size_bounds_name(enum sr_size_bounds b);
 /* Add the size constraint of image n, class k with bounds of kind 'kind':
  * TAGS uses [a, b] (or [0,0] if absent), INDIVIDUAL uses 'margin'.
  * Returns 0, or -1 with 'err' set. */
-int sr_constraint_add_size_from_gt(sr_constraint_list_t *l, const sr_tensor_t *y, int n,
-                                   int k, enum sr_size_bounds kind, double a, double b,
-                                   double margin, sr_error_t *err);
+int sr_constraint_add_size_from_gt(sr_constraint_list_t *l, const sr_tensor_t *y, int n, int k,
+                                   enum sr_size_bounds kind, double a, double b, double margin,
+                                   sr_error_t *err);
 
 /* Add one volume_size constraint per distinct value of 'vol_id' (N): the
  * slices sharing an id form a volume with tau = its total ground-truth size
@@ -268,8 +269,8 @@ int sr_boxes_from_mask(const uint8_t *mask, int H, int W, sr_box_t *out, int cap
  * A slice without boxes gets no bands, emptiness over the whole image and
  * size bounds [0, 0]. Returns 0, or -1 with 'err' set. */
 int sr_constraint_add_boxes_from_mask(sr_constraint_list_t *l, const uint8_t *mask, int n,
-                                      int k, int d, enum sr_box_bands bands,
-                                      int with_emptiness, int with_size, double lo_frac,
-                                      double hi_frac, sr_error_t *err);
+                                      int k, int d, enum sr_box_bands bands, int with_emptiness,
+                                      int with_size, double lo_frac, double hi_frac,
+                                      sr_error_t *err);
 
 #endif

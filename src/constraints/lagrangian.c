@@ -25,9 +25,8 @@ const char *sr_lagrangian_phase_name(enum sr_lagrangian_phase p)
     return (unsigned)p < SR_LAGRANGIAN_PHASE_COUNT ? phase_names[p] : "?";
 }
 
-int sr_lagrangian_init(sr_lagrangian_t *lg, int relu, int64_t n_images, int nslots,
-                       double lr, double lambda0, const sr_constraint_scale_t *sc,
-                       sr_error_t *err)
+int sr_lagrangian_init(sr_lagrangian_t *lg, int relu, int64_t n_images, int nslots, double lr,
+                       double lambda0, const sr_constraint_scale_t *sc, sr_error_t *err)
 {
     memset(lg, 0, sizeof *lg);
     if (n_images < 1)
@@ -80,12 +79,16 @@ static int prepare(sr_lagrangian_t *lg, const sr_constraint_list_t *l, const int
     for (int64_t n = 0; n < l->N; n++) {
         int64_t id = ids[n];
         if (id < 0 || id >= lg->n_images)
-            return sr_errorf(err, "lagrangian: image id %lld (batch index %lld) outside "
-                             "[0,%lld)", (long long)id, (long long)n, (long long)lg->n_images);
+            return sr_errorf(err,
+                             "lagrangian: image id %lld (batch index %lld) outside "
+                             "[0,%lld)",
+                             (long long)id, (long long)n, (long long)lg->n_images);
         if (lg->relu) {
             if (l->owner_nslots[n] > lg->nslots)
-                return sr_errorf(err, "relu lagrangian: image id %lld has %d slots, state "
-                                 "has %d", (long long)id, l->owner_nslots[n], lg->nslots);
+                return sr_errorf(err,
+                                 "relu lagrangian: image id %lld has %d slots, state "
+                                 "has %d",
+                                 (long long)id, l->owner_nslots[n], lg->nslots);
             continue;
         }
         int m = l->owner_nvalues[n];
@@ -115,8 +118,7 @@ static double dual_of(const sr_lagrangian_t *lg, const sr_constraint_list_t *l,
 }
 
 int sr_lagrangian_forward(sr_lagrangian_t *lg, double *loss, const double *f,
-                          const sr_constraint_list_t *l, const int64_t *ids,
-                          sr_error_t *err)
+                          const sr_constraint_list_t *l, const int64_t *ids, sr_error_t *err)
 {
     if (prepare(lg, l, ids, err))
         return -1;
@@ -130,8 +132,7 @@ int sr_lagrangian_forward(sr_lagrangian_t *lg, double *loss, const double *f,
 }
 
 int sr_lagrangian_backward(sr_lagrangian_t *lg, double *g, const double *f,
-                           const sr_constraint_list_t *l, const int64_t *ids,
-                           sr_error_t *err)
+                           const sr_constraint_list_t *l, const int64_t *ids, sr_error_t *err)
 {
     if (prepare(lg, l, ids, err))
         return -1;
@@ -143,9 +144,8 @@ int sr_lagrangian_backward(sr_lagrangian_t *lg, double *g, const double *f,
     return 0;
 }
 
-int sr_lagrangian_dual_step(sr_lagrangian_t *lg, const double *f,
-                            const sr_constraint_list_t *l, const int64_t *ids,
-                            sr_error_t *err)
+int sr_lagrangian_dual_step(sr_lagrangian_t *lg, const double *f, const sr_constraint_list_t *l,
+                            const int64_t *ids, sr_error_t *err)
 {
     if (prepare(lg, l, ids, err))
         return -1;

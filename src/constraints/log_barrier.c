@@ -66,9 +66,10 @@ static int check_feasible(const sr_log_barrier_t *lb, const double *f,
         return 0;
     for (int i = 0; i < l->nvalues; i++)
         if (!(f[i] < 0))
-            return sr_errorf(err, "standard log-barrier: constraint %d (image %d, %s) has "
-                             "f = %g >= 0: infeasible point, use the extension", i,
-                             l->owner[i], sr_constraint_type_name(l->terms[l->term[i]].type),
+            return sr_errorf(err,
+                             "standard log-barrier: constraint %d (image %d, %s) has "
+                             "f = %g >= 0: infeasible point, use the extension",
+                             i, l->owner[i], sr_constraint_type_name(l->terms[l->term[i]].type),
                              f[i]);
     return 0;
 }
@@ -93,7 +94,8 @@ int sr_log_barrier_backward(const sr_log_barrier_t *lb, double *g, const double 
         return -1;
     double a = sr_constraint_scale_factor(&lb->scale, l);
     for (int i = 0; i < l->nvalues; i++)
-        g[i] = a * (lb->extended ? sr_log_barrier_ext_dpsi(f[i], lb->t) : -1.0 / (lb->t * f[i]));
+        g[i] =
+            a * (lb->extended ? sr_log_barrier_ext_dpsi(f[i], lb->t) : -1.0 / (lb->t * f[i]));
     return 0;
 }
 
@@ -102,7 +104,8 @@ double sr_log_barrier_duals(const sr_log_barrier_t *lb, double *lambda, double *
 {
     double gap = 0.0;
     for (int i = 0; i < M; i++) {
-        double lam = lb->extended ? sr_log_barrier_ext_dpsi(f[i], lb->t) : -1.0 / (lb->t * f[i]);
+        double lam =
+            lb->extended ? sr_log_barrier_ext_dpsi(f[i], lb->t) : -1.0 / (lb->t * f[i]);
         if (lambda)
             lambda[i] = lam;
         gap -= lam * f[i];

@@ -62,8 +62,8 @@ int sr_reduction_parse(const char *name, enum sr_reduction *out, sr_error_t *err
 
 /* How the loss is scaled: weight * (normalise ? 1/(H*W) : 1) * (mean ? 1/Q : 1). */
 typedef struct sr_constraint_scale {
-    double weight;              /* lambda of the thesis (authors: 1e-2) */
-    int normalise;              /* divide by |Omega| = H*W (authors: yes) */
+    double weight; /* lambda of the thesis (authors: 1e-2) */
+    int normalise; /* divide by |Omega| = H*W (authors: yes) */
     enum sr_reduction reduction;
 } sr_constraint_scale_t;
 
@@ -109,10 +109,10 @@ double sr_log_barrier_ext_psi(double z, double t);
 double sr_log_barrier_ext_dpsi(double z, double t);
 
 typedef struct sr_log_barrier {
-    int extended;        /* 1: psi~_t (thesis); 0: standard psi_t */
-    double t0, mu;       /* authors: t0 = 5, mu = 1.1 (toy 'sched' recipes: t0 = 1) */
-    double t;            /* current t */
-    int epoch;           /* epochs completed */
+    int extended;  /* 1: psi~_t (thesis); 0: standard psi_t */
+    double t0, mu; /* authors: t0 = 5, mu = 1.1 (toy 'sched' recipes: t0 = 1) */
+    double t;      /* current t */
+    int epoch;     /* epochs completed */
     sr_constraint_scale_t scale;
 } sr_log_barrier_t;
 
@@ -153,14 +153,14 @@ enum sr_lagrangian_phase {
 const char *sr_lagrangian_phase_name(enum sr_lagrangian_phase p);
 
 typedef struct sr_lagrangian {
-    int relu;              /* 0: standard, 1: ReLU Lagrangian (Nandwani et al.) */
-    double lr;             /* dual step size (not published: an explicit choice) */
-    double lambda0;        /* initial duals (ReLU: 0 per the thesis' remark) */
+    int relu;       /* 0: standard, 1: ReLU Lagrangian (Nandwani et al.) */
+    double lr;      /* dual step size (not published: an explicit choice) */
+    double lambda0; /* initial duals (ReLU: 0 per the thesis' remark) */
     sr_constraint_scale_t scale;
-    int64_t n_images;      /* dataset size (standard: duals per image) */
-    double **lam;          /* standard: lam[id] has count[id] duals, NULL until seen */
-    int *count;            /* standard: (n_images) */
-    double *lam_slot;      /* ReLU: (nslots) duals shared by all images */
+    int64_t n_images; /* dataset size (standard: duals per image) */
+    double **lam;     /* standard: lam[id] has count[id] duals, NULL until seen */
+    int *count;       /* standard: (n_images) */
+    double *lam_slot; /* ReLU: (nslots) duals shared by all images */
     int nslots;
     enum sr_lagrangian_phase phase;
     int epoch;
@@ -169,9 +169,8 @@ typedef struct sr_lagrangian {
 /* Set up duals for a dataset of 'n_images' images ('nslots' shared duals for
  * the ReLU variant, ignored otherwise), all equal to 'lambda0', phase theta.
  * Returns 0, or -1 with 'err' set. */
-int sr_lagrangian_init(sr_lagrangian_t *lg, int relu, int64_t n_images, int nslots,
-                       double lr, double lambda0, const sr_constraint_scale_t *sc,
-                       sr_error_t *err);
+int sr_lagrangian_init(sr_lagrangian_t *lg, int relu, int64_t n_images, int nslots, double lr,
+                       double lambda0, const sr_constraint_scale_t *sc, sr_error_t *err);
 
 /* Free the duals. Safe on a zeroed struct. */
 void sr_lagrangian_free(sr_lagrangian_t *lg);
@@ -182,22 +181,19 @@ void sr_lagrangian_free(sr_lagrangian_t *lg);
  * Returns 0, or -1 with 'err' set (id out of range, a constraint count that
  * changed for an image, a slot beyond nslots). */
 int sr_lagrangian_forward(sr_lagrangian_t *lg, double *loss, const double *f,
-                          const sr_constraint_list_t *l, const int64_t *ids,
-                          sr_error_t *err);
+                          const sr_constraint_list_t *l, const int64_t *ids, sr_error_t *err);
 
 /* g_i = scale * lambda_i (standard) or scale * lambda_slot [f_i > 0] (ReLU).
  * Same failures as the forward. */
 int sr_lagrangian_backward(sr_lagrangian_t *lg, double *g, const double *f,
-                           const sr_constraint_list_t *l, const int64_t *ids,
-                           sr_error_t *err);
+                           const sr_constraint_list_t *l, const int64_t *ids, sr_error_t *err);
 
 /* One dual step with the values f at fixed theta: standard
  * lambda_i <- max(0, lambda_i + lr f_i) (projected gradient ascent); ReLU
  * lambda_slot += lr max(0, f_i) (its gradient is never negative). Returns 0,
  * or -1 with 'err' set. */
-int sr_lagrangian_dual_step(sr_lagrangian_t *lg, const double *f,
-                            const sr_constraint_list_t *l, const int64_t *ids,
-                            sr_error_t *err);
+int sr_lagrangian_dual_step(sr_lagrangian_t *lg, const double *f, const sr_constraint_list_t *l,
+                            const int64_t *ids, sr_error_t *err);
 
 /* End of an epoch: switch theta <-> lambda (the thesis alternates one epoch
  * of each). */
@@ -209,10 +205,10 @@ void sr_lagrangian_dual_summary(const sr_lagrangian_t *lg, double *mean, double 
 /* ---- Lagrangian proposals (Pathak et al.; thesis A.4, sec. 2.4.5) ----- */
 
 typedef struct sr_proposal_opts {
-    double lr;        /* dual step (authors 5e-5) */
-    int max_iter;     /* at most (authors 500; Pathak et al. 3000) */
-    double tol;       /* early stop when max_i |dlambda_i| / (lambda_i + 1e-10) < tol (1e-3) */
-    int hard;         /* 1: the proposal is argmax'd to one-hot, as the authors' code */
+    double lr;    /* dual step (authors 5e-5) */
+    int max_iter; /* at most (authors 500; Pathak et al. 3000) */
+    double tol;   /* early stop when max_i |dlambda_i| / (lambda_i + 1e-10) < tol (1e-3) */
+    int hard;     /* 1: the proposal is argmax'd to one-hot, as the authors' code */
 } sr_proposal_opts_t;
 
 /* The authors' defaults: lr 5e-5, 500 iterations, tol 1e-3, hard. */
@@ -238,8 +234,7 @@ int sr_proposal_closed_form(sr_tensor_t *yt, sr_tensor_t *scratch,
  * iterations used. Returns 0, or -1 with 'err' set. */
 int sr_proposal_forward(sr_tensor_t *yt, double *lambda_out, int *iters,
                         const sr_constraint_list_t *l, const sr_tensor_t *s,
-                        const sr_tensor_t *fixed, const sr_proposal_opts_t *o,
-                        sr_error_t *err);
+                        const sr_tensor_t *fixed, const sr_proposal_opts_t *o, sr_error_t *err);
 
 /* Replace each pixel of 'yt' by the one-hot of its argmax (first on ties). */
 void sr_proposal_harden(sr_tensor_t *yt);
@@ -257,9 +252,9 @@ int sr_proposal_ce_backward(sr_tensor_t *ds, const sr_tensor_t *yt, const sr_ten
 
 typedef struct sr_constraint_stats {
     int64_t n_images;
-    double tol;            /* satisfied means f_i <= tol (thesis: 0) */
-    uint8_t **prev, **cur; /* per dataset image: satisfied flags, NULL until seen */
-    int *count;            /* (n_images) */
+    double tol;                  /* satisfied means f_i <= tol (thesis: 0) */
+    uint8_t **prev, **cur;       /* per dataset image: satisfied flags, NULL until seen */
+    int *count;                  /* (n_images) */
     int *cur_epoch, *prev_epoch; /* (n_images) epoch of cur/prev flags, -1: never */
     int64_t total, satisfied, prev_satisfied_seen, still_satisfied;
     int epoch;

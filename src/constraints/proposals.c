@@ -55,8 +55,8 @@ int sr_proposal_closed_form(sr_tensor_t *yt, sr_tensor_t *scratch,
                 mx = fmax(mx, log((double)x[k * HW + p]) - A[k * HW + p]);
         double sum = 0.0;
         for (int64_t k = 0; k < K; k++) {
-            double v = x[k * HW + p] > 0 ? exp(log((double)x[k * HW + p]) - A[k * HW + p] - mx)
-                                         : 0.0;
+            double v =
+                x[k * HW + p] > 0 ? exp(log((double)x[k * HW + p]) - A[k * HW + p] - mx) : 0.0;
             y[k * HW + p] = (float)v;
             sum += v;
         }
@@ -78,8 +78,7 @@ static void image_values(const sr_constraint_list_t *l, int n, double *f, const 
 
 int sr_proposal_forward(sr_tensor_t *yt, double *lambda_out, int *iters,
                         const sr_constraint_list_t *l, const sr_tensor_t *s,
-                        const sr_tensor_t *fixed, const sr_proposal_opts_t *o,
-                        sr_error_t *err)
+                        const sr_tensor_t *fixed, const sr_proposal_opts_t *o, sr_error_t *err)
 {
     if (sr_tensor_check_shape(s, l->N, l->K, l->H, l->W, err) ||
         sr_tensor_check_same_shape(s, yt, err) ||
@@ -91,8 +90,10 @@ int sr_proposal_forward(sr_tensor_t *yt, double *lambda_out, int *iters,
     for (int i = 0; i < l->nterms; i++) {
         enum sr_constraint_type ty = l->terms[i].type;
         if (!sr_constraint_type_is_linear(ty) || ty == SR_CONSTRAINT_VOLUME_SIZE)
-            return sr_errorf(err, "proposal: constraint %d is %s; proposals need linear "
-                             "constraints of a single image", i, sr_constraint_type_name(ty));
+            return sr_errorf(err,
+                             "proposal: constraint %d is %s; proposals need linear "
+                             "constraints of a single image",
+                             i, sr_constraint_type_name(ty));
     }
     int64_t K = l->K, HW = l->H * l->W;
     int maxm = 0;
@@ -196,6 +197,7 @@ int sr_proposal_ce_backward(sr_tensor_t *ds, const sr_tensor_t *yt, const sr_ten
         den += yt->data[i];
     den += SR_PROPOSAL_LOG_EPS;
     for (int64_t i = 0; i < M; i++)
-        ds->data[i] = (float)(-(double)yt->data[i] / ((double)s->data[i] + SR_PROPOSAL_LOG_EPS) / den);
+        ds->data[i] =
+            (float)(-(double)yt->data[i] / ((double)s->data[i] + SR_PROPOSAL_LOG_EPS) / den);
     return 0;
 }

@@ -28,7 +28,8 @@ static int add_example(sr_constraint_list_t *l, enum sr_constraint_type t, int v
     }
     case SR_CONSTRAINT_BOX_TIGHTNESS: {
         sr_box_t b = {1, 2, 7, 9};
-        return sr_constraint_add_box_tightness(l, 1, 1, &b, 1, 3, (enum sr_box_bands)v, err) == 0;
+        return sr_constraint_add_box_tightness(l, 1, 1, &b, 1, 3, (enum sr_box_bands)v, err) ==
+               0;
     }
     case SR_CONSTRAINT_BOX_EMPTINESS: {
         uint8_t out[H * W];
@@ -83,9 +84,10 @@ static void test_registry_gradients(void)
             vjp_ctx_t c = {&l, g, f};
             double worst;
             int bad = fd_check(&s, &ds, vjp_scalar, &c, 1e-6, 1e-7, &worst, NULL);
-            is_int(bad, 0, "%s (variant %d): d(g.f)/ds matches central differences "
-                   "(worst %.3g of tolerance)", sr_constraint_type_name((enum sr_constraint_type)t),
-                   v, worst);
+            is_int(bad, 0,
+                   "%s (variant %d): d(g.f)/ds matches central differences "
+                   "(worst %.3g of tolerance)",
+                   sr_constraint_type_name((enum sr_constraint_type)t), v, worst);
             sr_constraint_list_free(&l);
         }
     }
@@ -313,7 +315,8 @@ static void test_softmax_temperature(void)
     double worst;
     // s is rounded to float before the backward uses it: rtol 1e-5.
     int bad = fd_check(&z, &dz, sm_loss, &c, 1e-5, 1e-8, &worst, NULL);
-    is_int(bad, 0, "softmax T=5: dlogits matches central differences (worst %.3g of tol)", worst);
+    is_int(bad, 0, "softmax T=5: dlogits matches central differences (worst %.3g of tol)",
+           worst);
     sr_error_t err = {{0}};
     ok(sr_constraint_softmax_forward(&s, &z, 0.0, &err) == -1, "temperature 0 rejected");
     is_str(err.text, "softmax: temperature 0, must be > 0", "temperature error message");

@@ -18,7 +18,8 @@ static void test_psi_switch_point(void)
         double right = sr_log_barrier_ext_psi(z0 * (1 - 1e-12), t);
         // the probes sit 1e-12 |z0| from the switch: slope t gives 1e-12/t
         is_close(left, at, 1e-9, 2e-12 / t, "t=%g: log branch at -1/t^2 equals 2 log(t)/t", t);
-        is_close(right, at, 1e-9, 2e-12 / t, "t=%g: linear branch at -1/t^2 equals 2 log(t)/t", t);
+        is_close(right, at, 1e-9, 2e-12 / t, "t=%g: linear branch at -1/t^2 equals 2 log(t)/t",
+                 t);
         is_close(sr_log_barrier_ext_dpsi(z0 * (1 + 1e-12), t), t, 1e-9, 0,
                  "t=%g: slope of the log branch at the switch is t", t);
         is_close(sr_log_barrier_ext_dpsi(z0 * (1 - 1e-12), t), t, 0, 0,
@@ -26,7 +27,8 @@ static void test_psi_switch_point(void)
     }
     // hand values at t = 5
     is_close(sr_log_barrier_ext_psi(-1.0, 5), 0.0, 0, 1e-15, "psi~_5(-1) = 0");
-    is_close(sr_log_barrier_ext_psi(-0.5, 5), log(2.0) / 5, 1e-14, 0, "psi~_5(-0.5) = log 2 / 5");
+    is_close(sr_log_barrier_ext_psi(-0.5, 5), log(2.0) / 5, 1e-14, 0,
+             "psi~_5(-0.5) = log 2 / 5");
     is_close(sr_log_barrier_ext_psi(0.0, 5), 2 * log(5.0) / 5 + 0.2, 1e-14, 0,
              "psi~_5(0) = 2 log 5 / 5 + 1/5");
     is_close(sr_log_barrier_ext_psi(3.0, 5), 15 + 2 * log(5.0) / 5 + 0.2, 1e-14, 0,
@@ -50,13 +52,14 @@ static void test_psi_large_t(void)
     double v1 = sr_log_barrier_ext_psi(100.0, t), v2 = sr_log_barrier_ext_psi(-0.5, t);
     double v3 = sr_log_barrier_ext_psi(-1e-19, t);
     ok(isfinite(v1) && isfinite(v2) && isfinite(v3), "t=1e9: values finite");
-    is_close(v1, 1e11 + 2 * log(t) / t + 1 / t, 1e-15, 0, "t=1e9: violated by 100 -> t z + ...");
+    is_close(v1, 1e11 + 2 * log(t) / t + 1 / t, 1e-15, 0,
+             "t=1e9: violated by 100 -> t z + ...");
     is_close(v2, log(2.0) / t, 1e-12, 0, "t=1e9: psi~(-0.5) = log 2 / t");
     is_close(v3, -1e-10 + 2 * log(t) / t + 1 / t, 1e-9, 0,
              "t=1e9: -1e-19 > -1/t^2 is on the linear branch");
     double big = 1e200;
     ok(isfinite(sr_log_barrier_ext_psi(-0.5, big)) && sr_log_barrier_ext_psi(-0.5, big) > 0 &&
-       sr_log_barrier_ext_dpsi(-0.5, big) == 2.0 / big,
+           sr_log_barrier_ext_dpsi(-0.5, big) == 2.0 / big,
        "t=1e200: 1/t^2 underflows but the switch test does not");
     // the schedule: 200 epochs of t *= 1.1 from 5
     sr_log_barrier_t lb;
@@ -75,7 +78,8 @@ static void test_psi_large_t(void)
     ok(sr_log_barrier_forward(&lb, &loss, f, &l, NULL) == 0 && isfinite(loss), "loss finite");
     sr_log_barrier_backward(&lb, g, f, &l, NULL);
     is_close(g[1], lb.t * 1e-2 / 65536.0, 1e-12, 0, "violated value: g = t * weight / |Omega|");
-    is_close(g[0], 1e-2 / 65536.0 / (lb.t * 110.0), 1e-12, 0, "satisfied value: g = -1/(t f) scaled");
+    is_close(g[0], 1e-2 / 65536.0 / (lb.t * 110.0), 1e-12, 0,
+             "satisfied value: g = -1/(t f) scaled");
     sr_constraint_list_free(&l);
 }
 
@@ -127,7 +131,8 @@ static void test_penalty_values(void)
     sr_constraint_add_size(&l, 0, 1, 0, 1, NULL);
     sr_constraint_add_size(&l, 0, 0, 0, 1, NULL);
     double f[4] = {1, -4, -9, 6}, g[4];
-    sr_constraint_scale_t sum = {1e-2, 1, SR_REDUCTION_SUM}, mean = {1e-2, 1, SR_REDUCTION_MEAN};
+    sr_constraint_scale_t sum = {1e-2, 1, SR_REDUCTION_SUM},
+                          mean = {1e-2, 1, SR_REDUCTION_MEAN};
     sr_constraint_scale_t raw = {1, 0, SR_REDUCTION_SUM};
     is_close(sr_penalty_forward(f, &l, &raw), 37.0, 1e-15, 0, "penalty: 1^2 + 6^2");
     is_close(sr_penalty_forward(f, &l, &sum), 1e-2 * 37 / 16, 1e-15, 0,
@@ -141,19 +146,24 @@ static void test_penalty_values(void)
     sr_error_t err = {{0}};
     sr_log_barrier_init(&lb, 0, 5, 1.1, &sum, NULL);
     double loss;
-    ok(sr_log_barrier_forward(&lb, &loss, f, &l, &err) == -1, "standard barrier refuses f >= 0");
-    is_str(err.text, "standard log-barrier: constraint 0 (image 0, size) has f = 1 >= 0: "
-           "infeasible point, use the extension", "infeasible message names the value");
+    ok(sr_log_barrier_forward(&lb, &loss, f, &l, &err) == -1,
+       "standard barrier refuses f >= 0");
+    is_str(err.text,
+           "standard log-barrier: constraint 0 (image 0, size) has f = 1 >= 0: "
+           "infeasible point, use the extension",
+           "infeasible message names the value");
     sr_error_clear(&err);
     ok(sr_log_barrier_init(&lb, 1, 0, 1.1, &sum, &err) == -1, "t0 = 0 rejected");
     for (int m = 0; m < SR_CONSTRAINT_METHOD_COUNT; m++) {
         enum sr_constraint_method back;
         ok(sr_constraint_method_parse(sr_constraint_method_name((enum sr_constraint_method)m),
-                                      &back, NULL) == 0 && (int)back == m,
+                                      &back, NULL) == 0 &&
+               (int)back == m,
            "method '%s' parses back", sr_constraint_method_name((enum sr_constraint_method)m));
     }
     enum sr_reduction red;
-    ok(sr_reduction_parse("mean", &red, NULL) == 0 && red == SR_REDUCTION_MEAN, "'mean' parses");
+    ok(sr_reduction_parse("mean", &red, NULL) == 0 && red == SR_REDUCTION_MEAN,
+       "'mean' parses");
     sr_error_clear(&err);
     ok(sr_reduction_parse("avg", &red, &err) == -1, "unknown reduction rejected");
     is_str(err.text, "unknown reduction 'avg' (expected sum or mean)", "reduction message");
@@ -212,7 +222,8 @@ static void test_lagrangians(void)
     ok(lg.lam_slot[0] == 0.5 * 2 && lg.lam_slot[1] == 0.5 * 4,
        "relu: lambda_i += lr sum_n max(0, f_i^n)");
     sr_lagrangian_dual_step(&lg, f2, &l, ids, NULL);
-    ok(lg.lam_slot[0] == 1.0 && lg.lam_slot[1] == 2.0, "relu: satisfied constraints never lower it");
+    ok(lg.lam_slot[0] == 1.0 && lg.lam_slot[1] == 2.0,
+       "relu: satisfied constraints never lower it");
     sr_lagrangian_forward(&lg, &loss, f, &l, ids, NULL);
     is_close(loss, 1.0 * 2 + 2.0 * 4, 0, 1e-15, "relu loss = sum lambda_slot [f]_+");
     sr_lagrangian_backward(&lg, g, f, &l, ids, NULL);
@@ -285,7 +296,8 @@ static double descend(int method, double *before, double *after)
     sr_constraint_list_t l;
     sr_constraint_list_init(&l, N, K, H, W, NULL);
     for (int n = 0; n < N; n++) {
-        sr_constraint_add_size_from_gt(&l, &y, n, 1, SR_SIZE_BOUNDS_INDIVIDUAL, 0, 0, 0.1, NULL);
+        sr_constraint_add_size_from_gt(&l, &y, n, 1, SR_SIZE_BOUNDS_INDIVIDUAL, 0, 0, 0.1,
+                                       NULL);
         sr_constraint_add_centroid_from_gt(&l, &y, n, 1, 2.0, NULL);
     }
     sr_constraint_scale_t sc = {1.0, 1, SR_REDUCTION_SUM};

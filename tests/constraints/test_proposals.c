@@ -62,8 +62,8 @@ static void test_two_pixels_upper(void)
         }
     double v = kl(y, s.data, 2, 2);
     ok(y[2] + y[3] <= 0.5 + 2e-5, "proposal feasible: size %.6f <= 0.5", y[2] + y[3]);
-    ok(v <= best + 1e-9 && v >= best - 5e-5, "KL at the proposal %.8f = brute-force minimum %.8f", v,
-       best);
+    ok(v <= best + 1e-9 && v >= best - 5e-5,
+       "KL at the proposal %.8f = brute-force minimum %.8f", v, best);
     is_close(y[2], by0, 0, 1.5e-3, "pixel 0 matches the brute-force minimiser (grid 1e-3)");
     is_close(y[3], by1, 0, 1.5e-3, "pixel 1 matches the brute-force minimiser");
     // closed form check by hand: y1 = s1 e^-l / (s0 + s1 e^-l) with l = lambda_upper
@@ -98,7 +98,7 @@ static void test_three_pixels_lower(void)
         for (int b = 0; b <= R; b++)
             for (int c = 0; c <= R; c++) {
                 double g[6] = {1 - (double)a / R, 1 - (double)b / R, 1 - (double)c / R,
-                               (double)a / R, (double)b / R, (double)c / R};
+                               (double)a / R,     (double)b / R,     (double)c / R};
                 if (g[3] + g[4] + g[5] < 1.6 - 1e-12)
                     continue;
                 double v = kl(g, s.data, 2, 3);
@@ -106,9 +106,12 @@ static void test_three_pixels_lower(void)
                     best = v;
             }
     double v = kl(y, s.data, 2, 3);
-    ok(y[3] + y[4] + y[5] >= 1.6 - 2e-5, "proposal feasible: size %.6f >= 1.6", y[3] + y[4] + y[5]);
-    ok(v <= best + 1e-9 && v >= best - 2e-3, "KL at the proposal %.6f <= brute force %.6f "
-       "(grid 1/200)", v, best);
+    ok(y[3] + y[4] + y[5] >= 1.6 - 2e-5, "proposal feasible: size %.6f >= 1.6",
+       y[3] + y[4] + y[5]);
+    ok(v <= best + 1e-9 && v >= best - 2e-3,
+       "KL at the proposal %.6f <= brute force %.6f "
+       "(grid 1/200)",
+       v, best);
     ok(lam[0] > 0 && lam[1] == 0.0, "only the lower dual is active");
     sr_constraint_list_free(&l);
     sr_tensor_free(&s);
@@ -176,11 +179,12 @@ static void test_defaults_and_edges(void)
     for (int i = 0; i < K * H * W; i++)
         same &= fabsf(yt.data[i] - s.data[i]) < 1e-6f;
     ok(same, "...and the proposal is s itself");
-    ok(it[1] > 1 && it[1] <= 500 && lam[3] > 0, "violated: %d iterations, upper dual %g > 0", it[1],
-       lam[3]);
+    ok(it[1] > 1 && it[1] <= 500 && lam[3] > 0, "violated: %d iterations, upper dual %g > 0",
+       it[1], lam[3]);
     // a weakly-labelled pixel is certain in the proposal
     *sr_tensor_at(&fixed, 1, 1, 2, 3) = 1.0f;
-    ok(sr_proposal_forward(&yt, NULL, NULL, &l, &s, &fixed, &o, NULL) == 0, "with fixed pixels");
+    ok(sr_proposal_forward(&yt, NULL, NULL, &l, &s, &fixed, &o, NULL) == 0,
+       "with fixed pixels");
     ok(*sr_tensor_at(&yt, 1, 1, 2, 3) == 1.0f && *sr_tensor_at(&yt, 1, 0, 2, 3) == 0.0f,
        "the labelled pixel stays one-hot against the constraint");
     sr_proposal_harden(&yt);
@@ -195,8 +199,10 @@ static void test_defaults_and_edges(void)
     double lo[2] = {0, 0}, hi[2] = {3, 3};
     sr_constraint_add_centroid(&l, 0, 1, lo, hi, NULL);
     ok(sr_proposal_forward(&yt, NULL, NULL, &l, &s, NULL, &o, &err) == -1, "centroid refused");
-    is_str(err.text, "proposal: constraint 2 is centroid; proposals need linear constraints of a "
-           "single image", "refusal names the constraint");
+    is_str(err.text,
+           "proposal: constraint 2 is centroid; proposals need linear constraints of a "
+           "single image",
+           "refusal names the constraint");
     sr_constraint_list_clear(&l);
     int sl[2] = {0, 1};
     sr_constraint_add_volume_size(&l, sl, 2, 1, 0, 5, NULL);

@@ -70,7 +70,8 @@ int main(void)
 {
     const char *srcdir = getenv("SRCDIR");
     char path[1024];
-    snprintf(path, sizeof path, "%s/tests/constraints/fixtures/livia.txt", srcdir ? srcdir : ".");
+    snprintf(path, sizeof path, "%s/tests/constraints/fixtures/livia.txt",
+             srcdir ? srcdir : ".");
     if (load(path))
         bail_out("cannot read %s", path);
     sr_tensor_t probs, y, ds;
@@ -89,13 +90,15 @@ int main(void)
     sr_constraint_list_init(&size, N, K, H, W, NULL);
     sr_constraint_list_init(&cent, N, K, H, W, NULL);
     for (int n = 0; n < N; n++) {
-        sr_constraint_add_size_from_gt(&size, &y, n, 1, SR_SIZE_BOUNDS_INDIVIDUAL, 0, 0, 0.1, NULL);
+        sr_constraint_add_size_from_gt(&size, &y, n, 1, SR_SIZE_BOUNDS_INDIVIDUAL, 0, 0, 0.1,
+                                       NULL);
         sr_constraint_add_centroid_from_gt(&cent, &y, n, 1, 2.0, NULL);
     }
     const double *sb = get("size_bounds", 4), *cb = get("centroid_bounds", 8);
     for (int n = 0; n < N; n++) {
         is_close(size.terms[n].lo[0], sb[2 * n], 1e-6, 1e-9, "image %d: size lower bound", n);
-        is_close(size.terms[n].hi[0], sb[2 * n + 1], 1e-6, 1e-9, "image %d: size upper bound", n);
+        is_close(size.terms[n].hi[0], sb[2 * n + 1], 1e-6, 1e-9, "image %d: size upper bound",
+                 n);
         for (int c = 0; c < 2; c++) {
             is_close(cent.terms[n].lo[c], cb[4 * n + 2 * c], 1e-6, 1e-9,
                      "image %d coordinate %d: centroid lower bound", n, c);

@@ -17,8 +17,8 @@ static void test_size_and_volume(void)
             *sr_tensor_at(&s, n, 1, p / 5, p % 5) = 0.25f * (float)(n + 1); // V = 5 (n+1)
             *sr_tensor_at(&s, n, 0, p / 5, p % 5) = 1.0f - 0.25f * (float)(n + 1);
         }
-    sr_constraint_add_size(&l, 0, 1, 6.0, 9.0, NULL);   // V=5: lower violated by 1
-    sr_constraint_add_size(&l, 2, 1, 6.0, 9.0, NULL);   // V=15: upper violated by 6
+    sr_constraint_add_size(&l, 0, 1, 6.0, 9.0, NULL); // V=5: lower violated by 1
+    sr_constraint_add_size(&l, 2, 1, 6.0, 9.0, NULL); // V=15: upper violated by 6
     int sl[2] = {2, 1};
     sr_constraint_add_volume_size(&l, sl, 2, 1, 20.0, 30.0, NULL); // V = 15 + 10 = 25
     double f[6];
@@ -44,7 +44,8 @@ static void test_size_and_volume(void)
     is_close(*sr_tensor_at(&ds, 0, 1, 3, 4), 1.0, 0, 1e-7, "size backward: g_hi - g_lo");
     is_close(*sr_tensor_at(&ds, 2, 1, 1, 1), 2.5, 0, 1e-7, "volume backward on slice 2");
     is_close(*sr_tensor_at(&ds, 1, 1, 0, 0), 2.5, 0, 1e-7, "volume backward on slice 1");
-    is_close(*sr_tensor_at(&ds, 1, 0, 0, 0), 0.0, 0, 0, "backward assigns: other planes zeroed");
+    is_close(*sr_tensor_at(&ds, 1, 0, 0, 0), 0.0, 0, 0,
+             "backward assigns: other planes zeroed");
     sr_constraint_list_free(&l);
     sr_tensor_free(&s);
     sr_tensor_free(&ds);
@@ -67,7 +68,8 @@ static void test_centroid(void)
     is_close(f[0], 0.5, 1e-9, 0, "centroid row: lo - C_r = 4.5 - 4");
     is_close(f[1], -2.0, 1e-9, 0, "centroid row: C_r - hi = 4 - 6");
     is_close(f[2], -4.0, 1e-9, 0, "centroid col: lo - C_c = 1 - 5");
-    is_close(f[3], 1.0, 1e-9, 0, "centroid col: C_c - hi = 5 - 4 (the coordinates are not swapped)");
+    is_close(f[3], 1.0, 1e-9, 0,
+             "centroid col: C_c - hi = 5 - 4 (the coordinates are not swapped)");
     // dC_r/ds_p = (r - C_r)/m: at (0,0) with g = (0,1,0,0) that is -4/4.
     double g[4] = {0, 1, 0, 0};
     sr_tensor_t ds;
@@ -101,7 +103,8 @@ static void test_box_bands(void)
        "code rule: first column band cols 5..9 across rows 4..12");
     n = sr_box_bands(&b, 5, SR_BOX_BANDS_EXACT, x, 16);
     is_int(n, 4, "exact rule: 9 = 5 + 4 on each axis");
-    ok(x[1].r0 == 9 && x[1].r1 == 12 && x[1].bound == 4, "exact rule: remainder bound = its 4 lines");
+    ok(x[1].r0 == 9 && x[1].r1 == 12 && x[1].bound == 4,
+       "exact rule: remainder bound = its 4 lines");
     // rows 15..20 (extent 6): code rule e = 5 -> one band rows 15..19, row 20 in none.
     sr_box_t b2 = {15, 14, 20, 21};
     n = sr_box_bands(&b2, 5, SR_BOX_BANDS_CODE, x, 16);
@@ -109,11 +112,13 @@ static void test_box_bands(void)
     ok(x[0].r0 == 15 && x[0].r1 == 19, "code rule: the box's last row (20) is in no band");
     n = sr_box_bands(&b2, 5, SR_BOX_BANDS_EXACT, x, 16);
     is_int(n, 4, "exact rule on a 6x8 box: 2 + 2 bands");
-    ok(x[1].r0 == 20 && x[1].r1 == 20 && x[1].bound == 1, "exact rule: row 20 is a band of bound 1");
+    ok(x[1].r0 == 20 && x[1].r1 == 20 && x[1].bound == 1,
+       "exact rule: row 20 is a band of bound 1");
     // a one-pixel box: the code rule has no band, the exact rule two of bound 1
     sr_box_t b3 = {3, 3, 3, 3};
     is_int(sr_box_bands(&b3, 5, SR_BOX_BANDS_CODE, NULL, 0), 0, "code rule: 1x1 box, no band");
-    is_int(sr_box_bands(&b3, 5, SR_BOX_BANDS_EXACT, NULL, 0), 2, "exact rule: 1x1 box, 2 bands");
+    is_int(sr_box_bands(&b3, 5, SR_BOX_BANDS_EXACT, NULL, 0), 2,
+           "exact rule: 1x1 box, 2 bands");
 
     // tightness values: s = 0.5 everywhere, band of 5x9 = 45 px -> 5 - 22.5
     sr_constraint_list_t l;
@@ -146,7 +151,8 @@ static void test_components_and_box_terms(void)
     sr_box_t b[4];
     int n = sr_boxes_from_mask(m, H, W, b, 4, NULL);
     is_int(n, 2, "two 8-connected components");
-    ok(b[0].r0 == 1 && b[0].c0 == 1 && b[0].r1 == 3 && b[0].c1 == 3, "diagonal -> box 1..3 x 1..3");
+    ok(b[0].r0 == 1 && b[0].c0 == 1 && b[0].r1 == 3 && b[0].c1 == 3,
+       "diagonal -> box 1..3 x 1..3");
     ok(b[1].r0 == 5 && b[1].c0 == 6 && b[1].r1 == 8 && b[1].c1 == 10, "rectangle -> its box");
 
     sr_constraint_list_t l;
@@ -155,7 +161,8 @@ static void test_components_and_box_terms(void)
     sr_tensor_init(&s, "s", 2, 2, H, W, NULL);
     sr_tensor_fill(&s, 0.25f);
     ok(sr_constraint_add_boxes_from_mask(&l, m, 0, 1, 2, SR_BOX_BANDS_EXACT, 1, 1, 0.5, 0.9,
-                                         NULL) == 0, "box constraints from the mask");
+                                         NULL) == 0,
+       "box constraints from the mask");
     // exact rule, d = 2: box A 3x3 -> 2 + 2 bands; box B 4x5 -> 2 + 3 bands
     is_int(l.nterms, 3, "one tightness term for both boxes + emptiness + size");
     is_int(l.owner_nslots[0], 1 + 1 + 2, "both boxes' bands share one slot");
@@ -171,7 +178,8 @@ static void test_components_and_box_terms(void)
     memset(none, 0, sizeof none);
     int before = l.nvalues;
     ok(sr_constraint_add_boxes_from_mask(&l, none, 1, 1, 5, SR_BOX_BANDS_CODE, 1, 1, 0.5, 0.9,
-                                         NULL) == 0, "box constraints for an empty slice");
+                                         NULL) == 0,
+       "box constraints for an empty slice");
     is_int(l.nvalues - before, 3, "empty slice: emptiness + 2 size values");
     is_int(l.owner_nslots[1], 1 + 1 + 2, "empty slice: the tightness slot is still reserved");
     sr_constraint_list_forward(&l, f, &s, NULL);
@@ -189,9 +197,9 @@ static void test_bounds_from_gt(void)
     for (int n = 0; n < N; n++)
         for (int r = 0; r < H; r++)
             for (int c = 0; c < W; c++) {
-                int fg = n == 0 ? (r >= 2 && r < 6 && c >= 1 && c < 6) // 4x5 = 20 px
-                                : n == 2 ? (r == 7 && c < 4)            // 4 px
-                                         : 0;
+                int fg = n == 0   ? (r >= 2 && r < 6 && c >= 1 && c < 6) // 4x5 = 20 px
+                         : n == 2 ? (r == 7 && c < 4)                    // 4 px
+                                  : 0;
                 *sr_tensor_at(&y, n, 1, r, c) = (float)fg;
                 *sr_tensor_at(&y, n, 0, r, c) = (float)!fg;
             }
@@ -213,7 +221,8 @@ static void test_bounds_from_gt(void)
     is_close(t[3].hi[0], 23.5, 1e-9, 0, "centroid: row 3.5 + 20");
     is_close(t[3].hi[1], 23.0, 1e-9, 0, "centroid: col 3 + 20");
     is_int(l.nterms, 6, "two volumes (ids 7 and 9)");
-    ok(t[4].nslices == 2 && t[4].slices[0] == 0 && t[4].slices[1] == 2, "volume 7 = slices 0, 2");
+    ok(t[4].nslices == 2 && t[4].slices[0] == 0 && t[4].slices[1] == 2,
+       "volume 7 = slices 0, 2");
     is_close(t[4].hi[0], 1.1 * 24, 1e-12, 0, "volume 7: 1.1 * (20 + 4)");
     ok(t[5].nslices == 1 && t[5].hi[0] == 0, "volume 9: absent -> [0, 0]");
     sr_constraint_list_free(&l);
@@ -234,16 +243,20 @@ static void test_errors_and_names(void)
     sr_box_t b = {0, 0, 8, 3};
     ok(sr_constraint_add_box_tightness(&l, 0, 1, &b, 1, 5, SR_BOX_BANDS_CODE, &err) == -1,
        "box outside the image rejected");
-    is_str(err.text, "box tightness constraint: box 0 rows 0..8 cols 0..3 not inside the 8x8 "
-           "image", "box message");
+    is_str(err.text,
+           "box tightness constraint: box 0 rows 0..8 cols 0..3 not inside the 8x8 "
+           "image",
+           "box message");
     sr_error_clear(&err);
     int sl[2] = {1, 1};
-    ok(sr_constraint_add_volume_size(&l, sl, 2, 1, 0, 1, &err) == -1, "repeated slice rejected");
+    ok(sr_constraint_add_volume_size(&l, sl, 2, 1, 0, 1, &err) == -1,
+       "repeated slice rejected");
     is_int(l.nvalues, 0, "failed adds leave the list unchanged");
     for (int t = 0; t < SR_CONSTRAINT_COUNT; t++) {
         enum sr_constraint_type back;
         ok(sr_constraint_type_parse(sr_constraint_type_name((enum sr_constraint_type)t), &back,
-                                    NULL) == 0 && back == (enum sr_constraint_type)t,
+                                    NULL) == 0 &&
+               back == (enum sr_constraint_type)t,
            "type name '%s' parses back", sr_constraint_type_name((enum sr_constraint_type)t));
     }
     sr_error_clear(&err);
@@ -251,7 +264,8 @@ static void test_errors_and_names(void)
     ok(sr_constraint_type_parse("centriod", &ty, &err) == -1, "unknown type rejected");
     is_str(err.text, "unknown constraint type 'centriod'", "unknown type message");
     ok(!sr_constraint_type_is_linear(SR_CONSTRAINT_CENTROID) &&
-       sr_constraint_type_is_linear(SR_CONSTRAINT_BOX_EMPTINESS), "linearity flags");
+           sr_constraint_type_is_linear(SR_CONSTRAINT_BOX_EMPTINESS),
+       "linearity flags");
     sr_constraint_list_free(&l);
 }
 
