@@ -1,1 +1,11 @@
-# tests/data: TAP tests for src/data (see tests/local.mk for the conventions).
+# tests/data: TAP tests for src/data and src/io/datasets (see tests/local.mk
+# for the conventions). The io tests (tests/io/test_ds_*) are declared here
+# too, so that tests/io/local.mk stays with the io module.
+
+check_PROGRAMS += tests/data/test_weak.t
+tests_data_test_weak_t_SOURCES = tests/data/test_weak.c
+tests_data_test_weak_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_data_test_weak_t_LDADD = $(SR_TEST_LDADD)
+
+TESTS += tests/data/test_weak.t
+EXTRA_DIST += tests/data/fixtures/gen_weak.py tests/data/fixtures/weak.h5
