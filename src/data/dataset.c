@@ -226,8 +226,18 @@ uint64_t sr_dataset_hash(const sr_dataset_t *ds)
     h = fnv_more(h, ds->spacing, N * 3 * sizeof(double));
     if (ds->augment)
         h = fnv_more(h, ds->augment, N * 4 * sizeof(float));
+    // Weak labels in name order (the order a file lists them in).
+    int order[SR_DATASET_MAX_WEAK];
     for (int w = 0; w < ds->n_weak; w++) {
-        const sr_weak_t *wk = &ds->weak[w];
+        int j = w;
+        while (j > 0 && strcmp(ds->weak[order[j - 1]].name, ds->weak[w].name) > 0) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = w;
+    }
+    for (int w = 0; w < ds->n_weak; w++) {
+        const sr_weak_t *wk = &ds->weak[order[w]];
         h = fnv_more(h, wk->name, strlen(wk->name));
         if (wk->map)
             h = fnv_more(h, wk->map, N * HW);

@@ -95,7 +95,8 @@ sr_weak_t *sr_dataset_weak(const sr_dataset_t *ds, const char *name);
 int sr_dataset_validate(const sr_dataset_t *ds, sr_error_t *err);
 
 /* FNV-1a 64 hash of the derived arrays (images, labels, volume, slice, split,
- * spacing, augment, weak), in that order, as stored in the file. */
+ * spacing, augment, then each weak label's name and data in name order), as
+ * stored in the file (little-endian hosts; see doc/datasets.md). */
 uint64_t sr_dataset_hash(const sr_dataset_t *ds);
 
 /* Count images per split into 'counts[SR_SPLIT_COUNT]' and pixels per class

@@ -15,3 +15,9 @@ tests_data_test_synth_t_SOURCES = tests/data/test_synth.c
 tests_data_test_synth_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
 tests_data_test_synth_t_LDADD = $(SR_TEST_LDADD)
 TESTS += tests/data/test_synth.t
+
+check_PROGRAMS += tests/io/test_ds_formats.t
+tests_io_test_ds_formats_t_SOURCES = tests/io/test_ds_formats.c
+tests_io_test_ds_formats_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_io_test_ds_formats_t_LDADD = $(SR_TEST_LDADD)
+TESTS += tests/io/test_ds_formats.t

@@ -36,6 +36,24 @@ static long long file_size(const char *path)
 
 /* ----------------------------------------------------------------- NIfTI */
 
+/* Uncompressed length of the gzip file 'path', or -1 if the stream is
+ * truncated or damaged. */
+static long long gz_length(const char *path)
+{
+    gzFile g = gzopen(path, "rb");
+    if (!g)
+        return -1;
+    unsigned char buf[65536];
+    long long total = 0;
+    int n;
+    while ((n = gzread(g, buf, sizeof buf)) > 0)
+        total += n;
+    int errnum = Z_OK;
+    gzerror(g, &errnum);
+    gzclose(g);
+    return n < 0 || errnum != Z_OK ? -1 : total;
+}
+
 static int to_float(const void *src, int datatype, size_t n, double slope, double inter,
                     float *dst)
 {
@@ -82,6 +100,18 @@ static int read_nifti(const char *path, sr_volume_t *vol, sr_error_t *err)
         if (have < need) {
             sr_errorf(err, "%s: truncated %s data: expected %lld bytes, found %lld", nim->iname,
                       what, need, have);
+            nifti_image_free(nim);
+            return -1;
+        }
+    }
+    // Compressed data: zlib may hand back a short stream without complaint,
+    // so read the whole stream once and check its length and trailer.
+    if (nim->iname && nifti_is_gzfile(nim->iname)) {
+        long long need = (long long)nim->iname_offset + (long long)nim->nvox * nim->nbyper;
+        long long got = gz_length(nim->iname);
+        if (got < need) {
+            sr_errorf(err, "%s: truncated or corrupt compressed %s data: expected %lld bytes, "
+                      "found %s", nim->iname, what, need, got < 0 ? "a damaged stream" : "fewer");
             nifti_image_free(nim);
             return -1;
         }
