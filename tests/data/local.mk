@@ -21,3 +21,9 @@ tests_io_test_ds_formats_t_SOURCES = tests/io/test_ds_formats.c
 tests_io_test_ds_formats_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
 tests_io_test_ds_formats_t_LDADD = $(SR_TEST_LDADD)
 TESTS += tests/io/test_ds_formats.t
+
+check_PROGRAMS += tests/io/test_ds_convert.t
+tests_io_test_ds_convert_t_SOURCES = tests/io/test_ds_convert.c
+tests_io_test_ds_convert_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_io_test_ds_convert_t_LDADD = $(SR_TEST_LDADD)
+TESTS += tests/io/test_ds_convert.t
