@@ -27,3 +27,6 @@ tests_io_test_ds_convert_t_SOURCES = tests/io/test_ds_convert.c
 tests_io_test_ds_convert_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
 tests_io_test_ds_convert_t_LDADD = $(SR_TEST_LDADD)
 TESTS += tests/io/test_ds_convert.t
+
+TESTS += tests/data/dataset_cli.t
+EXTRA_DIST += tests/data/dataset_cli.t datasets
