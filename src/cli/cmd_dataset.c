@@ -162,7 +162,12 @@ int sr_cmd_dataset(int argc, char **argv)
     if (a == 0) {
         int c = sr_convert_lookup(pos[0]);
         if (c < 0)
-            sr_cli_choice(cmd, usage, "NAME", pos[0], sr_convert_names, SR_CONVERT_COUNT);
+        {
+            const char *names[SR_CONVERT_COUNT];
+            for (int i = 0; i < SR_CONVERT_COUNT; i++)
+                names[i] = sr_convert_name(i);
+            sr_cli_choice(cmd, usage, "NAME", pos[0], names, SR_CONVERT_COUNT);
+        }
         if (sr_convert_file(c, pos[1], pos[2], params, &err))
             return sr_cli_fail(cmd, "%s", err.text);
         return SR_EXIT_OK;
@@ -170,7 +175,12 @@ int sr_cmd_dataset(int argc, char **argv)
     if (a == 1) {
         int g = sr_synth_lookup(pos[0]);
         if (g < 0)
-            sr_cli_choice(cmd, usage, "NAME", pos[0], sr_synth_names, SR_SYNTH_COUNT);
+        {
+            const char *names[SR_SYNTH_COUNT];
+            for (int i = 0; i < SR_SYNTH_COUNT; i++)
+                names[i] = sr_synth_name(i);
+            sr_cli_choice(cmd, usage, "NAME", pos[0], names, SR_SYNTH_COUNT);
+        }
         sr_dataset_t ds;
         if (sr_synth_generate(g, params, &ds, &err))
             return sr_cli_fail(cmd, "%s", err.text);
@@ -181,9 +191,9 @@ int sr_cmd_dataset(int argc, char **argv)
     if (a == 2)
         return info(cmd, pos[0]);
     for (int c = 0; c < SR_CONVERT_COUNT; c++)
-        printf("convert %-10s %s\n  layout: %s\n", sr_convert_names[c], sr_convert_defaults(c),
+        printf("convert %-10s %s\n  layout: %s\n", sr_convert_name(c), sr_convert_defaults(c),
                sr_convert_layout(c));
     for (int g = 0; g < SR_SYNTH_COUNT; g++)
-        printf("generate %-9s %s\n", sr_synth_names[g], sr_synth_defaults(g));
+        printf("generate %-9s %s\n", sr_synth_name(g), sr_synth_defaults(g));
     return SR_EXIT_OK;
 }

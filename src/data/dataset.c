@@ -10,8 +10,15 @@
 
 #include "core/hash.h"
 
-const char *const sr_split_names[SR_SPLIT_COUNT] = {"train", "val", "test"};
-_Static_assert(SR_SPLIT_COUNT == 3, "split name table");
+// Name tables are static with accessors: an exported array would add
+// non-sr_ symbols under AddressSanitizer (__odr_asan.*).
+static const char *const split_names[] = {"train", "val", "test"};
+_Static_assert(sizeof split_names / sizeof split_names[0] == SR_SPLIT_COUNT, "split names");
+
+const char *sr_split_name(int s)
+{
+    return s >= 0 && s < SR_SPLIT_COUNT ? split_names[s] : "?";
+}
 
 static char *dup_str(const char *s)
 {

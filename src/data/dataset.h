@@ -32,7 +32,8 @@ enum sr_split {
     SR_SPLIT_TEST,
     SR_SPLIT_COUNT
 };
-extern const char *const sr_split_names[SR_SPLIT_COUNT];
+/* Name of split 's' ("train", "val", "test"; "?" if out of range). */
+const char *sr_split_name(int s);
 
 /* A named weak annotation: a map (N,H,W) or a table of int32 rows. */
 typedef struct sr_weak {

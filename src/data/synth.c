@@ -12,8 +12,13 @@
 #include "core/rng.h"
 #include "data/weak.h"
 
-const char *const sr_synth_names[SR_SYNTH_COUNT] = {"toy", "blobs", "regions"};
-_Static_assert(SR_SYNTH_COUNT == 3, "synth name table");
+static const char *const synth_names[] = {"toy", "blobs", "regions"};
+_Static_assert(sizeof synth_names / sizeof synth_names[0] == SR_SYNTH_COUNT, "synth names");
+
+const char *sr_synth_name(int g)
+{
+    return g >= 0 && g < SR_SYNTH_COUNT ? synth_names[g] : "?";
+}
 
 /* ---------------------------------------------------------------- params */
 
@@ -336,7 +341,7 @@ static int gen_regions(const char *params, sr_dataset_t *ds, sr_error_t *err)
 int sr_synth_lookup(const char *name)
 {
     for (int g = 0; g < SR_SYNTH_COUNT; g++)
-        if (strcmp(sr_synth_names[g], name) == 0)
+        if (strcmp(synth_names[g], name) == 0)
             return g;
     return -1;
 }

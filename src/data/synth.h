@@ -31,7 +31,8 @@ enum sr_synth {
     SR_SYNTH_REGIONS,
     SR_SYNTH_COUNT
 };
-extern const char *const sr_synth_names[SR_SYNTH_COUNT];
+/* Name of generator 'g' ("toy", ...), or "?". */
+const char *sr_synth_name(int g);
 
 /* The generator named 'name', or -1. */
 int sr_synth_lookup(const char *name);

@@ -29,7 +29,7 @@ static char top[4096];
 static const char *P(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static const char *P(const char *fmt, ...)
 {
-    static char buf[8][4200];
+    static char buf[8][5200];
     static int k;
     k = (k + 1) % 8;
     char rel[1024];
@@ -43,7 +43,7 @@ static const char *P(const char *fmt, ...)
 
 static void mkdirs(const char *path)
 {
-    char tmp[4200];
+    char tmp[5200];
     snprintf(tmp, sizeof tmp, "%s", path);
     for (char *p = tmp + 1; *p; p++)
         if (*p == '/') {
@@ -57,7 +57,7 @@ static void mkdirs(const char *path)
 /* Make the parent directories of 'path'. */
 static void parent(const char *path)
 {
-    char d[4200];
+    char d[5200];
     snprintf(d, sizeof d, "%s", path);
     char *s = strrchr(d, '/');
     if (s) {
@@ -190,7 +190,7 @@ static int convert(enum sr_convert c, const char *src, const char *params, sr_da
     sr_error_clear(err);
     int rc = sr_convert_run(c, src, params, ds, err);
     if (rc)
-        diag("%s: %s", sr_convert_names[c], err->text);
+        diag("%s: %s", sr_convert_name(c), err->text);
     return rc;
 }
 
@@ -720,7 +720,7 @@ static void test_bad_layout(void)
         int rc = sr_convert_file(c, P("empty"), P("e.h5"), "", &err);
         ok(rc == -1 && strstr(err.text, "empty") && !strchr(err.text, '\n') &&
                !exists(P("e.h5")),
-           "%s on an empty directory: %s", sr_convert_names[c], err.text);
+           "%s on an empty directory: %s", sr_convert_name(c), err.text);
     }
     sr_error_clear(&err);
     ok(sr_convert_run(SR_CONVERT_ACDC, P("nonexistent"), "", &ds, &err) == -1 &&

@@ -26,7 +26,7 @@ static char dir[4096];
 
 static const char *tmp(const char *name)
 {
-    static char buf[8][4200];
+    static char buf[8][5200];
     static int k;
     k = (k + 1) % 8;
     snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);

@@ -42,10 +42,16 @@ static int pathf(char *buf, size_t size, const char *fmt, ...)
     return n;
 }
 
-const char *const sr_convert_names[SR_CONVERT_COUNT] = {
+static const char *const convert_names[] = {
     "acdc", "promise12", "vb", "isles2018", "wmh2017", "atlas",
     "ibsr", "isic2018", "dsb2018", "drive", "voc2012"};
-_Static_assert(SR_CONVERT_COUNT == 11, "converter name table");
+_Static_assert(sizeof convert_names / sizeof convert_names[0] == SR_CONVERT_COUNT,
+               "converter names");
+
+const char *sr_convert_name(int c)
+{
+    return c >= 0 && c < SR_CONVERT_COUNT ? convert_names[c] : "?";
+}
 
 #define COMMON_DEFAULTS                                                                     \
     "height=256 width=256 fit=resize axis=z crop_y=0 seed=0 n_val=0 n_test=0 fold=0 "      \
@@ -187,7 +193,7 @@ typedef struct conf {
 static int conf_load(conf_t *c, enum sr_convert which, const char *params, sr_error_t *err)
 {
     memset(c, 0, sizeof *c);
-    c->ds = sr_convert_names[which];
+    c->ds = convert_names[which];
     if (opts_merge(&c->o, c->ds, defaults[which], 1, err) ||
         opts_merge(&c->o, c->ds, params, 0, err))
         return -1;
@@ -315,7 +321,8 @@ static int find(const char *dir, const char *pattern, int depth, int want_dirs, 
             return -1;
         }
     closedir(d);
-    qsort(names.s, (size_t)names.n, sizeof *names.s, cmp_str);
+    if (names.n > 1)
+        qsort(names.s, (size_t)names.n, sizeof *names.s, cmp_str);
     int rc = 0;
     char path[4096];
     for (int64_t i = 0; i < names.n && rc == 0; i++) {
@@ -813,7 +820,7 @@ static int finish(builder_t *b, const conf_t *c, int split_done, sr_dataset_t *o
 static int no_match(const char *src, enum sr_convert c, const char *what, sr_error_t *err)
 {
     return sr_errorf(err, "%s: unexpected layout for %s: %s not found (expected %s)", src,
-                     sr_convert_names[c], what, layouts[c]);
+                     convert_names[c], what, layouts[c]);
 }
 
 /* ACDC: patients in SRC/training (or SRC); frames with a _gt sibling. */
@@ -1474,7 +1481,7 @@ static int conv_voc(const char *src, conf_t *c, builder_t *b, sr_error_t *err)
 int sr_convert_lookup(const char *name)
 {
     for (int c = 0; c < SR_CONVERT_COUNT; c++)
-        if (!strcmp(sr_convert_names[c], name))
+        if (!strcmp(convert_names[c], name))
             return c;
     return -1;
 }
@@ -1497,7 +1504,7 @@ int sr_convert_run(enum sr_convert which, const char *src, const char *params, s
         return sr_errorf(err, "converter %d unknown", (int)which);
     if (!is_dir(src))
         return sr_errorf(err, "%s: not a directory (expected the unpacked %s archive: %s)", src,
-                         sr_convert_names[which], layouts[which]);
+                         convert_names[which], layouts[which]);
     conf_t *c = malloc(sizeof *c);
     if (!c)
         return sr_errorf(err, "out of memory");

@@ -29,7 +29,8 @@ enum sr_convert {
     SR_CONVERT_VOC2012,
     SR_CONVERT_COUNT
 };
-extern const char *const sr_convert_names[SR_CONVERT_COUNT];
+/* Name of converter 'c' ("acdc", ...), or "?". */
+const char *sr_convert_name(int c);
 
 /* The converter named 'name', or -1. */
 int sr_convert_lookup(const char *name);

@@ -19,8 +19,14 @@
 #include <png.h>
 #include <tiffio.h>
 
-const char *const sr_image_format_names[SR_IMAGE_FORMAT_COUNT] = {"PNG", "JPEG", "TIFF", "GIF"};
-_Static_assert(SR_IMAGE_FORMAT_COUNT == 4, "image format name table");
+static const char *const format_names[] = {"PNG", "JPEG", "TIFF", "GIF"};
+_Static_assert(sizeof format_names / sizeof format_names[0] == SR_IMAGE_FORMAT_COUNT,
+               "image format names");
+
+const char *sr_image_format_name(int f)
+{
+    return f >= 0 && f < SR_IMAGE_FORMAT_COUNT ? format_names[f] : "?";
+}
 
 int sr_image_init(sr_image_t *img, int64_t C, int64_t H, int64_t W, sr_error_t *err)
 {

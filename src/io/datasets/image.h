@@ -24,7 +24,8 @@ enum sr_image_format {
     SR_IMAGE_GIF,
     SR_IMAGE_FORMAT_COUNT
 };
-extern const char *const sr_image_format_names[SR_IMAGE_FORMAT_COUNT];
+/* Name of image format 'f' ("PNG", ...), or "?". */
+const char *sr_image_format_name(int f);
 
 typedef struct sr_image {
     int64_t C, H, W;

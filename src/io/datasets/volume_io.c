@@ -18,9 +18,14 @@
 #include <nifti1_io.h>
 #include <zlib.h>
 
-const char *const sr_volume_format_names[SR_VOLUME_FORMAT_COUNT] = {"NIfTI-1", "Analyze 7.5",
-                                                                    "MetaImage"};
-_Static_assert(SR_VOLUME_FORMAT_COUNT == 3, "volume format name table");
+static const char *const format_names[] = {"NIfTI-1", "Analyze 7.5", "MetaImage"};
+_Static_assert(sizeof format_names / sizeof format_names[0] == SR_VOLUME_FORMAT_COUNT,
+               "volume format names");
+
+const char *sr_volume_format_name(int f)
+{
+    return f >= 0 && f < SR_VOLUME_FORMAT_COUNT ? format_names[f] : "?";
+}
 
 static int ends_with(const char *s, const char *suffix)
 {

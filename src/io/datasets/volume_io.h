@@ -21,7 +21,8 @@ enum sr_volume_format {
     SR_VOLUME_METAIMAGE, /* .mhd + .raw, or .mha */
     SR_VOLUME_FORMAT_COUNT
 };
-extern const char *const sr_volume_format_names[SR_VOLUME_FORMAT_COUNT];
+/* Name of volume format 'f' ("NIfTI-1", ...), or "?". */
+const char *sr_volume_format_name(int f);
 
 /* Read the volume at 'path' (format from the name: .nii, .nii.gz, .hdr,
  * .img, .mhd, .mha) into 'vol' (free with sr_volume_free). Returns 0, or -1
