@@ -47,6 +47,11 @@ def check(path):
         h = FNV_OFFSET
         for x in arrays:
             h = fnv(h, np.ascontiguousarray(x).astype(x.dtype.newbyteorder("<")).tobytes())
+        for name in ("images", "labels", "volume", "slice", "split", "spacing", "augment"):
+            if name in f:
+                x = f[name][()]
+                one = fnv(FNV_OFFSET, x.astype(x.dtype.newbyteorder("<")).tobytes())
+                assert "%016x" % one == f[name].attrs["hash"], "hash of /" + name
         weak = sorted(f["weak"].keys()) if "weak" in f else []
         for w in weak:
             d = f["weak"][w]

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hash.h"
 #include "data/dataset.h"
 #include "data/synth.h"
 #include "io/datasets/convert.h"
@@ -111,6 +112,20 @@ static int info(const char *cmd, const char *path)
             printf("  - {name: %s, type: table, rows: %lld, cols: %lld, params: \"%s\"}\n",
                    wk->name, (long long)wk->nrows, (long long)wk->ncols, wk->params);
         }
+    }
+    int64_t HW = ds.H * ds.W;
+    printf("array_hashes:  # FNV-1a 64 of each array's bytes\n");
+    printf("  images: %016llx\n", (unsigned long long)sr_hash_fnv1a64(
+               ds.images, (size_t)(ds.N * ds.C * HW) * sizeof(float)));
+    printf("  labels: %016llx\n",
+           (unsigned long long)sr_hash_fnv1a64(ds.labels, (size_t)(ds.N * HW)));
+    for (int w = 0; w < ds.n_weak; w++) {
+        const sr_weak_t *wk = &ds.weak[w];
+        size_t bytes = wk->map ? (size_t)(ds.N * HW) : (size_t)(wk->nrows * wk->ncols) * 4;
+        printf("  weak/%s: %016llx\n", wk->name,
+               (unsigned long long)sr_hash_fnv1a64(wk->map ? (const void *)wk->map
+                                                           : (const void *)wk->rows,
+                                                   bytes));
     }
     printf("params: \"%s\"\n", ds.params ? ds.params : "");
     printf("hash: %016llx  # FNV-1a 64 of the arrays, verified\n",

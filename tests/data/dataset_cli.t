@@ -36,6 +36,8 @@ if command -v h5dump >/dev/null 2>&1; then
     like "$d" 'DATASET "labels"' "h5dump: /labels"
     like "$d" 'H5T_STD_U8LE' "h5dump: uint8 labels"
     like "$(h5dump -a /format "$T/toy.h5")" '"segrep-dataset"' "h5dump: format attribute"
+    ih=$("$SEGREP" dataset info "$T/toy.h5" | awk '$1 == "images:" && NF == 2 { print $2 }')
+    like "$(h5dump -a /images/hash "$T/toy.h5")" "\"$ih\"" "h5dump: /images hash attribute = info's ($ih)"
 else
     diag "h5dump not installed: HDF5 layout not checked with it"
 fi

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hash.h"
 #include "io/h5.h"
 
 /* Join 'n' strings with '\n' into a new malloc'd string. */
@@ -84,6 +85,37 @@ int sr_ds_write(const char *path, const sr_dataset_t *ds, sr_error_t *err)
         if (rc == 0)
             rc = sr_h5_attr_write_str(f, p, "params", wk->params, err);
     }
+    // Per-array hashes (FNV-1a 64 of each array's bytes) for readers that
+    // check one array; the root hash covers them all.
+    struct {
+        const char *path;
+        const void *data;
+        size_t bytes;
+    } arrays[] = {
+        {"/images", ds->images, (size_t)(N * ds->C * HW) * sizeof(float)},
+        {"/labels", ds->labels, (size_t)(N * HW)},
+        {"/volume", ds->volume, (size_t)N * sizeof(int32_t)},
+        {"/slice", ds->slice, (size_t)N * sizeof(int32_t)},
+        {"/split", ds->split, (size_t)N},
+        {"/spacing", ds->spacing, (size_t)N * 3 * sizeof(double)},
+        {"/augment", ds->augment, (size_t)N * 4 * sizeof(float)},
+    };
+    for (size_t a = 0; rc == 0 && a < sizeof arrays / sizeof arrays[0]; a++) {
+        if (!arrays[a].data)
+            continue;
+        char h[32];
+        snprintf(h, sizeof h, "%016" PRIx64, sr_hash_fnv1a64(arrays[a].data, arrays[a].bytes));
+        rc = sr_h5_attr_write_str(f, arrays[a].path, "hash", h, err);
+    }
+    for (int w = 0; rc == 0 && w < ds->n_weak; w++) {
+        const sr_weak_t *wk = &ds->weak[w];
+        char p[64], h[32];
+        snprintf(p, sizeof p, "/weak/%s", wk->name);
+        size_t bytes = wk->map ? (size_t)(N * HW) : (size_t)(wk->nrows * wk->ncols) * 4;
+        snprintf(h, sizeof h, "%016" PRIx64,
+                 sr_hash_fnv1a64(wk->map ? (const void *)wk->map : (const void *)wk->rows, bytes));
+        rc = sr_h5_attr_write_str(f, p, "hash", h, err);
+    }
     if (rc == 0)
         rc = sr_h5_attr_write_str(f, "/", "format", SR_DATASET_FORMAT, err) ||
              sr_h5_attr_write_i64(f, "/", "format_version", SR_DATASET_FORMAT_VERSION, err) ||
@@ -95,7 +127,6 @@ int sr_ds_write(const char *path, const sr_dataset_t *ds, sr_error_t *err)
              sr_h5_attr_write_str(f, "/", "created_by", "segrep " PACKAGE_VERSION, err);
     free(classes);
     free(volumes);
-    (void)HW;
     if (rc) {
         sr_h5_close(f, 0, NULL);
         return -1;
