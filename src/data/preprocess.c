@@ -53,24 +53,27 @@ void sr_minmax_normalise(float *x, size_t n, float lo, float hi)
         x[i] = range > 0 ? (float)(lo + (hi - lo) * (((double)x[i] - mn) / range)) : lo;
 }
 
+/* Reflect coordinate 'c' into [0, n-1] about the outer pixel centres
+ * (skimage mode 'reflect' = ndimage 'mirror'). */
+static double mirror(double c, int64_t n)
+{
+    if (n == 1)
+        return 0;
+    double period = 2.0 * (double)(n - 1);
+    c = fmod(fabs(c), period);
+    return c > (double)(n - 1) ? period - c : c;
+}
+
 void sr_resize_bilinear(const float *src, int64_t H, int64_t W, float *dst, int64_t h,
                         int64_t w)
 {
     double sy = (double)H / (double)h, sx = (double)W / (double)w;
     for (int64_t y = 0; y < h; y++) {
-        double fy = (y + 0.5) * sy - 0.5;
-        if (fy < 0)
-            fy = 0;
-        if (fy > H - 1)
-            fy = (double)(H - 1);
+        double fy = mirror((y + 0.5) * sy - 0.5, H);
         int64_t y0 = (int64_t)fy, y1 = y0 + 1 < H ? y0 + 1 : y0;
         double ay = fy - (double)y0;
         for (int64_t x = 0; x < w; x++) {
-            double fx = (x + 0.5) * sx - 0.5;
-            if (fx < 0)
-                fx = 0;
-            if (fx > W - 1)
-                fx = (double)(W - 1);
+            double fx = mirror((x + 0.5) * sx - 0.5, W);
             int64_t x0 = (int64_t)fx, x1 = x0 + 1 < W ? x0 + 1 : x0;
             double ax = fx - (double)x0;
             double v = (1 - ay) * ((1 - ax) * src[y0 * W + x0] + ax * src[y0 * W + x1]) +

@@ -32,11 +32,13 @@ void sr_volume_free(sr_volume_t *v);
  * to lo). */
 void sr_minmax_normalise(float *x, size_t n, float lo, float hi);
 
-/* Bilinear resize of a (H,W) plane to (h,w) with pixel-centre alignment
- * (skimage order=1, no anti-aliasing). */
+/* Bilinear resize of a (H,W) plane to (h,w) with pixel-centre alignment and
+ * mirrored borders, as the authors' skimage resize (order=1, mode 'reflect',
+ * no anti-aliasing); checked against scipy.ndimage.zoom(grid_mode=True). */
 void sr_resize_bilinear(const float *src, int64_t H, int64_t W, float *dst, int64_t h,
                         int64_t w);
-/* Nearest-neighbour resize (skimage order=0) of a uint8 plane. */
+/* Nearest-neighbour resize (skimage order=0) of a uint8 plane: source pixel
+ * floor((y + 0.5) H / h), ties to the upper pixel as ndimage's order 0. */
 void sr_resize_nearest_u8(const uint8_t *src, int64_t H, int64_t W, uint8_t *dst, int64_t h,
                           int64_t w);
 

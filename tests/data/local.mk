@@ -8,7 +8,8 @@ tests_data_test_weak_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
 tests_data_test_weak_t_LDADD = $(SR_TEST_LDADD)
 
 TESTS += tests/data/test_weak.t
-EXTRA_DIST += tests/data/fixtures/gen_weak.py tests/data/fixtures/weak.h5
+EXTRA_DIST += tests/data/fixtures/gen_weak.py tests/data/fixtures/weak.h5 \
+	tests/data/fixtures/gen_resize.py tests/data/fixtures/resize.h5
 
 check_PROGRAMS += tests/data/test_synth.t
 tests_data_test_synth_t_SOURCES = tests/data/test_synth.c

@@ -13,6 +13,7 @@
 #include "data/dataset.h"
 #include "data/preprocess.h"
 #include "data/synth.h"
+#include "io/h5.h"
 #include "tap.h"
 
 /* Bounding box of label 1 in one image. */
@@ -217,6 +218,54 @@ static void test_resize_crop(void)
        "remap: unexpected value named with the file, nothing changed (%s)", err.text);
 }
 
+/* Against scipy.ndimage.zoom(grid_mode=True): fixtures/resize.h5. */
+static void test_resize_scipy(void)
+{
+    char fix[4096];
+    const char *srcdir = getenv("SRCDIR");
+    snprintf(fix, sizeof fix, "%s/tests/data/fixtures/resize.h5", srcdir ? srcdir : ".");
+    sr_error_t err = {{0}};
+    sr_h5file_t *f = sr_h5_open(fix, SR_H5_READ, &err);
+    if (!f) {
+        ok(0, "open %s: %s", fix, err.text);
+        return;
+    }
+    int64_t n = 0;
+    sr_h5_attr_read_i64(f, "/", "n", &n, &err);
+    for (int64_t i = 0; i < n; i++) {
+        char p[4][64];
+        const char *nm[4] = {"x", "y", "lab", "lab_out"};
+        for (int k = 0; k < 4; k++)
+            snprintf(p[k], sizeof p[k], "/case%lld/%s", (long long)i, nm[k]);
+        int r;
+        int64_t dx[SR_H5_MAX_RANK], dy[SR_H5_MAX_RANK];
+        float *x = sr_h5_read_alloc(f, p[0], SR_H5_F32, &r, dx, &err);
+        double *y = sr_h5_read_alloc(f, p[1], SR_H5_F64, &r, dy, &err);
+        uint8_t *l = sr_h5_read_alloc(f, p[2], SR_H5_U8, &r, dx, &err);
+        uint8_t *lo = sr_h5_read_alloc(f, p[3], SR_H5_U8, &r, dy, &err);
+        if (!x || !y || !l || !lo) {
+            ok(0, "read case %lld: %s", (long long)i, err.text);
+            free(x), free(y), free(l), free(lo);
+            break;
+        }
+        int64_t H = dx[0], W = dx[1], h = dy[0], w = dy[1];
+        float *o = malloc((size_t)(h * w) * sizeof *o);
+        uint8_t *ol = malloc((size_t)(h * w));
+        sr_resize_bilinear(x, H, W, o, h, w);
+        sr_resize_nearest_u8(l, H, W, ol, h, w);
+        double md = 0;
+        for (int64_t j = 0; j < h * w; j++)
+            md = fmax(md, fabs(o[j] - y[j]));
+        ok(md < 1e-6, "bilinear %lldx%lld -> %lldx%lld equals scipy zoom order 1 mirror "
+           "(max diff %.2g)", (long long)H, (long long)W, (long long)h, (long long)w, md);
+        ok(memcmp(ol, lo, (size_t)(h * w)) == 0,
+           "nearest %lldx%lld -> %lldx%lld equals scipy zoom order 0", (long long)H,
+           (long long)W, (long long)h, (long long)w);
+        free(x), free(y), free(l), free(lo), free(o), free(ol);
+    }
+    sr_h5_close(f, 0, NULL);
+}
+
 static void test_splits(void)
 {
     uint8_t s[100], t[100];
@@ -304,6 +353,7 @@ int main(void)
     test_toy();
     test_blobs_regions();
     test_resize_crop();
+    test_resize_scipy();
     test_splits();
     test_select_augment();
     return done_testing();

@@ -232,7 +232,10 @@ static void test_acdc(void)
     float mn = 1, mx = 0;
     for (int64_t i = 0; i < 2 * 256; i++) // the first volume's two slices
         mn = fminf(mn, ds.images[i]), mx = fmaxf(mx, ds.images[i]);
-    ok(mn == 0.0f && mx == 1.0f, "acdc: each volume min-max normalised to [0,1]");
+    // Normalised to exactly [0,1] before the bilinear upsampling (mirrored
+    // borders), which moves the extremes slightly inwards.
+    ok(mn >= 0.0f && mn < 0.02f && mx <= 1.0f && mx > 0.98f,
+       "acdc: each volume min-max normalised to [0,1] (%g..%g after resizing)", mn, mx);
     ok(weak_inside(&ds, "erosion"), "acdc: eroded labels lie inside the LV");
     sr_weak_t *e = sr_dataset_weak(&ds, "erosion");
     int64_t ne = 0;
