@@ -77,35 +77,40 @@ static int64_t geodesic(const uint8_t *mask, int64_t H, int64_t W, int64_t start
     return far;
 }
 
-/* One 3x3 (full structure) erosion step with zero border. */
-static void erode3(const uint8_t *in, uint8_t *out, int64_t H, int64_t W)
+/* One 3x3 (full structure) erosion step with zero border. The square
+ * structuring element is separable: a 3-wide minimum along rows, then
+ * along columns ('tmp' holds the intermediate). Returns the pixels left. */
+static int64_t erode3(const uint8_t *in, uint8_t *out, uint8_t *tmp, int64_t H, int64_t W)
 {
+    for (int64_t y = 0; y < H; y++) {
+        const uint8_t *r = in + y * W;
+        uint8_t *t = tmp + y * W;
+        for (int64_t x = 0; x < W; x++)
+            t[x] = r[x] && x > 0 && x < W - 1 && r[x - 1] && r[x + 1];
+    }
+    int64_t c = 0;
     for (int64_t y = 0; y < H; y++)
         for (int64_t x = 0; x < W; x++) {
-            uint8_t v = in[y * W + x];
-            for (int dy = -1; dy <= 1 && v; dy++)
-                for (int dx = -1; dx <= 1 && v; dx++) {
-                    int64_t yy = y + dy, xx = x + dx;
-                    if (yy < 0 || yy >= H || xx < 0 || xx >= W || !in[yy * W + xx])
-                        v = 0;
-                }
-            out[y * W + x] = v;
+            int64_t i = y * W + x;
+            out[i] = tmp[i] && y > 0 && y < H - 1 && tmp[i - W] && tmp[i + W];
+            c += out[i];
         }
+    return c;
 }
 
-/* Erode 'mask' 'iters' times into 'out' (tmp: H*W scratch). Returns the
- * number of pixels left. */
+/* Erode 'mask' 'iters' times into 'out' (tmp: 2*H*W scratch). Returns the
+ * number of pixels left (stops early once empty). */
 static int64_t erode_n(const uint8_t *mask, uint8_t *out, uint8_t *tmp, int64_t H, int64_t W,
                        int iters)
 {
-    memcpy(out, mask, (size_t)(H * W));
-    for (int i = 0; i < iters; i++) {
-        erode3(out, tmp, H, W);
-        memcpy(out, tmp, (size_t)(H * W));
-    }
     int64_t c = 0;
+    memcpy(out, mask, (size_t)(H * W));
     for (int64_t i = 0; i < H * W; i++)
         c += out[i] != 0;
+    for (int i = 0; i < iters && c > 0; i++) {
+        c = erode3(out, tmp + H * W, tmp, H, W);
+        memcpy(out, tmp + H * W, (size_t)(H * W));
+    }
     return c;
 }
 
@@ -113,9 +118,9 @@ void sr_weak_erosion(const uint8_t *labels, int64_t N, int64_t H, int64_t W, int
                      int iterations, uint8_t *out)
 {
     int64_t HW = H * W;
-    uint8_t *mask = malloc((size_t)HW * 3);
+    uint8_t *mask = malloc((size_t)HW * 5);
     SR_ASSERT(mask);
-    uint8_t *er = mask + HW, *tmp = mask + 2 * HW;
+    uint8_t *cur = mask + HW, *next = mask + 2 * HW, *tmp = mask + 3 * HW;
     memset(out, SR_WEAK_UNLABELED, (size_t)(N * HW));
     for (int64_t n = 0; n < N; n++)
         for (int k = 1; k < K; k++) {
@@ -125,13 +130,20 @@ void sr_weak_erosion(const uint8_t *labels, int64_t N, int64_t H, int64_t W, int
                 cnt += (mask[i] = lab[i] == k);
             if (!cnt)
                 continue;
-            int it = iterations;
-            while (it > 0 && erode_n(mask, er, tmp, H, W, it) == 0)
-                it--;
-            if (it == 0)
-                memcpy(er, mask, (size_t)HW);
+            // The authors retry with one iteration fewer while the result is
+            // empty. Erosions shrink monotonically, so that is the last
+            // non-empty erosion among 1..iterations (or the mask itself):
+            // erode step by step and keep it.
+            memcpy(cur, mask, (size_t)HW);
+            for (int it = 0; it < iterations; it++) {
+                if (erode3(cur, next, tmp, H, W) == 0)
+                    break;
+                uint8_t *sw = cur;
+                cur = next;
+                next = sw;
+            }
             for (int64_t i = 0; i < HW; i++)
-                if (er[i])
+                if (cur[i])
                     out[n * HW + i] = (uint8_t)k;
         }
     free(mask);
@@ -338,7 +350,7 @@ void sr_weak_scribbles(const uint8_t *labels, int64_t N, int64_t H, int64_t W, i
                        int margin, int background, uint64_t seed, uint8_t *out)
 {
     int64_t HW = H * W;
-    uint8_t *mask = malloc((size_t)HW * 4);
+    uint8_t *mask = malloc((size_t)HW * 5);
     int32_t *comp = malloc((size_t)HW * sizeof *comp);
     int32_t *dist = malloc((size_t)HW * sizeof *dist);
     int64_t *queue = malloc((size_t)HW * sizeof *queue);
