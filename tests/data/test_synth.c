@@ -112,6 +112,10 @@ static void test_toy(void)
                 cnt++;
             }
     is_close(in / cnt, 125.0 / 255.0, 0, 0.03, "toy: mean target intensity ~125/255");
+    char val[32];
+    ok(sr_params_get(ds.params, "radius", val, sizeof val) && !strcmp(val, "25") &&
+           !sr_params_get(ds.params, "radiu", val, sizeof val),
+       "sr_params_get reads one recorded parameter (radius=%s)", val);
     ok(strstr(ds.params, "width=256") && strstr(ds.params, "radius=25") &&
            strstr(ds.params, "seed=3"),
        "toy: params record the values used (%s)", ds.params);
