@@ -711,6 +711,28 @@ static void test_voc(void)
         nh += h->map[i] == 1;
     is_int(nh, 5, "voc2012: ratio 0.5 keeps the central 5 of 9 pixels");
     sr_dataset_free(&ds);
+    // The augmented set: train_aug.txt (SBD-style lines) over
+    // SegmentationClassAug; val images listed there are not trained on.
+    write_img(P("voc/VOCdevkit/VOC2012/JPEGImages/2008_000123.jpg"), SR_IMAGE_JPEG, 3, 12, 16,
+              voc_img, 0);
+    write_voc_png(P("voc/SegmentationClassAug/2008_000123.png"), voc_lab, 7);
+    FILE *ta = fopen(P("voc/train_aug.txt"), "w");
+    fprintf(ta, "/JPEGImages/2007_000032.jpg /SegmentationClassAug/2007_000032.png\n"
+                "/JPEGImages/2008_000123.jpg /SegmentationClassAug/2008_000123.png\n"
+                "/JPEGImages/2008_000002.jpg /SegmentationClassAug/2008_000002.png\n");
+    fclose(ta);
+    if (convert(SR_CONVERT_VOC2012, P("voc"), "height=12 width=16", &ds, &err) == 0) {
+        sr_dataset_counts(&ds, counts, pix);
+        ok(ds.N == 3 && counts[0] == 2 && counts[1] == 1 && pix[7] > 0,
+           "voc2012 train_aug: SegmentationClassAug labels used, val image kept out of train");
+        sr_dataset_free(&ds);
+    }
+    if (convert(SR_CONVERT_VOC2012, P("voc"), "height=12 width=16 train_list=train", &ds,
+                &err) == 0) {
+        sr_dataset_counts(&ds, counts, pix);
+        ok(ds.N == 4 && counts[0] == 3, "voc2012 train_list=train: the official train list");
+        sr_dataset_free(&ds);
+    }
 }
 
 static void test_bad_layout(void)
