@@ -16,6 +16,7 @@ static int cmd_help(int argc, char **argv);
 
 /* Keep sorted by name: `segrep --help` prints them in this order. */
 const sr_cmd_t sr_cli_commands[] = {
+    {"dataset", sr_cmd_dataset, "convert, generate and describe dataset files"},
     {"help", cmd_help, "show help for segrep or for one command"},
     {"info", sr_cmd_info, "print the provenance every result records (versions, BLAS, host)"},
     {NULL, NULL, NULL},
