@@ -146,9 +146,10 @@ static double move_delta(const sr_potts_t *e, const int32_t *f, int alpha,
     return delta;
 }
 
-/* One expansion move. Returns 1 if applied, 0 if not; '*calls' counts max-flows. */
+/* One expansion move. Returns 1 if applied (adding its energy change to
+ * '*energy'), 0 if not; '*calls' counts max-flows. */
 static int expansion_move(const sr_potts_t *e, int32_t *f, int alpha, workspace_t *ws,
-                          int *calls)
+                          int *calls, const sr_expansion_opts_t *o, int sweep, double *energy)
 {
     int64_t HW = (int64_t)e->H * e->W;
     int n = 0;
@@ -164,6 +165,8 @@ static int expansion_move(const sr_potts_t *e, int32_t *f, int alpha, workspace_
     }
     if (n == 0)
         return 0;
+    if (o->trace)
+        o->trace(o->trace_ctx, sweep, alpha, f, *energy);
     sr_graphcut_reset(ws->g);
     sr_graphcut_add_nodes(ws->g, n);
     add_pairs(e, f, alpha, ws);
@@ -177,10 +180,12 @@ static int expansion_move(const sr_potts_t *e, int32_t *f, int alpha, workspace_
         any |= s;
     }
     int applied = 0;
-    if (any && move_delta(e, f, alpha, ws, n) < 0) {
+    double delta = any ? move_delta(e, f, alpha, ws, n) : 0.0;
+    if (delta < 0) {
         for (int i = 0; i < n; i++)
             if (ws->flip[ws->pix[i]])
                 f[ws->pix[i]] = alpha;
+        *energy += delta;
         applied = 1;
     }
     for (int i = 0; i < n; i++)
@@ -212,7 +217,7 @@ static void apply_fixed(const sr_potts_t *e, int32_t *f)
 
 sr_expansion_opts_t sr_expansion_opts_default(void)
 {
-    sr_expansion_opts_t o = {5, SR_EXPANSION_INIT_ARGMIN};
+    sr_expansion_opts_t o = {5, SR_EXPANSION_INIT_ARGMIN, NULL, NULL};
     return o;
 }
 
@@ -242,10 +247,12 @@ int sr_potts_expansion(const sr_potts_t *e, int32_t *labels, const sr_expansion_
     apply_fixed(e, labels);
     sr_expansion_info_t inf = {0};
     inf.energy_before = sr_potts_energy(e, labels, NULL, NULL);
+    double energy = inf.energy_before; // tracked move by move, for the trace
     for (int sweep = 0; sweep < o.max_sweeps; sweep++) {
         int accepted = 0;
         for (int alpha = 0; alpha < e->K; alpha++)
-            accepted += expansion_move(e, labels, alpha, &ws, &inf.maxflow_calls);
+            accepted += expansion_move(e, labels, alpha, &ws, &inf.maxflow_calls, &o, sweep,
+                                       &energy);
         inf.sweeps++;
         inf.moves_accepted += accepted;
         if (!accepted) {

@@ -134,12 +134,20 @@ enum sr_expansion_init {
 const char *sr_expansion_init_name(enum sr_expansion_init i);
 int sr_expansion_init_parse(const char *s, enum sr_expansion_init *out, sr_error_t *err);
 
+/* Called before each expansion move that runs a max-flow, with the sweep
+ * (0-based), alpha, the labels the move starts from and their energy; for
+ * tracing energies per move and for the benchmark's replay of the same graphs. */
+typedef void (*sr_expansion_trace_f)(void *ctx, int sweep, int alpha,
+                                     const int32_t *labels /* (H,W) */, double energy);
+
 typedef struct sr_expansion_opts {
     int max_sweeps;                 /* >= 1; a sweep tries alpha = 0..K-1 once (5 in ADM) */
     enum sr_expansion_init init;
+    sr_expansion_trace_f trace;     /* NULL: no tracing */
+    void *trace_ctx;
 } sr_expansion_opts_t;
 
-/* Defaults: 5 sweeps, SR_EXPANSION_INIT_ARGMIN. */
+/* Defaults: 5 sweeps, SR_EXPANSION_INIT_ARGMIN, no trace. */
 sr_expansion_opts_t sr_expansion_opts_default(void);
 
 typedef struct sr_expansion_info {

@@ -200,6 +200,24 @@ static void test_expansion_properties(void)
     is_int(bound, 0, "E(result) <= E_data(f*) + 2 E_pair(f*) against the brute-force optimum");
 }
 
+typedef struct {
+    const sr_potts_t *e;
+    int calls, bad_energy, increases;
+    double last;
+} trace_t;
+
+static void on_move(void *ctx, int sweep, int alpha, const int32_t *labels, double energy)
+{
+    trace_t *t = ctx;
+    double full = sr_potts_energy(t->e, labels, NULL, NULL);
+    t->bad_energy += fabs(full - energy) > 1e-9 * (1 + fabs(full));
+    t->increases += t->calls > 0 && energy > t->last;
+    t->last = energy;
+    t->calls++;
+    (void)sweep;
+    (void)alpha;
+}
+
 static void test_larger_grid(void)
 {
     // A 24x24 image of 4 flat regions plus noise: the expansion result must
@@ -233,9 +251,16 @@ static void test_larger_grid(void)
         for (int x = 0; x < W; x++)
             wrong += f[h * W + x] != (h >= H / 2) * 2 + (x >= W / 2);
     ok(wrong <= H * W / 50, "regions recovered (%d of %d pixels off)", wrong, H * W);
+    trace_t tr = {&e, 0, 0, 0, 0};
+    o.trace = on_move;
+    o.trace_ctx = &tr;
     sr_potts_expansion(&e, f2, &o, &info2, NULL);
     ok(memcmp(f, f2, sizeof f) == 0 && info.energy_after == info2.energy_after,
-       "deterministic");
+       "deterministic (and unchanged by tracing)");
+    is_int(tr.calls, info2.maxflow_calls, "trace called once per max-flow (%d)", tr.calls);
+    ok(tr.bad_energy == 0 && tr.increases == 0,
+       "traced energies match the labels and never increase");
+    o.trace = NULL;
     sr_error_t err = {{0}};
     o.init = SR_EXPANSION_INIT_GIVEN;
     f[5] = 7;
