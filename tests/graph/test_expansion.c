@@ -151,7 +151,9 @@ static void test_expansion_properties(void)
                       c % 4 == 1);
         double tol = integer ? 0.0 : 1e-9;
         int32_t f[16], fstar[16];
-        sr_expansion_opts_t o = {1, (enum sr_expansion_init)(c % 3)};
+        sr_expansion_opts_t o = sr_expansion_opts_default();
+        o.max_sweeps = 1;
+        o.init = (enum sr_expansion_init)(c % 3);
         for (int p = 0; p < H * W; p++)
             f[p] = (int32_t)sr_rng_int(&r, (uint64_t)K);
         int32_t start[16];
