@@ -5,7 +5,7 @@
  * replays the labelings each move started from). Prints both times and the
  * ratio; checks that the replayed cuts reproduce our moves.
  *
- * Usage: bench_expansion [repeats (3)] [H (321)] [W (321)] [K (21)]
+ * Usage: bench_expansion [repeats (3)] [H (321)] [W (321)] [K (21)] [Potts weight (80)]
  */
 #include <math.h>
 #include <stdio.h>
@@ -50,8 +50,9 @@ int main(int argc, char **argv)
     int reps = argc > 1 ? atoi(argv[1]) : 3;
     int H = argc > 2 ? atoi(argv[2]) : 321, W = argc > 3 ? atoi(argv[3]) : 321;
     int K = argc > 4 ? atoi(argv[4]) : 21;
-    if (reps < 1 || H < 2 || W < 2 || K < 2 || K > 255) {
-        fprintf(stderr, "usage: bench_expansion [repeats] [H] [W] [K<=255]\n");
+    double potts = argc > 5 ? atof(argv[5]) : 80.0;
+    if (reps < 1 || H < 2 || W < 2 || K < 2 || K > 255 || !(potts >= 0)) {
+        fprintf(stderr, "usage: bench_expansion [repeats] [H] [W] [K<=255] [Potts weight]\n");
         return 2;
     }
     int64_t HW = (int64_t)H * W;
@@ -99,7 +100,7 @@ int main(int argc, char **argv)
     sr_potts_t e;
     sr_error_t err = {{0}};
     sr_potts_scaling_t sc = {1000, SR_POTTS_QUANT_TRUNC};
-    sr_potts_contrast_t con = {80, 0, SR_POTTS_DIAG_INV_DIST};
+    sr_potts_contrast_t con = {potts, 0, SR_POTTS_DIAG_INV_DIST};
     double s2;
     if (sr_potts_init(&e, K, H, W, SR_GRID_CONN_8, &err) ||
         sr_potts_set_unary(&e, cost, &sc, &err) ||
@@ -125,8 +126,12 @@ int main(int argc, char **argv)
     // Check the replay: each recorded move's cut must turn its labeling into
     // the next one (or be a cut our layer rejected as not lowering E).
     uint8_t *flips = malloc((size_t)rec.n * (size_t)HW);
-    int D = sr_grid_conn_dirs(e.conn);
-    bench_direct_replay(H, W, K, D, e.unary, e.weight, sr_grid_dir_dh, sr_grid_dir_dw, rec.n,
+    int D = sr_grid_conn_dirs(e.conn), dh[4], dw[4];
+    for (int d = 0; d < 4; d++) {
+        dh[d] = sr_grid_dir_dh(d);
+        dw[d] = sr_grid_dir_dw(d);
+    }
+    bench_direct_replay(H, W, K, D, e.unary, e.weight, dh, dw, rec.n,
                         rec.labels, rec.alphas, flips);
     int mismatch = 0, rejected = 0;
     for (int mv = 0; mv < rec.n; mv++) {
@@ -157,13 +162,13 @@ int main(int argc, char **argv)
         t_ours[i] = sr_timer_elapsed(&t);
         if (memcmp(f, f0, (size_t)HW * sizeof *f) != 0)
             mismatch++;
-        t_direct[i] = bench_direct_replay(H, W, K, D, e.unary, e.weight, sr_grid_dir_dh,
-                                          sr_grid_dir_dw, rec.n, rec.labels, rec.alphas, flips);
+        t_direct[i] = bench_direct_replay(H, W, K, D, e.unary, e.weight, dh, dw, rec.n,
+                                          rec.labels, rec.alphas, flips);
     }
     qsort(t_ours, (size_t)reps, sizeof *t_ours, cmp_double);
     qsort(t_direct, (size_t)reps, sizeof *t_direct, cmp_double);
     printf("alpha-expansion %dx%d, K=%d, 8-connected, %d sweeps max; sigma^2 %.1f; "
-           "scaling x1000 trunc, Potts weight 80\n", H, W, K, o.max_sweeps, s2);
+           "scaling x1000 trunc, Potts weight %g\n", H, W, K, o.max_sweeps, s2, potts);
     printf("energy %.0f -> %.0f, sweeps %d, max-flow calls %d (replayed %d), moves accepted %d\n",
            info.energy_before, info.energy_after, info.sweeps, info.maxflow_calls, rec.n,
            info.moves_accepted);

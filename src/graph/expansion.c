@@ -69,7 +69,7 @@ static void add_pairs(const sr_potts_t *e, const int32_t *f, int label1, workspa
     double *lin = ws->lin;
     for (int d = 0; d < D; d++) {
         const double *wd = e->weight + (int64_t)d * HW;
-        int64_t off = (int64_t)sr_grid_dir_dh[d] * W + sr_grid_dir_dw[d];
+        int64_t off = (int64_t)sr_grid_dir_dh(d) * W + sr_grid_dir_dw(d);
         for (int64_t p = 0; p < HW; p++) {
             double w = wd[p];
             if (w == 0)
@@ -132,7 +132,7 @@ static double move_delta(const sr_potts_t *e, const int32_t *f, int alpha,
         int h = (int)(p / W), x = (int)(p % W);
         for (int d = 0; d < D; d++)
             for (int s = -1; s <= 1; s += 2) { // forward and backward neighbour
-                int h2 = h + s * sr_grid_dir_dh[d], x2 = x + s * sr_grid_dir_dw[d];
+                int h2 = h + s * sr_grid_dir_dh(d), x2 = x + s * sr_grid_dir_dw(d);
                 if (h2 < 0 || h2 >= H || x2 < 0 || x2 >= W)
                     continue;
                 int64_t q = (int64_t)h2 * W + x2;

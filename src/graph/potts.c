@@ -86,9 +86,6 @@ int sr_expansion_init_parse(const char *s, enum sr_expansion_init *out, sr_error
 
 /* ------------------------------------------------------------------- grid */
 
-const int sr_grid_dir_dh[4] = {0, 1, 1, 1};
-const int sr_grid_dir_dw[4] = {1, 0, 1, -1};
-
 int sr_grid_conn_dirs(enum sr_grid_conn c)
 {
     return c == SR_GRID_CONN_8 ? 4 : 2;
@@ -183,7 +180,7 @@ int sr_potts_set_constant_weights(sr_potts_t *e, double w, enum sr_potts_diag di
         double wd = (d >= 2 && diag == SR_POTTS_DIAG_INV_DIST) ? w / sqrt(2.0) : w;
         for (int h = 0; h < H; h++)
             for (int x = 0; x < W; x++) {
-                int h2 = h + sr_grid_dir_dh[d], x2 = x + sr_grid_dir_dw[d];
+                int h2 = h + sr_grid_dir_dh(d), x2 = x + sr_grid_dir_dw(d);
                 int in = h2 < H && x2 >= 0 && x2 < W;
                 e->weight[((int64_t)d * H + h) * W + x] = in ? wd : 0.0;
             }
@@ -219,7 +216,7 @@ int sr_potts_set_contrast_weights(sr_potts_t *e, const float *image, int C,
     for (int d = 0; d < D; d++)
         for (int h = 0; h < H; h++)
             for (int x = 0; x < W; x++) {
-                int h2 = h + sr_grid_dir_dh[d], x2 = x + sr_grid_dir_dw[d];
+                int h2 = h + sr_grid_dir_dh(d), x2 = x + sr_grid_dir_dw(d);
                 double *wp = &e->weight[((int64_t)d * H + h) * W + x];
                 if (h2 >= H || x2 < 0 || x2 >= W) {
                     *wp = -1; // off-grid marker for the second pass
@@ -284,7 +281,7 @@ double sr_potts_energy(const sr_potts_t *e, const int32_t *labels, double *unary
         eu += e->unary[(int64_t)labels[p] * HW + p];
     }
     for (int d = 0; d < D; d++) {
-        int64_t off = (int64_t)sr_grid_dir_dh[d] * W + sr_grid_dir_dw[d];
+        int64_t off = (int64_t)sr_grid_dir_dh(d) * W + sr_grid_dir_dw(d);
         for (int h = 0; h < H; h++)
             for (int x = 0; x < W; x++) {
                 int64_t p = (int64_t)h * W + x;

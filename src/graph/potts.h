@@ -37,9 +37,19 @@ const char *sr_grid_conn_name(enum sr_grid_conn c);
 /* Parse "4"/"8". Returns 0, or -1 with 'err' naming the value. */
 int sr_grid_conn_parse(const char *s, enum sr_grid_conn *out, sr_error_t *err);
 
-/* Number of directions stored per pixel (2 or 4) and their offsets. */
+/* Number of directions stored per pixel (2 or 4). */
 int sr_grid_conn_dirs(enum sr_grid_conn c);
-extern const int sr_grid_dir_dh[4], sr_grid_dir_dw[4];
+
+/* Row and column offsets of direction d: right (0,+1), down (+1,0),
+ * down-right (+1,+1), down-left (+1,-1). */
+static inline int sr_grid_dir_dh(int d)
+{
+    return d == 0 ? 0 : 1;
+}
+static inline int sr_grid_dir_dw(int d)
+{
+    return d == 1 ? 0 : d == 3 ? -1 : 1;
+}
 
 /* Conversion of real costs to the values the solver sees. */
 enum sr_potts_quant {
