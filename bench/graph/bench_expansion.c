@@ -68,7 +68,8 @@ int main(int argc, char **argv)
         sx[s] = W * sr_rng_uniform_double(&r);
         sl[s] = s % K;
     }
-    float *img = malloc((size_t)3 * HW * sizeof *img), *cost = malloc((size_t)K * HW * sizeof *cost);
+    float *img = malloc((size_t)3 * HW * sizeof *img),
+          *cost = malloc((size_t)K * HW * sizeof *cost);
     double *colour = malloc((size_t)3 * K * sizeof *colour);
     for (int i = 0; i < 3 * K; i++)
         colour[i] = 255 * sr_rng_uniform_double(&r);
@@ -131,8 +132,8 @@ int main(int argc, char **argv)
         dh[d] = sr_grid_dir_dh(d);
         dw[d] = sr_grid_dir_dw(d);
     }
-    bench_direct_replay(H, W, K, D, e.unary, e.weight, dh, dw, rec.n,
-                        rec.labels, rec.alphas, flips);
+    bench_direct_replay(H, W, K, D, e.unary, e.weight, dh, dw, rec.n, rec.labels, rec.alphas,
+                        flips);
     int mismatch = 0, rejected = 0;
     for (int mv = 0; mv < rec.n; mv++) {
         const uint8_t *cur = rec.labels + (int64_t)mv * HW, *fl = flips + (int64_t)mv * HW;
@@ -168,10 +169,12 @@ int main(int argc, char **argv)
     qsort(t_ours, (size_t)reps, sizeof *t_ours, cmp_double);
     qsort(t_direct, (size_t)reps, sizeof *t_direct, cmp_double);
     printf("alpha-expansion %dx%d, K=%d, 8-connected, %d sweeps max; sigma^2 %.1f; "
-           "scaling x1000 trunc, Potts weight %g\n", H, W, K, o.max_sweeps, s2, potts);
-    printf("energy %.0f -> %.0f, sweeps %d, max-flow calls %d (replayed %d), moves accepted %d\n",
-           info.energy_before, info.energy_after, info.sweeps, info.maxflow_calls, rec.n,
-           info.moves_accepted);
+           "scaling x1000 trunc, Potts weight %g\n",
+           H, W, K, o.max_sweeps, s2, potts);
+    printf(
+        "energy %.0f -> %.0f, sweeps %d, max-flow calls %d (replayed %d), moves accepted %d\n",
+        info.energy_before, info.energy_after, info.sweeps, info.maxflow_calls, rec.n,
+        info.moves_accepted);
     printf("replay check: %d mismatching moves, %d rejected non-improving cuts\n", mismatch,
            rejected);
     printf("ours (segrep sr_potts_expansion):      min %.3f s  median %.3f s  (%d runs)\n",
@@ -181,8 +184,19 @@ int main(int argc, char **argv)
     printf("ratio ours/direct: min %.3f  median %.3f  (target <= 1.20)\n",
            t_ours[0] / t_direct[0], t_ours[reps / 2] / t_direct[reps / 2]);
     sr_potts_free(&e);
-    free(sy); free(sx); free(sl); free(img); free(cost); free(colour); free(score);
-    free(f); free(f0); free(rec.labels); free(rec.alphas); free(flips); free(t_ours);
+    free(sy);
+    free(sx);
+    free(sl);
+    free(img);
+    free(cost);
+    free(colour);
+    free(score);
+    free(f);
+    free(f0);
+    free(rec.labels);
+    free(rec.alphas);
+    free(flips);
+    free(t_ours);
     free(t_direct);
     return mismatch ? 1 : 0;
 }

@@ -23,10 +23,10 @@
 
 typedef struct workspace {
     sr_graphcut_t *g;
-    int32_t *node;  /* (H,W) node id of a movable pixel, -1 otherwise */
-    int32_t *pix;   /* node id -> pixel */
-    double *lin;    /* node id -> cost(x=1) - cost(x=0) */
-    uint8_t *flip;  /* (H,W) 1 if the last cut switches the pixel */
+    int32_t *node; /* (H,W) node id of a movable pixel, -1 otherwise */
+    int32_t *pix;  /* node id -> pixel */
+    double *lin;   /* node id -> cost(x=1) - cost(x=0) */
+    uint8_t *flip; /* (H,W) 1 if the last cut switches the pixel */
 } workspace_t;
 
 static void ws_free(workspace_t *ws)
@@ -233,9 +233,11 @@ int sr_potts_expansion(const sr_potts_t *e, int32_t *labels, const sr_expansion_
     if (o.init == SR_EXPANSION_INIT_GIVEN) {
         for (int64_t p = 0; p < HW; p++)
             if (labels[p] < 0 || labels[p] >= e->K)
-                return sr_errorf(err, "alpha-expansion: start label %d at (h=%lld, w=%lld) "
-                                 "is not in 0..%d", (int)labels[p], (long long)(p / e->W),
-                                 (long long)(p % e->W), e->K - 1);
+                return sr_errorf(err,
+                                 "alpha-expansion: start label %d at (h=%lld, w=%lld) "
+                                 "is not in 0..%d",
+                                 (int)labels[p], (long long)(p / e->W), (long long)(p % e->W),
+                                 e->K - 1);
     }
     workspace_t ws;
     if (ws_init(&ws, e, err))
@@ -251,8 +253,8 @@ int sr_potts_expansion(const sr_potts_t *e, int32_t *labels, const sr_expansion_
     for (int sweep = 0; sweep < o.max_sweeps; sweep++) {
         int accepted = 0;
         for (int alpha = 0; alpha < e->K; alpha++)
-            accepted += expansion_move(e, labels, alpha, &ws, &inf.maxflow_calls, &o, sweep,
-                                       &energy);
+            accepted +=
+                expansion_move(e, labels, alpha, &ws, &inf.maxflow_calls, &o, sweep, &energy);
         inf.sweeps++;
         inf.moves_accepted += accepted;
         if (!accepted) {

@@ -57,8 +57,8 @@ extern "C" sr_graphcut_t *sr_graphcut_create(int node_max, int edge_max, sr_erro
         return NULL;
     }
     // libmaxflow needs at least one slot of each to start with.
-    gc->g = new (mem) sr_bk_graph(node_max > 0 ? node_max : 1, edge_max > 0 ? edge_max : 1,
-                                  sr_graphcut_oom);
+    gc->g = new (mem)
+        sr_bk_graph(node_max > 0 ? node_max : 1, edge_max > 0 ? edge_max : 1, sr_graphcut_oom);
     gc->n = 0;
     return gc;
 }

@@ -93,8 +93,7 @@ int sr_grid_conn_dirs(enum sr_grid_conn c)
 
 /* ---------------------------------------------------------------- storage */
 
-int sr_potts_init(sr_potts_t *e, int K, int H, int W, enum sr_grid_conn conn,
-                  sr_error_t *err)
+int sr_potts_init(sr_potts_t *e, int K, int H, int W, enum sr_grid_conn conn, sr_error_t *err)
 {
     memset(e, 0, sizeof *e);
     if ((unsigned)conn >= SR_GRID_CONN_COUNT)
@@ -142,9 +141,12 @@ static double quantise(double v, const sr_potts_scaling_t *sc)
 {
     v *= sc->scale;
     switch (sc->quant) {
-    case SR_POTTS_QUANT_TRUNC: return trunc(v);
-    case SR_POTTS_QUANT_ROUND: return nearbyint(v);
-    default: return v;
+    case SR_POTTS_QUANT_TRUNC:
+        return trunc(v);
+    case SR_POTTS_QUANT_ROUND:
+        return nearbyint(v);
+    default:
+        return v;
     }
 }
 
@@ -161,8 +163,8 @@ int sr_potts_set_unary(sr_potts_t *e, const float *cost, const sr_potts_scaling_
     for (int64_t i = 0; i < n; i++)
         if (!isfinite(cost[i]))
             return sr_errorf(err, "unary: value %g at (k=%lld, h=%lld, w=%lld) is not finite",
-                             (double)cost[i], (long long)(i / HW),
-                             (long long)(i % HW / e->W), (long long)(i % e->W));
+                             (double)cost[i], (long long)(i / HW), (long long)(i % HW / e->W),
+                             (long long)(i % e->W));
     for (int64_t i = 0; i < n; i++)
         e->unary[i] = quantise(cost[i], sc);
     return 0;
@@ -189,9 +191,8 @@ int sr_potts_set_constant_weights(sr_potts_t *e, double w, enum sr_potts_diag di
 }
 
 int sr_potts_set_contrast_weights(sr_potts_t *e, const float *image, int C,
-                                  const sr_potts_contrast_t *opt,
-                                  const sr_potts_scaling_t *sc, double *sigma2_used,
-                                  sr_error_t *err)
+                                  const sr_potts_contrast_t *opt, const sr_potts_scaling_t *sc,
+                                  double *sigma2_used, sr_error_t *err)
 {
     if (!sc)
         sc = &unit_scaling;
@@ -208,8 +209,8 @@ int sr_potts_set_contrast_weights(sr_potts_t *e, const float *image, int C,
     for (int64_t i = 0; i < (int64_t)C * HW; i++)
         if (!isfinite(image[i]))
             return sr_errorf(err, "image: value %g at (c=%lld, h=%lld, w=%lld) is not finite",
-                             (double)image[i], (long long)(i / HW),
-                             (long long)(i % HW / W), (long long)(i % W));
+                             (double)image[i], (long long)(i / HW), (long long)(i % HW / W),
+                             (long long)(i % W));
     // First pass: squared colour differences into the weight array, and their mean.
     double total = 0;
     int64_t count = 0;
@@ -259,9 +260,11 @@ int sr_potts_set_fixed(sr_potts_t *e, const int32_t *labels, sr_error_t *err)
     if (labels)
         for (int64_t p = 0; p < HW; p++)
             if (labels[p] >= e->K)
-                return sr_errorf(err, "fixed labels: value %d at (h=%lld, w=%lld) is not in "
-                                 "0..%d", (int)labels[p], (long long)(p / e->W),
-                                 (long long)(p % e->W), e->K - 1);
+                return sr_errorf(err,
+                                 "fixed labels: value %d at (h=%lld, w=%lld) is not in "
+                                 "0..%d",
+                                 (int)labels[p], (long long)(p / e->W), (long long)(p % e->W),
+                                 e->K - 1);
     e->has_fixed = 0;
     for (int64_t p = 0; p < HW; p++) {
         e->fixed[p] = (labels && labels[p] >= 0) ? labels[p] : -1;

@@ -26,11 +26,7 @@
 #include "core/error.h"
 
 /* Grid neighbourhood. */
-enum sr_grid_conn {
-    SR_GRID_CONN_4,
-    SR_GRID_CONN_8,
-    SR_GRID_CONN_COUNT
-};
+enum sr_grid_conn { SR_GRID_CONN_4, SR_GRID_CONN_8, SR_GRID_CONN_COUNT };
 
 /* "4" or "8". */
 const char *sr_grid_conn_name(enum sr_grid_conn c);
@@ -53,17 +49,17 @@ static inline int sr_grid_dir_dw(int d)
 
 /* Conversion of real costs to the values the solver sees. */
 enum sr_potts_quant {
-    SR_POTTS_QUANT_NONE,   /* keep scale * value */
-    SR_POTTS_QUANT_TRUNC,  /* (double)(long long)(scale * value): C cast, as the
-                              authors' gco code (int energies) */
-    SR_POTTS_QUANT_ROUND,  /* nearest integer */
+    SR_POTTS_QUANT_NONE,  /* keep scale * value */
+    SR_POTTS_QUANT_TRUNC, /* (double)(long long)(scale * value): C cast, as the
+                             authors' gco code (int energies) */
+    SR_POTTS_QUANT_ROUND, /* nearest integer */
     SR_POTTS_QUANT_COUNT
 };
 const char *sr_potts_quant_name(enum sr_potts_quant q);
 int sr_potts_quant_parse(const char *s, enum sr_potts_quant *out, sr_error_t *err);
 
 typedef struct sr_potts_scaling {
-    double scale;               /* > 0; 1 = real-valued, 1000 = the authors' code */
+    double scale; /* > 0; 1 = real-valued, 1000 = the authors' code */
     enum sr_potts_quant quant;
 } sr_potts_scaling_t;
 
@@ -81,25 +77,24 @@ int sr_potts_diag_parse(const char *s, enum sr_potts_diag *out, sr_error_t *err)
  * 'sigma2' <= 0 selects the Boykov-Jolly rule: sigma^2 = mean of ||I_p - I_q||^2
  * over the pairs of the chosen neighbourhood (per image). */
 typedef struct sr_potts_contrast {
-    double lambda;              /* >= 0 */
-    double sigma2;              /* > 0 fixed, <= 0 Boykov-Jolly rule */
+    double lambda; /* >= 0 */
+    double sigma2; /* > 0 fixed, <= 0 Boykov-Jolly rule */
     enum sr_potts_diag diag;
 } sr_potts_contrast_t;
 
 typedef struct sr_potts {
     int K, H, W;
     enum sr_grid_conn conn;
-    double *unary;   /* (K,H,W) owned */
-    double *weight;  /* (D,H,W) owned, D = sr_grid_conn_dirs; 0 where q is off-grid */
-    int32_t *fixed;  /* (H,W) owned: the hard label, or -1 for a free pixel */
-    int has_fixed;   /* 1 if some pixel is fixed */
+    double *unary;  /* (K,H,W) owned */
+    double *weight; /* (D,H,W) owned, D = sr_grid_conn_dirs; 0 where q is off-grid */
+    int32_t *fixed; /* (H,W) owned: the hard label, or -1 for a free pixel */
+    int has_fixed;  /* 1 if some pixel is fixed */
 } sr_potts_t;
 
 /* Allocate a zero energy (all unaries and weights 0, no fixed pixel) with K
  * >= 1 labels on an HxW grid (H, W >= 1, K*H*W and 4*H*W below 2^31).
  * Returns 0, or -1 with 'err' set. */
-int sr_potts_init(sr_potts_t *e, int K, int H, int W, enum sr_grid_conn conn,
-                  sr_error_t *err);
+int sr_potts_init(sr_potts_t *e, int K, int H, int W, enum sr_grid_conn conn, sr_error_t *err);
 
 /* Free the arrays of 'e' (safe on a zeroed struct). */
 void sr_potts_free(sr_potts_t *e);
@@ -115,9 +110,8 @@ int sr_potts_set_unary(sr_potts_t *e, const float *cost /* (K,H,W) */,
  * w = lambda / dist everywhere. Returns 0, or -1 with 'err' set (non-finite
  * pixel, bad lambda/scale). */
 int sr_potts_set_contrast_weights(sr_potts_t *e, const float *image /* (C,H,W) */, int C,
-                                  const sr_potts_contrast_t *opt,
-                                  const sr_potts_scaling_t *sc, double *sigma2_used,
-                                  sr_error_t *err);
+                                  const sr_potts_contrast_t *opt, const sr_potts_scaling_t *sc,
+                                  double *sigma2_used, sr_error_t *err);
 
 /* Set every pair weight to 'w' (>= 0), diagonals divided by sqrt(2) under
  * SR_POTTS_DIAG_INV_DIST. For tests and the plain Potts model. */
@@ -136,9 +130,9 @@ double sr_potts_energy(const sr_potts_t *e, const int32_t *labels /* (H,W) */,
 
 /* How alpha-expansion chooses its starting labeling. */
 enum sr_expansion_init {
-    SR_EXPANSION_INIT_GIVEN,   /* the labels passed in */
-    SR_EXPANSION_INIT_ARGMIN,  /* argmin_k D_p(k), lowest k on ties */
-    SR_EXPANSION_INIT_ZERO,    /* all 0: gco's default, used by the authors' code */
+    SR_EXPANSION_INIT_GIVEN,  /* the labels passed in */
+    SR_EXPANSION_INIT_ARGMIN, /* argmin_k D_p(k), lowest k on ties */
+    SR_EXPANSION_INIT_ZERO,   /* all 0: gco's default, used by the authors' code */
     SR_EXPANSION_INIT_COUNT
 };
 const char *sr_expansion_init_name(enum sr_expansion_init i);
@@ -151,9 +145,9 @@ typedef void (*sr_expansion_trace_f)(void *ctx, int sweep, int alpha,
                                      const int32_t *labels /* (H,W) */, double energy);
 
 typedef struct sr_expansion_opts {
-    int max_sweeps;                 /* >= 1; a sweep tries alpha = 0..K-1 once (5 in ADM) */
+    int max_sweeps; /* >= 1; a sweep tries alpha = 0..K-1 once (5 in ADM) */
     enum sr_expansion_init init;
-    sr_expansion_trace_f trace;     /* NULL: no tracing */
+    sr_expansion_trace_f trace; /* NULL: no tracing */
     void *trace_ctx;
 } sr_expansion_opts_t;
 
@@ -161,13 +155,13 @@ typedef struct sr_expansion_opts {
 sr_expansion_opts_t sr_expansion_opts_default(void);
 
 typedef struct sr_expansion_info {
-    double energy_before;   /* E of the starting labeling (fixed pixels applied) */
-    double energy_after;    /* E of the returned labeling (both recomputed in full) */
-    int sweeps;             /* sweeps run */
-    int maxflow_calls;      /* moves solved by max-flow */
-    int moves_accepted;     /* moves that lowered the energy */
-    int converged;          /* 1 if the last sweep changed nothing: the result is a
-                               local minimum w.r.t. every expansion move */
+    double energy_before; /* E of the starting labeling (fixed pixels applied) */
+    double energy_after;  /* E of the returned labeling (both recomputed in full) */
+    int sweeps;           /* sweeps run */
+    int maxflow_calls;    /* moves solved by max-flow */
+    int moves_accepted;   /* moves that lowered the energy */
+    int converged;        /* 1 if the last sweep changed nothing: the result is a
+                             local minimum w.r.t. every expansion move */
 } sr_expansion_info_t;
 
 /* Alpha-expansion (Boykov, Veksler, Zabih) for E. 'labels' (H,W) is the

@@ -18,8 +18,7 @@ const char *sr_lovasz_prox_method_name(enum sr_lovasz_prox_method m)
     return (unsigned)m < SR_LOVASZ_PROX_COUNT ? method_names[m] : "?";
 }
 
-int sr_lovasz_prox_method_parse(const char *s, enum sr_lovasz_prox_method *out,
-                                sr_error_t *err)
+int sr_lovasz_prox_method_parse(const char *s, enum sr_lovasz_prox_method *out, sr_error_t *err)
 {
     for (int i = 0; i < SR_LOVASZ_PROX_COUNT; i++)
         if (s && strcmp(s, method_names[i]) == 0) {
@@ -123,8 +122,8 @@ double sr_lovasz_hinge_margins(const double *m, const uint8_t *gt, int64_t n, do
 /* ------------------------------------------------------------- exact */
 
 /* c(a) = Delta(a, s - a) - lambda (Sf[a] + Sb[s - a]), convex in a. */
-static double line_intercept(int64_t a, int64_t s, int64_t G, double lambda,
-                             const double *Sf, const double *Sb)
+static double line_intercept(int64_t a, int64_t s, int64_t G, double lambda, const double *Sf,
+                             const double *Sb)
 {
     return sr_lovasz_jaccard_delta(a, s - a, G) - lambda * (Sf[a] + Sb[s - a]);
 }
@@ -144,13 +143,17 @@ static int prox_exact(double *u, const double *m, const uint8_t *gt, int64_t n, 
     }
     int64_t S = P + Q;
     int64_t *perm = malloc((size_t)(n > 0 ? n : 1) * sizeof *perm);
-    int64_t *fi = malloc((size_t)(P + 1) * sizeof *fi), *bi = malloc((size_t)(Q + 1) * sizeof *bi);
-    double *Sf = malloc((size_t)(P + 1) * sizeof *Sf), *Sb = malloc((size_t)(Q + 1) * sizeof *Sb);
+    int64_t *fi = malloc((size_t)(P + 1) * sizeof *fi),
+            *bi = malloc((size_t)(Q + 1) * sizeof *bi);
+    double *Sf = malloc((size_t)(P + 1) * sizeof *Sf),
+           *Sb = malloc((size_t)(Q + 1) * sizeof *Sb);
     double *c = malloc((size_t)(S + 1) * sizeof *c);
-    int64_t *pa = malloc((size_t)(S + 1) * sizeof *pa), *hull = malloc((size_t)(S + 1) * sizeof *hull);
+    int64_t *pa = malloc((size_t)(S + 1) * sizeof *pa),
+            *hull = malloc((size_t)(S + 1) * sizeof *hull);
     double *ends = malloc((size_t)(S + 1) * sizeof *ends);
     int rc = -1;
-    if (!perm || !fi || !bi || !Sf || !Sb || !c || !pa || !hull || !ends || sort_desc(m, n, perm))
+    if (!perm || !fi || !bi || !Sf || !Sb || !c || !pa || !hull || !ends ||
+        sort_desc(m, n, perm))
         goto done;
     // Positive margins by class, in decreasing order, and their prefix sums.
     int64_t p = 0, q = 0;
@@ -239,8 +242,8 @@ done:
 /* Algorithm C.1 on the sorted margins, by blocks of tied coordinates. A
  * block is a run of the sorted order sharing one value; blocks at or below
  * 0 are frozen (the hinge is flat there, step 5's c_z). */
-static int prox_greedy(double *u, const double *m, const uint8_t *gt, int64_t n,
-                       double lambda, sr_lovasz_prox_info_t *info)
+static int prox_greedy(double *u, const double *m, const uint8_t *gt, int64_t n, double lambda,
+                       sr_lovasz_prox_info_t *info)
 {
     int64_t *perm = malloc((size_t)(n > 0 ? n : 1) * sizeof *perm);
     uint8_t *gts = malloc((size_t)(n > 0 ? n : 1));
@@ -251,7 +254,8 @@ static int prox_greedy(double *u, const double *m, const uint8_t *gt, int64_t n,
     double *bg = malloc((size_t)(n > 0 ? n : 1) * sizeof *bg);
     double *bv0 = malloc((size_t)(n > 0 ? n : 1) * sizeof *bv0);
     int rc = -1;
-    if (!perm || !gts || !g || !bstart || !blen || !bval || !bg || !bv0 || sort_desc(m, n, perm))
+    if (!perm || !gts || !g || !bstart || !blen || !bval || !bg || !bv0 ||
+        sort_desc(m, n, perm))
         goto done;
     int64_t G = 0;
     for (int64_t i = 0; i < n; i++)

@@ -54,9 +54,9 @@ double sr_lovasz_jaccard_delta(int64_t a, int64_t b, int64_t G);
 double sr_lovasz_hinge_margins(const double *m, const uint8_t *gt, int64_t n, double *grad);
 
 typedef struct sr_lovasz_prox_info {
-    int iterations;  /* greedy: line searches; exact: envelope segments used */
-    int merges;      /* greedy: blocks merged at an edge */
-    int zeroed;      /* greedy: blocks stopped at the hinge (margin 0) */
+    int iterations; /* greedy: line searches; exact: envelope segments used */
+    int merges;     /* greedy: blocks merged at an edge */
+    int zeroed;     /* greedy: blocks stopped at the hinge (margin 0) */
 } sr_lovasz_prox_info_t;
 
 /* u = prox_{h,lambda}(m) (Eq. C.1) with 'method'. 'u' and 'm' (n) may be the

@@ -21,23 +21,18 @@
 
 #include "core/error.h"
 
-enum sr_pwl_method {
-    SR_PWL_GD,
-    SR_PWL_MOMENTUM,
-    SR_PWL_PROX,
-    SR_PWL_COUNT
-};
+enum sr_pwl_method { SR_PWL_GD, SR_PWL_MOMENTUM, SR_PWL_PROX, SR_PWL_COUNT };
 /* "gd", "momentum", "prox". */
 const char *sr_pwl_method_name(enum sr_pwl_method m);
 int sr_pwl_method_parse(const char *s, enum sr_pwl_method *out, sr_error_t *err);
 
 typedef struct sr_pwl_c4_opts {
-    double nu;       /* > 0 */
-    double x0[2];    /* start */
-    double eta;      /* GD / momentum step, > 0 */
-    double alpha;    /* momentum coefficient in [0, 1] */
-    double lambda;   /* prox parameter, > 0 (step 1/lambda) */
-    int steps;       /* >= 0 */
+    double nu;     /* > 0 */
+    double x0[2];  /* start */
+    double eta;    /* GD / momentum step, > 0 */
+    double alpha;  /* momentum coefficient in [0, 1] */
+    double lambda; /* prox parameter, > 0 (step 1/lambda) */
+    int steps;     /* >= 0 */
 } sr_pwl_c4_opts_t;
 
 /* The spec's proposal for Fig. C.1 at a given nu (see the file comment). */

@@ -143,8 +143,8 @@ static void test_expansion_properties(void)
     int cases = 0, increased = 0, not_local = 0, not_converged = 0, bound = 0, fixed_bad = 0;
     int info_bad = 0, sweep_increase = 0;
     for (int c = 0; c < 60; c++) {
-        int K = 3 + (int)sr_rng_int(&r, 2);             // 3 or 4 labels
-        int H = 2 + (int)sr_rng_int(&r, 2), W = 3;      // <= 3x3: 4^9 = 262144 labelings
+        int K = 3 + (int)sr_rng_int(&r, 2);        // 3 or 4 labels
+        int H = 2 + (int)sr_rng_int(&r, 2), W = 3; // <= 3x3: 4^9 = 262144 labelings
         int integer = c % 2;
         sr_potts_t e;
         random_energy(&e, &r, K, H, W, c % 3 ? SR_GRID_CONN_8 : SR_GRID_CONN_4, integer,

@@ -75,7 +75,8 @@ static void test_contrast_weights(void)
     sr_potts_init(&e, 2, 2, 2, SR_GRID_CONN_4, NULL);
     c.sigma2 = 0;
     sr_potts_set_contrast_weights(&e, img, 1, &c, NULL, &s2, NULL);
-    is_close(s2, 18.0 / 4.0, 1e-15, 0, "4-connected sigma^2 averages right and down pairs only");
+    is_close(s2, 18.0 / 4.0, 1e-15, 0,
+             "4-connected sigma^2 averages right and down pairs only");
     c.sigma2 = 2.0;
     sr_potts_set_contrast_weights(&e, img, 1, &c, NULL, &s2, NULL);
     is_close(wt(&e, 1, 0, 1), 3 * exp(-9 / 4.0), 1e-14, 0, "fixed sigma^2 = 2 used as given");

@@ -57,7 +57,8 @@ static double certificate_violation(const double *u, const double *x, const uint
     return gap > worst ? gap : worst;
 }
 
-static double objective(const double *u, const double *x, const uint8_t *gt, int d, double lambda)
+static double objective(const double *u, const double *x, const uint8_t *gt, int d,
+                        double lambda)
 {
     double q = 0;
     for (int i = 0; i < d; i++)

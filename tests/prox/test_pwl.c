@@ -19,7 +19,8 @@ static double phi(const c1_t *p, double u1, double u2)
 {
     double u[2] = {u1, u2};
     return sr_pwl_c4_value(p->nu, u) +
-           0.5 * p->lambda * ((u1 - p->x[0]) * (u1 - p->x[0]) + (u2 - p->x[1]) * (u2 - p->x[1]));
+           0.5 * p->lambda *
+               ((u1 - p->x[0]) * (u1 - p->x[0]) + (u2 - p->x[1]) * (u2 - p->x[1]));
 }
 
 static double inner_min(const c1_t *p, double u1, double *arg)
@@ -68,8 +69,8 @@ static void test_prox_brute_force(void)
         brute_prox(nu, lambda, x, b);
         if (fabs(p[0] - b[0]) > 1e-7 || fabs(p[1] - b[1]) > 1e-7) {
             if (bad++ < 3)
-                diag("nu %g lambda %g x (%g,%g): prox (%.9g,%.9g) brute (%.9g,%.9g)", nu, lambda,
-                     x[0], x[1], p[0], p[1], b[0], b[1]);
+                diag("nu %g lambda %g x (%g,%g): prox (%.9g,%.9g) brute (%.9g,%.9g)", nu,
+                     lambda, x[0], x[1], p[0], p[1], b[0], b[1]);
         }
     }
     is_int(bad, 0, "closed-form prox = brute-force minimiser of Eq. C.1 (%d cases)", cases);
@@ -86,13 +87,16 @@ static void test_facts(void)
     double e[2] = {4.0, 2.0}, lambda = 10;
     sr_pwl_c4_prox(nu, lambda, e, y);
     ok(fabs(nu * y[0] - y[1]) < 1e-12, "prox of an edge point stays on the edge");
-    double w = 1.0 / (1.0 + nu * nu); // min-norm point: (nu, 0) w' + (0, 1)(1 - w'), w' = 1/(1+nu^2)
+    double w =
+        1.0 / (1.0 + nu * nu); // min-norm point: (nu, 0) w' + (0, 1)(1 - w'), w' = 1/(1+nu^2)
     is_close(e[0] - y[0], nu * w / lambda, 1e-12, 0, "step along x1 = nu/(1+nu^2)/lambda");
     is_close(e[1] - y[1], (1 - w) / lambda, 1e-12, 0, "step along x2 = nu^2/(1+nu^2)/lambda");
-    // Inside piece 1 far from edges: prox = x - (nu, 0)/lambda, the GD step with eta = 1/lambda.
+    // Inside piece 1 far from edges: prox = x - (nu, 0)/lambda, the GD step with eta =
+    // 1/lambda.
     double p1[2] = {3.0, -1.0};
     sr_pwl_c4_prox(nu, lambda, p1, y);
-    ok(fabs(y[0] - (3.0 - nu / lambda)) < 1e-15 && y[1] == -1.0, "prox = GD step inside a piece");
+    ok(fabs(y[0] - (3.0 - nu / lambda)) < 1e-15 && y[1] == -1.0,
+       "prox = GD step inside a piece");
     double g[2], t[2] = {1.0, 0.5};
     sr_pwl_c4_subgrad(1.0, t, g);
     ok(g[0] == 1 && g[1] == 0, "subgradient in piece 1");
@@ -143,7 +147,8 @@ static void test_paths(void)
     ok(mono, "f never increases along the proximal path");
     ok(f[30] == 0, "prox path reaches the minimisers (f = %g after 30 steps)", f[30]);
     // Several nu at once, laid out (nu, method, step, 2).
-    double nus[3] = {1.0, 0.5, 0.1}, paths[3 * SR_PWL_COUNT * 31 * 2], fv[3 * SR_PWL_COUNT * 31];
+    double nus[3] = {1.0, 0.5, 0.1}, paths[3 * SR_PWL_COUNT * 31 * 2],
+           fv[3 * SR_PWL_COUNT * 31];
     ok(sr_pwl_c4_paths(nus, 3, &o, 1, paths, fv, NULL) == 0, "paths for nu = 1, 0.5, 0.1");
     ok(memcmp(paths + (1 * SR_PWL_COUNT + SR_PWL_PROX) * 62, pr, sizeof pr) == 0,
        "paths[nu=0.5][prox] = the single prox path");
@@ -167,8 +172,8 @@ static void test_paths(void)
             }
         }
         diag("nu %.1f: first step at f = 0: gd %d, momentum %d, prox %d; edge crossings: "
-             "gd %d, momentum %d, prox %d", nus[k], first[0], first[1], first[2], cross[0],
-             cross[1], cross[2]);
+             "gd %d, momentum %d, prox %d",
+             nus[k], first[0], first[1], first[2], cross[0], cross[1], cross[2]);
         is_int(cross[SR_PWL_PROX], 0, "nu %.1f: the proximal path never crosses the edge",
                nus[k]);
     }
