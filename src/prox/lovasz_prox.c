@@ -70,13 +70,15 @@ static int sort_desc(const double *m, int64_t n, int64_t *perm)
     return 0;
 }
 
-/* g[k] = Delta(first k+1 sorted) - Delta(first k sorted), labels in sorted order. */
-static void lovasz_grad_sorted(const uint8_t *gts, int64_t n, int64_t G, double *g)
+/* g[k] = Delta(first k+1 sorted) - Delta(first k sorted), pixels in the
+ * order 'perm'. */
+static void lovasz_grad_sorted(const uint8_t *gt, const int64_t *perm, int64_t n, int64_t G,
+                               double *g)
 {
     int64_t a = 0, b = 0;
     double prev = 0;
     for (int64_t k = 0; k < n; k++) {
-        if (gts[k])
+        if (gt[perm[k]])
             a++;
         else
             b++;
@@ -91,20 +93,16 @@ double sr_lovasz_hinge_margins(const double *m, const uint8_t *gt, int64_t n, do
     if (n <= 0)
         return 0.0;
     int64_t *perm = malloc((size_t)n * sizeof *perm);
-    uint8_t *gts = malloc((size_t)n);
     double *g = malloc((size_t)n * sizeof *g);
-    if (!perm || !gts || !g || sort_desc(m, n, perm)) {
+    if (!perm || !g || sort_desc(m, n, perm)) {
         free(perm);
-        free(gts);
         free(g);
         return NAN;
     }
     int64_t G = 0;
     for (int64_t i = 0; i < n; i++)
         G += gt[i] != 0;
-    for (int64_t k = 0; k < n; k++)
-        gts[k] = gt[perm[k]] != 0;
-    lovasz_grad_sorted(gts, n, G, g);
+    lovasz_grad_sorted(gt, perm, n, G, g);
     double h = 0;
     for (int64_t k = 0; k < n; k++) {
         double mk = m[perm[k]];
@@ -114,7 +112,6 @@ double sr_lovasz_hinge_margins(const double *m, const uint8_t *gt, int64_t n, do
             grad[perm[k]] = mk > 0 ? g[k] : 0.0;
     }
     free(perm);
-    free(gts);
     free(g);
     return h;
 }
@@ -241,12 +238,12 @@ done:
 
 /* Algorithm C.1 on the sorted margins, by blocks of tied coordinates. A
  * block is a run of the sorted order sharing one value; blocks at or below
- * 0 are frozen (the hinge is flat there, step 5's c_z). */
-static int prox_greedy(double *u, const double *m, const uint8_t *gt, int64_t n, double lambda,
-                       sr_lovasz_prox_info_t *info)
+ * 0 are frozen (the hinge is flat there, step 5's c_z). This is the frozen
+ * reference: each line search rescans every moving block, O(n) per event. */
+static int prox_greedy_ref(double *u, const double *m, const uint8_t *gt, int64_t n,
+                           double lambda, sr_lovasz_prox_info_t *info)
 {
     int64_t *perm = malloc((size_t)(n > 0 ? n : 1) * sizeof *perm);
-    uint8_t *gts = malloc((size_t)(n > 0 ? n : 1));
     double *g = malloc((size_t)(n > 0 ? n : 1) * sizeof *g);
     int64_t *bstart = malloc((size_t)(n > 0 ? n : 1) * sizeof *bstart);
     int64_t *blen = malloc((size_t)(n > 0 ? n : 1) * sizeof *blen);
@@ -254,16 +251,13 @@ static int prox_greedy(double *u, const double *m, const uint8_t *gt, int64_t n,
     double *bg = malloc((size_t)(n > 0 ? n : 1) * sizeof *bg);
     double *bv0 = malloc((size_t)(n > 0 ? n : 1) * sizeof *bv0);
     int rc = -1;
-    if (!perm || !gts || !g || !bstart || !blen || !bval || !bg || !bv0 ||
-        sort_desc(m, n, perm))
+    if (!perm || !g || !bstart || !blen || !bval || !bg || !bv0 || sort_desc(m, n, perm))
         goto done;
     int64_t G = 0;
     for (int64_t i = 0; i < n; i++)
         G += gt[i] != 0;
     // Steps 1-3: sorted margins v0, permutation, gradient on the sorted margins.
-    for (int64_t k = 0; k < n; k++)
-        gts[k] = gt[perm[k]] != 0;
-    lovasz_grad_sorted(gts, n, G, g);
+    lovasz_grad_sorted(gt, perm, n, G, g);
     // Step 4: blocks of equal margins (E).
     int64_t nb = 0;
     for (int64_t k = 0; k < n;) {
@@ -356,7 +350,6 @@ static int prox_greedy(double *u, const double *m, const uint8_t *gt, int64_t n,
     rc = 0;
 done:
     free(perm);
-    free(gts);
     free(g);
     free(bstart);
     free(blen);
@@ -366,14 +359,250 @@ done:
     return rc;
 }
 
-int sr_lovasz_prox(double *u, const double *m, const uint8_t *gt, int64_t n, double lambda,
-                   enum sr_lovasz_prox_method method, sr_lovasz_prox_info_t *info,
-                   sr_error_t *err)
+/* The same path, event-driven. Between events every moving block b moves
+ * linearly in the path parameter tau (the sum of the step multipliers):
+ * v_b(tau) = a_b - gbar_b tau, and gbar_b changes only when b merges. With
+ * S_gg = sum len gbar^2 and S_D = sum gbar (len a - sum v0) over moving blocks,
+ * <v - v0, g> = S_D - tau S_gg, so the line minimum of step 11 is reached at
+ * tau* = 1/lambda + S_D / S_gg whatever the current tau. Edges (adjacent
+ * blocks meeting, the last moving block reaching 0) sit in a heap with
+ * version stamps for lazy deletion: O(n log n) in all. */
+typedef struct gevent {
+    double tau;
+    int64_t b, nb;   /* block, and its successor for a merge (-1: reaches 0) */
+    uint32_t vb, vn; /* versions of b and nb when the event was computed */
+} gevent_t;
+
+typedef struct gheap {
+    gevent_t *e;
+    int64_t n, cap;
+} gheap_t;
+
+static void heap_push(gheap_t *h, gevent_t ev)
+{
+    SR_ASSERT(h->n < h->cap);
+    int64_t i = h->n++;
+    while (i > 0) {
+        int64_t p = (i - 1) / 2;
+        if (h->e[p].tau <= ev.tau)
+            break;
+        h->e[i] = h->e[p];
+        i = p;
+    }
+    h->e[i] = ev;
+}
+
+static gevent_t heap_pop(gheap_t *h)
+{
+    gevent_t top = h->e[0], last = h->e[--h->n];
+    int64_t i = 0;
+    for (;;) {
+        int64_t c = 2 * i + 1;
+        if (c >= h->n)
+            break;
+        if (c + 1 < h->n && h->e[c + 1].tau < h->e[c].tau)
+            c++;
+        if (h->e[c].tau >= last.tau)
+            break;
+        h->e[i] = h->e[c];
+        i = c;
+    }
+    if (h->n > 0)
+        h->e[i] = last;
+    return top;
+}
+
+typedef struct gblocks {
+    int64_t *start, *len, *next, *prev;
+    double *a, *gsum, *v0sum, *fval; /* intercept, sum g, sum v0, value once frozen */
+    uint8_t *moving;
+    uint32_t *ver;
+} gblocks_t;
+
+static double gbar(const gblocks_t *B, int64_t b)
+{
+    return B->gsum[b] / (double)B->len[b];
+}
+
+/* Contribution of moving block b to S_gg and S_D. */
+static void contrib(const gblocks_t *B, int64_t b, double *gg, double *d)
+{
+    double gb = gbar(B, b);
+    *gg = (double)B->len[b] * gb * gb;
+    *d = gb * ((double)B->len[b] * B->a[b] - B->v0sum[b]);
+}
+
+/* Push the events of moving block b: meeting its moving successor, or
+ * reaching 0 when no moving block follows it. */
+static void push_events(gheap_t *h, const gblocks_t *B, int64_t b, double tau)
+{
+    if (b < 0 || !B->moving[b])
+        return;
+    int64_t nb = B->next[b];
+    double gb = gbar(B, b);
+    if (nb >= 0 && B->moving[nb]) {
+        double gn = gbar(B, nb);
+        if (gb > gn) {
+            double t = (B->a[b] - B->a[nb]) / (gb - gn);
+            gevent_t ev = {t > tau ? t : tau, b, nb, B->ver[b], B->ver[nb]};
+            heap_push(h, ev);
+        }
+    } else if (gb > 0) {
+        double t = B->a[b] / gb;
+        gevent_t ev = {t > tau ? t : tau, b, -1, B->ver[b], 0};
+        heap_push(h, ev);
+    }
+}
+
+static int event_valid(const gblocks_t *B, const gevent_t *ev)
+{
+    if (!B->moving[ev->b] || B->ver[ev->b] != ev->vb)
+        return 0;
+    if (ev->nb < 0) {
+        int64_t nb = B->next[ev->b];
+        return nb < 0 || !B->moving[nb];
+    }
+    return B->next[ev->b] == ev->nb && B->moving[ev->nb] && B->ver[ev->nb] == ev->vn;
+}
+
+static int prox_greedy(double *u, const double *m, const uint8_t *gt, int64_t n, double lambda,
+                       sr_lovasz_prox_info_t *info)
+{
+    size_t N = (size_t)n;
+    int64_t *perm = malloc(N * sizeof *perm);
+    double *g = malloc(N * sizeof *g);
+    gblocks_t B;
+    B.start = malloc(N * sizeof *B.start);
+    B.len = malloc(N * sizeof *B.len);
+    B.next = malloc(N * sizeof *B.next);
+    B.prev = malloc(N * sizeof *B.prev);
+    B.a = malloc(N * sizeof *B.a);
+    B.gsum = malloc(N * sizeof *B.gsum);
+    B.v0sum = malloc(N * sizeof *B.v0sum);
+    B.fval = malloc(N * sizeof *B.fval);
+    B.moving = malloc(N);
+    B.ver = calloc(N, sizeof *B.ver);
+    gheap_t h = {malloc((4 * N + 4) * sizeof(gevent_t)), 0, (int64_t)(4 * N + 4)};
+    int rc = -1;
+    if (!perm || !g || !B.start || !B.len || !B.next || !B.prev || !B.a || !B.gsum ||
+        !B.v0sum || !B.fval || !B.moving || !B.ver || !h.e || sort_desc(m, n, perm))
+        goto done;
+    int64_t G = 0;
+    for (int64_t i = 0; i < n; i++)
+        G += gt[i] != 0;
+    lovasz_grad_sorted(gt, perm, n, G, g);
+    int64_t nb = 0;
+    double S_gg = 0, S_D = 0;
+    for (int64_t k = 0; k < n;) {
+        int64_t e = k + 1;
+        double v = m[perm[k]];
+        while (e < n && m[perm[e]] == v)
+            e++;
+        B.start[nb] = k;
+        B.len[nb] = e - k;
+        B.a[nb] = B.fval[nb] = v;
+        B.gsum[nb] = 0;
+        for (int64_t j = k; j < e; j++)
+            B.gsum[nb] += g[j];
+        B.v0sum[nb] = v * (double)(e - k);
+        B.moving[nb] = v > 0;
+        B.prev[nb] = nb - 1;
+        B.next[nb] = -1;
+        if (nb > 0)
+            B.next[nb - 1] = nb;
+        if (B.moving[nb]) {
+            double cg, cd;
+            contrib(&B, nb, &cg, &cd);
+            S_gg += cg;
+            S_D += cd;
+        }
+        nb++;
+        k = e;
+    }
+    for (int64_t b = 0; b < nb; b++)
+        push_events(&h, &B, b, 0.0);
+    sr_lovasz_prox_info_t inf = {0, 0, 0};
+    double tau = 0;
+    for (;;) {
+        while (h.n > 0 && !event_valid(&B, &h.e[0]))
+            heap_pop(&h);
+        if (!(S_gg > 0)) // step 8: nothing moves any more
+            break;
+        inf.iterations++;
+        double tau_star = 1.0 / lambda + S_D / S_gg; // step 11, in path units
+        if (h.n == 0 || tau_star <= h.e[0].tau) {    // step 12
+            if (tau_star > tau)
+                tau = tau_star;
+            break;
+        }
+        gevent_t ev = heap_pop(&h);
+        tau = ev.tau > tau ? ev.tau : tau;
+        int64_t b = ev.b;
+        double cg, cd;
+        contrib(&B, b, &cg, &cd);
+        S_gg -= cg;
+        S_D -= cd;
+        if (ev.nb >= 0) { // merge b and its successor at their common value
+            int64_t c = ev.nb;
+            contrib(&B, c, &cg, &cd);
+            S_gg -= cg;
+            S_D -= cd;
+            double v = B.a[b] - gbar(&B, b) * tau;
+            B.len[b] += B.len[c];
+            B.gsum[b] += B.gsum[c];
+            B.v0sum[b] += B.v0sum[c];
+            B.a[b] = v + gbar(&B, b) * tau;
+            B.moving[c] = 0;
+            B.ver[c]++;
+            B.next[b] = B.next[c];
+            if (B.next[c] >= 0)
+                B.prev[B.next[c]] = b;
+            B.ver[b]++;
+            contrib(&B, b, &cg, &cd);
+            S_gg += cg;
+            S_D += cd;
+            inf.merges++;
+            push_events(&h, &B, B.prev[b], tau);
+            push_events(&h, &B, b, tau);
+        } else { // the last moving block reaches the hinge: freeze at 0
+            B.moving[b] = 0;
+            B.fval[b] = 0;
+            B.ver[b]++;
+            inf.zeroed++;
+            push_events(&h, &B, B.prev[b], tau);
+        }
+    }
+    // Step 20: unsort (blocks merged away are skipped through the list).
+    for (int64_t b = 0; b >= 0; b = B.next[b]) {
+        double v = B.moving[b] ? B.a[b] - gbar(&B, b) * tau : B.fval[b];
+        for (int64_t k = B.start[b]; k < B.start[b] + B.len[b]; k++)
+            u[perm[k]] = v;
+    }
+    if (info)
+        *info = inf;
+    rc = 0;
+done:
+    free(perm);
+    free(g);
+    free(B.start);
+    free(B.len);
+    free(B.next);
+    free(B.prev);
+    free(B.a);
+    free(B.gsum);
+    free(B.v0sum);
+    free(B.fval);
+    free(B.moving);
+    free(B.ver);
+    free(h.e);
+    return rc;
+}
+
+static int check_inputs(const double *m, const uint8_t *gt, int64_t n, double lambda,
+                        sr_error_t *err)
 {
     if (!(lambda > 0) || !isfinite(lambda))
         return sr_errorf(err, "Lovász prox: lambda must be > 0 and finite, got %g", lambda);
-    if ((unsigned)method >= SR_LOVASZ_PROX_COUNT)
-        return sr_errorf(err, "Lovász prox: bad method %d", (int)method);
     for (int64_t i = 0; i < n; i++) {
         if (!isfinite(m[i]))
             return sr_errorf(err, "Lovász prox: margin %g at index %lld is not finite", m[i],
@@ -382,11 +611,22 @@ int sr_lovasz_prox(double *u, const double *m, const uint8_t *gt, int64_t n, dou
             return sr_errorf(err, "Lovász prox: label %d at index %lld is not 0 or 1",
                              (int)gt[i], (long long)i);
     }
+    return 0;
+}
+
+typedef int (*prox_impl_f)(double *u, const double *m, const uint8_t *gt, int64_t n,
+                           double lambda, sr_lovasz_prox_info_t *info);
+
+static int run_prox(prox_impl_f impl, double *u, const double *m, const uint8_t *gt, int64_t n,
+                    double lambda, sr_lovasz_prox_info_t *info, sr_error_t *err)
+{
+    if (check_inputs(m, gt, n, lambda, err))
+        return -1;
     if (info)
         memset(info, 0, sizeof *info);
     if (n <= 0)
         return 0;
-    // Both methods read m after writing u: work on a copy when they alias.
+    // The methods read m after writing u: work on a copy when they alias.
     double *x = NULL;
     if (u == m) {
         x = malloc((size_t)n * sizeof *x);
@@ -395,12 +635,27 @@ int sr_lovasz_prox(double *u, const double *m, const uint8_t *gt, int64_t n, dou
         memcpy(x, m, (size_t)n * sizeof *x);
         m = x;
     }
-    int rc = method == SR_LOVASZ_PROX_EXACT ? prox_exact(u, m, gt, n, lambda, info)
-                                            : prox_greedy(u, m, gt, n, lambda, info);
+    int rc = impl(u, m, gt, n, lambda, info);
     free(x);
     if (rc)
         return sr_errorf(err, "Lovász prox: out of memory for %lld margins", (long long)n);
     return 0;
+}
+
+int sr_lovasz_prox(double *u, const double *m, const uint8_t *gt, int64_t n, double lambda,
+                   enum sr_lovasz_prox_method method, sr_lovasz_prox_info_t *info,
+                   sr_error_t *err)
+{
+    if ((unsigned)method >= SR_LOVASZ_PROX_COUNT)
+        return sr_errorf(err, "Lovász prox: bad method %d", (int)method);
+    return run_prox(method == SR_LOVASZ_PROX_EXACT ? prox_exact : prox_greedy, u, m, gt, n,
+                    lambda, info, err);
+}
+
+int sr_lovasz_prox_greedy_ref(double *u, const double *m, const uint8_t *gt, int64_t n,
+                              double lambda, sr_lovasz_prox_info_t *info, sr_error_t *err)
+{
+    return run_prox(prox_greedy_ref, u, m, gt, n, lambda, info, err);
 }
 
 int sr_lovasz_hinge_prox_direction(float *dlogits, const float *logits, const uint8_t *labels,

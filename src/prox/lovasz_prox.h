@@ -19,7 +19,8 @@
  *  - SR_LOVASZ_PROX_GREEDY: Algorithm C.1 as printed, with its sign and unit
  *    inconsistencies resolved (steps 11-13: move v - stop*g and compare stop
  *    with the step multiplier to the next edge). It keeps tied blocks tied, so
- *    it is an approximation (as the paper says); O(n log n + n * events).
+ *    it is an approximation (as the paper says); O(n log n) with an event
+ *    heap (sr_lovasz_prox_greedy_ref is the direct O(n^2) transcription).
  * Derivations, the resolution of Algorithm C.1 and measured gaps:
  * doc/prox/lovasz_prox.md. Not done: the multi-class Lovász-Softmax (no prox
  * in the paper) and ignore labels (callers drop those pixels first).
@@ -65,6 +66,12 @@ typedef struct sr_lovasz_prox_info {
 int sr_lovasz_prox(double *u, const double *m, const uint8_t *gt, int64_t n, double lambda,
                    enum sr_lovasz_prox_method method, sr_lovasz_prox_info_t *info,
                    sr_error_t *err);
+
+/* Algorithm C.1 as the frozen reference of SR_LOVASZ_PROX_GREEDY: the same
+ * path with every line search rescanning all blocks (O(n) per event, O(n^2)
+ * worst case) instead of an event heap. Same contract as sr_lovasz_prox. */
+int sr_lovasz_prox_greedy_ref(double *u, const double *m, const uint8_t *gt, int64_t n,
+                              double lambda, sr_lovasz_prox_info_t *info, sr_error_t *err);
 
 /* The "modified backpropagation" direction for the logits of one image:
  * with m = 1 - F s, d = m - prox_{h,lambda}(m) is the margin-space step of
