@@ -82,7 +82,7 @@ static void test_binary_cut_exact(void)
     sr_rng_init(&r, 11, "binary-cut-test", 0);
     int bad = 0, bad_fixed = 0, cases = 0;
     for (int c = 0; c < 80; c++) {
-        int H = 2 + (int)sr_rng_int(&r, 2), W = 2 + (int)sr_rng_int(&r, 3); // <= 3x4
+        int H = 1 + (int)sr_rng_int(&r, 3), W = 2 + (int)sr_rng_int(&r, 3); // <= 3x4
         sr_potts_t e;
         random_energy(&e, &r, 2, H, W, c % 2 ? SR_GRID_CONN_8 : SR_GRID_CONN_4, c % 4 >= 2,
                       c % 3 == 0);
@@ -144,7 +144,7 @@ static void test_expansion_properties(void)
     int info_bad = 0, sweep_increase = 0;
     for (int c = 0; c < 60; c++) {
         int K = 3 + (int)sr_rng_int(&r, 2);        // 3 or 4 labels
-        int H = 2 + (int)sr_rng_int(&r, 2), W = 3; // <= 3x3: 4^9 = 262144 labelings
+        int H = 1 + (int)sr_rng_int(&r, 3), W = 3; // <= 3x3: 4^9 = 262144 labelings
         int integer = c % 2;
         sr_potts_t e;
         random_energy(&e, &r, K, H, W, c % 3 ? SR_GRID_CONN_8 : SR_GRID_CONN_4, integer,
