@@ -170,6 +170,29 @@ int sr_potts_set_unary(sr_potts_t *e, const float *cost, const sr_potts_scaling_
     return 0;
 }
 
+int sr_potts_set_unary_neglog(sr_potts_t *e, const float *prob, double min_prob,
+                              const sr_potts_scaling_t *sc, sr_error_t *err)
+{
+    if (!sc)
+        sc = &unit_scaling;
+    if (check_scaling(sc, err))
+        return -1;
+    if (!(min_prob > 0 && min_prob <= 1))
+        return sr_errorf(err, "potts: min_prob must be in (0, 1], got %g", min_prob);
+    int64_t HW = (int64_t)e->H * e->W, n = (int64_t)e->K * HW;
+    for (int64_t i = 0; i < n; i++)
+        if (!(prob[i] >= 0 && prob[i] <= 1))
+            return sr_errorf(
+                err, "probability: value %g at (k=%lld, h=%lld, w=%lld) is not in [0, 1]",
+                (double)prob[i], (long long)(i / HW), (long long)(i % HW / e->W),
+                (long long)(i % e->W));
+    for (int64_t i = 0; i < n; i++) {
+        double p = prob[i] > min_prob ? (double)prob[i] : min_prob;
+        e->unary[i] = quantise(-log(p), sc);
+    }
+    return 0;
+}
+
 int sr_potts_set_constant_weights(sr_potts_t *e, double w, enum sr_potts_diag diag,
                                   sr_error_t *err)
 {

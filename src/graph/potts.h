@@ -104,6 +104,16 @@ void sr_potts_free(sr_potts_t *e);
 int sr_potts_set_unary(sr_potts_t *e, const float *cost /* (K,H,W) */,
                        const sr_potts_scaling_t *sc, sr_error_t *err);
 
+/* Set D = quantise(scale * -log(max(p, min_prob))) from probabilities 'prob'
+ * (K,H,W): the unary of the ADM latent step (Eq. 8 with D = KL to a one-hot
+ * X). 'min_prob' (> 0, e.g. 1e-30) guards log 0; the authors' code has no
+ * guard (-log 0 = inf, then an undefined int conversion). They compute the
+ * log in float, we in double: values within a rounding of an integer may
+ * truncate differently. Every p must be finite and in [0, 1]; otherwise -1
+ * with 'err' naming "probability" and the (k,h,w) index. */
+int sr_potts_set_unary_neglog(sr_potts_t *e, const float *prob /* (K,H,W) */, double min_prob,
+                              const sr_potts_scaling_t *sc, sr_error_t *err);
+
 /* Set w from an image (C,H,W) (e.g. RGB, any range) with the contrast rule,
  * then w = quantise(scale * w). Writes the sigma^2 used to '*sigma2_used' (may
  * be NULL). A constant image under the rule (mean difference 0) gives

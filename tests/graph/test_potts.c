@@ -124,6 +124,19 @@ static void test_unary_scaling_and_errors(void)
     fx[1] = 1;
     ok(sr_potts_set_fixed(&e, fx, NULL) == 0 && e.has_fixed && e.fixed[0] == -1,
        "fixed labels stored");
+    // -log p unaries, the authors' x1000 truncation: -log 0.5 = 0.693147...
+    float prob[4] = {0.5f, 1.0f, 0.0f, 0.25f};
+    ok(sr_potts_set_unary_neglog(&e, prob, 1e-10, &trunc_sc, NULL) == 0, "neglog unary");
+    ok(e.unary[0] == 693 && e.unary[1] == 0 && e.unary[2] == 23025 && e.unary[3] == 1386,
+       "-log p x1000 truncated: %g %g %g (p = 0 clamped to 1e-10) %g", e.unary[0], e.unary[1],
+       e.unary[2], e.unary[3]);
+    sr_potts_set_unary_neglog(&e, prob, 1e-10, NULL, NULL);
+    is_close(e.unary[3], log(4.0), 1e-15, 0, "unscaled: -log 0.25 = log 4");
+    prob[3] = 1.5f;
+    sr_error_clear(&err);
+    ok(sr_potts_set_unary_neglog(&e, prob, 1e-10, NULL, &err) == -1 &&
+           strstr(err.text, "value 1.5 at (k=1, h=0, w=1)"),
+       "probability > 1 named: %s", err.text);
     sr_potts_free(&e);
     sr_error_clear(&err);
     ok(sr_potts_init(&e, 0, 2, 2, SR_GRID_CONN_4, &err) == -1 && strstr(err.text, "K=0"),
