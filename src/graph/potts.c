@@ -140,14 +140,11 @@ static int check_scaling(const sr_potts_scaling_t *sc, sr_error_t *err)
 static double quantise(double v, const sr_potts_scaling_t *sc)
 {
     v *= sc->scale;
-    switch (sc->quant) {
-    case SR_POTTS_QUANT_TRUNC:
-        return trunc(v);
-    case SR_POTTS_QUANT_ROUND:
-        return nearbyint(v);
-    default:
-        return v;
-    }
+    if (sc->quant == SR_POTTS_QUANT_TRUNC)
+        v = trunc(v);
+    else if (sc->quant == SR_POTTS_QUANT_ROUND)
+        v = nearbyint(v);
+    return v + 0.0; // -0 -> +0 (e.g. -log 1)
 }
 
 static const sr_potts_scaling_t unit_scaling = {1.0, SR_POTTS_QUANT_NONE};
