@@ -1,1 +1,13 @@
 # tests/graph: TAP tests for src/graph (see tests/local.mk for the conventions).
+check_PROGRAMS += tests/graph/test_graphcut.t tests/graph/test_potts.t \
+	tests/graph/test_expansion.t
+tests_graph_test_graphcut_t_SOURCES = tests/graph/test_graphcut.c
+tests_graph_test_graphcut_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_graph_test_graphcut_t_LDADD = $(SR_TEST_LDADD)
+tests_graph_test_potts_t_SOURCES = tests/graph/test_potts.c
+tests_graph_test_potts_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_graph_test_potts_t_LDADD = $(SR_TEST_LDADD)
+tests_graph_test_expansion_t_SOURCES = tests/graph/test_expansion.c
+tests_graph_test_expansion_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_graph_test_expansion_t_LDADD = $(SR_TEST_LDADD)
+TESTS += tests/graph/test_graphcut.t tests/graph/test_potts.t tests/graph/test_expansion.t
