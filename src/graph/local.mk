@@ -9,7 +9,6 @@ libsegrep_impl_la_SOURCES += \
 	src/graph/potts.c \
 	src/graph/expansion.c
 libsegrep_impl_la_LIBADD += $(MAXFLOW_LIBS)
-AM_CXXFLAGS = $(GRAPH_CXXFLAGS) $(SANITIZER_CFLAGS)
 # Only the shim includes libmaxflow's headers; the flags are harmless for C.
 AM_CPPFLAGS += $(MAXFLOW_CFLAGS)
 
