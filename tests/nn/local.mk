@@ -18,3 +18,9 @@ tests_nn_test_reference_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
 tests_nn_test_reference_t_LDADD = $(SR_TEST_LDADD)
 TESTS += tests/nn/test_reference.t
 EXTRA_DIST += tests/nn/fixtures/reference.h5 tests/nn/fixtures/gen_reference.py
+
+check_PROGRAMS += tests/nn/test_nets.t
+tests_nn_test_nets_t_SOURCES = tests/nn/test_nets.c
+tests_nn_test_nets_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_nn_test_nets_t_LDADD = $(SR_TEST_LDADD)
+TESTS += tests/nn/test_nets.t
