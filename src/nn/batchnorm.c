@@ -9,6 +9,8 @@
 
 #include <math.h>
 
+#include "nn/reduce.h"
+
 void sr_batchnorm_forward(float *out, float *mean, float *rstd, const float *inp,
                           const float *gamma, const float *beta, float *running_mean,
                           float *running_var, int train, float momentum, float eps, int N,
@@ -18,21 +20,14 @@ void sr_batchnorm_forward(float *out, float *mean, float *rstd, const float *inp
     for (int c = 0; c < C; c++) {
         double mu, var;
         if (train) {
-            double s = 0.0;
-            for (int n = 0; n < N; n++) {
-                const float *x = inp + ((size_t)n * C + c) * HW;
-                for (int i = 0; i < HW; i++)
-                    s += x[i];
-            }
-            mu = s / M;
-            double q = 0.0;
-            for (int n = 0; n < N; n++) {
-                const float *x = inp + ((size_t)n * C + c) * HW;
-                for (int i = 0; i < HW; i++) {
-                    double t = x[i] - mu;
-                    q += t * t;
-                }
-            }
+            double acc[SR_LANES] = {0};
+            for (int n = 0; n < N; n++)
+                sr_sum_acc(acc, inp + ((size_t)n * C + c) * HW, (size_t)HW);
+            mu = sr_lanes_total(acc) / M;
+            double accq[SR_LANES] = {0};
+            for (int n = 0; n < N; n++)
+                sr_sqdev_acc(accq, inp + ((size_t)n * C + c) * HW, mu, (size_t)HW);
+            double q = sr_lanes_total(accq);
             var = q / M;
             if (running_mean && running_var) {
                 double unbiased = M > 1 ? q / (M - 1) : var;
@@ -66,15 +61,16 @@ void sr_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float
     double M = (double)N * HW;
     for (int c = 0; c < C; c++) {
         float m = mean[c], r = rstd[c];
-        double sg = 0.0, sgx = 0.0; // sum dout, sum dout * xhat
+        // sum dout and sum dout * xhat = rstd * (sum dout * x - mean * sum dout)
+        double a1[SR_LANES] = {0}, a2[SR_LANES] = {0};
         for (int n = 0; n < N; n++) {
             const float *x = inp + ((size_t)n * C + c) * HW;
             const float *g = dout + ((size_t)n * C + c) * HW;
-            for (int i = 0; i < HW; i++) {
-                sg += g[i];
-                sgx += (double)g[i] * ((x[i] - m) * r);
-            }
+            sr_sum_acc(a1, g, (size_t)HW);
+            sr_dot_acc(a2, g, x, (size_t)HW);
         }
+        double sg = sr_lanes_total(a1);
+        double sgx = r * (sr_lanes_total(a2) - (double)m * sg);
         dgamma[c] += (float)sgx;
         dbeta[c] += (float)sg;
         if (!dinp)

@@ -6,8 +6,10 @@
 noinst_LTLIBRARIES += libsegrep_nn.la
 # Automake places the user CFLAGS (-O2) after these, and -O2 would win over
 # -O3; explicit -f options win regardless of order, so name them.
+# -fno-trapping-math lets selects such as x > 0 ? x : a * x vectorise; it
+# changes no result (NaN and Inf still propagate), unlike -ffast-math.
 libsegrep_nn_la_CFLAGS = $(AM_CFLAGS) -O3 -ftree-loop-vectorize -ftree-slp-vectorize \
-	-fvect-cost-model=dynamic -fpredictive-commoning -funswitch-loops
+	-fvect-cost-model=dynamic -fpredictive-commoning -funswitch-loops -fno-trapping-math
 libsegrep_nn_la_SOURCES = \
 	src/nn/activation.c \
 	src/nn/batchnorm.c \
@@ -20,3 +22,4 @@ libsegrep_impl_la_LIBADD += libsegrep_nn.la
 
 srnnincludedir = $(pkgincludedir)/nn
 srnninclude_HEADERS = src/nn/layers.h src/nn/net.h
+noinst_HEADERS += src/nn/reduce.h

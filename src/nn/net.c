@@ -423,6 +423,73 @@ static size_t al(size_t bytes)
     return (bytes + SR_ARENA_ALIGN - 1) / SR_ARENA_ALIGN * SR_ARENA_ALIGN;
 }
 
+/* Assign each value's gradient to a shared block. Backward runs ops in
+ * reverse: the gradient of value v is first written by its last consumer
+ * and last read by its producer, so it is live over that interval; a block
+ * freed by a producer is reused by later (in reverse order) values. Fills
+ * block[v] (-1: no gradient) and bsize[b] (floats); returns the number of
+ * blocks. The inputs of an op get their blocks before the op's output block
+ * is released, so an op never reads and writes the same block. */
+static int plan_grads(const sr_net_t *net, int N, int *block, size_t *bsize)
+{
+    int nv = net->nvalues, nblocks = 0, nfree = 0;
+    int *last = malloc(sizeof(int) * (size_t)nv), *freel = malloc(sizeof(int) * (size_t)nv + 1);
+    SR_ASSERT(last && freel);
+    for (int v = 0; v < nv; v++) {
+        last[v] = -1;
+        block[v] = -1;
+    }
+    for (int i = 0; i < net->nops; i++) {
+        last[net->ops[i].in0] = i;
+        if (net->ops[i].in1 >= 0)
+            last[net->ops[i].in1] = i;
+    }
+    int out = nv - 1;
+#define NUMEL(v) ((size_t)N * net->values[v].C * net->values[v].H * net->values[v].W)
+#define TAKE(v)                                                                        \
+    do {                                                                               \
+        size_t n_ = NUMEL(v);                                                          \
+        int best_ = -1;                                                                \
+        for (int f_ = 0; f_ < nfree; f_++) /* smallest free block that fits, else the  \
+                                              largest, grown */                        \
+            if (best_ < 0 ||                                                           \
+                (bsize[freel[f_]] >= n_ ? (bsize[freel[best_]] < n_ ||                 \
+                                           bsize[freel[f_]] < bsize[freel[best_]])     \
+                                        : bsize[freel[best_]] < n_ &&                  \
+                                              bsize[freel[f_]] > bsize[freel[best_]])) \
+                best_ = f_;                                                            \
+        if (best_ >= 0) {                                                              \
+            block[v] = freel[best_];                                                   \
+            freel[best_] = freel[--nfree];                                             \
+            if (bsize[block[v]] < n_)                                                  \
+                bsize[block[v]] = n_;                                                  \
+        } else {                                                                       \
+            block[v] = nblocks;                                                        \
+            bsize[nblocks++] = n_;                                                     \
+        }                                                                              \
+    } while (0)
+    TAKE(out);
+    for (int i = net->nops - 1; i >= 0; i--) {
+        const sr_op_t *op = &net->ops[i];
+        int ins[2] = {op->in0, op->in1};
+        for (int k = 0; k < 2; k++) {
+            int v = ins[k];
+            if (v < 0 || last[v] != i || block[v] >= 0)
+                continue;
+            if (v == 0 && !net->need_input_grad)
+                continue;
+            TAKE(v);
+        }
+        if (block[op->out] >= 0)
+            freel[nfree++] = block[op->out];
+    }
+#undef TAKE
+#undef NUMEL
+    free(last);
+    free(freel);
+    return nblocks;
+}
+
 int sr_net_plan(sr_net_t *net, int N, int H, int W, sr_error_t *err)
 {
     const char *lbl = net_label(net);
@@ -458,24 +525,42 @@ int sr_net_plan(sr_net_t *net, int N, int H, int W, sr_error_t *err)
     }
     for (int v = 0; v < net->nvalues; v++) {
         size_t n = (size_t)N * net->values[v].C * net->values[v].H * net->values[v].W;
-        total += al(sizeof(float) * n) * (v == 0 && !net->need_input_grad ? 1 : 2);
+        total += al(sizeof(float) * n);
         if (n > maxval)
             maxval = n;
     }
+    // gradient buffers are shared between values whose gradients are never live
+    // at the same time (see plan_grads)
+    int *block = malloc(sizeof(int) * (size_t)net->nvalues);
+    size_t *bsize = malloc(sizeof(size_t) * (size_t)(net->nvalues + 1));
+    if (!block || !bsize) {
+        free(block), free(bsize);
+        return sr_errorf(err, "%s: out of memory planning gradients", lbl);
+    }
+    int nblocks = plan_grads(net, N, block, bsize);
+    for (int b = 0; b < nblocks; b++)
+        total += al(sizeof(float) * bsize[b]);
+    total += al(sizeof(float *) * (size_t)(nblocks + 1));
     total += al(sizeof(float) * maxcol) + 2 * al(sizeof(float) * maxval);
     sr_arena_free(&net->arena);
     net->plan_N = net->plan_cap = 0;
-    if (sr_arena_init(&net->arena, total, err))
+    if (sr_arena_init(&net->arena, total, err)) {
+        free(block), free(bsize);
         return sr_error_prefix(err, "%s: activations: ", lbl);
+    }
     sr_arena_t *a = &net->arena;
     // sizes were counted above, so these allocations cannot fail
+    float **bptr = sr_arena_alloc(a, sizeof(float *) * (size_t)(nblocks + 1), NULL);
+    for (int b = 0; b < nblocks; b++)
+        bptr[b] = sr_arena_alloc(a, sizeof(float) * bsize[b], NULL);
     for (int v = 0; v < net->nvalues; v++) {
         sr_value_t *x = &net->values[v];
         size_t n = (size_t)N * x->C * x->H * x->W;
         x->data = sr_arena_alloc(a, sizeof(float) * n, NULL);
-        x->grad = (v == 0 && !net->need_input_grad) ? NULL
-                                                    : sr_arena_alloc(a, sizeof(float) * n, NULL);
+        x->grad = block[v] >= 0 ? bptr[block[v]] : NULL;
     }
+    free(block);
+    free(bsize);
     for (int i = 0; i < net->nops; i++) {
         sr_op_t *op = &net->ops[i];
         sr_value_t *x = &net->values[op->in0], *y = &net->values[op->out];

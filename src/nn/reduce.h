@@ -1,0 +1,54 @@
+/* reduce.h - private: sums of float arrays in double, over 8 independent
+ * lanes so the loop is not bound by the latency of one dependency chain and
+ * vectorises without -ffast-math. The lane order is fixed, so the result
+ * is deterministic (and independent of the machine's vector width). */
+#ifndef SR_NN_REDUCE_H
+#define SR_NN_REDUCE_H
+
+#include <stddef.h>
+
+#define SR_LANES 8
+
+static inline double sr_lanes_total(const double *acc)
+{
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+/* sum_i x[i] */
+static inline void sr_sum_acc(double *acc, const float *x, size_t n)
+{
+    size_t i = 0;
+    for (; i + SR_LANES <= n; i += SR_LANES)
+        for (int j = 0; j < SR_LANES; j++)
+            acc[j] += x[i + j];
+    for (; i < n; i++)
+        acc[i % SR_LANES] += x[i];
+}
+
+/* sum_i (x[i] - m)^2 */
+static inline void sr_sqdev_acc(double *acc, const float *x, double m, size_t n)
+{
+    size_t i = 0;
+    for (; i + SR_LANES <= n; i += SR_LANES)
+        for (int j = 0; j < SR_LANES; j++) {
+            double t = x[i + j] - m;
+            acc[j] += t * t;
+        }
+    for (; i < n; i++) {
+        double t = x[i] - m;
+        acc[i % SR_LANES] += t * t;
+    }
+}
+
+/* sum_i a[i] * b[i] */
+static inline void sr_dot_acc(double *acc, const float *a, const float *b, size_t n)
+{
+    size_t i = 0;
+    for (; i + SR_LANES <= n; i += SR_LANES)
+        for (int j = 0; j < SR_LANES; j++)
+            acc[j] += (double)a[i + j] * b[i + j];
+    for (; i < n; i++)
+        acc[i % SR_LANES] += (double)a[i] * b[i];
+}
+
+#endif
