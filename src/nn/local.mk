@@ -7,9 +7,11 @@ noinst_LTLIBRARIES += libsegrep_nn.la
 # Automake places the user CFLAGS (-O2) after these, and -O2 would win over
 # -O3; explicit -f options win regardless of order, so name them.
 # -fno-trapping-math lets selects such as x > 0 ? x : a * x vectorise; it
-# changes no result (NaN and Inf still propagate), unlike -ffast-math.
+# changes no result (NaN and Inf still propagate), unlike -ffast-math;
+# -fno-math-errno lets sqrtf be inlined (nothing here reads errno).
 libsegrep_nn_la_CFLAGS = $(AM_CFLAGS) -O3 -ftree-loop-vectorize -ftree-slp-vectorize \
-	-fvect-cost-model=dynamic -fpredictive-commoning -funswitch-loops -fno-trapping-math
+	-fvect-cost-model=dynamic -fpredictive-commoning -funswitch-loops -fno-trapping-math \
+	-fno-math-errno
 libsegrep_nn_la_SOURCES = \
 	src/nn/activation.c \
 	src/nn/batchnorm.c \
