@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L
 /* test_train.c - the trainer: convergence on synthetic discs (Dice > 0.95),
  * bit-identical weights for the same seed, bit-identical continuation
  * after checkpoint/restore (weights, batch-norm statistics, Adam moments,
