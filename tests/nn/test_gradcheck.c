@@ -325,8 +325,41 @@ static void test_networks(void)
     }
 }
 
+/* The checker itself: a wrong analytic value must be caught. */
+static void test_checker_catches_errors(void)
+{
+    int H, W;
+    sr_net_t *net = one_op_net(SR_OP_CONV2D, 0, &H, &W);
+    int N = 2;
+    int64_t nx = (int64_t)N * 3 * H * W;
+    float *x = malloc(sizeof(float) * (size_t)nx);
+    sr_rng_t r;
+    sr_rng_init(&r, 5, "input", 99);
+    kink_free_input(x, nx, &r);
+    net->need_input_grad = 1;
+    sr_net_forward(net, x, N, H, W, NULL);
+    sr_tensor_t y = sr_net_output(net);
+    float *R = malloc(sizeof(float) * (size_t)sr_tensor_numel(&y));
+    for (int64_t i = 0; i < sr_tensor_numel(&y); i++)
+        R[i] = 2.0f * sr_rng_uniform(&r) - 1.0f;
+    sr_net_zero_grad(net);
+    sr_net_backward(net, R);
+    double g = net->grad_slab[3];
+    gc_stats_t good = {0, 0, 0, 0.0}, bad = {0, 0, 0, 0.0};
+    check_coord(net, x, N, H, W, R, net->step, net->param_slab + 3, g, 0.0, 1e-2, 0, &good,
+                "true gradient");
+    check_coord(net, x, N, H, W, R, net->step, net->param_slab + 3, g * 1.05 + 1e-3, 0.0, 1e-2,
+                0, &bad, "gradient off by 5%");
+    ok(good.failed == 0 && bad.failed == 1,
+       "the checker accepts the true gradient and rejects one 5%% off");
+    free(R);
+    free(x);
+    sr_net_destroy(net);
+}
+
 int main(void)
 {
+    test_checker_catches_errors();
     test_layers();
     test_softmax();
     test_networks();

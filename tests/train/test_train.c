@@ -52,6 +52,8 @@ typedef struct {
     int calls, last_epoch;
     double lr[64];
     double dice;
+    double loss, terms[SR_TRAIN_MAX_TERMS];
+    int nterms;
 } seen_t;
 
 static int on_epoch(void *ctx, const sr_train_epoch_metrics_t *m, sr_error_t *err)
@@ -63,6 +65,10 @@ static int on_epoch(void *ctx, const sr_train_epoch_metrics_t *m, sr_error_t *er
     if (m->epoch < 64)
         s->lr[m->epoch] = m->lr;
     s->dice = m->val_dice;
+    s->loss = m->train_loss;
+    s->nterms = m->nterms;
+    for (int i = 0; i < m->nterms; i++)
+        s->terms[i] = m->term_loss[i];
     return 0;
 }
 
@@ -176,6 +182,28 @@ static void test_determinism_and_resume(const sr_train_dataset_t *ds)
     sr_net_destroy(a), sr_net_destroy(c), sr_net_destroy(d), sr_net_destroy(e);
 }
 
+/* Two weighted terms: the reported loss is the weighted sum of the terms. */
+static void test_weighted_terms(const sr_train_dataset_t *ds)
+{
+    sr_net_t *net = make_net(SR_NET_FCN, 1);
+    sr_trainer_t tr;
+    seen_t seen = {0};
+    sr_error_t err = {{0}};
+    setup(&tr, net, 1, 1e-2, SR_SCHEDULE_CONSTANT, NULL, &seen);
+    tr.terms[0].weight = 0.25;
+    sr_trainer_add_loss(&tr, "ce2", test_ce_loss, NULL, 3.0, &err);
+    ok(sr_trainer_run(&tr, ds, NULL, &err) == 0 && seen.nterms == 2 && isnan(seen.dice),
+       "two loss terms, no validation set: %s", err.text);
+    is_close(seen.loss, 0.25 * seen.terms[0] + 3.0 * seen.terms[1], 1e-12, 0,
+             "epoch loss = 0.25 * term 1 + 3 * term 2");
+    sr_error_clear(&err);
+    ok(sr_trainer_add_loss(&tr, "bad", test_ce_loss, NULL, NAN, &err) == -1 &&
+           strstr(err.text, "'bad'"),
+       "a loss term with a NaN weight is rejected: %s", err.text);
+    sr_trainer_free(&tr);
+    sr_net_destroy(net);
+}
+
 static void test_progress_lines(const sr_train_dataset_t *ds)
 {
     FILE *f = tmpfile();
@@ -207,6 +235,7 @@ int main(void)
     sr_train_dataset_t ds = {.n = NIMG, .C = 1, .H = S, .W = S, .get = get_disc, .ctx = &discs};
     test_convergence(&ds);
     test_determinism_and_resume(&ds);
+    test_weighted_terms(&ds);
     test_progress_lines(&ds);
     return done_testing();
 }
