@@ -580,6 +580,7 @@ int sr_net_plan(sr_net_t *net, int N, int H, int W, sr_error_t *err)
     SR_ASSERT(net->scratch[1] != NULL);
     net->plan_N = N;
     net->plan_cap = N;
+    net->plan_input_grad = net->need_input_grad;
     net->plan_H = H;
     net->plan_W = W;
     return 0;
@@ -612,7 +613,8 @@ static void draw_masks(sr_net_t *net, int N)
 int sr_net_forward(sr_net_t *net, const float *input, int N, int H, int W, sr_error_t *err)
 {
     // a smaller batch of the same plane reuses the plan (the last batch of an epoch)
-    if (N > net->plan_cap || H != net->plan_H || W != net->plan_W) {
+    if (N > net->plan_cap || H != net->plan_H || W != net->plan_W ||
+        net->need_input_grad != net->plan_input_grad) {
         if (sr_net_plan(net, N, H, W, err))
             return -1;
     } else {

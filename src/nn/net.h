@@ -152,6 +152,7 @@ typedef struct sr_net {
     sr_arena_t arena;
     int plan_N, plan_H, plan_W; /* current batch and plane */
     int plan_cap;               /* batch the arena was sized for */
+    int plan_input_grad;        /* need_input_grad when planned */
     float *col;                 /* im2col scratch */
     float *scratch[2];          /* gradient accumulation scratch */
 } sr_net_t;

@@ -90,7 +90,6 @@ static gc_stats_t gradcheck(sr_net_t *net, float *x, int N, int H, int W, int pe
     gc_stats_t st = {0, 0, 0, 0.0};
     sr_error_t err = {{0}};
     net->need_input_grad = 1;
-    net->plan_cap = 0; // force a plan with input gradients
     uint64_t step = net->step;
     if (sr_net_forward(net, x, N, H, W, &err)) {
         diag("forward: %s", err.text);
