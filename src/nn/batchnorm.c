@@ -20,15 +20,18 @@ void sr_batchnorm_forward(float *out, float *mean, float *rstd, const float *inp
     for (int c = 0; c < C; c++) {
         double mu, var;
         if (train) {
-            double acc[SR_LANES] = {0};
+            // one pass over sums shifted by the channel's first value k: in double,
+            // var = E[(x-k)^2] - E[x-k]^2 loses nothing unless |mean - k| is ~1e7 std
+            double acc[SR_LANES] = {0}, accq[SR_LANES] = {0};
+            double k = inp[(size_t)c * HW];
             for (int n = 0; n < N; n++)
-                sr_sum_acc(acc, inp + ((size_t)n * C + c) * HW, (size_t)HW);
-            mu = sr_lanes_total(acc) / M;
-            double accq[SR_LANES] = {0};
-            for (int n = 0; n < N; n++)
-                sr_sqdev_acc(accq, inp + ((size_t)n * C + c) * HW, mu, (size_t)HW);
-            double q = sr_lanes_total(accq);
-            var = q / M;
+                sr_shifted_sums_acc(acc, accq, inp + ((size_t)n * C + c) * HW, k, (size_t)HW);
+            double s1 = sr_lanes_total(acc) / M;
+            mu = k + s1;
+            var = sr_lanes_total(accq) / M - s1 * s1;
+            if (var < 0.0)
+                var = 0.0;
+            double q = var * M;
             if (running_mean && running_var) {
                 double unbiased = M > 1 ? q / (M - 1) : var;
                 running_mean[c] = (float)((1.0 - momentum) * running_mean[c] + momentum * mu);

@@ -25,18 +25,21 @@ static inline void sr_sum_acc(double *acc, const float *x, size_t n)
         acc[i % SR_LANES] += x[i];
 }
 
-/* sum_i (x[i] - m)^2 */
-static inline void sr_sqdev_acc(double *acc, const float *x, double m, size_t n)
+/* sum_i (x[i] - k) and sum_i (x[i] - k)^2 in one pass */
+static inline void sr_shifted_sums_acc(double *acc, double *acc2, const float *x, double k,
+                                       size_t n)
 {
     size_t i = 0;
     for (; i + SR_LANES <= n; i += SR_LANES)
         for (int j = 0; j < SR_LANES; j++) {
-            double t = x[i + j] - m;
-            acc[j] += t * t;
+            double t = x[i + j] - k;
+            acc[j] += t;
+            acc2[j] += t * t;
         }
     for (; i < n; i++) {
-        double t = x[i] - m;
-        acc[i % SR_LANES] += t * t;
+        double t = x[i] - k;
+        acc[i % SR_LANES] += t;
+        acc2[i % SR_LANES] += t * t;
     }
 }
 
