@@ -17,8 +17,10 @@ void sr_relu_forward(float *out, const float *inp, size_t n)
 
 void sr_relu_backward(float *dinp, const float *dout, const float *out, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        dinp[i] = out[i] > 0.0f ? dout[i] : 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        float g = dout[i]; // loaded unconditionally so the select vectorises
+        dinp[i] = out[i] > 0.0f ? g : 0.0f;
+    }
 }
 
 void sr_prelu_forward(float *out, const float *inp, const float *alpha, int nalpha, int N,

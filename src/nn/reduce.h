@@ -29,17 +29,29 @@ static inline void sr_sum_acc(double *acc, const float *x, size_t n)
 static inline void sr_shifted_sums_acc(double *acc, double *acc2, const float *x, double k,
                                        size_t n)
 {
+    double a[SR_LANES], b[SR_LANES]; // locals: no aliasing between the two sums
+    for (int j = 0; j < SR_LANES; j++) {
+        a[j] = acc[j];
+        b[j] = acc2[j];
+    }
     size_t i = 0;
-    for (; i + SR_LANES <= n; i += SR_LANES)
-        for (int j = 0; j < SR_LANES; j++) {
-            double t = x[i + j] - k;
-            acc[j] += t;
-            acc2[j] += t * t;
-        }
+    for (; i + SR_LANES <= n; i += SR_LANES) {
+        double t[SR_LANES];
+        for (int j = 0; j < SR_LANES; j++)
+            t[j] = (double)x[i + j] - k;
+        for (int j = 0; j < SR_LANES; j++)
+            a[j] += t[j];
+        for (int j = 0; j < SR_LANES; j++)
+            b[j] += t[j] * t[j];
+    }
     for (; i < n; i++) {
         double t = x[i] - k;
-        acc[i % SR_LANES] += t;
-        acc2[i % SR_LANES] += t * t;
+        a[i % SR_LANES] += t;
+        b[i % SR_LANES] += t * t;
+    }
+    for (int j = 0; j < SR_LANES; j++) {
+        acc[j] = a[j];
+        acc2[j] = b[j];
     }
 }
 
