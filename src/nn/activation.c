@@ -48,15 +48,9 @@ void sr_prelu_backward(float *dinp, float *dalpha, const float *dout, const floa
             const float *x = inp + ((size_t)n * C + c) * HW;
             const float *g = dout + ((size_t)n * C + c) * HW;
             float *dx = dinp ? dinp + ((size_t)n * C + c) * HW : NULL;
-            // dalpha: sum of g * x over x <= 0 (NaN x included), in 8 double lanes
-            int i = 0;
-            for (; i + SR_LANES <= HW; i += SR_LANES)
-                for (int j = 0; j < SR_LANES; j++)
-                    acc[j] += (double)g[i + j] * (x[i + j] > 0.0f ? 0.0f : x[i + j]);
-            for (; i < HW; i++)
-                acc[i % SR_LANES] += (double)g[i] * (x[i] > 0.0f ? 0.0f : x[i]);
+            sr_dot_nonpos_acc(acc, g, x, (size_t)HW);
             if (dx)
-                for (i = 0; i < HW; i++)
+                for (int i = 0; i < HW; i++)
                     dx[i] = x[i] > 0.0f ? g[i] : a * g[i];
         }
         dalpha[ai] += (float)sr_lanes_total(acc);

@@ -20,10 +20,10 @@ void sr_batchnorm_forward(float *out, float *mean, float *rstd, const float *inp
     for (int c = 0; c < C; c++) {
         double mu, var;
         if (train) {
-            // one pass over sums shifted by the channel's first value k: in double,
-            // var = E[(x-k)^2] - E[x-k]^2 loses nothing unless |mean - k| is ~1e7 std
+            // one pass over sums shifted by the channel's first value k (so that
+            // var = E[(x-k)^2] - E[x-k]^2 does not cancel unless |mean - k| >> std)
             double acc[SR_LANES] = {0}, accq[SR_LANES] = {0};
-            double k = inp[(size_t)c * HW];
+            float k = inp[(size_t)c * HW];
             for (int n = 0; n < N; n++)
                 sr_shifted_sums_acc(acc, accq, inp + ((size_t)n * C + c) * HW, k, (size_t)HW);
             double s1 = sr_lanes_total(acc) / M;
