@@ -30,33 +30,51 @@ static int is_pointwise(const sr_conv2d_dims_t *d)
     return d->kh == 1 && d->kw == 1 && d->sh == 1 && d->sw == 1 && d->ph == 0 && d->pw == 0;
 }
 
+// The im2col matrix is built for a band of output rows at a time, so its
+// size stays bounded (a U-Net's first decoder conv at 256x256 would need
+// 300 MB at once); each band is still a wide sgemm.
+#define COL_MAX_FLOATS ((size_t)4 << 20)
+
+/* Output rows per band for 'CKK' col rows of 'OW' columns and 'OH' rows. */
+static int band_rows(size_t CKK, int OW, int OH)
+{
+    size_t rows = COL_MAX_FLOATS / (CKK * (size_t)OW);
+    if (rows < 1)
+        rows = 1;
+    return rows > (size_t)OH ? OH : (int)rows;
+}
+
 size_t sr_conv2d_col_size(const sr_conv2d_dims_t *d, int H, int W)
 {
     if (is_pointwise(d))
         return 0;
     int OH = sr_conv2d_out_extent(H, d->kh, d->sh, d->ph, d->dh);
     int OW = sr_conv2d_out_extent(W, d->kw, d->sw, d->pw, d->dw);
-    return (size_t)d->C * d->kh * d->kw * (size_t)OH * OW;
+    size_t CKK = (size_t)d->C * d->kh * d->kw;
+    return CKK * (size_t)band_rows(CKK, OW, OH) * OW;
 }
 
 size_t sr_conv_transpose2d_col_size(const sr_conv2d_dims_t *d, int H, int W)
 {
-    return (size_t)d->K * d->kh * d->kw * (size_t)H * W;
+    size_t KKK = (size_t)d->K * d->kh * d->kw;
+    return KKK * (size_t)band_rows(KKK, W, H) * W;
 }
 
 /* ---- im2col / col2im ----------------------------------------------------
- * col has rows (c, i, j) and columns (oh, ow): col[(c*kh+i)*kw+j][oh*OW+ow]
- * = img[c][oh*sh - ph + i*dh][ow*sw - pw + j*dw] (0 outside the image).
+ * For the band of output rows [oh0, oh1), col has rows (c, i, j) and
+ * columns (oh - oh0, ow): col[(c*kh+i)*kw+j][(oh-oh0)*OW+ow] =
+ * img[c][oh*sh - ph + i*dh][ow*sw - pw + j*dw] (0 outside the image).
  * The grid (OH, OW) is passed explicitly so the transposed convolution can
  * use the same code with its own output padding. */
 
 static void im2col(float *col, const float *img, int C, int H, int W,
-                   const sr_conv2d_dims_t *d, int OH, int OW)
+                   const sr_conv2d_dims_t *d, int OW, int oh0, int oh1)
 {
+    size_t ncols = (size_t)(oh1 - oh0) * OW;
     for (int c = 0; c < C; c++)
         for (int i = 0; i < d->kh; i++)
             for (int j = 0; j < d->kw; j++) {
-                float *row = col + ((size_t)(c * d->kh + i) * d->kw + j) * OH * OW;
+                float *row = col + ((size_t)(c * d->kh + i) * d->kw + j) * ncols;
                 const float *plane = img + (size_t)c * H * W;
                 int woff = j * d->dw - d->pw;
                 // valid ow range: 0 <= ow*sw + woff < W
@@ -66,9 +84,9 @@ static void im2col(float *col, const float *img, int C, int H, int W,
                     ow1 = OW;
                 if (ow0 > ow1)
                     ow0 = ow1;
-                for (int oh = 0; oh < OH; oh++) {
+                for (int oh = oh0; oh < oh1; oh++) {
                     int ih = oh * d->sh - d->ph + i * d->dh;
-                    float *dst = row + (size_t)oh * OW;
+                    float *dst = row + (size_t)(oh - oh0) * OW;
                     if (ih < 0 || ih >= H) {
                         memset(dst, 0, sizeof(float) * OW);
                         continue;
@@ -88,25 +106,26 @@ static void im2col(float *col, const float *img, int C, int H, int W,
             }
 }
 
-/* img += col2im(col); the adjoint of im2col. */
+/* img += col2im(col) for the band [oh0, oh1); the adjoint of im2col. */
 static void col2im_add(float *img, const float *col, int C, int H, int W,
-                       const sr_conv2d_dims_t *d, int OH, int OW)
+                       const sr_conv2d_dims_t *d, int OW, int oh0, int oh1)
 {
+    size_t ncols = (size_t)(oh1 - oh0) * OW;
     for (int c = 0; c < C; c++)
         for (int i = 0; i < d->kh; i++)
             for (int j = 0; j < d->kw; j++) {
-                const float *row = col + ((size_t)(c * d->kh + i) * d->kw + j) * OH * OW;
+                const float *row = col + ((size_t)(c * d->kh + i) * d->kw + j) * ncols;
                 float *plane = img + (size_t)c * H * W;
                 int woff = j * d->dw - d->pw;
                 int ow0 = woff >= 0 ? 0 : (-woff + d->sw - 1) / d->sw;
                 int ow1 = (W - 1 - woff) < 0 ? 0 : (W - 1 - woff) / d->sw + 1;
                 if (ow1 > OW)
                     ow1 = OW;
-                for (int oh = 0; oh < OH; oh++) {
+                for (int oh = oh0; oh < oh1; oh++) {
                     int ih = oh * d->sh - d->ph + i * d->dh;
                     if (ih < 0 || ih >= H)
                         continue;
-                    const float *src = row + (size_t)oh * OW;
+                    const float *src = row + (size_t)(oh - oh0) * OW;
                     float *dst = plane + (size_t)ih * W + woff;
                     if (d->sw == 1) {
                         for (int ow = ow0; ow < ow1; ow++)
@@ -149,16 +168,22 @@ void sr_conv2d_forward(float *out, float *col, const float *inp, const float *we
     int OW = sr_conv2d_out_extent(W, d->kw, d->sw, d->pw, d->dw);
     int CKK = d->C * d->kh * d->kw;
     int OHW = OH * OW;
+    int band = band_rows((size_t)CKK, OW, OH);
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * d->C * H * W;
         float *y = out + (size_t)n * d->K * OHW;
-        const float *B = x;
-        if (!is_pointwise(d)) {
-            im2col(col, x, d->C, H, W, d, OH, OW);
-            B = col;
+        if (is_pointwise(d)) {
+            // y (K x HW) = weight (K x C) * x (C x HW)
+            sr_blas_sgemm(0, 0, d->K, OHW, CKK, 1.0f, weight, CKK, x, OHW, 0.0f, y, OHW);
+        } else {
+            for (int oh0 = 0; oh0 < OH; oh0 += band) {
+                int oh1 = oh0 + band < OH ? oh0 + band : OH, nc = (oh1 - oh0) * OW;
+                im2col(col, x, d->C, H, W, d, OW, oh0, oh1);
+                // y[:, band] (K x nc) = weight (K x CKK) * col (CKK x nc)
+                sr_blas_sgemm(0, 0, d->K, nc, CKK, 1.0f, weight, CKK, col, nc, 0.0f,
+                              y + (size_t)oh0 * OW, OHW);
+            }
         }
-        // y (K x OHW) = weight (K x CKK) * B (CKK x OHW)
-        sr_blas_sgemm(0, 0, d->K, OHW, CKK, 1.0f, weight, CKK, B, OHW, 0.0f, y, OHW);
         if (bias)
             add_bias(y, bias, d->K, (size_t)OHW);
     }
@@ -172,30 +197,34 @@ void sr_conv2d_backward(float *dinp, float *dweight, float *dbias, float *col,
     int OW = sr_conv2d_out_extent(W, d->kw, d->sw, d->pw, d->dw);
     int CKK = d->C * d->kh * d->kw;
     int OHW = OH * OW;
-    int pw = is_pointwise(d);
+    int band = band_rows((size_t)CKK, OW, OH);
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * d->C * H * W;
         const float *g = dout + (size_t)n * d->K * OHW;
+        float *dx = dinp ? dinp + (size_t)n * d->C * H * W : NULL;
         if (dbias)
             accumulate_bias_grad(dbias, g, d->K, (size_t)OHW);
-        const float *B = x;
-        if (!pw) {
-            im2col(col, x, d->C, H, W, d, OH, OW);
-            B = col;
-        }
-        // dweight (K x CKK) += g (K x OHW) * B^T (OHW x CKK)
-        sr_blas_sgemm(0, 1, d->K, CKK, OHW, 1.0f, g, OHW, B, OHW, 1.0f, dweight, CKK);
-        if (!dinp)
+        if (is_pointwise(d)) {
+            // dweight (K x C) += g (K x HW) * x^T (HW x C); dx (C x HW) = weight^T * g
+            sr_blas_sgemm(0, 1, d->K, CKK, OHW, 1.0f, g, OHW, x, OHW, 1.0f, dweight, CKK);
+            if (dx)
+                sr_blas_sgemm(1, 0, d->C, OHW, d->K, 1.0f, weight, CKK, g, OHW, 0.0f, dx,
+                              OHW);
             continue;
-        float *dx = dinp + (size_t)n * d->C * H * W;
-        if (pw) {
-            // dx (C x HW) = weight^T (C x K) * g (K x HW)
-            sr_blas_sgemm(1, 0, d->C, OHW, d->K, 1.0f, weight, CKK, g, OHW, 0.0f, dx, OHW);
-        } else {
-            // dcol (CKK x OHW) = weight^T * g, then scatter back
-            sr_blas_sgemm(1, 0, CKK, OHW, d->K, 1.0f, weight, CKK, g, OHW, 0.0f, col, OHW);
+        }
+        if (dx)
             memset(dx, 0, sizeof(float) * (size_t)d->C * H * W);
-            col2im_add(dx, col, d->C, H, W, d, OH, OW);
+        for (int oh0 = 0; oh0 < OH; oh0 += band) {
+            int oh1 = oh0 + band < OH ? oh0 + band : OH, nc = (oh1 - oh0) * OW;
+            const float *gb = g + (size_t)oh0 * OW;
+            im2col(col, x, d->C, H, W, d, OW, oh0, oh1);
+            // dweight (K x CKK) += g[:, band] (K x nc) * col^T (nc x CKK)
+            sr_blas_sgemm(0, 1, d->K, CKK, nc, 1.0f, gb, OHW, col, nc, 1.0f, dweight, CKK);
+            if (!dx)
+                continue;
+            // dcol (CKK x nc) = weight^T * g[:, band], then scatter back
+            sr_blas_sgemm(1, 0, CKK, nc, d->K, 1.0f, weight, CKK, gb, OHW, 0.0f, col, nc);
+            col2im_add(dx, col, d->C, H, W, d, OW, oh0, oh1);
         }
     }
 }
@@ -267,13 +296,18 @@ void sr_conv_transpose2d_forward(float *out, float *col, const float *inp,
     int OW = sr_conv_transpose2d_out_extent(W, d->kw, d->sw, d->pw, d->dw, d->opw);
     int KKK = d->K * d->kh * d->kw;
     int HW = H * W;
+    int band = band_rows((size_t)KKK, W, H);
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * d->C * HW;
         float *y = out + (size_t)n * d->K * OH * OW;
-        // col (KKK x HW) = weight^T (KKK x C) * x (C x HW)
-        sr_blas_sgemm(1, 0, KKK, HW, d->C, 1.0f, weight, KKK, x, HW, 0.0f, col, HW);
         memset(y, 0, sizeof(float) * (size_t)d->K * OH * OW);
-        col2im_add(y, col, d->K, OH, OW, d, H, W);
+        for (int h0 = 0; h0 < H; h0 += band) {
+            int h1 = h0 + band < H ? h0 + band : H, nc = (h1 - h0) * W;
+            // col (KKK x nc) = weight^T (KKK x C) * x[:, band] (C x nc)
+            sr_blas_sgemm(1, 0, KKK, nc, d->C, 1.0f, weight, KKK, x + (size_t)h0 * W, HW,
+                          0.0f, col, nc);
+            col2im_add(y, col, d->K, OH, OW, d, W, h0, h1);
+        }
         if (bias)
             add_bias(y, bias, d->K, (size_t)OH * OW);
     }
@@ -287,17 +321,22 @@ void sr_conv_transpose2d_backward(float *dinp, float *dweight, float *dbias, flo
     int OW = sr_conv_transpose2d_out_extent(W, d->kw, d->sw, d->pw, d->dw, d->opw);
     int KKK = d->K * d->kh * d->kw;
     int HW = H * W;
+    int band = band_rows((size_t)KKK, W, H);
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * d->C * HW;
         const float *g = dout + (size_t)n * d->K * OH * OW;
         if (dbias)
             accumulate_bias_grad(dbias, g, d->K, (size_t)OH * OW);
-        im2col(col, g, d->K, OH, OW, d, H, W);
-        // dweight (C x KKK) += x (C x HW) * col^T (HW x KKK)
-        sr_blas_sgemm(0, 1, d->C, KKK, HW, 1.0f, x, HW, col, HW, 1.0f, dweight, KKK);
-        if (dinp) // dx (C x HW) = weight (C x KKK) * col (KKK x HW)
-            sr_blas_sgemm(0, 0, d->C, HW, KKK, 1.0f, weight, KKK, col, HW, 0.0f,
-                          dinp + (size_t)n * d->C * HW, HW);
+        for (int h0 = 0; h0 < H; h0 += band) {
+            int h1 = h0 + band < H ? h0 + band : H, nc = (h1 - h0) * W;
+            im2col(col, g, d->K, OH, OW, d, W, h0, h1);
+            // dweight (C x KKK) += x[:, band] (C x nc) * col^T (nc x KKK)
+            sr_blas_sgemm(0, 1, d->C, KKK, nc, 1.0f, x + (size_t)h0 * W, HW, col, nc, 1.0f,
+                          dweight, KKK);
+            if (dinp) // dx[:, band] (C x nc) = weight (C x KKK) * col (KKK x nc)
+                sr_blas_sgemm(0, 0, d->C, nc, KKK, 1.0f, weight, KKK, col, nc, 0.0f,
+                              dinp + (size_t)n * d->C * HW + (size_t)h0 * W, HW);
+        }
     }
 }
 

@@ -48,6 +48,9 @@ static void test_conv2d_matches_ref(void)
         {"5x1 asymmetric", {3, 3, 5, 1, 1, 1, 2, 0, 1, 1, 0, 0}, 2, 6, 7},
         {"1x5 asymmetric", {3, 3, 1, 5, 1, 1, 0, 2, 1, 1, 0, 0}, 2, 6, 7},
         {"1x1 stride 2", {3, 2, 1, 1, 2, 2, 0, 0, 1, 1, 0, 0}, 1, 6, 6},
+        // im2col bounded to 4M floats: 576 x 128 x 128 is built in three row bands
+        {"3x3 pad 1 in several im2col bands", {64, 3, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0}, 1, 128, 128},
+        {"3x3 dilation 2 stride 2 in bands", {60, 2, 3, 3, 2, 2, 2, 2, 2, 2, 0, 0}, 1, 250, 254},
     };
     sr_rng_t r;
     sr_rng_init(&r, 7, "test", 0);
@@ -95,6 +98,8 @@ static void test_conv_transpose2d(void)
         {"2x2 stride 2", {4, 3, 2, 2, 2, 2, 0, 0, 1, 1, 0, 0}, 2, 4, 5},
         {"3x3 stride 2 pad 1 outpad 1", {3, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1}, 2, 4, 3},
         {"3x3 stride 1 pad 1", {2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0}, 1, 5, 5},
+        {"3x3 stride 2 outpad 1 in several bands", {2, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1}, 1, 96,
+         128},
     };
     sr_rng_t r;
     sr_rng_init(&r, 8, "test", 0);
