@@ -1,2 +1,6 @@
 # bench/nn: benchmark programs (built by `make bench`, never run by `make check`).
-# Add programs with: BENCH_BINS += bench/<module>/bench_<what>
+BENCH_BINS += bench/nn/bench_nn
+bench_nn_bench_nn_SOURCES = bench/nn/bench_nn.c
+bench_nn_bench_nn_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/nn
+bench_nn_bench_nn_LDADD = libsegrep_impl.la $(SR_LIBS)
+EXTRA_DIST += bench/nn/run.sh bench/nn/bench_torch.py

@@ -1,1 +1,5 @@
-# src/train: see CONTRIBUTING.md. Sources are added to libsegrep_impl.la.
+# src/train: the trainer (epochs, loss terms, validation, checkpoints).
+libsegrep_impl_la_SOURCES += src/train/train.c
+
+srtrainincludedir = $(pkgincludedir)/train
+srtraininclude_HEADERS = src/train/train.h

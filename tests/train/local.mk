@@ -1,1 +1,6 @@
 # tests/train: TAP tests for src/train (see tests/local.mk for the conventions).
+check_PROGRAMS += tests/train/test_train.t
+tests_train_test_train_t_SOURCES = tests/train/test_train.c
+tests_train_test_train_t_CPPFLAGS = $(SR_TEST_CPPFLAGS) -I$(top_srcdir)/tests/nn
+tests_train_test_train_t_LDADD = $(SR_TEST_LDADD)
+TESTS += tests/train/test_train.t

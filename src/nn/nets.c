@@ -1,0 +1,347 @@
+/* nets.c - the network builders: ENet, U-Net, residual U-Net, a small FCN
+ * and a DeepLab-style dilated residual net.
+ *
+ * ENet follows Paszke et al. 2016, Table 1: initial block (3x3 stride-2
+ * conv with width-C filters, concatenated with a 2x2 max pool of the
+ * input), bottleneck 1.0 (downsampling) + 1.1-1.4, 2.0 (downsampling) +
+ * 2.1-2.8 (regular, dilated 2, asymmetric 5, dilated 4, regular, dilated 8,
+ * asymmetric 5, dilated 16), 3.1-3.8 (as 2.1-2.8), 4.0 (upsampling, max
+ * unpooling with 2.0's indices) + 4.1-4.2, 5.0 (upsampling, 1.0's indices)
+ * + 5.1, and a 2x2 stride-2 transposed "fullconv". Choices the table leaves
+ * open follow the authors' Torch code: no bias in bottleneck convs, batch
+ * norm eps 1e-3, per-channel PReLU in the encoder and ReLU in the decoder,
+ * spatial dropout p/10 in stage 1 and p in stages 2-3, none in the decoder.
+ * 'width' scales every channel count (16 = the paper's table).
+ * See doc/nn/networks.md for the others and the exact layer lists.
+ */
+#include "nn/net.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const net_names[] = {"enet", "unet", "resunet", "fcn", "deeplab"};
+static_assert(sizeof(net_names) / sizeof(net_names[0]) == SR_NET_COUNT, "net name table");
+
+const char *sr_net_type_name(enum sr_net_type t)
+{
+    return (unsigned)t < SR_NET_COUNT ? net_names[t] : "?";
+}
+
+int sr_net_type_parse(const char *name, enum sr_net_type *t, sr_error_t *err)
+{
+    for (int i = 0; i < SR_NET_COUNT; i++)
+        if (name && strcmp(name, net_names[i]) == 0) {
+            *t = (enum sr_net_type)i;
+            return 0;
+        }
+    return sr_errorf(err, "network '%s' is unknown (known: enet, unet, resunet, fcn, deeplab)",
+                     name ? name : "(null)");
+}
+
+void sr_net_config_default(sr_net_config_t *cfg, enum sr_net_type t, int in_channels,
+                           int n_classes)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->type = t;
+    cfg->in_channels = in_channels;
+    cfg->n_classes = n_classes;
+    switch (t) {
+    case SR_NET_ENET: cfg->width = 16; cfg->dropout = 0.1f; break;
+    case SR_NET_UNET: cfg->width = 64; cfg->depth = 4; break;
+    case SR_NET_RESUNET: cfg->width = 32; cfg->depth = 4; break;
+    case SR_NET_FCN: cfg->width = 32; cfg->depth = 4; break;
+    default: cfg->width = 64; cfg->depth = 4; break;
+    }
+}
+
+/* ---- ENet ------------------------------------------------------------------- */
+
+enum bn_kind { BN_REGULAR, BN_DILATED, BN_ASYM, BN_DOWN, BN_UP };
+
+static int act(sr_net_t *net, const char *name, int x, int decoder)
+{
+    return decoder ? sr_net_relu(net, x) : sr_net_prelu(net, name, x, 1);
+}
+
+/* One ENet bottleneck. 'arg' is the dilation (BN_DILATED), the asymmetric
+ * kernel length (BN_ASYM) or the maxpool op id to unpool with (BN_UP);
+ * '*pool_op' receives the maxpool op of a BN_DOWN. */
+static int enet_bottleneck(sr_net_t *net, const char *name, int x, int K, enum bn_kind kind,
+                           int arg, float p, int decoder, int *pool_op)
+{
+    char s[SR_NET_NAME_MAX];
+    int internal = K / 4;
+    const float eps = 1e-3f;
+    int e;
+#define NM(suffix) (snprintf(s, sizeof(s), "%s.%s", name, suffix), s)
+    // extension branch: projection
+    if (kind == BN_DOWN)
+        e = sr_net_conv2d(net, NM("conv1"), x, internal, 2, 2, 2, 2, 0, 0, 1, 1, 0);
+    else
+        e = sr_net_conv2d(net, NM("conv1"), x, internal, 1, 1, 1, 1, 0, 0, 1, 1, 0);
+    e = sr_net_batchnorm(net, NM("bn1"), e, eps);
+    e = act(net, NM("act1"), e, decoder);
+    // main conv
+    switch (kind) {
+    case BN_DILATED:
+        e = sr_net_conv2d(net, NM("conv2"), e, internal, 3, 3, 1, 1, arg, arg, arg, arg, 0);
+        break;
+    case BN_ASYM:
+        e = sr_net_conv2d(net, NM("conv2a"), e, internal, arg, 1, 1, 1, arg / 2, 0, 1, 1, 0);
+        e = sr_net_conv2d(net, NM("conv2b"), e, internal, 1, arg, 1, 1, 0, arg / 2, 1, 1, 0);
+        break;
+    case BN_UP:
+        e = sr_net_conv_transpose2d(net, NM("conv2"), e, internal, 3, 2, 1, 1, 0);
+        break;
+    default:
+        e = sr_net_conv2d(net, NM("conv2"), e, internal, 3, 3, 1, 1, 1, 1, 1, 1, 0);
+        break;
+    }
+    e = sr_net_batchnorm(net, NM("bn2"), e, eps);
+    e = act(net, NM("act2"), e, decoder);
+    // expansion
+    e = sr_net_conv2d(net, NM("conv3"), e, K, 1, 1, 1, 1, 0, 0, 1, 1, 0);
+    e = sr_net_batchnorm(net, NM("bn3"), e, eps);
+    if (!decoder)
+        e = sr_net_dropout2d(net, e, p);
+    // main branch
+    int m = x;
+    if (kind == BN_DOWN) {
+        m = sr_net_maxpool2d(net, x, 2, 2, pool_op);
+        m = sr_net_chpad(net, m, K);
+    } else if (kind == BN_UP) {
+        m = sr_net_conv2d(net, NM("main_conv"), x, K, 1, 1, 1, 1, 0, 0, 1, 1, 0);
+        m = sr_net_batchnorm(net, NM("main_bn"), m, eps);
+        m = sr_net_maxunpool2d(net, m, arg);
+    }
+    int y = sr_net_add(net, m, e);
+    return act(net, NM("act_out"), y, decoder);
+#undef NM
+}
+
+static int build_enet(sr_net_t *net, const sr_net_config_t *cfg, sr_error_t *err)
+{
+    int w = cfg->width;
+    if (w <= cfg->in_channels || w % 4)
+        return sr_errorf(err,
+                         "enet: width %d must be a multiple of 4 and exceed in_channels %d "
+                         "(the initial block concatenates width-in_channels conv filters "
+                         "with the pooled input)",
+                         w, cfg->in_channels);
+    if (cfg->dropout < 0.0f || cfg->dropout >= 1.0f)
+        return sr_errorf(err, "enet: dropout %g must be in [0, 1)", cfg->dropout);
+    float p1 = cfg->dropout / 10.0f, p = cfg->dropout;
+    net->down = 8;
+    // initial block
+    int c = sr_net_conv2d(net, "initial.conv", 0, w - cfg->in_channels, 3, 3, 2, 2, 1, 1, 1, 1,
+                          1);
+    int mp = sr_net_maxpool2d(net, 0, 2, 2, NULL);
+    int x = sr_net_concat(net, c, mp);
+    x = sr_net_batchnorm(net, "initial.bn", x, 1e-3f);
+    x = sr_net_prelu(net, "initial.act", x, 1);
+    // stage 1
+    int pool1, pool2;
+    x = enet_bottleneck(net, "b1_0", x, 4 * w, BN_DOWN, 0, p1, 0, &pool1);
+    for (int i = 1; i <= 4; i++) {
+        char nm[16];
+        snprintf(nm, sizeof(nm), "b1_%d", i);
+        x = enet_bottleneck(net, nm, x, 4 * w, BN_REGULAR, 0, p1, 0, NULL);
+    }
+    // stages 2 and 3
+    x = enet_bottleneck(net, "b2_0", x, 8 * w, BN_DOWN, 0, p, 0, &pool2);
+    static const enum bn_kind kinds[8] = {BN_REGULAR, BN_DILATED, BN_ASYM, BN_DILATED,
+                                          BN_REGULAR, BN_DILATED, BN_ASYM, BN_DILATED};
+    static const int args[8] = {0, 2, 5, 4, 0, 8, 5, 16};
+    for (int stage = 2; stage <= 3; stage++)
+        for (int i = 1; i <= 8; i++) {
+            char nm[16];
+            snprintf(nm, sizeof(nm), "b%d_%d", stage, i);
+            x = enet_bottleneck(net, nm, x, 8 * w, kinds[i - 1], args[i - 1], p, 0, NULL);
+        }
+    // stage 4, 5 (decoder)
+    x = enet_bottleneck(net, "b4_0", x, 4 * w, BN_UP, pool2, 0.0f, 1, NULL);
+    x = enet_bottleneck(net, "b4_1", x, 4 * w, BN_REGULAR, 0, 0.0f, 1, NULL);
+    x = enet_bottleneck(net, "b4_2", x, 4 * w, BN_REGULAR, 0, 0.0f, 1, NULL);
+    x = enet_bottleneck(net, "b5_0", x, w, BN_UP, pool1, 0.0f, 1, NULL);
+    x = enet_bottleneck(net, "b5_1", x, w, BN_REGULAR, 0, 0.0f, 1, NULL);
+    sr_net_conv_transpose2d(net, "fullconv", x, cfg->n_classes, 2, 2, 0, 0, 1);
+    return 0;
+}
+
+/* ---- U-Net and residual U-Net ----------------------------------------------- */
+
+static int conv_bn_relu(sr_net_t *net, const char *name, int x, int K, int dil, int bias)
+{
+    char s[SR_NET_NAME_MAX];
+    snprintf(s, sizeof(s), "%s.conv", name);
+    x = sr_net_conv2d(net, s, x, K, 3, 3, 1, 1, dil, dil, dil, dil, bias);
+    snprintf(s, sizeof(s), "%s.bn", name);
+    x = sr_net_batchnorm(net, s, x, 1e-5f);
+    return sr_net_relu(net, x);
+}
+
+static int check_depth_width(const sr_net_config_t *cfg, int max_depth, sr_error_t *err)
+{
+    const char *nm = sr_net_type_name(cfg->type);
+    if (cfg->width < 1)
+        return sr_errorf(err, "%s: width %d must be >= 1", nm, cfg->width);
+    if (cfg->depth < 1 || cfg->depth > max_depth)
+        return sr_errorf(err, "%s: depth %d must be in [1, %d]", nm, cfg->depth, max_depth);
+    return 0;
+}
+
+/* Classic U-Net: per level two (conv3x3 + BN + ReLU), 2x2 max pool down,
+ * 2x2 stride-2 transposed conv up, concatenation skips, 1x1 classifier. */
+static int build_unet(sr_net_t *net, const sr_net_config_t *cfg, sr_error_t *err)
+{
+    if (check_depth_width(cfg, 8, err))
+        return -1;
+    int D = cfg->depth, F = cfg->width, skip[9];
+    char s[SR_NET_NAME_MAX];
+    net->down = 1 << D;
+    int x = 0;
+    for (int l = 0; l <= D; l++) {
+        snprintf(s, sizeof(s), "enc%d.0", l);
+        x = conv_bn_relu(net, s, x, F << l, 1, 1);
+        snprintf(s, sizeof(s), "enc%d.1", l);
+        x = conv_bn_relu(net, s, x, F << l, 1, 1);
+        skip[l] = x;
+        if (l < D)
+            x = sr_net_maxpool2d(net, x, 2, 2, NULL);
+    }
+    for (int l = D - 1; l >= 0; l--) {
+        snprintf(s, sizeof(s), "up%d", l);
+        x = sr_net_conv_transpose2d(net, s, x, F << l, 2, 2, 0, 0, 1);
+        x = sr_net_concat(net, skip[l], x);
+        snprintf(s, sizeof(s), "dec%d.0", l);
+        x = conv_bn_relu(net, s, x, F << l, 1, 1);
+        snprintf(s, sizeof(s), "dec%d.1", l);
+        x = conv_bn_relu(net, s, x, F << l, 1, 1);
+    }
+    sr_net_conv2d(net, "final", x, cfg->n_classes, 1, 1, 1, 1, 0, 0, 1, 1, 1);
+    return 0;
+}
+
+/* FusionNet-style block: conv-BN-ReLU, a residual of three conv-BN-ReLU
+ * added to it, conv-BN-ReLU. */
+static int res_block(sr_net_t *net, const char *name, int x, int K)
+{
+    char s[SR_NET_NAME_MAX];
+    snprintf(s, sizeof(s), "%s.in", name);
+    int a = conv_bn_relu(net, s, x, K, 1, 1);
+    int r = a;
+    for (int i = 0; i < 3; i++) {
+        snprintf(s, sizeof(s), "%s.res%d", name, i);
+        r = conv_bn_relu(net, s, r, K, 1, 1);
+    }
+    int y = sr_net_add(net, a, r);
+    snprintf(s, sizeof(s), "%s.out", name);
+    return conv_bn_relu(net, s, y, K, 1, 1);
+}
+
+/* Residual U-Net (after FusionNet): residual blocks, max pool down,
+ * 3x3 stride-2 transposed conv + BN + ReLU up, additive skips. */
+static int build_resunet(sr_net_t *net, const sr_net_config_t *cfg, sr_error_t *err)
+{
+    if (check_depth_width(cfg, 8, err))
+        return -1;
+    int D = cfg->depth, F = cfg->width, skip[9];
+    char s[SR_NET_NAME_MAX];
+    net->down = 1 << D;
+    int x = 0;
+    for (int l = 0; l <= D; l++) {
+        snprintf(s, sizeof(s), "enc%d", l);
+        x = res_block(net, s, x, F << l);
+        skip[l] = x;
+        if (l < D)
+            x = sr_net_maxpool2d(net, x, 2, 2, NULL);
+    }
+    for (int l = D - 1; l >= 0; l--) {
+        snprintf(s, sizeof(s), "up%d.conv", l);
+        x = sr_net_conv_transpose2d(net, s, x, F << l, 3, 2, 1, 1, 1);
+        snprintf(s, sizeof(s), "up%d.bn", l);
+        x = sr_net_batchnorm(net, s, x, 1e-5f);
+        x = sr_net_relu(net, x);
+        x = sr_net_add(net, skip[l], x);
+        snprintf(s, sizeof(s), "dec%d", l);
+        x = res_block(net, s, x, F << l);
+    }
+    sr_net_conv2d(net, "final", x, cfg->n_classes, 1, 1, 1, 1, 0, 0, 1, 1, 1);
+    return 0;
+}
+
+/* Small FCN for quick runs: 'depth' conv3x3-BN-ReLU layers, 1x1 classifier. */
+static int build_fcn(sr_net_t *net, const sr_net_config_t *cfg, sr_error_t *err)
+{
+    if (check_depth_width(cfg, 64, err))
+        return -1;
+    char s[SR_NET_NAME_MAX];
+    int x = 0;
+    for (int l = 0; l < cfg->depth; l++) {
+        snprintf(s, sizeof(s), "layer%d", l);
+        x = conv_bn_relu(net, s, x, cfg->width, 1, 1);
+    }
+    sr_net_conv2d(net, "final", x, cfg->n_classes, 1, 1, 1, 1, 0, 0, 1, 1, 1);
+    return 0;
+}
+
+/* DeepLab-style: stride-2 stem, 'depth' residual blocks with dilations
+ * cycling 1, 2, 4, 8, a 1x1 classifier and a x2 bilinear upsample. */
+static int build_deeplab(sr_net_t *net, const sr_net_config_t *cfg, sr_error_t *err)
+{
+    if (check_depth_width(cfg, 64, err))
+        return -1;
+    char s[SR_NET_NAME_MAX];
+    int F = cfg->width;
+    net->down = 2;
+    int x = sr_net_conv2d(net, "stem.conv", 0, F, 3, 3, 2, 2, 1, 1, 1, 1, 0);
+    x = sr_net_batchnorm(net, "stem.bn", x, 1e-5f);
+    x = sr_net_relu(net, x);
+    for (int b = 0; b < cfg->depth; b++) {
+        int d = 1 << (b % 4);
+        snprintf(s, sizeof(s), "block%d.0", b);
+        int r = conv_bn_relu(net, s, x, F, d, 0);
+        snprintf(s, sizeof(s), "block%d.1.conv", b);
+        r = sr_net_conv2d(net, s, r, F, 3, 3, 1, 1, d, d, d, d, 0);
+        snprintf(s, sizeof(s), "block%d.1.bn", b);
+        r = sr_net_batchnorm(net, s, r, 1e-5f);
+        x = sr_net_relu(net, sr_net_add(net, x, r));
+    }
+    x = sr_net_conv2d(net, "classifier", x, cfg->n_classes, 1, 1, 1, 1, 0, 0, 1, 1, 1);
+    sr_net_upsample(net, x, 2, 1);
+    return 0;
+}
+
+sr_net_t *sr_net_create(const sr_net_config_t *cfg, uint64_t seed, sr_error_t *err)
+{
+    if ((unsigned)cfg->type >= SR_NET_COUNT) {
+        sr_errorf(err, "network type %d is unknown", (int)cfg->type);
+        return NULL;
+    }
+    const char *nm = sr_net_type_name(cfg->type);
+    if (cfg->n_classes < 1) {
+        sr_errorf(err, "%s: n_classes %d must be >= 1", nm, cfg->n_classes);
+        return NULL;
+    }
+    if (cfg->in_channels < 1) {
+        sr_errorf(err, "%s: in_channels %d must be >= 1", nm, cfg->in_channels);
+        return NULL;
+    }
+    sr_net_t *net = sr_net_create_empty(cfg->in_channels, err);
+    if (!net)
+        return NULL;
+    net->cfg = *cfg;
+    int rc;
+    switch (cfg->type) {
+    case SR_NET_ENET: rc = build_enet(net, cfg, err); break;
+    case SR_NET_UNET: rc = build_unet(net, cfg, err); break;
+    case SR_NET_RESUNET: rc = build_resunet(net, cfg, err); break;
+    case SR_NET_FCN: rc = build_fcn(net, cfg, err); break;
+    default: rc = build_deeplab(net, cfg, err); break;
+    }
+    if (rc || sr_net_finalize(net, seed, err)) {
+        sr_net_destroy(net);
+        return NULL;
+    }
+    return net;
+}

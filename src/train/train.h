@@ -1,0 +1,140 @@
+/* train.h - the trainer: epochs over a dataset, weighted loss terms,
+ * validation, per-epoch metrics, checkpoint/restore.
+ *
+ * The trainer owns nothing but its buffers: the caller creates the network
+ * (nn/net.h) and the datasets, and provides each loss term as a callback
+ * (so the loss library, and later constraint terms, plug in with a few lines
+ * of glue). Every step: forward in training mode, sum_i w_i L_i(logits)
+ * with dlogits = sum_i w_i dL_i/dlogits, backward, one optimiser step at
+ * the schedule's learning rate. Each epoch visits the training set in the
+ * order of a permutation drawn from stream (seed, "shuffle", epoch), then
+ * validates (network in eval mode, argmax prediction, mean foreground Dice),
+ * steps the schedule with the validation Dice, hands the epoch's metrics to
+ * a callback and prints one progress line.
+ *
+ * Determinism: for a fixed seed and BLAS thread count the weights after any
+ * number of steps are bit-identical, and a run restored from a checkpoint
+ * continues bit-identically (tests/train). A checkpoint holds the
+ * parameters, batch-norm statistics, optimiser moments and step count, the
+ * schedule state, the next epoch and the dropout stream position.
+ *
+ * Not done: gradient accumulation, mixed precision, data augmentation
+ * (belongs to the data layer), early stopping.
+ */
+#ifndef SR_TRAIN_TRAIN_H
+#define SR_TRAIN_TRAIN_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/error.h"
+#include "core/tensor.h"
+#include "nn/net.h"
+#include "optim/optim.h"
+
+/* A loss term: the value of the loss at 'logits' (N,K,H,W) for integer
+ * 'labels' (N,H,W) in '*value', and its gradient with respect to the logits
+ * ASSIGNED to 'dlogits' (same shape). Returns 0, or -1 with 'err' set. */
+typedef int (*sr_train_loss_f)(void *ctx, const sr_tensor_t *logits, const int32_t *labels,
+                               double *value, sr_tensor_t *dlogits, sr_error_t *err);
+
+#define SR_TRAIN_MAX_TERMS 8
+
+typedef struct sr_train_loss_term {
+    char name[32];
+    sr_train_loss_f fn;
+    void *ctx;
+    double weight;
+} sr_train_loss_term_t;
+
+/* Sample 'index' of a dataset: image (C,H,W) and labels (H,W). */
+typedef int (*sr_train_sample_f)(void *ctx, int64_t index, float *image, int32_t *labels,
+                                 sr_error_t *err);
+
+typedef struct sr_train_dataset {
+    int64_t n;                  /* samples */
+    int C, H, W;
+    sr_train_sample_f get;
+    void *ctx;
+} sr_train_dataset_t;
+
+typedef struct sr_train_epoch_metrics {
+    int epoch;                  /* 0-based */
+    int epochs;
+    double train_loss;          /* mean over batches of the weighted total */
+    double term_loss[SR_TRAIN_MAX_TERMS]; /* mean over batches, unweighted */
+    int nterms;
+    double val_dice;            /* mean foreground Dice on the validation set (NaN if none) */
+    double lr;                  /* learning rate used during the epoch */
+    double seconds;             /* wall time of the epoch */
+    double eta_seconds;         /* estimate for the remaining epochs */
+} sr_train_epoch_metrics_t;
+
+/* Called after each epoch; a non-zero return stops training with 'err'. */
+typedef int (*sr_train_epoch_f)(void *ctx, const sr_train_epoch_metrics_t *m,
+                                sr_error_t *err);
+
+typedef struct sr_train_config {
+    int epochs;
+    int batch_size;
+    uint64_t seed;              /* the run seed: shuffling and dropout streams */
+    FILE *progress;             /* progress lines, or NULL for none */
+    sr_train_epoch_f on_epoch;  /* may be NULL */
+    void *on_epoch_ctx;
+} sr_train_config_t;
+
+typedef struct sr_trainer {
+    sr_train_config_t cfg;
+    sr_net_t *net;              /* borrowed */
+    sr_optim_t opt;
+    sr_schedule_t sched;
+    sr_train_loss_term_t terms[SR_TRAIN_MAX_TERMS];
+    int nterms;
+    int epoch;                  /* next epoch to run */
+    /* buffers for one batch (owned) */
+    float *images;              /* (B,C,H,W) */
+    int32_t *labels;            /* (B,H,W) */
+    float *dlogits, *dterm;     /* (B,K,H,W) */
+    int64_t *perm;
+    int64_t cap_images, cap_labels, cap_logits, cap_perm;
+} sr_trainer_t;
+
+/* Set up a trainer for 'net' (borrowed; its seed is set to cfg->seed's
+ * dropout stream). Returns 0, or -1 with 'err' naming the bad setting. */
+int sr_trainer_init(sr_trainer_t *t, sr_net_t *net, const sr_train_config_t *cfg,
+                    const sr_optim_config_t *ocfg, const sr_schedule_config_t *scfg,
+                    sr_error_t *err);
+
+/* Free the trainer's buffers and optimiser state (not the network). */
+void sr_trainer_free(sr_trainer_t *t);
+
+/* Add a loss term with 'weight'. Returns 0, or -1 with 'err' set. */
+int sr_trainer_add_loss(sr_trainer_t *t, const char *name, sr_train_loss_f fn, void *ctx,
+                        double weight, sr_error_t *err);
+
+/* One training step on a batch (images (N,C,H,W), labels (N,H,W)); the
+ * weighted loss in '*loss' (per-term values in 'term_values' if not NULL).
+ * Returns 0, or -1 with 'err' set (a non-finite loss is an error). */
+int sr_trainer_step(sr_trainer_t *t, const float *images, const int32_t *labels, int N,
+                    int H, int W, double *loss, double *term_values, sr_error_t *err);
+
+/* Mean foreground Dice of the network's argmax prediction on 'val' (eval
+ * mode; training mode is restored). Empty prediction and empty ground
+ * truth count as Dice 1, as in the authors' code. */
+int sr_trainer_validate(sr_trainer_t *t, const sr_train_dataset_t *val, double *dice,
+                        sr_error_t *err);
+
+/* Run epochs t->epoch .. cfg.epochs-1 ('val' may be NULL). Returns 0, or -1
+ * with 'err' set. */
+int sr_trainer_run(sr_trainer_t *t, const sr_train_dataset_t *train,
+                   const sr_train_dataset_t *val, sr_error_t *err);
+
+/* Write / read a checkpoint as a flat binary file (magic "SRTRCKPT",
+ * version, a fingerprint of the network and optimiser, the state, and a
+ * checksum). Saving writes 'path'.tmp and renames it. Loading rejects a
+ * file of another network, optimiser or version with a one-line error and
+ * leaves the trainer unchanged. Returns 0, or -1 with 'err' set. */
+int sr_trainer_checkpoint_save(const sr_trainer_t *t, const char *path, sr_error_t *err);
+int sr_trainer_checkpoint_load(sr_trainer_t *t, const char *path, sr_error_t *err);
+
+#endif
