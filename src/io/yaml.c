@@ -519,10 +519,19 @@ static void format_double(double d, char *out, size_t size)
         snprintf(out, size, d > 0 ? ".inf" : "-.inf");
         return;
     }
-    for (int prec = 1; prec <= 17; prec++) {
+    int prec;
+    for (prec = 1; prec <= 17; prec++) {
         snprintf(out, size, "%.*g", prec, d);
         if (strtod(out, NULL) == d)
             break;
+    }
+    // Plain decimals for moderate magnitudes: 10.0, not 1e+01.
+    if (strchr(out, 'e') && d != 0) {
+        int e10 = (int)floor(log10(fabs(d)));
+        if (e10 >= -5 && e10 < 16) {
+            int dec = prec - 1 - e10;
+            snprintf(out, size, "%.*f", dec < 0 ? 0 : dec, d);
+        }
     }
     if (!strpbrk(out, ".eEn"))
         strncat(out, ".0", size - strlen(out) - 1);

@@ -4,6 +4,7 @@
 #include "runner/exec.h"
 
 #include <assert.h>
+#include <dirent.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -107,6 +108,33 @@ static double predict(const sr_grid_t *g, const sr_plan_t *p, char ***canon, int
         }
     }
     return count ? sum / count : -1;
+}
+
+// Remove the hidden temporary files that crashed attempts at pending runs
+// left behind (".<id>.h5.tmp.<pid>"); they never look complete, but they
+// would pile up.
+static void clean_temps(const sr_grid_t *g, const sr_plan_t *p, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *name = e->d_name;
+        const char *tmp = strstr(name, ".h5.tmp.");
+        if (name[0] != '.' || !tmp || tmp - name - 1 != SR_RUN_ID_LEN)
+            continue;
+        char id[SR_RUN_ID_LEN + 1];
+        memcpy(id, name + 1, SR_RUN_ID_LEN);
+        id[SR_RUN_ID_LEN] = '\0';
+        int i = sr_grid_find(g, id);
+        if (i >= 0 && p->state[i] == SR_TASK_PENDING) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", dir, name);
+            unlink(path);
+        }
+    }
+    closedir(d);
 }
 
 int sr_plan_init(sr_plan_t *p, const sr_grid_t *g, const sr_exec_opts_t *o, sr_error_t *err)
@@ -688,9 +716,11 @@ static int master_loop(const sr_grid_t *g, const sr_exec_opts_t *o, sr_plan_t *p
             nap(0.0005);
     }
 out:
+    // Never send to a dead rank: with Open MPI that can block for ever.
     for (int w = 1; w < n; w++) {
         msg_t m = {.task = -1};
-        sr_comm_send(w, TAG_STOP, &m, sizeof m);
+        if (ws[w].state != W_DEAD)
+            sr_comm_send(w, TAG_STOP, &m, sizeof m);
     }
     if (job.active) {
         pthread_join(job.th, NULL);
@@ -712,6 +742,7 @@ int sr_exec_grid(const sr_grid_t *g, const sr_exec_opts_t *o, sr_exec_summary_t 
     sr_plan_t p;
     if (sr_plan_init(&p, g, o, err) != 0)
         return -1;
+    clean_temps(g, &p, o->results);
     progress_t pr = {.progress = o->progress, .start = sr_time_now(), .workers = size};
     s->selected = p.selected;
     s->stored = p.stored;

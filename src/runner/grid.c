@@ -9,7 +9,7 @@
 
 #include "core/hash.h"
 #include "core/rng.h"
-#include "runner/config.h"
+#include "runner/params.h"
 #include "runner/kind.h"
 
 #define SR_GRID_MAX_RUNS 1000000

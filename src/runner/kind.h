@@ -32,7 +32,7 @@
 #include "core/rng.h"
 #include "io/store.h"
 #include "io/yaml.h"
-#include "runner/config.h"
+#include "runner/params.h"
 
 typedef struct sr_run_ctx {
     const char *run_id;

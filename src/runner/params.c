@@ -1,6 +1,6 @@
-/* config.c - parameter tables, validation with positions, typed getters
- * (see config.h). */
-#include "runner/config.h"
+/* params.c - parameter tables, validation with positions, typed getters
+ * (see params.h). */
+#include "runner/params.h"
 
 #include <assert.h>
 #include <math.h>
