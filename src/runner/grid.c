@@ -195,17 +195,26 @@ typedef struct stage {
     int replicates;
 } stage_t;
 
+// Equal values; numbers compare by value (1 matches 1.0) in filters and rules.
+static int same_value(const sr_ynode_t *a, const sr_ynode_t *b)
+{
+    double x, y;
+    if (a && b && sr_ynode_as_double(a, &x) == 0 && sr_ynode_as_double(b, &y) == 0)
+        return x == y;
+    return sr_ynode_equal(a, b);
+}
+
 static int value_matches(const sr_ynode_t *actual, const sr_ynode_t *spec)
 {
     if (!actual)
         return 0;
     if (spec->kind == SR_YNODE_SEQ) {
         for (int i = 0; i < spec->n; i++)
-            if (sr_ynode_equal(actual, spec->items[i]))
+            if (same_value(actual, spec->items[i]))
                 return 1;
         return 0;
     }
-    return sr_ynode_equal(actual, spec);
+    return same_value(actual, spec);
 }
 
 // Does the mapping 'rule' (key: value-or-list) hold for (cfg, replicate)?
@@ -910,7 +919,7 @@ int sr_grid_match(const sr_grid_t *g, const sr_run_spec_t *r, const char *filter
         } else {
             have = sr_ynode_get_path(sr_ynode_map_get(r->doc, "config"), key);
         }
-        int m = have && sr_ynode_equal(have, want);
+        int m = have && same_value(have, want);
         sr_ynode_free(want);
         if (!m)
             return 0;

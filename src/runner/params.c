@@ -53,7 +53,7 @@ int sr_config_edit_distance(const char *a, const char *b)
 }
 
 /* Check one value against its parameter. */
-static int check_value(const sr_ynode_t *v, const sr_param_t *p, sr_error_t *err)
+static int check_value(sr_ynode_t *v, const sr_param_t *p, sr_error_t *err)
 {
     char at[300], desc[64];
     sr_config_where(v, at, sizeof at);
@@ -72,6 +72,16 @@ static int check_value(const sr_ynode_t *v, const sr_param_t *p, sr_error_t *err
         double d;
         if (sr_ynode_as_double(v, &d) != 0)
             return sr_errorf(err, "%s: %s: expected a number, got %s", at, p->key, desc);
+        // A number parameter written as an integer ("1") is stored as a float
+        // ("1.0"), so both spellings give the same canonical text and run id.
+        if (sr_ynode_scalar_type(v) == SR_YSCALAR_INT) {
+            size_t len = strlen(v->text);
+            char *t = realloc(v->text, len + 3);
+            if (!t)
+                return sr_errorf(err, "out of memory");
+            memcpy(t + len, ".0", 3);
+            v->text = t;
+        }
         if (p->min <= p->max && !(d >= p->min && d <= p->max))
             return sr_errorf(err, "%s: %s: %s is out of range [%.17g, %.17g]", at, p->key,
                              desc, p->min, p->max);
@@ -117,7 +127,7 @@ static int is_group(const sr_param_t *params, int n, const char *path)
     return 0;
 }
 
-static int walk(const sr_ynode_t *map, const char *prefix, const sr_param_t *params, int n,
+static int walk(sr_ynode_t *map, const char *prefix, const sr_param_t *params, int n,
                 sr_error_t *err)
 {
     for (int i = 0; i < map->n; i++) {
@@ -127,7 +137,7 @@ static int walk(const sr_ynode_t *map, const char *prefix, const sr_param_t *par
         for (int j = 0; j < n; j++)
             if (strcmp(params[j].key, path) == 0)
                 p = &params[j];
-        const sr_ynode_t *v = map->items[i];
+        sr_ynode_t *v = map->items[i];
         if (p) {
             if (check_value(v, p, err) != 0)
                 return -1;
@@ -170,6 +180,7 @@ int sr_config_validate(sr_ynode_t *config, const sr_param_t *params, int n, cons
         char at[300];
         return sr_errorf(err, "%s: config must be a mapping", sr_config_where(config, at, sizeof at));
     }
+    // Unknown keys first: a misspelt key should not be reported as a missing one.
     if (walk(config, "", params, n, err) != 0)
         return -1;
     for (int i = 0; i < n; i++) {
@@ -182,6 +193,10 @@ int sr_config_validate(sr_ynode_t *config, const sr_param_t *params, int n, cons
         sr_ynode_t *d = sr_yaml_load_string(params[i].def, strlen(params[i].def), "<default>", &e2);
         if (!d)
             return sr_errorf(err, "default of '%s' does not parse: %s", params[i].key, e2.text);
+        if (check_value(d, &params[i], err) != 0) {
+            sr_ynode_free(d);
+            return -1;
+        }
         if (sr_ynode_set_path(config, params[i].key, d, err) != 0)
             return -1;
     }
