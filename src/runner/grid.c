@@ -697,6 +697,15 @@ static int expand_stage(sr_grid_t *g, int *cap, stage_t *stages, int s, sr_error
             sr_ynode_free(applied);
             goto out_idx;
         }
+        // The axes listed for the run show the values as validated (a number
+        // parameter written 2 is 2.0 in the config and in the index).
+        for (int k = 0; k < applied->n; k++) {
+            sr_ynode_t *v = sr_ynode_clone(sr_ynode_get_path(cfg, applied->keys[k]->text));
+            if (v) {
+                sr_ynode_free(applied->items[k]);
+                applied->items[k] = v;
+            }
+        }
         for (int rep = 0; rep < replicates; rep++) {
             int excluded = 0;
             for (int i = 0; ex && i < ex->n && !excluded; i++)
