@@ -19,8 +19,20 @@
 #include "runner/comm.h"
 #include "runner/kind.h"
 
-volatile sig_atomic_t sr_exec_stop = 0;
-volatile sig_atomic_t sr_exec_abandon = 0;
+// Static, not exported: set by the signal handlers and sr_exec_set_flags.
+static volatile sig_atomic_t sr_exec_stop = 0;
+static volatile sig_atomic_t sr_exec_abandon = 0;
+
+void sr_exec_set_flags(int stop, int abandon)
+{
+    sr_exec_stop = stop != 0;
+    sr_exec_abandon = abandon != 0;
+}
+
+int sr_exec_stopping(void)
+{
+    return sr_exec_stop != 0;
+}
 
 static const char *const task_state_names[] = {
     "unselected", "stored", "pending", "running", "complete",

@@ -115,8 +115,11 @@ int sr_exec_one(const sr_grid_t *g, int idx, const sr_exec_opts_t *o, int attemp
  * = abandon current runs. */
 void sr_exec_install_signals(void);
 
-/* The flags the handlers set (tests may set them too). */
-extern volatile sig_atomic_t sr_exec_stop;
-extern volatile sig_atomic_t sr_exec_abandon;
+/* Set the flags the handlers set: 'stop' (no new runs) and 'abandon'
+ * (discard the current runs). For tests and embedding programs. */
+void sr_exec_set_flags(int stop, int abandon);
+
+/* Non-zero once a stop was requested. */
+int sr_exec_stopping(void);
 
 #endif

@@ -189,7 +189,7 @@ static void test_run_kinds(void)
     sr_h5_close(f, 0, NULL);
 
     // Abandoning (second SIGINT) discards the run: no file, no temporary.
-    sr_exec_abandon = 1;
+    sr_exec_set_flags(1, 1);
     char one[700];
     snprintf(one, sizeof one, "%s/%s.h5", results, g.runs[0].id);
     unlink(one);
@@ -197,7 +197,7 @@ static void test_run_kinds(void)
     char why[64];
     enum sr_run_status s2;
     rc = sr_exec_one(&g, 0, &o, 1, &s2, &el, why, sizeof why, &err);
-    sr_exec_abandon = 0;
+    sr_exec_set_flags(0, 0);
     is_int(rc, 1, "abandoned run reports 1");
     ok(access(one, F_OK) != 0, "abandoned run leaves no file");
     sr_grid_free(&g);
