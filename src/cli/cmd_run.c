@@ -196,10 +196,12 @@ int sr_cmd_run(int argc, char **argv)
                 s.not_run, s.workers, s.workers == 1 ? "" : "s", s.wall_s);
         for (int i = 0; i < s.nerrors; i++)
             fprintf(stderr, "segrep run:   %s\n", s.errors[i]);
-        if (rc != 0)
+        if (rc == 1)
             status = SR_EXIT_FAILURE;
     }
-    sr_grid_free(&g);
+    // rc 2: a worker left a hung run thread that still reads the grid.
+    if (rc != 2)
+        sr_grid_free(&g);
     sr_comm_finalize();
     return status;
 }

@@ -310,9 +310,11 @@ static int write_attrs(sr_store_writer_t *w, const sr_grid_t *g, const sr_run_sp
     return rc;
 }
 
-int sr_exec_one(const sr_grid_t *g, int idx, const sr_exec_opts_t *o, int attempt,
-                enum sr_run_status *status, double *elapsed, char *why, size_t whysize,
-                sr_error_t *err)
+// sr_exec_one with the flag that abandons this run (the farm gives each
+// run thread its own, so a run past --run-timeout can be abandoned alone).
+static int exec_one(const sr_grid_t *g, int idx, const sr_exec_opts_t *o, int attempt,
+                    const volatile sig_atomic_t *abandon, enum sr_run_status *status,
+                    double *elapsed, char *why, size_t whysize, sr_error_t *err)
 {
     const sr_run_spec_t *r = &g->runs[idx];
     const sr_kind_t *kind = sr_kind_find(r->kind);
@@ -336,11 +338,11 @@ int sr_exec_one(const sr_grid_t *g, int idx, const sr_exec_opts_t *o, int attemp
         .results_dir = o->results,
         .inputs = sr_ynode_map_get(r->doc, "inputs"),
         .sink = w,
-        .abandon = &sr_exec_abandon,
+        .abandon = abandon,
     };
     sr_error_t kerr = {{0}};
     int krc = kind->fn(&ctx, &kerr);
-    if (sr_exec_abandon) {
+    if (*abandon) {
         sr_store_abort(w);
         return 1;
     }
@@ -368,6 +370,13 @@ int sr_exec_one(const sr_grid_t *g, int idx, const sr_exec_opts_t *o, int attemp
     }
     return sr_store_finish(w, *status, krc != 0 ? (kerr.text[0] ? kerr.text : "failed") : NULL,
                            err);
+}
+
+int sr_exec_one(const sr_grid_t *g, int idx, const sr_exec_opts_t *o, int attempt,
+                enum sr_run_status *status, double *elapsed, char *why, size_t whysize,
+                sr_error_t *err)
+{
+    return exec_one(g, idx, o, attempt, &sr_exec_abandon, status, elapsed, why, whysize, err);
 }
 
 /* ---- bookkeeping shared by both loops ------------------------------------------ */
@@ -499,6 +508,7 @@ typedef struct job {
     const sr_exec_opts_t *o;
     int task, attempt;
     atomic_int done;
+    volatile sig_atomic_t abandon;  /* set by the main thread */
     int active;
     int rc;
     enum sr_run_status status;
@@ -512,8 +522,8 @@ static void *job_main(void *arg)
     job_t *j = arg;
     sr_error_t e = {{0}};
     j->why[0] = '\0';
-    j->rc = sr_exec_one(j->g, j->task, j->o, j->attempt, &j->status, &j->elapsed, j->why,
-                        sizeof j->why, &e);
+    j->rc = exec_one(j->g, j->task, j->o, j->attempt, &j->abandon, &j->status, &j->elapsed,
+                     j->why, sizeof j->why, &e);
     if (j->rc < 0)
         snprintf(j->why, sizeof j->why, "%.239s", e.text);
     atomic_store(&j->done, 1);
@@ -524,6 +534,7 @@ static int job_start(job_t *j, int task, int attempt, sr_error_t *err)
 {
     j->task = task;
     j->attempt = attempt;
+    j->abandon = 0;
     atomic_store(&j->done, 0);
     if (pthread_create(&j->th, NULL, job_main, j) != 0)
         return sr_errorf(err, "cannot start a run thread");
@@ -549,6 +560,8 @@ static int worker_loop(const sr_grid_t *g, const sr_exec_opts_t *o, sr_error_t *
         return sr_errorf(err, "rank %d: cannot reach rank 0", sr_comm_rank());
     for (;;) {
         int busy = 0;
+        if (sr_exec_abandon)
+            job.abandon = 1;
         if (job.active) {
             if (job_finished(&job)) {
                 memset(&m, 0, sizeof m);
@@ -585,14 +598,38 @@ static int worker_loop(const sr_grid_t *g, const sr_exec_opts_t *o, sr_error_t *
         if (!busy)
             nap(0.0005);
     }
-    // A run still going here hangs (rank 0 gave up on it): leave it; the
-    // process ends after MPI_Finalize.
-    if (job.active && job_finished(&job) == 0)
-        pthread_detach(job.th);
+    // A run still going here hangs (rank 0 gave up on it): ask it to stop,
+    // give it a moment, then leave it; the process ends after MPI_Finalize.
+    if (job.active) {
+        job.abandon = 1;
+        for (int i = 0; i < 400 && !job_finished(&job); i++)
+            nap(0.005);
+        if (job.active) {
+            pthread_detach(job.th);
+            return 2;
+        }
+    }
     return 0;
 }
 
 enum { W_WAITING, W_IDLE, W_BUSY, W_DEAD };
+
+// Re-queue (or lose) run 't' after its worker failed it for 'why'.
+static void requeue(sr_plan_t *p, const sr_grid_t *g, const sr_exec_opts_t *o,
+                    sr_exec_summary_t *s, int w, int t, const char *why)
+{
+    sr_log_warn("worker on rank %d %s; run %s %s", w, why, g->runs[t].id,
+                p->attempts[t] <= o->retries ? "re-queued" : "lost");
+    if (p->attempts[t] <= o->retries) {
+        p->state[t] = SR_TASK_PENDING;
+    } else {
+        p->state[t] = SR_TASK_LOST;
+        char msg[200];
+        snprintf(msg, sizeof msg, "lost: worker on rank %d %s (attempt %d)", w, why,
+                 p->attempts[t]);
+        add_error(s, g->runs[t].id, msg);
+    }
+}
 
 typedef struct wstate {
     int state, task;
@@ -607,17 +644,7 @@ static void lose(sr_plan_t *p, const sr_grid_t *g, const sr_exec_opts_t *o, sr_e
     ws->task = -1;
     if (t < 0 || state_of(p, t) != SR_TASK_RUNNING)
         return;
-    sr_log_warn("worker on rank %d %s; run %s %s", w, why, g->runs[t].id,
-                p->attempts[t] <= o->retries ? "re-queued" : "lost");
-    if (p->attempts[t] <= o->retries) {
-        p->state[t] = SR_TASK_PENDING;
-    } else {
-        p->state[t] = SR_TASK_LOST;
-        char msg[200];
-        snprintf(msg, sizeof msg, "lost: worker on rank %d %s (attempt %d)", w, why,
-                 p->attempts[t]);
-        add_error(s, g->runs[t].id, msg);
-    }
+    requeue(p, g, o, s, w, t, why);
 }
 
 static int master_loop(const sr_grid_t *g, const sr_exec_opts_t *o, sr_plan_t *p,
@@ -634,10 +661,12 @@ static int master_loop(const sr_grid_t *g, const sr_exec_opts_t *o, sr_plan_t *p
         ws[w].last_heard = now;
     }
     job_t job = {.g = g, .o = o};
-    int rc = 0;
+    int rc = 0, local_timed_out = 0;
     for (;;) {
         int busy = 0;
         now = sr_time_now();
+        if (sr_exec_abandon)
+            job.abandon = 1;
         // Messages from workers.
         for (;;) {
             int src, tag, nb;
@@ -673,7 +702,11 @@ static int master_loop(const sr_grid_t *g, const sr_exec_opts_t *o, sr_plan_t *p
         }
         // The local worker.
         if (job_finished(&job)) {
-            record(p, g, pr, s, job.task, job.rc, job.status, job.elapsed, job.why);
+            if (local_timed_out && job.rc == 1)
+                requeue(p, g, o, s, 0, job.task, "exceeded the run timeout");
+            else
+                record(p, g, pr, s, job.task, job.rc, job.status, job.elapsed, job.why);
+            local_timed_out = 0;
             ws[0].state = W_IDLE;
             ws[0].task = -1;
             busy = 1;
@@ -684,8 +717,18 @@ static int master_loop(const sr_grid_t *g, const sr_exec_opts_t *o, sr_plan_t *p
                 continue;
             if (now - ws[w].last_heard > o->timeout_s)
                 lose(p, g, o, s, w, &ws[w], "stopped sending heartbeats");
-            else if (o->run_timeout_s > 0 && now - ws[w].started > o->run_timeout_s)
+            else if (o->run_timeout_s > 0 && now - ws[w].started > o->run_timeout_s) {
+                // Alive but stuck: tell it to abandon the run and leave the farm.
+                msg_t m = {.task = -1};
+                sr_comm_send(w, TAG_STOP, &m, sizeof m);
                 lose(p, g, o, s, w, &ws[w], "exceeded the run timeout");
+            }
+        }
+        // Rank 0's own run thread cannot be stopped by force: ask it to abandon.
+        if (ws[0].state == W_BUSY && o->run_timeout_s > 0 && !local_timed_out &&
+            now - ws[0].started > o->run_timeout_s) {
+            job.abandon = 1;
+            local_timed_out = 1;
         }
         // Dispatch.
         if (!sr_exec_stop) {
@@ -749,8 +792,10 @@ int sr_exec_grid(const sr_grid_t *g, const sr_exec_opts_t *o, sr_exec_summary_t 
 {
     memset(s, 0, sizeof *s);
     int rank = sr_comm_rank(), size = sr_comm_size();
-    if (rank > 0)
-        return worker_loop(g, o, err) == 0 ? 0 : -1;
+    if (rank > 0) {
+        int wrc = worker_loop(g, o, err);
+        return wrc < 0 ? -1 : wrc;
+    }
     sr_plan_t p;
     if (sr_plan_init(&p, g, o, err) != 0)
         return -1;

@@ -98,7 +98,8 @@ typedef struct sr_exec_summary {
  * layer has several ranks, as the MPI farm (every rank calls this with the
  * same grid and options; rank 0 fills 's'). Returns 0 when every selected
  * run is complete, 1 when some failed, diverged, were lost, blocked or not
- * run, and -1 with 'err' set if the farm itself failed. */
+ * run, 2 on a worker rank that left a hung run's thread behind (it still
+ * reads 'g': do not free it), and -1 with 'err' set if the farm failed. */
 int sr_exec_grid(const sr_grid_t *g, const sr_exec_opts_t *o, sr_exec_summary_t *s,
                  sr_error_t *err);
 

@@ -100,4 +100,16 @@ if command -v h5dump >/dev/null 2>&1; then
     is "$(for f in k1/*.h5; do attr "$f" attempt; done | sort | uniq -c | tr -s ' ')" " 11 1
  1 2" "one run needed a second attempt, none ran twice to completion"
 fi
+
+# ---- a hung run: past --run-timeout it is abandoned, the farm goes on ------------
+cat > hang.yaml <<'G'
+stages:
+  quick: {kind: sleep, config: {seconds: 0.1}, replicates: 6}
+  stuck: {kind: sleep, config: {seconds: 600}}
+G
+run_cmd farm run hang.yaml -q --results hang --retries 0 --heartbeat 0.2 --timeout 30 --run-timeout 3
+like "$err" "7 runs selected, 0 already complete; this run: 6 complete, 0 failed, 0 diverged, 1 lost" \
+    "a run past --run-timeout is lost, the others complete, the farm ends"
+like "$err" "exceeded the run timeout" "the summary says why"
+is "$(ls -a hang | grep -c tmp)" 0 "the abandoned run left no temporary file"
 done_testing
