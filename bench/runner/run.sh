@@ -15,7 +15,7 @@ export OMPI_ALLOW_RUN_AS_ROOT OMPI_ALLOW_RUN_AS_ROOT_CONFIRM SEGREP_THREADS=1
 T=$(mktemp -d "${TMPDIR:-/tmp}/segrep-bench.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 now() { date +%s.%N; }
-secs() { echo "$2 - $1" | bc -l; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { print b - a }'; }
 
 echo "== 1. per-epoch metric logging"
 "$B/bench/runner/bench_log" 2000
@@ -34,7 +34,7 @@ if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
     t0=$(now); /usr/bin/python3 "$HERE/ref_h5py.py" "$T/py1000" 1000; t1=$(now)
     ref=$(secs $t0 $t1)
     printf 'reference h5py:     %.2f s  (1000 files of the same shape, one process, no grid logic)\n' "$ref"
-    [ -n "${farm:-}" ] && printf 'farm / h5py ratio:  %.2f\n' "$(echo "$farm / $ref" | bc -l)"
+    [ -n "${farm:-}" ] && printf 'farm / h5py ratio:  %.2f\n' "$(awk -v f="$farm" -v r="$ref" 'BEGIN { print f / r }')"
 fi
 
 echo "== 3. 40 runs of 1 s on 2 ranks"
@@ -43,7 +43,7 @@ if command -v mpirun >/dev/null 2>&1; then
     t0=$(now); mpirun -n 2 --oversubscribe "$S" run "$T/g40.yaml" -q --results "$T/farm40" 2>/dev/null; t1=$(now)
     w=$(secs $t0 $t1)
     printf 'wall %.2f s for 40 s of work on 2 workers: parallel efficiency %.1f%% (target >= 90%%; includes mpirun start-up)\n' \
-        "$w" "$(echo "100 * 40 / (2 * $w)" | bc -l)"
+        "$w" "$(awk -v w="$w" 'BEGIN { print 100 * 40 / (2 * w) }')"
 else
     echo "mpirun not found: skipped"
 fi

@@ -15,7 +15,7 @@ farm() { timeout 120 "$MPIRUN" -n 2 --oversubscribe --mca orte_enable_recovery 1
 T=$(mktemp -d "${TMPDIR:-/tmp}/segrep-farm.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
-no_elapsed() { rev "$1" | cut -f2- | rev; }
+no_elapsed() { sed 's/\t[^\t]*$//' "$1"; }
 attr() { # file attribute -> value (via segrep's own index would be circular; use h5dump if present)
     h5dump -a "$2" "$1" 2>/dev/null | sed -n 's/^ *(0): "\{0,1\}\([^"]*\)"\{0,1\}$/\1/p'
 }
