@@ -230,6 +230,8 @@ sr_ynode_t *sr_ynode_get_path(const sr_ynode_t *root, const char *path)
 int sr_ynode_set_path(sr_ynode_t *root, const char *path, sr_ynode_t *value_new,
                       sr_error_t *err)
 {
+    if (!value_new)
+        return sr_errorf(err, "out of memory");
     sr_ynode_t *n = root;
     const char *p = path;
     char part[256];

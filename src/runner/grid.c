@@ -670,10 +670,6 @@ static int expand_stage(sr_grid_t *g, int *cap, stage_t *stages, int s, sr_error
             sr_errorf(err, "out of memory");
             goto out_idx;
         }
-        if (cfg == NULL || cfg->kind != SR_YNODE_MAP) {
-            sr_ynode_free(cfg);
-            cfg = sr_ynode_new_map();
-        }
         int bad = 0;
         for (int pass = 0; pass < 2 && !bad; pass++)
             for (int a = 0; a < naxes && !bad; a++) {

@@ -203,6 +203,43 @@ static void test_run_kinds(void)
     sr_grid_free(&g);
 }
 
+// Longest expected first: pending runs are predicted from stored runs of
+// the same kind that share the most axis values.
+static void test_plan_order(void)
+{
+    const char *path = write_grid("p.yaml", "kind: sleep\n"
+                                            "axes:\n  seconds: [0, 0.3]\n  epochs: [1, 2]\n");
+    sr_grid_t g;
+    sr_error_t err = {{0}};
+    if (sr_grid_load(&g, path, NULL, 0, NULL, &err) != 0)
+        bail_out("%s", err.text);
+    char res[400];
+    snprintf(res, sizeof res, "%s/plan", dir);
+    sr_exec_opts_t o;
+    sr_exec_opts_default(&o);
+    o.results = res;
+    o.only = "epochs=1";
+    o.progress = 0;
+    sr_exec_summary_t s;
+    ok(sr_exec_grid(&g, &o, &s, &err) == 0 && s.complete == 2, "ran the two epochs=1 runs");
+    o.only = NULL;
+    sr_plan_t p;
+    ok(sr_plan_init(&p, &g, &o, &err) == 0, "plan");
+    is_int(p.stored, 2, "two stored");
+    is_int(p.todo, 2, "two to do");
+    int first = -1;
+    for (int k = 0; k < p.n && first < 0; k++)
+        if (p.state[p.order[k]] == SR_TASK_PENDING)
+            first = p.order[k];
+    ok(first >= 0, "a pending run");
+    const sr_ynode_t *sec = sr_ynode_get_path(sr_ynode_map_get(g.runs[first].doc, "config"),
+                                              "seconds");
+    is_str(sec ? sec->text : "?", "0.3", "the run expected to be longest is dispatched first");
+    ok(p.predicted[first] >= 0.3, "its prediction comes from the stored 0.3 s run");
+    sr_plan_free(&p);
+    sr_grid_free(&g);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "%s/test_kinds.%ld", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
@@ -214,6 +251,7 @@ int main(void)
         bail_out("cannot create %s", dir);
     test_registry();
     test_run_kinds();
+    test_plan_order();
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         diag("could not remove %s", dir);
