@@ -21,4 +21,4 @@ TESTS += \
 	tests/runner/run.t \
 	tests/runner/farm.t
 
-EXTRA_DIST += tests/runner/run.t tests/runner/farm.t tests/runner/grids
+EXTRA_DIST += tests/runner/run.t tests/runner/farm.t
