@@ -573,12 +573,14 @@ static int worker_loop(const sr_grid_t *g, const sr_exec_opts_t *o, sr_error_t *
                 snprintf(m.why, sizeof m.why, "%s", job.why);
                 sr_comm_send(0, TAG_DONE, &m, sizeof m);
                 busy = 1;
-            } else if (sr_time_now() - last_hb >= o->heartbeat_s) {
-                memset(&m, 0, sizeof m);
-                m.task = job.task;
-                sr_comm_send(0, TAG_HEARTBEAT, &m, sizeof m);
-                last_hb = sr_time_now();
             }
+        }
+        // Heartbeats also while idle, so rank 0 never hands a run to a dead rank.
+        if (sr_time_now() - last_hb >= o->heartbeat_s) {
+            memset(&m, 0, sizeof m);
+            m.task = job.active ? job.task : -1;
+            sr_comm_send(0, TAG_HEARTBEAT, &m, sizeof m);
+            last_hb = sr_time_now();
         }
         int src, tag, nb;
         msg_t in;
@@ -633,6 +635,8 @@ static void requeue(sr_plan_t *p, const sr_grid_t *g, const sr_exec_opts_t *o,
 
 typedef struct wstate {
     int state, task;
+    int alive_again;     /* dead by timeout, but heard from since: gets STOP */
+    int stopped;         /* was sent STOP already */
     double last_heard, started;
 } wstate_t;
 
@@ -679,6 +683,13 @@ static int master_loop(const sr_grid_t *g, const sr_exec_opts_t *o, sr_plan_t *p
                 continue;
             wstate_t *w = &ws[src];
             w->last_heard = now;
+            if (w->state == W_DEAD && !w->stopped) {
+                // Declared dead too early (a slow machine): it must still get
+                // STOP at the end; an idle one can take work again.
+                w->alive_again = 1;
+                if (tag == TAG_HEARTBEAT && m.task < 0)
+                    w->state = W_IDLE;
+            }
             if (tag == TAG_READY && w->state == W_WAITING) {
                 w->state = W_IDLE;
             } else if (tag == TAG_DONE) {
@@ -713,14 +724,20 @@ static int master_loop(const sr_grid_t *g, const sr_exec_opts_t *o, sr_plan_t *p
         }
         // Dead or hung workers.
         for (int w = 1; w < n; w++) {
+            if (ws[w].state == W_DEAD)
+                continue;
+            if (now - ws[w].last_heard > o->timeout_s) {
+                lose(p, g, o, s, w, &ws[w], ws[w].state == W_BUSY ? "stopped sending heartbeats"
+                                                                  : "is silent");
+                continue;
+            }
             if (ws[w].state != W_BUSY)
                 continue;
-            if (now - ws[w].last_heard > o->timeout_s)
-                lose(p, g, o, s, w, &ws[w], "stopped sending heartbeats");
-            else if (o->run_timeout_s > 0 && now - ws[w].started > o->run_timeout_s) {
+            if (o->run_timeout_s > 0 && now - ws[w].started > o->run_timeout_s) {
                 // Alive but stuck: tell it to abandon the run and leave the farm.
                 msg_t m = {.task = -1};
                 sr_comm_send(w, TAG_STOP, &m, sizeof m);
+                ws[w].stopped = 1;
                 lose(p, g, o, s, w, &ws[w], "exceeded the run timeout");
             }
         }
@@ -774,7 +791,7 @@ out:
     // Never send to a dead rank: with Open MPI that can block for ever.
     for (int w = 1; w < n; w++) {
         msg_t m = {.task = -1};
-        if (ws[w].state != W_DEAD)
+        if (!ws[w].stopped && (ws[w].state != W_DEAD || ws[w].alive_again))
             sr_comm_send(w, TAG_STOP, &m, sizeof m);
     }
     if (job.active) {
