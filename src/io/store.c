@@ -386,7 +386,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 typedef struct row {
-    char *run_id, *status, *kind;
+    char *run_id, *status, *kind, *stage;
     int64_t replicate;
     double elapsed;
     sr_ynode_t *axes;    /* mapping or NULL */
@@ -408,6 +408,7 @@ static void row_free(row_t *r)
     free(r->run_id);
     free(r->status);
     free(r->kind);
+    free(r->stage);
     sr_ynode_free(r->axes);
     strlist_free(&r->sum_names);
     free(r->sum_values);
@@ -428,6 +429,8 @@ static int read_row(const char *path, row_t *r, sr_error_t *err)
     if (rc == 0) {
         if (sr_h5_attr_read_str(f, "/", "kind", &r->kind, NULL) != 0)
             r->kind = NULL;
+        if (sr_h5_attr_read_str(f, "/", "stage", &r->stage, NULL) != 0)
+            r->stage = NULL;
         if (sr_h5_attr_read_i64(f, "/", "replicate", &r->replicate, NULL) != 0)
             r->replicate = -1;
         if (sr_h5_attr_read_f64(f, "/", "elapsed_s", &r->elapsed, NULL) != 0)
@@ -536,7 +539,7 @@ int sr_store_collect(const char *dir, const char *out_path, int *nruns, sr_error
             rc = sr_errorf(err, "%s: cannot create (%s)", tmp, strerror(errno));
     }
     if (rc == 0) {
-        fputs("run_id\tstatus\tkind\treplicate", f);
+        fputs("run_id\tstatus\tkind\tstage\treplicate", f);
         for (int k = 0; k < axes.n; k++)
             fprintf(f, "\t%s", axes.v[k]);
         for (int k = 0; k < sums.n; k++)
@@ -549,6 +552,8 @@ int sr_store_collect(const char *dir, const char *out_path, int *nruns, sr_error
             put_cell(f, r->status);
             fputc('\t', f);
             put_cell(f, r->kind ? r->kind : "");
+            fputc('\t', f);
+            put_cell(f, r->stage ? r->stage : "");
             fputc('\t', f);
             if (r->replicate >= 0)
                 fprintf(f, "%lld", (long long)r->replicate);

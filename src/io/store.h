@@ -12,7 +12,7 @@
  * the first epoch at which any metric was NaN or infinite.
  *
  * The index ("segrep collect") is a tab-separated file with one row per run
- * file: run_id, status, kind, replicate, one column per axis, one per
+ * file: run_id, status, kind, stage, replicate, one column per axis, one per
  * summary scalar, elapsed_s (see doc/store.md). Not done: an HDF5 copy of
  * the index (h5.h has no string datasets yet).
  */

@@ -46,6 +46,7 @@ static void test_write_read(void)
     ok(sr_store_attr_str(w, "run_id", "aaaa000000000001", &err) == 0, "attr");
     sr_store_attr_str(w, "axes", "{\"lr\":0.1,\"method\":\"dice\"}", &err);
     sr_store_attr_str(w, "kind", "echo-metrics", &err);
+    sr_store_attr_str(w, "stage", "main", &err);
     sr_store_attr_str(w, "config_sha256", "ab", &err);
     sr_store_attr_f64(w, "elapsed_s", 1.5, &err);
     sr_store_attr_i64(w, "replicate", 0, &err);
@@ -150,12 +151,12 @@ static void test_collect(void)
     FILE *f = fopen(out, "r");
     char line[1024];
     ok(f && fgets(line, sizeof line, f), "header");
-    is_str(line, "run_id\tstatus\tkind\treplicate\tlr\tmethod\tsummary.final\telapsed_s\n",
+    is_str(line, "run_id\tstatus\tkind\tstage\treplicate\tlr\tmethod\tsummary.final\telapsed_s\n",
            "header columns: fixed, axes, summaries, elapsed");
     ok(fgets(line, sizeof line, f) != NULL, "row 1");
-    is_str(line, "aaaa000000000001\tcomplete\techo-metrics\t0\t0.1\tdice\t0.25\t1.500\n", "row 1");
+    is_str(line, "aaaa000000000001\tcomplete\techo-metrics\tmain\t0\t0.1\tdice\t0.25\t1.500\n", "row 1");
     ok(fgets(line, sizeof line, f) != NULL, "row 2");
-    is_str(line, "bbbb000000000002\tdiverged\t\t\t\t\t\t\n", "row 2 (sorted by id, empty cells)");
+    is_str(line, "bbbb000000000002\tdiverged\t\t\t\t\t\t\t\n", "row 2 (sorted by id, empty cells)");
     fclose(f);
     sr_error_clear(&err);
     ok(sr_store_collect("/nonexistent/dir", out, NULL, &err) == -1 &&

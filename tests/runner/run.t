@@ -79,7 +79,7 @@ is "$(cat after.txt)" "$(cat before.txt)" "existing run files untouched"
 
 run_cmd "$SEGREP" collect results
 is "$rc" 0 "collect exits 0"
-is "$(head -n 1 results/index.tsv)" "$(printf 'run_id\tstatus\tkind\treplicate\trate\tvalue\tsummary.best_dice\tsummary.final_loss\telapsed_s')" "index header"
+is "$(head -n 1 results/index.tsv)" "$(printf 'run_id\tstatus\tkind\tstage\treplicate\trate\tvalue\tsummary.best_dice\tsummary.final_loss\telapsed_s')" "index header"
 is "$(tail -n +2 results/index.tsv | wc -l | tr -d ' ')" 8 "index: one row per run"
 is "$(cut -f2 results/index.tsv | sort | uniq -c | tr -s ' ')" " 8 complete
  1 status" "index: all complete"
@@ -144,6 +144,20 @@ for f in whole/*.h5; do
     fi
 done
 is "$same" 1 "per-epoch metrics identical"
+
+# ---- SIGTERM twice: the current run is abandoned, nothing half-written ------------
+printf 'kind: sleep\nconfig: {seconds: 600}\nreplicates: 2\n' > long.yaml
+"$SEGREP" run long.yaml -q --results long 2>long.err &
+pid=$!
+i=0
+while [ "$(ls -a long 2>/dev/null | grep -c tmp)" -lt 1 ] && [ $i -lt 600 ]; do
+    sleep 0.05; i=$((i + 1))
+done
+kill -TERM $pid; sleep 0.2; kill -TERM $pid
+wait $pid
+is "$?" 1 "abandoned run: exit 1"
+like "$(cat long.err)" "0 complete, 0 failed, 0 diverged, 0 lost, 0 blocked, 2 not run" "abandoned run: counted as not run"
+is "$(ls -a long | grep -c -e tmp -e '\.h5$')" 0 "abandoned run: no file, no temporary file"
 
 # ---- h5dump reads the files -----------------------------------------------------
 if command -v h5dump >/dev/null 2>&1; then
