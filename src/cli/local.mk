@@ -3,8 +3,10 @@
 noinst_LTLIBRARIES += libsegrep_cli.la
 libsegrep_cli_la_SOURCES = \
 	src/cli/cli.c src/cli/cli.h \
+	src/cli/cmd_collect.c \
+	src/cli/cmd_dataset.c \
 	src/cli/cmd_info.c \
-	src/cli/cmd_dataset.c
+	src/cli/cmd_run.c
 
 bin_PROGRAMS += segrep
 segrep_SOURCES = src/cli/segrep.c

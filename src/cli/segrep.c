@@ -16,9 +16,12 @@ static int cmd_help(int argc, char **argv);
 
 /* Keep sorted by name: `segrep --help` prints them in this order. */
 const sr_cmd_t sr_cli_commands[] = {
+    {"collect", sr_cmd_collect, "build the index (TSV) of a results directory"},
     {"dataset", sr_cmd_dataset, "convert, generate and describe dataset files"},
     {"help", cmd_help, "show help for segrep or for one command"},
     {"info", sr_cmd_info, "print the provenance every result records (versions, BLAS, host)"},
+    {"list", sr_cmd_list, "dry run of a grid: axes, run counts, store state, estimate"},
+    {"run", sr_cmd_run, "run a grid (locally or as an MPI farm), resuming by default"},
     {NULL, NULL, NULL},
 };
 

@@ -1,6 +1,11 @@
 # src/runner: experiment grids, runs, the task farm (comm.c is the only MPI user).
 libsegrep_impl_la_SOURCES += \
-	src/runner/comm.c
+	src/runner/comm.c \
+	src/runner/params.c \
+	src/runner/exec.c \
+	src/runner/grid.c \
+	src/runner/kind.c
 
 srrunnerincludedir = $(pkgincludedir)/runner
-srrunnerinclude_HEADERS = src/runner/comm.h
+srrunnerinclude_HEADERS = src/runner/comm.h src/runner/params.h src/runner/exec.h \
+	src/runner/grid.h src/runner/kind.h
