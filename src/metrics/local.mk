@@ -1,1 +1,6 @@
 # src/metrics: see CONTRIBUTING.md. Sources are added to libsegrep_impl.la.
+libsegrep_impl_la_SOURCES += \
+	src/metrics/edt.c
+
+srmetricsincludedir = $(pkgincludedir)/metrics
+srmetricsinclude_HEADERS = src/metrics/edt.h
