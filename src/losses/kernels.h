@@ -86,7 +86,7 @@ void sr_jaccard_backward(double *dI, double *dSP, double dloss, const double *I,
  * ASSIGNED (float) when non-NULL ('work' is the file's scratch) / chain to
  * logits in place /
  * Lovasz hinge value with dx (N,P) ASSIGNED when non-NULL / scale by dloss. */
-uint64_t *sr_lovasz_radix_sort(uint64_t *a, uint64_t *tmp, int64_t n);
+uint64_t *sr_lovasz_radix_sort(uint64_t *a, uint64_t *tmp, int64_t n, uint32_t *hist);
 double sr_lovasz_softmax_forward(const double *p, const int32_t *y, int64_t N, int64_t K,
                                  int64_t P, int has_ignore, int32_t ignore, int present,
                                  int per_image, float *dpf, double *dot, void *work);

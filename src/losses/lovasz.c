@@ -44,46 +44,49 @@ static uint32_t float_bits(float f)
     return u;
 }
 
-/* Sort 'n' items ascending by their high 32 bits (stable); 'tmp' is scratch
- * of n items. Returns the array holding the result (a or tmp). */
-uint64_t *sr_lovasz_radix_sort(uint64_t *a, uint64_t *tmp, int64_t n)
+enum { RADIX_BITS = 11, RADIX_B = 1 << RADIX_BITS, RADIX_PASSES = 3 };
+
+/* Count the key of item 'v' in the digit histograms 'hist' (RADIX_PASSES x
+ * RADIX_B), so callers can fuse counting into the loop that builds items. */
+static inline void radix_count(uint32_t *hist, uint64_t v)
 {
-    enum { BITS = 11, B = 1 << BITS, PASSES = 3 };
-    static const int shift[PASSES] = {32, 32 + BITS, 32 + 2 * BITS};
-    int64_t *hist = calloc((size_t)(PASSES * B), sizeof(int64_t));
-    SR_ASSERT(hist);
-    for (int64_t i = 0; i < n; i++) {
-        uint64_t v = a[i];
-        hist[(v >> shift[0]) & (B - 1)]++;
-        hist[B + ((v >> shift[1]) & (B - 1))]++;
-        hist[2 * B + ((v >> shift[2]) & (B - 1))]++;
-    }
+    uint32_t key = (uint32_t)(v >> 32);
+    hist[key & (RADIX_B - 1)]++;
+    hist[RADIX_B + ((key >> RADIX_BITS) & (RADIX_B - 1))]++;
+    hist[2 * RADIX_B + (key >> (2 * RADIX_BITS))]++;
+}
+
+/* Sort 'n' items ascending by their high 32 bits (stable, LSD, 11-bit
+ * digits); 'tmp' is scratch of n items; 'hist' holds the digit counts of the
+ * items (radix_count) and is consumed. Returns the array holding the result. */
+uint64_t *sr_lovasz_radix_sort(uint64_t *a, uint64_t *tmp, int64_t n, uint32_t *hist)
+{
     uint64_t *src = a, *dst = tmp;
-    for (int p = 0; p < PASSES; p++) {
-        int64_t *h = hist + p * B;
+    for (int p = 0; p < RADIX_PASSES; p++) {
+        uint32_t *h = hist + p * RADIX_B;
+        int shift = 32 + p * RADIX_BITS;
         int trivial = 0;
-        for (int d = 0; d < B; d++)
-            if (h[d] == n) {
-                trivial = 1;
+        for (int d = 0; d < RADIX_B; d++)
+            if (h[d] == (uint32_t)n) {
+                trivial = 1; // every key has the same digit: nothing to do
                 break;
             }
         if (trivial)
             continue;
-        int64_t off = 0;
-        for (int d = 0; d < B; d++) {
-            int64_t c = h[d];
+        uint32_t off = 0;
+        for (int d = 0; d < RADIX_B; d++) {
+            uint32_t c = h[d];
             h[d] = off;
             off += c;
         }
         for (int64_t i = 0; i < n; i++) {
             uint64_t v = src[i];
-            dst[h[(v >> shift[p]) & (B - 1)]++] = v;
+            dst[h[(v >> shift) & (RADIX_B - 1)]++] = v;
         }
         uint64_t *t = src;
         src = dst;
         dst = t;
     }
-    free(hist);
     return src;
 }
 
@@ -94,10 +97,12 @@ typedef struct lovasz_work {
     uint64_t *items, *tmp;
     double *errs;
     float *g; // float: written at random positions, half the cache traffic
+    uint32_t hist[RADIX_PASSES * RADIX_B];
 } lovasz_work_t;
 
 static int work_init(lovasz_work_t *w, int64_t m)
 {
+    memset(w->hist, 0, sizeof(w->hist));
     w->items = malloc(sizeof(uint64_t) * (size_t)m);
     w->tmp = malloc(sizeof(uint64_t) * (size_t)m);
     w->errs = malloc(sizeof(double) * (size_t)m);
@@ -124,7 +129,7 @@ static uint64_t make_item(double e, int64_t m, int fg)
 /* Sort 'n' items by decreasing double error, stable; returns the sorted array. */
 static const uint64_t *lovasz_sort(lovasz_work_t *w, int64_t n)
 {
-    uint64_t *a = sr_lovasz_radix_sort(w->items, w->tmp, n);
+    uint64_t *a = sr_lovasz_radix_sort(w->items, w->tmp, n, w->hist);
     // equal float keys: order the run by the double error, stable
     for (int64_t s = 0; s < n;) {
         int64_t e = s + 1;
@@ -221,6 +226,7 @@ double sr_lovasz_softmax_forward(const double *p, const int32_t *y, int64_t N, i
                 continue;
             }
             int64_t m = 0;
+            memset(w->hist, 0, sizeof(w->hist));
             for (int64_t n = n0; n < n0 + gn; n++) {
                 const double *pc = p + (n * K + ch) * P;
                 const int32_t *yn = y + n * P;
@@ -231,8 +237,9 @@ double sr_lovasz_softmax_forward(const double *p, const int32_t *y, int64_t N, i
                     double e = fg ? 1.0 - pc[i] : pc[i];
                     e = e > 0 ? (e < 1 ? e : 1.0) : 0.0;
                     w->errs[m] = e;
-                    w->items[m] = make_item(e, m, fg);
-                    m++;
+                    uint64_t v = make_item(e, m, fg);
+                    radix_count(w->hist, v);
+                    w->items[m++] = v;
                 }
             }
             const uint64_t *sorted = lovasz_sort(w, m);
@@ -335,6 +342,7 @@ double sr_lovasz_hinge_forward(const float *x, const int32_t *y, int64_t N, int6
     for (int64_t gi = 0; gi < groups; gi++) {
         int64_t n0 = gi * gn, m = 0;
         double gts = 0;
+        memset(w->hist, 0, sizeof(w->hist));
         for (int64_t j = n0 * P; j < (n0 + gn) * P; j++) {
             if (has_ignore && y[j] == ignore)
                 continue;
@@ -342,9 +350,10 @@ double sr_lovasz_hinge_forward(const float *x, const int32_t *y, int64_t N, int6
             double e = 1.0 - (double)x[j] * (fg ? 1.0 : -1.0);
             gts += fg;
             if (e > 0) {
+                uint64_t v = make_item(e, m, fg);
+                radix_count(w->hist, v);
                 w->errs[m] = e;
-                w->items[m] = make_item(e, m, fg);
-                m++;
+                w->items[m++] = v;
             }
         }
         if (m == 0)
