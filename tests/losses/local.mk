@@ -5,3 +5,11 @@ tests_losses_test_gradcheck_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
 tests_losses_test_gradcheck_t_LDADD = $(SR_TEST_LDADD)
 
 TESTS += tests/losses/test_gradcheck.t
+
+check_PROGRAMS += tests/losses/test_reference.t
+tests_losses_test_reference_t_SOURCES = tests/losses/test_reference.c
+tests_losses_test_reference_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_losses_test_reference_t_LDADD = $(SR_TEST_LDADD)
+
+TESTS += tests/losses/test_reference.t
+EXTRA_DIST += tests/losses/fixtures/losses.h5 tests/losses/fixtures/gen_losses.py
