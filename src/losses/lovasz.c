@@ -96,7 +96,7 @@ uint64_t *sr_lovasz_radix_sort(uint64_t *a, uint64_t *tmp, int64_t n, uint32_t *
 typedef struct lovasz_work {
     uint64_t *items, *tmp;
     double *errs;
-    float *g; // float: written at random positions, half the cache traffic
+    double *g;
     uint32_t hist[RADIX_PASSES * RADIX_B];
 } lovasz_work_t;
 
@@ -106,7 +106,7 @@ static int work_init(lovasz_work_t *w, int64_t m)
     w->items = malloc(sizeof(uint64_t) * (size_t)m);
     w->tmp = malloc(sizeof(uint64_t) * (size_t)m);
     w->errs = malloc(sizeof(double) * (size_t)m);
-    w->g = malloc(sizeof(float) * (size_t)m);
+    w->g = malloc(sizeof(double) * (size_t)m);
     return w->items && w->tmp && w->errs && w->g ? 0 : -1;
 }
 
@@ -151,9 +151,8 @@ static const uint64_t *lovasz_sort(lovasz_work_t *w, int64_t n)
 }
 
 /* Scan 'n' sorted items with 'gts' foreground pixels in total: w->g[index] =
- * g_k = d value / d e (rounded to float; the value below uses the same
- * rounded g, so value and gradient stay consistent). Returns
- * sum_k e_k g_k, accumulated in build order (sequential reads). */
+ * g_k = d value / d e. Returns sum_k e_k g_k, accumulated in build order
+ * (sequential reads instead of a second random access per item). */
 static double lovasz_scan(lovasz_work_t *w, const uint64_t *items, int64_t n, double gts)
 {
     double cum_fg = 0, cum_bg = 0, jac_prev = 0;
@@ -165,12 +164,12 @@ static double lovasz_scan(lovasz_work_t *w, const uint64_t *items, int64_t n, do
             cum_bg += 1;
         // union >= 1 at every k, so the ratio is defined even when gts = 0
         double jac = 1.0 - (gts - cum_fg) / (gts + cum_bg);
-        w->g[pay & ~FG_BIT] = (float)(jac - jac_prev);
+        w->g[pay & ~FG_BIT] = jac - jac_prev;
         jac_prev = jac;
     }
     double s = 0;
     for (int64_t m = 0; m < n; m++)
-        s += w->errs[m] * (double)w->g[m];
+        s += w->errs[m] * w->g[m];
     return s;
 }
 
@@ -257,7 +256,7 @@ double sr_lovasz_softmax_forward(const double *p, const int32_t *y, int64_t N, i
                         dpc[i] = 0;
                         continue;
                     }
-                    double gk = (double)w->g[m++] * scale;
+                    double gk = w->g[m++] * scale;
                     float d = (float)(yn[i] == c ? -gk : gk);
                     dpc[i] = d;
                     dotn[i] += pc[i] * (double)d;
@@ -369,7 +368,7 @@ double sr_lovasz_hinge_forward(const float *x, const int32_t *y, int64_t N, int6
                 continue;
             int fg = y[j] == 1;
             if (1.0 - (double)x[j] * (fg ? 1.0 : -1.0) > 0) {
-                double gk = (double)w->g[m++] * scale;
+                double gk = w->g[m++] * scale;
                 dx[j] = (float)(fg ? -gk : gk);
             }
         }

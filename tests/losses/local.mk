@@ -13,3 +13,10 @@ tests_losses_test_reference_t_LDADD = $(SR_TEST_LDADD)
 
 TESTS += tests/losses/test_reference.t
 EXTRA_DIST += tests/losses/fixtures/losses.h5 tests/losses/fixtures/gen_losses.py
+
+check_PROGRAMS += tests/losses/test_losses.t
+tests_losses_test_losses_t_SOURCES = tests/losses/test_losses.c
+tests_losses_test_losses_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_losses_test_losses_t_LDADD = $(SR_TEST_LDADD)
+
+TESTS += tests/losses/test_losses.t
