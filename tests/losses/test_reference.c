@@ -3,7 +3,8 @@
  * it (torch autograd in float64 on formulas restated from the reference
  * implementations: torch built-ins, LIVIAETS, MONAI, bermanmaxim, scipy EDT).
  * Value: relative error <= 1e-9 (both sides compute in double from the same
- * float32 logits).(the Lovasz losses round their g to float32).
+ * float32 logits), 1e-6 for the losses whose intermediate maps are float32
+ * (distance maps, U-Net weights, CRF pair weights).(the Lovasz losses round their g to float32).
  * Gradient: |ours - ref| <= 1e-5 |ref| + 1e-6 max|ref| (ours is float32).
  */
 #include <math.h>
@@ -78,7 +79,9 @@ static void run_case(sr_h5file_t *f, const char *id)
     double v;
     if (!ok(!sr_loss_eval(l, &in, &v, &tg, &err), "case %s %s [%s]: evaluates", id, loss, note))
         diag("  %s", err.text);
-    is_close(v, want, 1e-9, 0, "case %s %s [%s]: value %.10g", id, loss, note, want);
+    int f32maps = !strcmp(loss, "boundary") || !strcmp(loss, "hausdorff_dt") ||
+                  !strcmp(loss, "crf_grid") || !strcmp(loss, "weighted_ce");
+    is_close(v, want, f32maps ? 1e-6 : 1e-9, 0, "case %s %s [%s]: value %.10g", id, loss, note, want);
     double gmax = 0, worst = 0;
     int64_t M = sr_tensor_numel(&tx), bad = 0, first = -1;
     for (int64_t j = 0; j < M; j++)
