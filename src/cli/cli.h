@@ -64,5 +64,7 @@ int sr_cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(pri
 
 /* Subcommands. */
 int sr_cmd_info(int argc, char **argv);
+int sr_cmd_loss(int argc, char **argv);
+int sr_cmd_metric(int argc, char **argv);
 
 #endif

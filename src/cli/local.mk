@@ -3,7 +3,9 @@
 noinst_LTLIBRARIES += libsegrep_cli.la
 libsegrep_cli_la_SOURCES = \
 	src/cli/cli.c src/cli/cli.h \
-	src/cli/cmd_info.c
+	src/cli/cmd_info.c \
+	src/cli/cmd_loss.c \
+	src/cli/cmd_metric.c
 
 bin_PROGRAMS += segrep
 segrep_SOURCES = src/cli/segrep.c

@@ -18,6 +18,8 @@ static int cmd_help(int argc, char **argv);
 const sr_cmd_t sr_cli_commands[] = {
     {"help", cmd_help, "show help for segrep or for one command"},
     {"info", sr_cmd_info, "print the provenance every result records (versions, BLAS, host)"},
+    {"loss", sr_cmd_loss, "evaluate a loss and its gradient on HDF5 tensors; --list the losses"},
+    {"metric", sr_cmd_metric, "evaluate a segmentation metric (Dice, HD95, ...) on HDF5 masks"},
     {NULL, NULL, NULL},
 };
 

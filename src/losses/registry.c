@@ -748,11 +748,11 @@ static int check_labels(const sr_loss_t *l, const sr_loss_ctx_t *c, sr_error_t *
             if ((v >= 0 && v < hi) || (c->has_ignore && v == c->ignore))
                 continue;
             if (c->has_ignore)
-                return sr_errorf(err, "labels: value %d at index (%lld,%lld,%lld) is out of range "
+                return sr_errorf(err, "labels: value %d at index [%lld,%lld,%lld] is out of range "
                                  "[0,%d) and not the ignore value %d of loss %s", (int)v,
                                  (long long)n, (long long)(i / c->W), (long long)(i % c->W),
                                  (int)hi, (int)c->ignore, l->info->name);
-            return sr_errorf(err, "labels: value %d at index (%lld,%lld,%lld) is out of range "
+            return sr_errorf(err, "labels: value %d at index [%lld,%lld,%lld] is out of range "
                              "[0,%d)", (int)v, (long long)n, (long long)(i / c->W),
                              (long long)(i % c->W), (int)hi);
         }

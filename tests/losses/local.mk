@@ -20,3 +20,9 @@ tests_losses_test_losses_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
 tests_losses_test_losses_t_LDADD = $(SR_TEST_LDADD)
 
 TESTS += tests/losses/test_losses.t
+
+TESTS += tests/losses/loss_cli.t
+EXTRA_DIST += tests/losses/loss_cli.t tests/losses/fixtures/cli_in.h5 \
+	tests/losses/fixtures/cli_nan.h5 tests/losses/fixtures/cli_badlabel.h5 \
+	tests/losses/fixtures/cli_badshape.h5 tests/losses/fixtures/cli_metric.h5 \
+	tests/losses/fixtures/cli_expected.txt

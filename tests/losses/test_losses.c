@@ -243,7 +243,7 @@ static void test_errors(void)
     sr_loss_input_t in = {&x, y, NULL, NULL};
     double val;
     ok(sr_loss_eval(l, &in, &val, NULL, &err), "label out of range fails");
-    is_str(err.text, "labels: value 5 at index (0,1,0) is out of range [0,2) and not the ignore "
+    is_str(err.text, "labels: value 5 at index [0,1,0] is out of range [0,2) and not the ignore "
                      "value -100 of loss ce", "... naming the index");
     sr_error_clear(&err);
     y[2] = -100;
