@@ -44,4 +44,5 @@ def main():
         best = min(best, time.perf_counter() - t)
     print("%.6f %.9g" % (best, loss.item()))
 
-main()
+if __name__ == "__main__":
+    main()
