@@ -106,14 +106,14 @@ int sr_cmd_metric(int argc, char **argv)
                     return bad_name(argv[0], "classes value", v, classes, 2);
                 break;
             case 2:
-                if ((j = index_of(v, sr_metric_empty_names, SR_METRIC_EMPTY_COUNT)) < 0)
-                    return bad_name(argv[0], "empty policy", v, sr_metric_empty_names,
+                if ((j = index_of(v, sr_metric_empty_names(), SR_METRIC_EMPTY_COUNT)) < 0)
+                    return bad_name(argv[0], "empty policy", v, sr_metric_empty_names(),
                                     SR_METRIC_EMPTY_COUNT);
                 empty = (enum sr_metric_empty)j;
                 break;
             case 3:
-                if ((j = index_of(v, sr_hd95_def_names, SR_HD95_DEF_COUNT)) < 0)
-                    return bad_name(argv[0], "hd95 definition", v, sr_hd95_def_names,
+                if ((j = index_of(v, sr_hd95_def_names(), SR_HD95_DEF_COUNT)) < 0)
+                    return bad_name(argv[0], "hd95 definition", v, sr_hd95_def_names(),
                                     SR_HD95_DEF_COUNT);
                 def = (enum sr_hd95_def)j;
                 break;
@@ -141,9 +141,9 @@ int sr_cmd_metric(int argc, char **argv)
     if (optind + 1 < argc)
         sr_cli_usage_error(argv[0], usage, "unexpected argument '%s'", argv[optind + 1]);
     const char *name = argv[optind];
-    int mt = index_of(name, sr_metric_names, SR_METRIC_COUNT);
+    int mt = index_of(name, sr_metric_names(), SR_METRIC_COUNT);
     if (mt < 0)
-        return bad_name(argv[0], "metric", name, sr_metric_names, SR_METRIC_COUNT);
+        return bad_name(argv[0], "metric", name, sr_metric_names(), SR_METRIC_COUNT);
     if (!input)
         sr_cli_usage_error(argv[0], usage, "missing --input");
 

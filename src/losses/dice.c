@@ -61,7 +61,7 @@ int sr_loss_region_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *value, int
     int64_t R = per_image ? c->N : 1;
     double *buf = malloc(sizeof(double) * (size_t)(5 * R * c->K));
     if (!buf)
-        return sr_errorf(err, "loss %s: out of memory", sr_loss_names[l->type]);
+        return sr_errorf(err, "loss %s: out of memory", sr_loss_names()[l->type]);
     double *I = buf, *SP = I + R * c->K, *ST = SP + R * c->K, *dI = ST + R * c->K,
            *dSP = dI + R * c->K;
     if (c->K == 1)

@@ -48,8 +48,8 @@ enum sr_loss_type {
     SR_LOSS_COUNT
 };
 
-/* Name of each loss type ("ce", ...), indexed by enum sr_loss_type. */
-extern const char *const sr_loss_names[SR_LOSS_COUNT];
+/* The name table ("ce", ...), SR_LOSS_COUNT entries indexed by enum sr_loss_type. */
+const char *const *sr_loss_names(void);
 
 /* Parameter kinds. */
 enum sr_loss_param_kind {

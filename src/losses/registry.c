@@ -16,7 +16,7 @@
 
 /* ---------------------------------------------------------------- names -- */
 
-const char *const sr_loss_names[SR_LOSS_COUNT] = {
+static const char *const loss_names[SR_LOSS_COUNT] = {
     [SR_LOSS_CE] = "ce",
     [SR_LOSS_PARTIAL_CE] = "partial_ce",
     [SR_LOSS_WEIGHTED_CE] = "weighted_ce",
@@ -37,8 +37,15 @@ const char *const sr_loss_names[SR_LOSS_COUNT] = {
     [SR_LOSS_HAUSDORFF_DT] = "hausdorff_dt",
     [SR_LOSS_CRF_GRID] = "crf_grid",
 };
-static_assert(sizeof(sr_loss_names) / sizeof(sr_loss_names[0]) == SR_LOSS_COUNT,
-              "sr_loss_names must name every loss");
+static_assert(sizeof(loss_names) / sizeof(loss_names[0]) == SR_LOSS_COUNT,
+              "loss_names must name every loss");
+
+// An accessor rather than an exported array: sanitizer builds add ODR
+// indicator symbols for exported arrays, which break the sr_ symbol lint.
+const char *const *sr_loss_names(void)
+{
+    return loss_names;
+}
 
 /* ------------------------------------------------------------- registry -- */
 
@@ -233,7 +240,7 @@ static const unsigned char on_probs[SR_LOSS_COUNT] = {
 const sr_loss_info_t *sr_loss_info(enum sr_loss_type type)
 {
     SR_ASSERT((int)type >= 0 && type < SR_LOSS_COUNT);
-    SR_ASSERT(registry[type].type == type && !strcmp(registry[type].name, sr_loss_names[type]));
+    SR_ASSERT(registry[type].type == type && !strcmp(registry[type].name, sr_loss_names()[type]));
     return &registry[type];
 }
 
@@ -287,11 +294,11 @@ static const char *suggest(const char *word, const char *const *cands, int n)
 int sr_loss_type_from_name(const char *name, enum sr_loss_type *type, sr_error_t *err)
 {
     for (int t = 0; t < SR_LOSS_COUNT; t++)
-        if (!strcmp(name, sr_loss_names[t])) {
+        if (!strcmp(name, sr_loss_names()[t])) {
             *type = (enum sr_loss_type)t;
             return 0;
         }
-    const char *s = suggest(name, sr_loss_names, SR_LOSS_COUNT);
+    const char *s = suggest(name, sr_loss_names(), SR_LOSS_COUNT);
     if (s)
         return sr_errorf(err, "unknown loss '%s' (did you mean '%s'?)", name, s);
     return sr_errorf(err, "unknown loss '%s' (see `segrep loss --list`)", name);

@@ -10,26 +10,42 @@
 
 #include "metrics/edt.h"
 
-const char *const sr_metric_names[SR_METRIC_COUNT] = {
+static const char *const metric_names[SR_METRIC_COUNT] = {
     [SR_METRIC_DICE] = "dice",       [SR_METRIC_IOU] = "iou",
     [SR_METRIC_PRECISION] = "precision", [SR_METRIC_RECALL] = "recall",
     [SR_METRIC_SPECIFICITY] = "specificity", [SR_METRIC_F] = "f",
     [SR_METRIC_AUC] = "auc",         [SR_METRIC_HD] = "hd",
     [SR_METRIC_HD95] = "hd95",
 };
-static_assert(sizeof(sr_metric_names) / sizeof(sr_metric_names[0]) == SR_METRIC_COUNT,
-              "sr_metric_names must name every metric");
+static_assert(sizeof(metric_names) / sizeof(metric_names[0]) == SR_METRIC_COUNT,
+              "metric_names must name every metric");
 
-const char *const sr_metric_empty_names[SR_METRIC_EMPTY_COUNT] = {
+static const char *const metric_empty_names[SR_METRIC_EMPTY_COUNT] = {
     "default", "one", "zero", "nan", "diag", "inf",
 };
-static_assert(sizeof(sr_metric_empty_names) / sizeof(sr_metric_empty_names[0]) ==
+static_assert(sizeof(metric_empty_names) / sizeof(metric_empty_names[0]) ==
                   SR_METRIC_EMPTY_COUNT,
-              "sr_metric_empty_names must name every policy");
+              "metric_empty_names must name every policy");
 
-const char *const sr_hd95_def_names[SR_HD95_DEF_COUNT] = {"pooled", "maxdir"};
-static_assert(sizeof(sr_hd95_def_names) / sizeof(sr_hd95_def_names[0]) == SR_HD95_DEF_COUNT,
-              "sr_hd95_def_names must name every definition");
+static const char *const hd95_def_names[SR_HD95_DEF_COUNT] = {"pooled", "maxdir"};
+static_assert(sizeof(hd95_def_names) / sizeof(hd95_def_names[0]) == SR_HD95_DEF_COUNT,
+              "hd95_def_names must name every definition");
+
+// Accessors rather than exported arrays (see losses/registry.c).
+const char *const *sr_metric_names(void)
+{
+    return metric_names;
+}
+
+const char *const *sr_metric_empty_names(void)
+{
+    return metric_empty_names;
+}
+
+const char *const *sr_hd95_def_names(void)
+{
+    return hd95_def_names;
+}
 
 void sr_confusion_count(const uint8_t *pred, const uint8_t *gt, int64_t n, sr_confusion_t *c)
 {

@@ -26,8 +26,9 @@ enum sr_metric_type {
     SR_METRIC_COUNT
 };
 
-/* "dice", "iou", "precision", "recall", "specificity", "f", "auc", "hd", "hd95". */
-extern const char *const sr_metric_names[SR_METRIC_COUNT];
+/* Name table, SR_METRIC_COUNT entries: "dice", "iou", "precision", "recall",
+ * "specificity", "f", "auc", "hd", "hd95". */
+const char *const *sr_metric_names(void);
 
 /* What a metric returns when it is undefined on empty masks. */
 enum sr_metric_empty {
@@ -39,8 +40,9 @@ enum sr_metric_empty {
     SR_METRIC_EMPTY_INF,     /* distances: +inf (MONAI, one mask empty) */
     SR_METRIC_EMPTY_COUNT
 };
-/* "default", "one", "zero", "nan", "diag", "inf". */
-extern const char *const sr_metric_empty_names[SR_METRIC_EMPTY_COUNT];
+/* Name table, SR_METRIC_EMPTY_COUNT entries: "default", "one", "zero", "nan",
+ * "diag", "inf". */
+const char *const *sr_metric_empty_names(void);
 
 /* HD95 definitions. */
 enum sr_hd95_def {
@@ -48,7 +50,8 @@ enum sr_hd95_def {
     SR_HD95_MAXDIR, /* max of the two directed 95th percentiles (MONAI) */
     SR_HD95_DEF_COUNT
 };
-extern const char *const sr_hd95_def_names[SR_HD95_DEF_COUNT];
+/* Name table, SR_HD95_DEF_COUNT entries: "pooled", "maxdir". */
+const char *const *sr_hd95_def_names(void);
 
 typedef struct sr_confusion {
     int64_t tp, fp, fn, tn;

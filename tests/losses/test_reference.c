@@ -136,7 +136,7 @@ int main(void)
         run_case(f, l.names[i]);
     }
     for (int t = 0; t < SR_LOSS_COUNT; t++)
-        ok(seen[t], "loss %s has a reference case", sr_loss_names[t]);
+        ok(seen[t], "loss %s has a reference case", sr_loss_names()[t]);
     sr_h5_close(f, 0, NULL);
     return done_testing();
 }
