@@ -40,6 +40,13 @@ double sr_crf_grid_forward(const double *p, const float *w, int64_t K, int64_t H
 void sr_crf_grid_backward(double *dp, double dloss, const double *p, const float *w, int64_t K,
                           int64_t H, int64_t W, int noff);
 
+/* crf_dense.c: naive dense bilateral Potts energy of one image from Q = W S and
+ * W1 = W 1 / dp ASSIGNED. */
+double sr_crf_dense_forward(const double *p, const double *Q, const double *W1, int64_t K,
+                            int64_t P);
+void sr_crf_dense_backward(double *dp, double dloss, const double *Q, const double *W1,
+                           int64_t K, int64_t P);
+
 /* cross_entropy.c:  */
 double sr_ce_forward(const float *x, const int32_t *y, const double *u, double norm, int64_t N,
                      int64_t K, int64_t P);

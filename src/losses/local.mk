@@ -3,6 +3,7 @@ libsegrep_impl_la_SOURCES += \
 	src/losses/adaptive_log.c \
 	src/losses/boundary.c \
 	src/losses/combo.c \
+	src/losses/crf_dense.c \
 	src/losses/crf_grid.c \
 	src/losses/cross_entropy.c \
 	src/losses/dice.c \

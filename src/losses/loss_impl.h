@@ -115,5 +115,7 @@ int sr_loss_hausdorff_dt_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *valu
                               sr_error_t *err);
 int sr_loss_crf_grid_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *value,
                           sr_error_t *err);
+int sr_loss_crf_dense_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *value,
+                           sr_error_t *err);
 
 #endif

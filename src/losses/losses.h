@@ -45,6 +45,7 @@ enum sr_loss_type {
     SR_LOSS_BOUNDARY,
     SR_LOSS_HAUSDORFF_DT,
     SR_LOSS_CRF_GRID,
+    SR_LOSS_CRF_DENSE,
     SR_LOSS_COUNT
 };
 

@@ -36,6 +36,7 @@ static const char *const loss_names[SR_LOSS_COUNT] = {
     [SR_LOSS_BOUNDARY] = "boundary",
     [SR_LOSS_HAUSDORFF_DT] = "hausdorff_dt",
     [SR_LOSS_CRF_GRID] = "crf_grid",
+    [SR_LOSS_CRF_DENSE] = "crf_dense",
 };
 static_assert(sizeof(loss_names) / sizeof(loss_names[0]) == SR_LOSS_COUNT,
               "loss_names must name every loss");
@@ -204,6 +205,16 @@ static const sr_loss_info_t registry[SR_LOSS_COUNT] = {
       {"diag_scale", SR_LOSS_PARAM_BOOL, "1", NULL, "divide diagonal weights by sqrt 2 (adm-seg)"},
       {"normalize", SR_LOSS_PARAM_CHOICE, "pairs", "pairs|none",
        "divide each image's sum by its number of pairs (adm-seg GD) or not"}}},
+    {SR_LOSS_CRF_DENSE, "crf_dense",
+     "dense bilateral Potts relaxation sum_k S_k' W (1 - S_k), naive exact O(P^2)",
+     SR_LOSS_NEEDS_IMAGE, 5,
+     {P_IGNORE("255"),
+      {"lambda", SR_LOSS_PARAM_REAL, "1", NULL, "Potts weight"},
+      {"sigma_xy", SR_LOSS_PARAM_REAL, "100", NULL, "position bandwidth in pixels (adm-seg 100)"},
+      {"sigma_rgb", SR_LOSS_PARAM_REAL, "15", NULL,
+       "colour bandwidth in image units (adm-seg 15 on 0-255)"},
+      {"normalize", SR_LOSS_PARAM_CHOICE, "pixels", "pixels|none",
+       "divide each image's energy by its pixel count, or not"}}},
 };
 
 static const sr_loss_eval_f impls[SR_LOSS_COUNT] = {
@@ -226,6 +237,7 @@ static const sr_loss_eval_f impls[SR_LOSS_COUNT] = {
     [SR_LOSS_BOUNDARY] = sr_loss_boundary_eval,
     [SR_LOSS_HAUSDORFF_DT] = sr_loss_hausdorff_dt_eval,
     [SR_LOSS_CRF_GRID] = sr_loss_crf_grid_eval,
+    [SR_LOSS_CRF_DENSE] = sr_loss_crf_dense_eval,
 };
 
 /* Losses evaluated on probabilities (the glue computes p and chains dp). */
@@ -234,6 +246,7 @@ static const unsigned char on_probs[SR_LOSS_COUNT] = {
     [SR_LOSS_JACCARD_SOFT] = 1, [SR_LOSS_RAHMAN_IOU] = 1,  [SR_LOSS_TVERSKY] = 1,
     [SR_LOSS_FOCAL_TVERSKY] = 1, [SR_LOSS_COMBO] = 1,
     [SR_LOSS_BOUNDARY] = 1,    [SR_LOSS_HAUSDORFF_DT] = 1, [SR_LOSS_CRF_GRID] = 1,
+    [SR_LOSS_CRF_DENSE] = 1,
     [SR_LOSS_WEIGHTED_CE] = 0,
 };
 
@@ -438,7 +451,8 @@ static int check_ranges(const sr_loss_t *l, sr_error_t *err)
         int nonneg = !strcmp(k, "eps") || !strncmp(k, "smooth", 6) || !strcmp(k, "w0") ||
                      !strcmp(k, "sigma2") || !strcmp(k, "pos_weight") || !strcmp(k, "alpha") ||
                      !strcmp(k, "beta") || !strcmp(k, "gamma") || !strcmp(k, "lambda");
-        int positive = !strcmp(k, "sigma") || !strcmp(k, "epsilon") || !strcmp(k, "omega");
+        int positive = !strcmp(k, "sigma") || !strcmp(k, "epsilon") || !strcmp(k, "omega") ||
+                       !strcmp(k, "sigma_xy") || !strcmp(k, "sigma_rgb");
         if (!strcmp(k, "alpha") && l->type == SR_LOSS_FOCAL)
             nonneg = 0; // alpha < 0 means "no balancing"
         if (nonneg && v < 0)

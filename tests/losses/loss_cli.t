@@ -32,7 +32,7 @@ run_cmd "$SEGREP" loss --list
 is "$rc" 0 "--list: exit 0"
 for l in ce partial_ce weighted_ce bce hinge dice gdl jaccard_soft rahman_iou tversky \
          focal_tversky focal combo lovasz_hinge lovasz_softmax adaptive_log boundary \
-         hausdorff_dt crf_grid; do
+         hausdorff_dt crf_grid crf_dense; do
     like "$out" "^$l\$" "--list names $l"
 done
 like "$out" '^    alpha=0\.5 +weight of FP' "--list shows parameters with defaults"
