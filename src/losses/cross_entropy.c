@@ -32,15 +32,16 @@ static double ce_weights(const sr_loss_ctx_t *c, const double *w, double *u)
     return s;
 }
 
-/* value = sum_{n,i} u(n,i) (lse(x(n,:,i)) - x(n,y,i)) / norm. */
-double sr_ce_forward(const float *x, const int32_t *y, const double *u, double norm, int64_t N,
-                     int64_t K, int64_t P)
+/* value = sum_{n,i} u(n,i) (lse(x(n,:,i)) - x(n,y,i)) / norm. If 'probs' is
+ * not NULL it receives the softmax (N,K,P) (float), the cache of backward. */
+double sr_ce_forward(float *probs, const float *x, const int32_t *y, const double *u,
+                     double norm, int64_t N, int64_t K, int64_t P)
 {
     double sum = 0;
     for (int64_t n = 0; n < N; n++)
         for (int64_t i = 0; i < P; i++) {
             double ui = u[n * P + i];
-            if (ui == 0)
+            if (ui == 0 && !probs)
                 continue;
             const float *xi = x + n * K * P + i;
             double m = xi[0];
@@ -48,38 +49,35 @@ double sr_ce_forward(const float *x, const int32_t *y, const double *u, double n
                 if (xi[k * P] > m)
                     m = xi[k * P];
             double s = 0;
-            for (int64_t k = 0; k < K; k++)
-                s += exp((double)xi[k * P] - m);
-            sum += ui * (m + log(s) - (double)xi[(int64_t)y[n * P + i] * P]);
+            for (int64_t k = 0; k < K; k++) {
+                double e = exp((double)xi[k * P] - m);
+                if (probs)
+                    probs[n * K * P + k * P + i] = (float)e;
+                s += e;
+            }
+            if (probs)
+                for (int64_t k = 0; k < K; k++)
+                    probs[n * K * P + k * P + i] = (float)(probs[n * K * P + k * P + i] / s);
+            if (ui != 0)
+                sum += ui * (m + log(s) - (double)xi[(int64_t)y[n * P + i] * P]);
         }
     return norm > 0 ? sum / norm : 0.0;
 }
 
-/* dx(n,k,i) = dloss * u(n,i) (softmax_k - [k=y]) / norm (assigned). */
-void sr_ce_backward(float *dx, double dloss, const float *x, const int32_t *y, const double *u,
-                    double norm, int64_t N, int64_t K, int64_t P)
+/* dx(n,k,i) = dloss * u(n,i) (softmax_k - [k=y]) / norm (assigned), from the
+ * softmax cached by forward. */
+void sr_ce_backward(float *dx, double dloss, const float *probs, const int32_t *y,
+                    const double *u, double norm, int64_t N, int64_t K, int64_t P)
 {
     double scale = norm > 0 ? dloss / norm : 0.0;
     for (int64_t n = 0; n < N; n++)
-        for (int64_t i = 0; i < P; i++) {
-            const float *xi = x + n * K * P + i;
-            float *dxi = dx + n * K * P + i;
-            double ui = u[n * P + i] * scale;
-            if (ui == 0) {
-                for (int64_t k = 0; k < K; k++)
-                    dxi[k * P] = 0;
-                continue;
-            }
-            double m = xi[0];
-            for (int64_t k = 1; k < K; k++)
-                if (xi[k * P] > m)
-                    m = xi[k * P];
-            double s = 0;
-            for (int64_t k = 0; k < K; k++)
-                s += exp((double)xi[k * P] - m);
-            int32_t yi = y[n * P + i];
-            for (int64_t k = 0; k < K; k++)
-                dxi[k * P] = (float)(ui * (exp((double)xi[k * P] - m) / s - (k == yi)));
+        for (int64_t k = 0; k < K; k++) {
+            const float *pk = probs + (n * K + k) * P;
+            float *dk = dx + (n * K + k) * P;
+            const double *un = u + n * P;
+            const int32_t *yn = y + n * P;
+            for (int64_t i = 0; i < P; i++)
+                dk[i] = (float)(un[i] * scale * ((double)pk[i] - (double)(yn[i] == k)));
         }
 }
 
@@ -96,9 +94,10 @@ int sr_loss_ce_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *value, sr_erro
     double norm = ce_weights(c, nw ? w : NULL, u);
     if (sr_loss_param(l, "reduction") == 1)
         norm = 1; // sum
-    *value = sr_ce_forward(c->x, c->y, u, norm, c->N, c->K, c->P);
+    float *probs = c->dx ? c->dx : NULL; // the softmax cache lives in dx, overwritten in place
+    *value = sr_ce_forward(probs, c->x, c->y, u, norm, c->N, c->K, c->P);
     if (c->dx)
-        sr_ce_backward(c->dx, 1.0, c->x, c->y, u, norm, c->N, c->K, c->P);
+        sr_ce_backward(c->dx, 1.0, probs, c->y, u, norm, c->N, c->K, c->P);
     free(u);
     return 0;
 }
@@ -221,9 +220,10 @@ int sr_loss_weighted_ce_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *value
     }
     // thesis: integral over Omega -> mean over all N*P pixels
     double norm = (double)(c->N * c->P);
-    *value = sr_ce_forward(c->x, c->y, u, norm, c->N, c->K, c->P);
+    float *probs = c->dx ? c->dx : NULL; // the softmax cache lives in dx, overwritten in place
+    *value = sr_ce_forward(probs, c->x, c->y, u, norm, c->N, c->K, c->P);
     if (c->dx)
-        sr_ce_backward(c->dx, 1.0, c->x, c->y, u, norm, c->N, c->K, c->P);
+        sr_ce_backward(c->dx, 1.0, probs, c->y, u, norm, c->N, c->K, c->P);
     free(u);
     return 0;
 }

@@ -48,10 +48,10 @@ void sr_crf_dense_backward(double *dp, double dloss, const double *Q, const doub
                            int64_t K, int64_t P);
 
 /* cross_entropy.c:  */
-double sr_ce_forward(const float *x, const int32_t *y, const double *u, double norm, int64_t N,
-                     int64_t K, int64_t P);
-void sr_ce_backward(float *dx, double dloss, const float *x, const int32_t *y, const double *u,
-                    double norm, int64_t N, int64_t K, int64_t P);
+double sr_ce_forward(float *probs, const float *x, const int32_t *y, const double *u,
+                     double norm, int64_t N, int64_t K, int64_t P);
+void sr_ce_backward(float *dx, double dloss, const float *probs, const int32_t *y,
+                    const double *u, double norm, int64_t N, int64_t K, int64_t P);
 double sr_partial_ce_forward(const sr_loss_ctx_t *c, double eps, double norm);
 void sr_partial_ce_backward(sr_loss_ctx_t *c, double dloss, double eps, double norm);
 int sr_weighted_ce_weights(const sr_loss_ctx_t *c, double w0, double sigma, int freq,
