@@ -8,8 +8,8 @@
  * Precision: probabilities and errors are double (so the value is smooth
  * between sort swaps and finite differences check the gradient); the sort
  * key is the error rounded to float32, and runs of equal keys are then
- * ordered by the double error (insertion sort; such runs are rare and
- * short), so the final order is the exact double order.
+ * ordered by the double error (insertion sort, or merge sort for long
+ * runs), so the final order is the exact double order.
  *
  * Speed: the sort is an LSD radix sort on 32-bit keys (3 passes of 11 bits,
  * passes whose digit is constant are skipped) of (key, payload) pairs packed
@@ -126,24 +126,57 @@ static uint64_t make_item(double e, int64_t m, int fg)
     return ((uint64_t)key << 32) | (uint32_t)m | (fg ? FG_BIT : 0u);
 }
 
-/* Sort 'n' items by decreasing double error, stable; returns the sorted array. */
+/* a before b in the final order: larger double error first, then build order. */
+static int item_before(const lovasz_work_t *w, uint64_t a, uint64_t b)
+{
+    uint32_t ia = (uint32_t)a & ~FG_BIT, ib = (uint32_t)b & ~FG_BIT;
+    double ea = w->errs[ia], eb = w->errs[ib];
+    return ea > eb || (ea == eb && ia < ib);
+}
+
+/* Stable bottom-up merge sort of a[0..n) by item_before, 'buf' n scratch. */
+static void merge_sort(const lovasz_work_t *w, uint64_t *a, uint64_t *buf, int64_t n)
+{
+    for (int64_t width = 1; width < n; width *= 2) {
+        for (int64_t lo = 0; lo < n; lo += 2 * width) {
+            int64_t mid = lo + width < n ? lo + width : n;
+            int64_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+            int64_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                buf[k++] = item_before(w, a[j], a[i]) ? a[j++] : a[i++];
+            while (i < mid)
+                buf[k++] = a[i++];
+            while (j < hi)
+                buf[k++] = a[j++];
+        }
+        memcpy(a, buf, sizeof(uint64_t) * (size_t)n);
+    }
+}
+
+/* Sort 'n' items by decreasing double error, stable (equal errors keep build
+ * order); returns the sorted array. Runs of equal float keys (rare) are
+ * ordered by the double error: insertion sort when short, merge sort when
+ * long (near-constant inputs can put many distinct doubles in one run). */
 static const uint64_t *lovasz_sort(lovasz_work_t *w, int64_t n)
 {
     uint64_t *a = sr_lovasz_radix_sort(w->items, w->tmp, n, w->hist);
-    // equal float keys: order the run by the double error, stable
+    uint64_t *spare = a == w->items ? w->tmp : w->items;
     for (int64_t s = 0; s < n;) {
         int64_t e = s + 1;
         while (e < n && (a[e] >> 32) == (a[s] >> 32))
             e++;
-        for (int64_t i = s + 1; i < e; i++) {
-            uint64_t v = a[i];
-            double ev = w->errs[(uint32_t)v & ~FG_BIT];
-            int64_t j = i;
-            while (j > s && w->errs[(uint32_t)a[j - 1] & ~FG_BIT] < ev) {
-                a[j] = a[j - 1];
-                j--;
+        if (e - s > 32) {
+            merge_sort(w, a + s, spare, e - s);
+        } else {
+            for (int64_t i = s + 1; i < e; i++) {
+                uint64_t v = a[i];
+                int64_t j = i;
+                while (j > s && item_before(w, v, a[j - 1])) {
+                    a[j] = a[j - 1];
+                    j--;
+                }
+                a[j] = v;
             }
-            a[j] = v;
         }
         s = e;
     }

@@ -139,6 +139,61 @@ static void test_lovasz_ties_and_single(void)
     sr_loss_destroy(l);
 }
 
+typedef struct {
+    double e;
+    int fg;
+} err_t;
+
+static int cmp_err_desc(const void *a, const void *b)
+{
+    double x = ((const err_t *)a)->e, y = ((const err_t *)b)->e;
+    return (x < y) - (x > y);
+}
+
+/* Near-constant logits: many distinct double errors share one float32 sort
+ * key (the long-run path of the exact re-ordering); the value must equal a
+ * plain double-precision sort (qsort) of the Lovasz extension. */
+static void test_lovasz_near_ties(void)
+{
+    enum { P = 4096 };
+    static float xs[2 * P];
+    static int32_t y[P];
+    static err_t e[P];
+    for (int i = 0; i < P; i++) {
+        xs[i] = (float)((i % 97) * 1e-6);
+        xs[P + i] = 0.0f;
+        y[i] = (i * 7919) % 3 == 0;
+    }
+    sr_tensor_t x;
+    sr_tensor_init_view(&x, "logits", xs, 1, 2, 64, 64);
+    sr_loss_t *l = mk("lovasz_softmax", "classes", "all", NULL, NULL);
+    double v = run(l, &x, y, NULL, NULL);
+    double want = 0;
+    for (int c = 0; c < 2; c++) {
+        double gts = 0;
+        for (int i = 0; i < P; i++) {
+            double p0 = 1.0 / (1.0 + exp((double)xs[P + i] - (double)xs[i]));
+            double pc = c == 0 ? p0 : 1.0 - p0;
+            e[i].fg = y[i] == c;
+            e[i].e = e[i].fg ? 1.0 - pc : pc;
+            gts += e[i].fg;
+        }
+        qsort(e, P, sizeof(err_t), cmp_err_desc);
+        double cf = 0, cb = 0, prev = 0;
+        for (int k = 0; k < P; k++) {
+            if (e[k].fg)
+                cf++;
+            else
+                cb++;
+            double jac = 1.0 - (gts - cf) / (gts + cb);
+            want += e[k].e * (jac - prev) / 2;
+            prev = jac;
+        }
+    }
+    is_close(v, want, 1e-12, 0, "lovasz_softmax near-ties (long equal-key runs) = double qsort");
+    sr_loss_destroy(l);
+}
+
 static void test_all_oracle(void)
 {
     // spec table for omega = 10, eps = 0.5
@@ -284,6 +339,7 @@ int main(void)
 {
     test_dice_extremes();
     test_lovasz_ties_and_single();
+    test_lovasz_near_ties();
     test_all_oracle();
     test_potts_one_hot();
     test_equivalences();
