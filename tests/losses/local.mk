@@ -25,4 +25,5 @@ TESTS += tests/losses/loss_cli.t
 EXTRA_DIST += tests/losses/loss_cli.t tests/losses/fixtures/cli_in.h5 \
 	tests/losses/fixtures/cli_nan.h5 tests/losses/fixtures/cli_badlabel.h5 \
 	tests/losses/fixtures/cli_badshape.h5 tests/losses/fixtures/cli_metric.h5 \
+	tests/losses/fixtures/cli_metric_probs.h5 \
 	tests/losses/fixtures/cli_expected.txt

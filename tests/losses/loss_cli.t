@@ -85,6 +85,17 @@ like "$(printf '%s\n' "$out" | tail -n 1)" '^hd95=[0-9]' "hd95: last line"
 run_cmd "$SEGREP" metric hd95 --input "$FX/cli_metric.h5" --param mode=3d
 is "$rc" 1 "3d with a 2-value /spacing: exit 1"
 like "$err" "/spacing must hold 3 values" "... names /spacing"
+run_cmd "$SEGREP" metric auc --input "$FX/cli_metric_probs.h5" --param mode=3d
+is "$rc" 0 "metric auc on /probs, 3d: exit 0"
+last=$(printf '%s\n' "$out" | tail -n 1)
+ok "auc (Mann-Whitney, ties averaged) matches scipy rankdata" \
+    close_to "${last#auc=}" "$(expected metric_auc_3d)" 1e-12
+run_cmd "$SEGREP" metric dice --input "$FX/cli_metric_probs.h5" --param mode=3d
+last=$(printf '%s\n' "$out" | tail -n 1)
+ok "3D Dice of the argmax volume matches numpy" \
+    close_to "${last#dice=}" "$(expected metric_dice_3d)" 1e-12
+run_cmd "$SEGREP" metric hd --input "$FX/cli_metric_probs.h5" --param mode=3d --param empty=inf
+is "$rc" 0 "metric hd 3d with spacing (d,h,w): exit 0"
 run_cmd "$SEGREP" metric dcie --input "$FX/cli_metric.h5"
 is "$rc" 2 "unknown metric: exit 2"
 is "$err" "segrep metric: unknown metric 'dcie' (did you mean 'dice'?)" "unknown metric: one line"
