@@ -68,6 +68,13 @@ void sr_loss_region_stats(const sr_loss_ctx_t *c, int per_image, double *I, doub
 void sr_loss_region_scatter(sr_loss_ctx_t *c, int per_image, const double *dI,
                             const double *dSP);
 
+/* Borrow at least 'n' doubles of this thread's cached scratch (kept and
+ * reused across calls; see registry.c), or a fresh block when the cache is
+ * already in use; NULL when out of memory. Give it back with
+ * sr_loss_scratch_return(block, *borrowed). Contents are unspecified. */
+double *sr_loss_scratch_get(size_t n, int *borrowed);
+void sr_loss_scratch_return(double *block, int borrowed);
+
 /* p (N,K,P) = softmax over K (K>1) or sigmoid (K=1) of x, in double; mx and
  * sm are P doubles of scratch. */
 void sr_loss_probs_forward(double *p, const float *x, int64_t N, int64_t K, int64_t P,

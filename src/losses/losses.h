@@ -134,4 +134,9 @@ typedef struct sr_loss_input {
 int sr_loss_eval(const sr_loss_t *l, const sr_loss_input_t *in, double *value,
                  sr_tensor_t *dlogits, sr_error_t *err);
 
+/* Free this thread's loss scratch cache. sr_loss_eval keeps one grow-only
+ * block per thread (its largest evaluation so far) to avoid fresh pages at
+ * every call; call this when done with losses in a thread to return it. */
+void sr_loss_scratch_release(void);
+
 #endif

@@ -100,22 +100,21 @@ typedef struct lovasz_work {
     uint32_t hist[RADIX_PASSES * RADIX_B];
 } lovasz_work_t;
 
-static int work_init(lovasz_work_t *w, int64_t m)
+/* Carve the scratch of m items after 'extra' doubles of a block borrowed
+ * from the loss scratch cache (all fields are 8-byte elements); '*blk'
+ * receives the block (its first 'extra' doubles are the caller's). */
+static int work_init(lovasz_work_t *w, int64_t m, size_t extra, double **blk, int *borrowed)
 {
     memset(w->hist, 0, sizeof(w->hist));
-    w->items = malloc(sizeof(uint64_t) * (size_t)m);
-    w->tmp = malloc(sizeof(uint64_t) * (size_t)m);
-    w->errs = malloc(sizeof(double) * (size_t)m);
-    w->g = malloc(sizeof(double) * (size_t)m);
-    return w->items && w->tmp && w->errs && w->g ? 0 : -1;
-}
-
-static void work_free(lovasz_work_t *w)
-{
-    free(w->items);
-    free(w->tmp);
-    free(w->errs);
-    free(w->g);
+    *blk = sr_loss_scratch_get(extra + 4 * (size_t)m, borrowed);
+    if (!*blk)
+        return -1;
+    double *b = *blk + extra;
+    w->items = (uint64_t *)(void *)b;
+    w->tmp = (uint64_t *)(void *)(b + m);
+    w->errs = b + 2 * m;
+    w->g = b + 3 * m;
+    return 0;
 }
 
 /* Item for error 'e' (>= 0, finite) at compact index 'm'; keys ascend as the
@@ -336,24 +335,19 @@ int sr_loss_lovasz_softmax_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *va
         return sr_errorf(err, "loss lovasz_softmax: K=%lld classes (at most %d)",
                          (long long)c->K, SR_LOSS_MAX_LIST * 4);
     lovasz_work_t w;
-    double *p = malloc(sizeof(double) * (size_t)(c->N * c->K * c->P));
-    double *dot = malloc(sizeof(double) * (size_t)(c->N * c->P));
-    double *scratch = malloc(sizeof(double) * (size_t)(2 * c->P));
-    int rc = 0;
-    if (work_init(&w, gsize) || !p || !dot || !scratch) {
-        rc = sr_errorf(err, "loss lovasz_softmax: out of memory");
-    } else {
-        sr_loss_probs_forward(p, c->x, c->N, c->K, c->P, scratch, scratch + c->P);
-        *value = sr_lovasz_softmax_forward(p, c->y, c->N, c->K, c->P, c->has_ignore, c->ignore,
-                                           present, per_image, c->dx, c->dx ? dot : NULL, &w);
-        if (c->dx)
-            sr_lovasz_softmax_backward(c->dx, 1.0, p, dot, c->N, c->K, c->P);
-    }
-    work_free(&w);
-    free(p);
-    free(dot);
-    free(scratch);
-    return rc;
+    size_t numel = (size_t)(c->N * c->K * c->P), np = (size_t)(c->N * c->P);
+    double *blk;
+    int borrowed;
+    if (work_init(&w, gsize, numel + np + 2 * (size_t)c->P, &blk, &borrowed))
+        return sr_errorf(err, "loss lovasz_softmax: out of memory");
+    double *p = blk, *dot = blk + numel, *scratch = dot + np;
+    sr_loss_probs_forward(p, c->x, c->N, c->K, c->P, scratch, scratch + c->P);
+    *value = sr_lovasz_softmax_forward(p, c->y, c->N, c->K, c->P, c->has_ignore, c->ignore,
+                                       present, per_image, c->dx, c->dx ? dot : NULL, &w);
+    if (c->dx)
+        sr_lovasz_softmax_backward(c->dx, 1.0, p, dot, c->N, c->K, c->P);
+    sr_loss_scratch_return(blk, borrowed);
+    return 0;
 }
 
 /* --------------------------------------------------------- lovasz_hinge -- */
@@ -426,14 +420,14 @@ int sr_loss_lovasz_hinge_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *valu
         return sr_errorf(err, "loss lovasz_hinge: %lld pixels per group (at most 2^31-1)",
                          (long long)gsize);
     lovasz_work_t w;
-    if (work_init(&w, gsize)) {
-        work_free(&w);
+    double *blk;
+    int borrowed;
+    if (work_init(&w, gsize, 0, &blk, &borrowed))
         return sr_errorf(err, "loss lovasz_hinge: out of memory");
-    }
     *value = sr_lovasz_hinge_forward(c->x, c->y, c->N, c->P, c->has_ignore, c->ignore, per_image,
                                      c->dx, &w);
     if (c->dx)
         sr_lovasz_hinge_backward(c->dx, 1.0, c->N, c->P);
-    work_free(&w);
+    sr_loss_scratch_return(blk, borrowed);
     return 0;
 }

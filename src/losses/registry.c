@@ -758,6 +758,52 @@ static void probs_backward(float *dx, const double *dp, const double *p, int64_t
     }
 }
 
+/* -------------------------------------------------------------- scratch -- */
+
+// One grow-only scratch block per thread, kept across calls: the large
+// buffers of a loss evaluation (probabilities, their gradient, sort items)
+// would otherwise be fresh mmap'd pages at every call, and the page faults
+// cost about as much as the arithmetic. Nested use (a loss evaluated inside
+// another) gets a plain malloc'd block.
+static _Thread_local double *scratch_buf;
+static _Thread_local size_t scratch_cap;
+static _Thread_local int scratch_busy;
+
+double *sr_loss_scratch_get(size_t n, int *borrowed)
+{
+    if (scratch_busy) {
+        *borrowed = 0;
+        return malloc(sizeof(double) * (n ? n : 1));
+    }
+    if (n > scratch_cap) {
+        free(scratch_buf);
+        scratch_cap = 0;
+        scratch_buf = malloc(sizeof(double) * (n ? n : 1));
+        if (!scratch_buf)
+            return NULL;
+        scratch_cap = n;
+    }
+    scratch_busy = 1;
+    *borrowed = 1;
+    return scratch_buf;
+}
+
+void sr_loss_scratch_return(double *block, int borrowed)
+{
+    if (borrowed)
+        scratch_busy = 0;
+    else
+        free(block);
+}
+
+void sr_loss_scratch_release(void)
+{
+    SR_ASSERT(!scratch_busy);
+    free(scratch_buf);
+    scratch_buf = NULL;
+    scratch_cap = 0;
+}
+
 /* --------------------------------------------------------------- eval -- */
 
 static int check_labels(const sr_loss_t *l, const sr_loss_ctx_t *c, sr_error_t *err)
@@ -830,26 +876,25 @@ int sr_loss_eval(const sr_loss_t *l, const sr_loss_input_t *in, double *value,
         return -1;
 
     int64_t numel = c.N * c.K * c.P;
-    double *p = NULL, *dp = NULL;
     int rc;
     if (on_probs[l->type]) {
-        p = malloc(sizeof(double) * (size_t)numel);
-        double *scratch = malloc(sizeof(double) * (size_t)(2 * c.P));
-        if (dlogits)
-            dp = calloc((size_t)numel, sizeof(double));
-        if (!p || !scratch || (dlogits && !dp)) {
-            free(p);
-            free(dp);
-            free(scratch);
+        // p, dp and 2P doubles of scratch in one block from the thread's cache
+        size_t need = (size_t)(numel * (dlogits ? 2 : 1) + 2 * c.P);
+        int borrowed;
+        double *blk = sr_loss_scratch_get(need, &borrowed);
+        if (!blk)
             return sr_errorf(err, "loss %s: out of memory", info->name);
-        }
+        double *p = blk, *dp = dlogits ? blk + numel : NULL;
+        double *scratch = blk + numel * (dlogits ? 2 : 1);
+        if (dp)
+            memset(dp, 0, sizeof(double) * (size_t)numel);
         sr_loss_probs_forward(p, c.x, c.N, c.K, c.P, scratch, scratch + c.P);
         c.p = p;
         c.dp = dp;
         rc = impls[l->type](l, &c, value, err);
         if (rc == 0 && dlogits)
             probs_backward(dlogits->data, dp, p, c.N, c.K, c.P, scratch);
-        free(scratch);
+        sr_loss_scratch_return(blk, borrowed);
     } else {
         if (dlogits) {
             memset(dlogits->data, 0, sizeof(float) * (size_t)numel);
@@ -857,8 +902,6 @@ int sr_loss_eval(const sr_loss_t *l, const sr_loss_input_t *in, double *value,
         }
         rc = impls[l->type](l, &c, value, err);
     }
-    free(p);
-    free(dp);
     if (rc == 0 && !isfinite(*value))
         return sr_errorf(err, "loss %s: non-finite value %g", info->name, *value);
     return rc;
