@@ -68,12 +68,16 @@ int sr_loss_region_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *value, int
         k0 = 0;
     sr_loss_region_stats(c, per_image, I, SP, ST);
     *value = fwd(l, I, SP, ST, R, c->K, k0);
-    if (c->dp) {
+    int rc = 0;
+    if (c->dp || c->dx) {
         bwd(l, dI, dSP, I, SP, ST, R, c->K, k0);
-        sr_loss_region_scatter(c, per_image, dI, dSP);
+        if (c->dp)
+            sr_loss_region_scatter(c, per_image, dI, dSP);
+        else
+            rc = sr_loss_region_chain(c, per_image, dI, dSP, err);
     }
     free(buf);
-    return 0;
+    return rc;
 }
 
 static double dice_fwd(const sr_loss_t *l, const double *I, const double *SP, const double *ST,

@@ -4,7 +4,8 @@
  * sr_loss_eval (registry.c) validates the input, then builds a context:
  *   - for losses defined on probabilities it fills c->p (N,K,P) in double
  *     (softmax over K, or sigmoid when K=1), zeroes c->dp (N,K,P), calls the
- *     loss, and chains c->dp to d/d logits;
+ *     loss, and chains c->dp to d/d logits; region losses instead get
+ *     c->dp = NULL and c->dx set, and chain in one fused pass;
  *   - other losses read c->x and write c->dx directly (zeroed beforehand).
  * The "target" t(n,k,p) is [y==k] for K>1 and y itself for K=1; the valid
  * mask v(n,p) is [y != ignore].
@@ -79,6 +80,12 @@ void sr_loss_scratch_return(double *block, int borrowed);
  * sm are P doubles of scratch. */
 void sr_loss_probs_forward(double *p, const float *x, int64_t N, int64_t K, int64_t P,
                            double *mx, double *sm);
+
+/* Fused alternative to scatter + softmax/sigmoid backward: ASSIGN c->dx =
+ * d loss / d logits from dI, dSP (used when c->dp is NULL and c->dx is set).
+ * Returns 0, or -1 with 'err' set (out of memory). */
+int sr_loss_region_chain(sr_loss_ctx_t *c, int per_image, const double *dI, const double *dSP,
+                         sr_error_t *err);
 
 /* Region losses: forward maps the statistics (R rows of K) to the value,
  * backward ASSIGNS d value / d I and d value / d SP; classes k < k0 are

@@ -241,6 +241,13 @@ static const sr_loss_eval_f impls[SR_LOSS_COUNT] = {
 };
 
 /* Losses evaluated on probabilities (the glue computes p and chains dp). */
+/* Region losses whose gradient is chained to logits in one fused pass
+ * (sr_loss_region_chain): no (N,K,P) d loss / d p buffer. */
+static const unsigned char fused_chain[SR_LOSS_COUNT] = {
+    [SR_LOSS_DICE] = 1,         [SR_LOSS_GDL] = 1,     [SR_LOSS_JACCARD_SOFT] = 1,
+    [SR_LOSS_RAHMAN_IOU] = 1,   [SR_LOSS_TVERSKY] = 1, [SR_LOSS_FOCAL_TVERSKY] = 1,
+};
+
 static const unsigned char on_probs[SR_LOSS_COUNT] = {
     [SR_LOSS_PARTIAL_CE] = 1, [SR_LOSS_DICE] = 1,          [SR_LOSS_GDL] = 1,
     [SR_LOSS_JACCARD_SOFT] = 1, [SR_LOSS_RAHMAN_IOU] = 1,  [SR_LOSS_TVERSKY] = 1,
@@ -698,6 +705,57 @@ void sr_loss_region_scatter(sr_loss_ctx_t *c, int per_image, const double *dI,
     }
 }
 
+int sr_loss_region_chain(sr_loss_ctx_t *c, int per_image, const double *dI, const double *dSP,
+                         sr_error_t *err)
+{
+    const int64_t N = c->N, K = c->K, P = c->P;
+    double *dot = malloc(sizeof(double) * (size_t)P);
+    if (!dot)
+        return sr_errorf(err, "loss: out of memory");
+    for (int64_t n = 0; n < N; n++) {
+        int64_t r = per_image ? n : 0;
+        const int32_t *y = c->y + n * P;
+        const double *pn = c->p + n * K * P;
+        float *dx = c->dx + n * K * P;
+        if (K == 1) {
+            double di = dI[r], dsp = dSP[r];
+            for (int64_t i = 0; i < P; i++) {
+                double g = (c->has_ignore && y[i] == c->ignore)
+                               ? 0.0 : dsp + (y[i] == 1 ? di : 0.0);
+                dx[i] = (float)(g * pn[i] * (1.0 - pn[i]));
+            }
+            continue;
+        }
+        // dp(k,i) = v (dSP_k + [y=k] dI_k); dx = p (dp - sum_j p_j dp_j)
+        for (int64_t i = 0; i < P; i++)
+            dot[i] = 0;
+        for (int64_t k = 0; k < K; k++) {
+            const double *pk = pn + k * P;
+            double di = dI[r * K + k], dsp = dSP[r * K + k];
+            for (int64_t i = 0; i < P; i++)
+                dot[i] += pk[i] * (dsp + (y[i] == k ? di : 0.0));
+        }
+        for (int64_t k = 0; k < K; k++) {
+            const double *pk = pn + k * P;
+            float *dk = dx + k * P;
+            double di = dI[r * K + k], dsp = dSP[r * K + k];
+            for (int64_t i = 0; i < P; i++) {
+                int valid = !(c->has_ignore && y[i] == c->ignore);
+                double g = valid ? dsp + (y[i] == k ? di : 0.0) : 0.0;
+                dk[i] = (float)(pk[i] * (g - (valid ? dot[i] : 0.0)));
+            }
+        }
+        // ignored pixels contributed to dot above; their dp is 0, so redo them
+        if (c->has_ignore)
+            for (int64_t i = 0; i < P; i++)
+                if (y[i] == c->ignore)
+                    for (int64_t k = 0; k < K; k++)
+                        dx[k * P + i] = 0.0f;
+    }
+    free(dot);
+    return 0;
+}
+
 /* p = softmax over K (K>1) or sigmoid (K=1), in double. Class-major loops
  * with per-pixel accumulators 'mx' and 'sm' (P each), so every pass streams
  * through contiguous rows. */
@@ -709,8 +767,8 @@ void sr_loss_probs_forward(double *p, const float *x, int64_t N, int64_t K, int6
         double *pn = p + n * K * P;
         if (K == 1) {
             for (int64_t i = 0; i < P; i++) {
-                double v = xn[i];
-                pn[i] = v >= 0 ? 1.0 / (1.0 + exp(-v)) : exp(v) / (1.0 + exp(v));
+                double v = xn[i], e = exp(-fabs(v)); // one exp, no overflow
+                pn[i] = (v >= 0 ? 1.0 : e) / (1.0 + e);
             }
             continue;
         }
@@ -879,20 +937,22 @@ int sr_loss_eval(const sr_loss_t *l, const sr_loss_input_t *in, double *value,
     int rc;
     if (on_probs[l->type]) {
         // p, dp and 2P doubles of scratch in one block from the thread's cache
-        size_t need = (size_t)(numel * (dlogits ? 2 : 1) + 2 * c.P);
+        int want_dp = dlogits && !fused_chain[l->type];
+        size_t need = (size_t)(numel * (want_dp ? 2 : 1) + 2 * c.P);
         int borrowed;
         double *blk = sr_loss_scratch_get(need, &borrowed);
         if (!blk)
             return sr_errorf(err, "loss %s: out of memory", info->name);
-        double *p = blk, *dp = dlogits ? blk + numel : NULL;
-        double *scratch = blk + numel * (dlogits ? 2 : 1);
+        double *p = blk, *dp = want_dp ? blk + numel : NULL;
+        double *scratch = blk + numel * (want_dp ? 2 : 1);
         if (dp)
             memset(dp, 0, sizeof(double) * (size_t)numel);
         sr_loss_probs_forward(p, c.x, c.N, c.K, c.P, scratch, scratch + c.P);
         c.p = p;
         c.dp = dp;
+        c.dx = dlogits && !want_dp ? dlogits->data : NULL; // fused: the loss writes dx
         rc = impls[l->type](l, &c, value, err);
-        if (rc == 0 && dlogits)
+        if (rc == 0 && want_dp)
             probs_backward(dlogits->data, dp, p, c.N, c.K, c.P, scratch);
         sr_loss_scratch_return(blk, borrowed);
     } else {
