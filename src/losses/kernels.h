@@ -71,11 +71,11 @@ void sr_gdl_backward(double *dI, double *dSP, double dloss, const double *I, con
                      const double *ST, int64_t R, int64_t K, int k0, double eps, int maxrule,
                      int sum);
 
-/* focal.c: focal loss on logits (softmax or sigmoid) / dx ASSIGNED. */
+/* focal.c: focal loss on logits (softmax or sigmoid), dx ASSIGNED by forward when
+ * non-NULL / scale by an upstream gradient. */
 double sr_focal_forward(const sr_loss_ctx_t *c, double gamma, double alpha, int sigmoid,
-                        double norm);
-void sr_focal_backward(sr_loss_ctx_t *c, double dloss, double gamma, double alpha, int sigmoid,
-                       double norm);
+                        double norm, float *dx);
+void sr_focal_backward(float *dx, double dloss, int64_t N, int64_t K, int64_t P);
 
 /* hinge.c: binary hinge on logits / dx ASSIGNED. */
 double sr_hinge_forward(const sr_loss_ctx_t *c, double norm);
