@@ -231,40 +231,43 @@ int sr_loss_weighted_ce_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *value
 /* ------------------------------------------------------------------ bce -- */
 
 /* value = sum_valid [ pw t softplus(-x) + (1-t) softplus(x) ] / norm, over
- * all K channels (K>1: one-vs-rest on the one-hot target). */
-double sr_bce_forward(const sr_loss_ctx_t *c, double pos_weight, double norm)
+ * all K channels (K>1: one-vs-rest on the one-hot target). The gradient uses
+ * the same exp, so when 'dx' is not NULL forward also ASSIGNS
+ * dx = (pw t (sigmoid(x) - 1) + (1-t) sigmoid(x)) / norm (0 where ignored). */
+double sr_bce_forward(const sr_loss_ctx_t *c, double pos_weight, double norm, float *dx)
 {
     double s = 0;
     for (int64_t n = 0; n < c->N; n++)
-        for (int64_t k = 0; k < c->K; k++)
+        for (int64_t k = 0; k < c->K; k++) {
+            const float *xk = c->x + (n * c->K + k) * c->P;
+            float *dk = dx ? dx + (n * c->K + k) * c->P : NULL;
             for (int64_t i = 0; i < c->P; i++) {
-                if (!sr_loss_valid(c, n, i))
+                if (!sr_loss_valid(c, n, i)) {
+                    if (dk)
+                        dk[i] = 0;
                     continue;
-                double x = c->x[(n * c->K + k) * c->P + i];
+                }
+                double x = xk[i];
                 double t = sr_loss_target(c, n, k, i);
-                // softplus(x) = max(x,0) + log1p(exp(-|x|)); softplus(-x) = softplus(x) - x
-                double sp = fmax(x, 0) + log1p(exp(-fabs(x)));
+                // softplus(x) = max(x,0) + log1p(e), e = exp(-|x|); softplus(-x) = softplus(x) - x
+                double e = exp(-fabs(x));
+                double sp = fmax(x, 0) + log1p(e);
                 s += pos_weight * t * (sp - x) + (1 - t) * sp;
+                if (dk) {
+                    double sg = (x >= 0 ? 1.0 : e) / (1.0 + e);
+                    dk[i] = (float)((pos_weight * t * (sg - 1) + (1 - t) * sg) / norm);
+                }
             }
+        }
     return s / norm;
 }
 
-/* dx = dloss (pw t (sigmoid(x) - 1) + (1-t) sigmoid(x)) / norm (assigned). */
-void sr_bce_backward(sr_loss_ctx_t *c, double dloss, double pos_weight, double norm)
+/* Apply an upstream gradient 'dloss' to the dx produced by forward. */
+void sr_bce_backward(float *dx, double dloss, int64_t N, int64_t K, int64_t P)
 {
-    for (int64_t n = 0; n < c->N; n++)
-        for (int64_t k = 0; k < c->K; k++)
-            for (int64_t i = 0; i < c->P; i++) {
-                int64_t j = (n * c->K + k) * c->P + i;
-                if (!sr_loss_valid(c, n, i)) {
-                    c->dx[j] = 0;
-                    continue;
-                }
-                double x = c->x[j];
-                double t = sr_loss_target(c, n, k, i);
-                double sg = x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x));
-                c->dx[j] = (float)(dloss * (pos_weight * t * (sg - 1) + (1 - t) * sg) / norm);
-            }
+    if (dloss != 1.0)
+        for (int64_t j = 0; j < N * K * P; j++)
+            dx[j] = (float)(dx[j] * dloss);
 }
 
 int sr_loss_bce_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *value, sr_error_t *err)
@@ -279,8 +282,8 @@ int sr_loss_bce_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *value, sr_err
                 cnt += sr_loss_valid(c, n, i);
         norm = cnt > 0 ? cnt * (double)c->K : 1; // nothing valid: value 0
     }
-    *value = sr_bce_forward(c, pw, norm);
+    *value = sr_bce_forward(c, pw, norm, c->dx);
     if (c->dx)
-        sr_bce_backward(c, 1.0, pw, norm);
+        sr_bce_backward(c->dx, 1.0, c->N, c->K, c->P);
     return 0;
 }

@@ -56,8 +56,8 @@ double sr_partial_ce_forward(const sr_loss_ctx_t *c, double eps, double norm);
 void sr_partial_ce_backward(sr_loss_ctx_t *c, double dloss, double eps, double norm);
 int sr_weighted_ce_weights(const sr_loss_ctx_t *c, double w0, double sigma, int freq,
                            double *u, sr_error_t *err);
-double sr_bce_forward(const sr_loss_ctx_t *c, double pos_weight, double norm);
-void sr_bce_backward(sr_loss_ctx_t *c, double dloss, double pos_weight, double norm);
+double sr_bce_forward(const sr_loss_ctx_t *c, double pos_weight, double norm, float *dx);
+void sr_bce_backward(float *dx, double dloss, int64_t N, int64_t K, int64_t P);
 
 /* dice.c: soft Dice from region stats (R rows of K) / dI, dSP ASSIGNED. */
 double sr_dice_forward(const double *I, const double *SP, const double *ST, int64_t R,
