@@ -3,6 +3,8 @@
  * Dims: N batch, P = H*W. The gradient at the kink (margin exactly 1) is
  * taken as 0. Backward ASSIGNS d loss / d logits. See doc/losses/hinge.md.
  */
+#include <math.h>
+
 #include "losses/kernels.h"
 #include "losses/loss_impl.h"
 
@@ -15,8 +17,7 @@ double sr_hinge_forward(const sr_loss_ctx_t *c, double norm)
                 continue;
             double sg = 2.0 * sr_loss_target(c, n, 0, i) - 1.0;
             double e = 1.0 - (double)c->x[n * c->P + i] * sg;
-            if (e > 0)
-                s += e;
+            s += fmax(e, 0.0); // maxsd, not a branch: the sign of e is random
         }
     return s / norm;
 }
@@ -26,12 +27,10 @@ void sr_hinge_backward(sr_loss_ctx_t *c, double dloss, double norm)
     for (int64_t n = 0; n < c->N; n++)
         for (int64_t i = 0; i < c->P; i++) {
             int64_t j = n * c->P + i;
-            c->dx[j] = 0;
-            if (!sr_loss_valid(c, n, i))
-                continue;
             double sg = 2.0 * sr_loss_target(c, n, 0, i) - 1.0;
-            if (1.0 - (double)c->x[j] * sg > 0)
-                c->dx[j] = (float)(-sg * dloss / norm);
+            // arithmetic masks rather than branches (random signs mispredict)
+            double on = (double)(1.0 - (double)c->x[j] * sg > 0) * sr_loss_valid(c, n, i);
+            c->dx[j] = (float)(-sg * on * dloss / norm);
         }
 }
 
