@@ -146,6 +146,14 @@ int sr_cmd_metric(int argc, char **argv)
         return bad_name(argv[0], "metric", name, sr_metric_names(), SR_METRIC_COUNT);
     if (!input)
         sr_cli_usage_error(argv[0], usage, "missing --input");
+    int distance = mt == SR_METRIC_HD || mt == SR_METRIC_HD95;
+    if ((distance && (empty == SR_METRIC_EMPTY_ONE || empty == SR_METRIC_EMPTY_ZERO)) ||
+        (!distance && (empty == SR_METRIC_EMPTY_DIAG || empty == SR_METRIC_EMPTY_INF))) {
+        fprintf(stderr, "segrep %s: empty=%s does not apply to %s (use %s)\n", argv[0],
+                sr_metric_empty_names()[empty], name,
+                distance ? "default, diag, inf or nan" : "default, one, zero or nan");
+        return SR_EXIT_USAGE;
+    }
 
     sr_error_t err = {{0}};
     int rc = SR_EXIT_FAILURE;

@@ -96,6 +96,9 @@ ok "3D Dice of the argmax volume matches numpy" \
     close_to "${last#dice=}" "$(expected metric_dice_3d)" 1e-12
 run_cmd "$SEGREP" metric hd --input "$FX/cli_metric_probs.h5" --param mode=3d --param empty=inf
 is "$rc" 0 "metric hd 3d with spacing (d,h,w): exit 0"
+run_cmd "$SEGREP" metric dice --input "$FX/cli_metric.h5" --param empty=diag
+is "$rc" 2 "a distance policy on a ratio metric: exit 2"
+like "$err" "empty=diag does not apply to dice" "... says why"
 run_cmd "$SEGREP" metric dcie --input "$FX/cli_metric.h5"
 is "$rc" 2 "unknown metric: exit 2"
 is "$err" "segrep metric: unknown metric 'dcie' (did you mean 'dice'?)" "unknown metric: one line"
