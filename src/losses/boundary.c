@@ -64,12 +64,13 @@ double sr_boundary_forward(const double *p, const float *phi, const sr_loss_ctx_
 void sr_boundary_backward(double *dp, double dloss, const float *phi, const sr_loss_ctx_t *c,
                           int64_t k0, double norm)
 {
+    double scale = dloss / norm;
     for (int64_t n = 0; n < c->N; n++)
         for (int64_t k = k0; k < c->K; k++) {
             double *dk = dp + (n * c->K + k) * c->P;
             const float *fk = phi + (n * c->K + k) * c->P;
             for (int64_t i = 0; i < c->P; i++)
-                dk[i] = sr_loss_valid(c, n, i) ? dloss * fk[i] / norm : 0.0;
+                dk[i] = sr_loss_valid(c, n, i) ? scale * fk[i] : 0.0;
         }
 }
 
@@ -150,6 +151,7 @@ double sr_hausdorff_dt_forward(const double *p, const float *w, const sr_loss_ct
 void sr_hausdorff_dt_backward(double *dp, double dloss, const double *p, const float *w,
                               const sr_loss_ctx_t *c, int64_t k0, double norm)
 {
+    double scale = 2.0 * dloss / norm;
     for (int64_t n = 0; n < c->N; n++)
         for (int64_t k = k0; k < c->K; k++)
             for (int64_t i = 0; i < c->P; i++) {
@@ -159,7 +161,7 @@ void sr_hausdorff_dt_backward(double *dp, double dloss, const double *p, const f
                     continue;
                 }
                 double e = p[j] - sr_loss_target(c, n, k, i);
-                dp[j] = dloss * 2.0 * e * w[j] / norm;
+                dp[j] = scale * e * w[j];
             }
 }
 

@@ -236,7 +236,7 @@ int sr_loss_weighted_ce_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *value
  * dx = (pw t (sigmoid(x) - 1) + (1-t) sigmoid(x)) / norm (0 where ignored). */
 double sr_bce_forward(const sr_loss_ctx_t *c, double pos_weight, double norm, float *dx)
 {
-    double s = 0;
+    double s = 0, inv = 1.0 / norm;
     for (int64_t n = 0; n < c->N; n++)
         for (int64_t k = 0; k < c->K; k++) {
             const float *xk = c->x + (n * c->K + k) * c->P;
@@ -255,7 +255,7 @@ double sr_bce_forward(const sr_loss_ctx_t *c, double pos_weight, double norm, fl
                 s += pos_weight * t * (sp - x) + (1 - t) * sp;
                 if (dk) {
                     double sg = (x >= 0 ? 1.0 : e) / (1.0 + e);
-                    dk[i] = (float)((pos_weight * t * (sg - 1) + (1 - t) * sg) / norm);
+                    dk[i] = (float)((pos_weight * t * (sg - 1) + (1 - t) * sg) * inv);
                 }
             }
         }
