@@ -6,6 +6,8 @@ libsegrep_cli_la_SOURCES = \
 	src/cli/cmd_collect.c \
 	src/cli/cmd_dataset.c \
 	src/cli/cmd_info.c \
+	src/cli/cmd_loss.c \
+	src/cli/cmd_metric.c \
 	src/cli/cmd_run.c
 
 bin_PROGRAMS += segrep
