@@ -38,16 +38,16 @@ tests_unit_test_h5_t_SOURCES = tests/unit/test_h5.c
 tests_unit_test_h5_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
 tests_unit_test_h5_t_LDADD = $(SR_TEST_LDADD)
 
-check_PROGRAMS += tests/unit/test_cli.t
-tests_unit_test_cli_t_SOURCES = tests/unit/test_cli.c
-tests_unit_test_cli_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
-tests_unit_test_cli_t_LDADD = libtap.la libsegrep_cli.la $(SR_TEST_LDADD)
+check_PROGRAMS += tests/unit/test_suggest.t
+tests_unit_test_suggest_t_SOURCES = tests/unit/test_suggest.c
+tests_unit_test_suggest_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_unit_test_suggest_t_LDADD = $(SR_TEST_LDADD)
 
 TESTS += \
 	tests/unit/test_rng.t \
 	tests/unit/test_tensor.t \
 	tests/unit/test_error.t \
-	tests/unit/test_cli.t \
+	tests/unit/test_suggest.t \
 	tests/unit/test_h5.t \
 	tests/cli/cli.t \
 	tests/lint/layering.t \

@@ -34,13 +34,6 @@ typedef struct sr_cmd {
 /* The subcommand table (segrep.c), terminated by a zeroed entry. */
 extern const sr_cmd_t sr_cli_commands[];
 
-/* The closest of 'n' candidates to 'word' by edit distance (with
- * transpositions), or NULL when none is close enough to suggest. */
-const char *sr_cli_suggest(const char *word, const char *const *cands, int n);
-
-/* Damerau-Levenshtein (optimal string alignment) distance between a and b. */
-int sr_cli_edit_distance(const char *a, const char *b);
-
 /* getopt_long with segrep's error handling: returns the next option as
  * getopt_long does, or -1 when done. On an unknown option or a missing
  * argument it prints "segrep CMD: unrecognized option '--x' (did you mean

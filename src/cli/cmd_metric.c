@@ -11,6 +11,7 @@
  * file, dataset and index, exit 1; unknown metric or parameter: exit 2.
  */
 #include "cli/cli.h"
+#include "core/suggest.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -56,7 +57,7 @@ static int index_of(const char *s, const char *const *names, int n)
 static int bad_name(const char *cmd, const char *what, const char *s, const char *const *names,
                     int n)
 {
-    const char *sug = sr_cli_suggest(s, names, n);
+    const char *sug = sr_suggest(s, names, n);
     if (sug)
         fprintf(stderr, "segrep %s: unknown %s '%s' (did you mean '%s'?)\n", cmd, what, s, sug);
     else

@@ -11,6 +11,7 @@
 
 #include "build_commit.h"
 #include "cli/cli.h"
+#include "core/suggest.h"
 
 static int cmd_help(int argc, char **argv);
 
@@ -57,7 +58,7 @@ static _Noreturn void unknown_command(const char *name)
     int n = 0;
     for (const sr_cmd_t *c = sr_cli_commands; c->name && n < 64; c++)
         names[n++] = c->name;
-    const char *s = sr_cli_suggest(name, names, n);
+    const char *s = sr_suggest(name, names, n);
     if (s)
         sr_cli_usage_error(NULL, usage, "'%s' is not a segrep command (did you mean '%s'?)",
                            name, s);
@@ -99,7 +100,7 @@ int main(int argc, char **argv)
         char name[128];
         snprintf(name, sizeof name, "%s", arg);
         name[strcspn(name, "=")] = '\0';
-        const char *s = sr_cli_suggest(name, opts, 2);
+        const char *s = sr_suggest(name, opts, 2);
         if (s)
             sr_cli_usage_error(NULL, usage, "unrecognized option '%s' (did you mean '%s'?)",
                                name, s);
