@@ -3,9 +3,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli/cli.h"
 
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "report/check.h"
 #include "report/provenance.h"
@@ -68,6 +70,12 @@ int sr_cmd_check(int argc, char **argv)
         sr_provenance_collect(&prov);
         const char *commit = sr_provenance_get(&prov, "git_commit");
         const char *by = getenv("USER");
+        if (!by || !by[0])
+            by = getenv("LOGNAME");
+        if (!by || !by[0]) {
+            struct passwd *pw = getpwuid(getuid());
+            by = pw ? pw->pw_name : NULL;
+        }
         char at[64];
         time_t now = time(NULL);
         struct tm tm;
@@ -96,7 +104,7 @@ int sr_cmd_check(int argc, char **argv)
         total_vals += res.nvalues;
     }
     fflush(stdout);
-    if (!quiet)
+    if (!quiet && rc == SR_EXIT_OK)
         fprintf(stderr, "segrep check: %d reference%s, %d value%s compared, %d violation%s\n",
                 total_refs, total_refs == 1 ? "" : "s", total_vals, total_vals == 1 ? "" : "s",
                 total_v, total_v == 1 ? "" : "s");

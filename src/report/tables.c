@@ -382,6 +382,33 @@ sr_table_t *sr_table_build(const char *spec_path, const char *tables_root,
             ax[k].spec = e;
         }
     }
+    // A spec without a rows (columns) section covers every row (column).
+    const sr_ynode_t *has_rows = sr_ynode_map_get(t->spec, "rows"),
+                     *has_cols = sr_ynode_map_get(t->spec, "columns");
+    if (!has_rows && !has_cols && !sr_ynode_map_get(t->spec, "cells")) {
+        pos_err(err, t->spec, "a table spec needs rows, columns or cells", NULL, NULL);
+        goto fail;
+    }
+    static const sr_ynode_t empty_entry = {.kind = SR_YNODE_MAP};
+    for (int i = 0; !has_rows && i < t->nrows; i++)
+        t->rows[i].spec = &empty_entry;
+    for (int i = 0; !has_cols && i < t->ncols; i++)
+        t->cols[i].spec = &empty_entry;
+    // Validate every entry once, even those no cell uses (typos must not hide).
+    {
+        cell_t probe = {0};
+        sr_reduce_init(&probe.red);
+        int bad = apply(&probe, t->spec, rs, err) != 0;
+        for (int i = 0; !bad && i < t->nrows; i++)
+            if (t->rows[i].spec && t->rows[i].spec->kind == SR_YNODE_MAP)
+                bad = apply(&probe, t->rows[i].spec, rs, err) != 0;
+        for (int i = 0; !bad && i < t->ncols; i++)
+            if (t->cols[i].spec && t->cols[i].spec->kind == SR_YNODE_MAP)
+                bad = apply(&probe, t->cols[i].spec, rs, err) != 0;
+        sr_ynode_free(probe.select);
+        if (bad)
+            goto fail;
+    }
     // Cells: top, then column, then row settings; explicit cells on top.
     const sr_ynode_t *cells = sr_ynode_map_get(t->spec, "cells");
     if (cells && cells->kind != SR_YNODE_SEQ) {
