@@ -69,6 +69,8 @@ int sr_cmd_info(int argc, char **argv);
 int sr_cmd_dataset(int argc, char **argv);
 int sr_cmd_list(int argc, char **argv);
 int sr_cmd_run(int argc, char **argv);
+int sr_cmd_loss(int argc, char **argv);
+int sr_cmd_metric(int argc, char **argv);
 
 int sr_cmd_plot(int argc, char **argv);
 int sr_cmd_table(int argc, char **argv);

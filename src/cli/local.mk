@@ -7,6 +7,8 @@ libsegrep_cli_la_SOURCES = \
 	src/cli/cmd_collect.c \
 	src/cli/cmd_dataset.c \
 	src/cli/cmd_info.c \
+	src/cli/cmd_loss.c \
+	src/cli/cmd_metric.c \
 	src/cli/cmd_plot.c \
 	src/cli/cmd_run.c \
 	src/cli/cmd_table.c

@@ -22,6 +22,8 @@ const sr_cmd_t sr_cli_commands[] = {
     {"help", cmd_help, "show help for segrep or for one command"},
     {"info", sr_cmd_info, "print the provenance every result records (versions, BLAS, host)"},
     {"list", sr_cmd_list, "dry run of a grid: axes, run counts, store state, estimate"},
+    {"loss", sr_cmd_loss, "evaluate a loss and its gradient on HDF5 tensors; --list the losses"},
+    {"metric", sr_cmd_metric, "evaluate a segmentation metric (Dice, HD95, ...) on HDF5 masks"},
     {"plot", sr_cmd_plot, "curves from runs and analytic figures, rendered by gnuplot"},
     {"run", sr_cmd_run, "run a grid (locally or as an MPI farm), resuming by default"},
     {"table", sr_cmd_table, "published tables side by side with reproduced values"},

@@ -1,0 +1,349 @@
+/* test_losses.c - closed-form cases and input validation of the losses:
+ * perfect / all-wrong predictions, empty classes (GDL policies), Lovasz ties
+ * (stable index order) and single pixels, the ALL oracle values of the spec,
+ * the relaxed Potts of one-hot labels (= 2 x Potts), and the error messages
+ * for unknown names, bad values, shapes, labels and NaN.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "losses/kernels.h"
+#include "losses/losses.h"
+#include "tap.h"
+
+static sr_loss_t *mk(const char *name, const char *k1, const char *v1, const char *k2,
+                     const char *v2)
+{
+    const char *k[2] = {k1, k2}, *v[2] = {v1, v2};
+    sr_error_t err = {{0}};
+    sr_loss_t *l = sr_loss_create(name, k2 ? 2 : (k1 ? 1 : 0), k, v, &err);
+    if (!l)
+        bail_out("create %s: %s", name, err.text);
+    return l;
+}
+
+static double run(sr_loss_t *l, sr_tensor_t *x, const int32_t *y, const sr_tensor_t *img,
+                  sr_tensor_t *g)
+{
+    sr_loss_input_t in = {x, y, img, NULL};
+    sr_error_t err = {{0}};
+    double v = NAN;
+    if (sr_loss_eval(l, &in, &v, g, &err))
+        diag("eval: %s", err.text);
+    return v;
+}
+
+static void test_dice_extremes(void)
+{
+    // K=2, 1x2x2x2: perfect (logits +-30 toward the labels) and all wrong
+    float xs[8];
+    int32_t y[4] = {0, 1, 1, 0};
+    sr_tensor_t x;
+    sr_tensor_init_view(&x, "logits", xs, 1, 2, 2, 2);
+    for (int i = 0; i < 4; i++) {
+        xs[i] = y[i] == 0 ? 30.0f : -30.0f;
+        xs[4 + i] = -xs[i];
+    }
+    sr_loss_t *l = mk("dice", NULL, NULL, NULL, NULL);
+    is_close(run(l, &x, y, NULL, NULL), 0.0, 0, 1e-12, "dice: perfect prediction gives 0");
+    for (int i = 0; i < 8; i++)
+        xs[i] = -xs[i];
+    // each (class) term: 1 - (0 + 1e-10)/(2 + 2 + 1e-10), I ~ e^-60 underflows nothing
+    is_close(run(l, &x, y, NULL, NULL), 1.0 - 1e-10 / (4 + 1e-10), 0, 1e-15,
+             "dice: all wrong gives 1 - smooth/(SP+ST+smooth)");
+    sr_loss_destroy(l);
+    // empty class (K=3, class 2 absent, not predicted): LIVIAETS smooth -> term 0
+    float x3[12];
+    sr_tensor_init_view(&x, "logits", x3, 1, 3, 2, 2);
+    for (int i = 0; i < 4; i++) {
+        x3[i] = y[i] == 0 ? 40.0f : -40.0f;
+        x3[4 + i] = y[i] == 1 ? 40.0f : -40.0f;
+        x3[8 + i] = -40.0f;
+    }
+    l = mk("dice", NULL, NULL, NULL, NULL);
+    is_close(run(l, &x, y, NULL, NULL), 0.0, 0, 1e-9,
+             "dice: absent and unpredicted class scores 0 (smooth 1e-10 policy)");
+    sr_loss_destroy(l);
+    l = mk("dice", "smooth_nr", "0", NULL, NULL);
+    is_close(run(l, &x, y, NULL, NULL), 1.0 / 3.0, 0, 1e-9,
+             "dice: with smooth_nr=0 the absent class scores 1 (mean 1/3)");
+    sr_loss_destroy(l);
+    l = mk("dice", "smooth_nr", "0", "empty", "skip");
+    is_close(run(l, &x, y, NULL, NULL), 0.0, 0, 1e-9, "dice: empty=skip drops the absent class");
+    sr_loss_destroy(l);
+    // GDL: the absent class is predicted with mass 1 at one pixel
+    x3[8] = 80.0f;
+    l = mk("gdl", NULL, NULL, NULL, NULL);
+    double v = run(l, &x, y, NULL, NULL);
+    ok(v > 0.999999, "gdl (LIVIAETS eps): predicted absent class dominates, loss %.9f ~ 1", v);
+    sr_loss_destroy(l);
+    l = mk("gdl", "absent", "max", NULL, NULL);
+    v = run(l, &x, y, NULL, NULL);
+    // w = 1/4 for all three classes (max rule): I = 1 + 2, SP+ST = (1+2)+(2+2)+(1+0)
+    is_close(v, 1.0 - 2.0 * (0.25 * 3 + 1e-10) / (0.25 * 8 + 1e-10), 1e-7, 0,
+             "gdl (MONAI max): closed form 1 - 2*3/8 = 0.25");
+    sr_loss_destroy(l);
+}
+
+static void test_lovasz_ties_and_single(void)
+{
+    // hinge, 1 image of 4 pixels, all logits 0 -> all errors 1 (a 4-way tie)
+    float xs[4] = {0, 0, 0, 0}, gs[4];
+    int32_t y[4] = {1, 0, 1, 1};
+    sr_tensor_t x, g;
+    sr_tensor_init_view(&x, "logits", xs, 1, 1, 2, 2);
+    sr_tensor_init_view(&g, "dlogits", gs, 1, 1, 2, 2);
+    sr_loss_t *l = mk("lovasz_hinge", NULL, NULL, NULL, NULL);
+    is_close(run(l, &x, y, NULL, &g), 1.0, 0, 1e-12, "lovasz_hinge ties: value = Delta_J(all) = 1");
+    // stable index order 0(fg),1(bg),2(fg),3(fg): g = 1/3, 1/6, 1/4, 1/4
+    is_close(gs[0], -1.0 / 3, 0, 1e-7, "ties: pixel 0 (first) gets -g1 = -1/3");
+    is_close(gs[1], 1.0 / 6, 0, 1e-7, "ties: pixel 1 (bg) gets +g2 = 1/6");
+    is_close(gs[2], -0.25, 0, 1e-7, "ties: pixel 2 gets -g3 = -1/4");
+    is_close(gs[3], -0.25, 0, 1e-7, "ties: pixel 3 gets -g4 = -1/4");
+    sr_loss_destroy(l);
+    // single pixel
+    float x1 = 0.5f, g1;
+    int32_t y1 = 1;
+    sr_tensor_init_view(&x, "logits", &x1, 1, 1, 1, 1);
+    sr_tensor_init_view(&g, "dlogits", &g1, 1, 1, 1, 1);
+    l = mk("lovasz_hinge", NULL, NULL, NULL, NULL);
+    is_close(run(l, &x, &y1, NULL, &g), 0.5, 0, 1e-12, "lovasz_hinge single fg pixel: 1 - 0.5");
+    is_close(g1, -1.0, 0, 1e-7, "single pixel: gradient -1 (g = 1)");
+    y1 = 0;
+    x1 = -0.5f;
+    is_close(run(l, &x, &y1, NULL, &g), 0.5, 0, 1e-12, "single bg pixel (no fg): relu(max error)");
+    x1 = -2.0f;
+    is_close(run(l, &x, &y1, NULL, &g), 0.0, 0, 0, "single bg pixel with margin: 0");
+    is_close(g1, 0.0, 0, 0, "... and zero gradient");
+    sr_loss_destroy(l);
+    // Lovasz-Softmax: ties in the probabilities (all logits equal), K=2
+    float xt[8] = {0, 0, 0, 0, 0, 0, 0, 0}, gt[8];
+    int32_t yt[4] = {1, 0, 1, 1};
+    sr_tensor_init_view(&x, "logits", xt, 1, 2, 2, 2);
+    sr_tensor_init_view(&g, "dlogits", gt, 1, 2, 2, 2);
+    l = mk("lovasz_softmax", NULL, NULL, NULL, NULL);
+    // every error is 0.5 for both classes; value = mean_c 0.5 Delta_J(all) = 0.5
+    is_close(run(l, &x, yt, NULL, &g), 0.5, 0, 1e-12, "lovasz_softmax all ties: 0.5");
+    double s = 0;
+    for (int i = 0; i < 8; i++)
+        s += gt[i];
+    is_close(s, 0.0, 0, 1e-7, "lovasz_softmax: softmax gradient sums to 0");
+    sr_loss_destroy(l);
+    // all pixels ignored: 0 and zero gradient (reference)
+    int32_t yi[4] = {255, 255, 255, 255};
+    l = mk("lovasz_softmax", "ignore", "255", NULL, NULL);
+    is_close(run(l, &x, yi, NULL, &g), 0.0, 0, 0, "lovasz_softmax all ignored: 0");
+    ok(gt[0] == 0 && gt[7] == 0, "... and zero gradient");
+    sr_loss_destroy(l);
+}
+
+typedef struct {
+    double e;
+    int fg;
+} err_t;
+
+static int cmp_err_desc(const void *a, const void *b)
+{
+    double x = ((const err_t *)a)->e, y = ((const err_t *)b)->e;
+    return (x < y) - (x > y);
+}
+
+/* Near-constant logits: many distinct double errors share one float32 sort
+ * key (the long-run path of the exact re-ordering); the value must equal a
+ * plain double-precision sort (qsort) of the Lovasz extension. */
+static void test_lovasz_near_ties(void)
+{
+    enum { P = 4096 };
+    static float xs[2 * P];
+    static int32_t y[P];
+    static err_t e[P];
+    for (int i = 0; i < P; i++) {
+        xs[i] = (float)((i % 97) * 1e-6);
+        xs[P + i] = 0.0f;
+        y[i] = (i * 7919) % 3 == 0;
+    }
+    sr_tensor_t x;
+    sr_tensor_init_view(&x, "logits", xs, 1, 2, 64, 64);
+    sr_loss_t *l = mk("lovasz_softmax", "classes", "all", NULL, NULL);
+    double v = run(l, &x, y, NULL, NULL);
+    double want = 0;
+    for (int c = 0; c < 2; c++) {
+        double gts = 0;
+        for (int i = 0; i < P; i++) {
+            double p0 = 1.0 / (1.0 + exp((double)xs[P + i] - (double)xs[i]));
+            double pc = c == 0 ? p0 : 1.0 - p0;
+            e[i].fg = y[i] == c;
+            e[i].e = e[i].fg ? 1.0 - pc : pc;
+            gts += e[i].fg;
+        }
+        qsort(e, P, sizeof(err_t), cmp_err_desc);
+        double cf = 0, cb = 0, prev = 0;
+        for (int k = 0; k < P; k++) {
+            if (e[k].fg)
+                cf++;
+            else
+                cb++;
+            double jac = 1.0 - (gts - cf) / (gts + cb);
+            want += e[k].e * (jac - prev) / 2;
+            prev = jac;
+        }
+    }
+    is_close(v, want, 1e-12, 0, "lovasz_softmax near-ties (long equal-key runs) = double qsort");
+    sr_loss_destroy(l);
+}
+
+static void test_all_oracle(void)
+{
+    // spec table for omega = 10, eps = 0.5
+    static const double gam[3] = {0.08, 0.1, 0.3}, C[3] = {-1.40420, -1.72322, -4.40004};
+    for (int i = 0; i < 3; i++) {
+        double g = gam[i];
+        is_close(sr_adaptive_log_forward(1.0, g, 10, 0.5), 1.0 - C[i], 0, 1e-5,
+                 "ALL(1) = 1 - C for gamma %.2f", g);
+        is_close(sr_adaptive_log_forward(g, g, 10, 0.5), g - C[i], 0, 1e-5,
+                 "ALL continuous at gamma %.2f", g);
+        is_close(sr_adaptive_log_backward(1.0, g - 1e-12, g, 10, 0.5), 10 / (0.5 + g), 1e-9, 0,
+                 "ALL'(gamma-) = omega/(eps+gamma) for gamma %.2f (not differentiable)", g);
+        is_close(sr_adaptive_log_backward(1.0, g, g, 10, 0.5), 1.0, 0, 0, "ALL'(gamma+) = 1");
+    }
+    is_close(sr_adaptive_log_backward(1.0, 0.0, 0.1, 10, 0.5), 20.0, 0, 1e-12, "ALL'(0) = 20");
+}
+
+static void test_potts_one_hot(void)
+{
+    // 4x4 constant image (sigma^2 = 0 -> w = lambda), left half class 0, right half 1
+    float xs[32], img[16];
+    int32_t y[16];
+    for (int i = 0; i < 16; i++) {
+        y[i] = (i % 4) >= 2;
+        xs[i] = y[i] == 0 ? 50.0f : -50.0f;
+        xs[16 + i] = -xs[i];
+        img[i] = 0.5f;
+    }
+    sr_tensor_t x, im;
+    sr_tensor_init_view(&x, "logits", xs, 1, 2, 4, 4);
+    sr_tensor_init_view(&im, "image", img, 1, 1, 4, 4);
+    sr_loss_t *l = mk("crf_grid", "connectivity", "4", NULL, NULL);
+    // 4 cut pairs of 24, each relaxed term = 2 [S_p != S_q]
+    is_close(run(l, &x, y, &im, NULL), 2.0 * 4 / 24, 1e-12, 0, "crf_grid one-hot = 2 x Potts / pairs");
+    sr_loss_destroy(l);
+    l = mk("crf_grid", "connectivity", "8", "diag_scale", "0");
+    // 8-conn: 24 + 2*9 = 42 pairs; cut: 4 straight + 3 + 3 diagonal = 10
+    is_close(run(l, &x, y, &im, NULL), 2.0 * 10 / 42, 1e-12, 0, "crf_grid 8-connected one-hot");
+    sr_loss_destroy(l);
+}
+
+static void test_equivalences(void)
+{
+    float xs[18];
+    int32_t y[9] = {1, 0, 1, 1, 0, 0, 1, 0, 1};
+    for (int i = 0; i < 18; i++)
+        xs[i] = (float)sin(1.7 * i);
+    sr_tensor_t x;
+    sr_tensor_init_view(&x, "logits", xs, 2, 1, 3, 3);
+    int32_t y2[18];
+    for (int i = 0; i < 18; i++)
+        y2[i] = y[i % 9];
+    sr_loss_t *a = mk("rahman_iou", NULL, NULL, NULL, NULL);
+    sr_loss_t *b = mk("jaccard_soft", "per_image", "0", NULL, NULL);
+    is_close(run(a, &x, y2, NULL, NULL), run(b, &x, y2, NULL, NULL), 1e-14, 0,
+             "rahman_iou == jaccard_soft over the batch (LZ A.1/A.2 == lecture notes)");
+    sr_loss_destroy(a);
+    sr_loss_destroy(b);
+    // with zero smoothing (SMP notes the smooth terms differ by a factor 2)
+    a = mk("tversky", "smooth_nr", "0", "smooth_dr", "0");
+    b = mk("dice", "smooth_nr", "0", "smooth_dr", "0");
+    is_close(run(a, &x, y2, NULL, NULL), run(b, &x, y2, NULL, NULL), 1e-12, 0,
+             "tversky alpha=beta=0.5 == dice");
+    sr_loss_destroy(a);
+    sr_loss_destroy(b);
+}
+
+static void test_errors(void)
+{
+    sr_error_t err = {{0}};
+    const char *k[1] = {"smooth_n"}, *v[1] = {"1"};
+    ok(!sr_loss_create("dicee", 0, NULL, NULL, &err), "unknown loss fails");
+    is_str(err.text, "unknown loss 'dicee' (did you mean 'dice'?)", "... with a suggestion");
+    sr_error_clear(&err);
+    ok(!sr_loss_create("dice", 1, k, v, &err), "unknown parameter fails");
+    is_str(err.text, "loss dice: unknown parameter 'smooth_n' (did you mean 'smooth_nr'?)",
+           "... with a suggestion");
+    sr_error_clear(&err);
+    k[0] = "reduction";
+    v[0] = "meen";
+    ok(!sr_loss_create("dice", 1, k, v, &err), "bad choice fails");
+    is_str(err.text,
+           "loss dice: invalid value 'meen' for 'reduction' (choose from mean|sum; did you mean "
+           "'mean'?)", "... naming the choices");
+    sr_error_clear(&err);
+    k[0] = "smooth_nr";
+    v[0] = "1e-5x";
+    ok(!sr_loss_create("dice", 1, k, v, &err), "bad number fails: %s", err.text);
+    sr_error_clear(&err);
+    k[0] = "base.smoth_nr";
+    v[0] = "1";
+    ok(!sr_loss_create("adaptive_log", 1, k, v, &err), "bad base parameter fails");
+    ok(strstr(err.text, "base: loss dice: unknown parameter 'smoth_nr'") != NULL,
+       "... and names the base: %s", err.text);
+    sr_error_clear(&err);
+
+    float xs[8] = {0}, gs[4];
+    int32_t y[4] = {0, 1, 5, 0};
+    sr_tensor_t x, g;
+    sr_tensor_init_view(&x, "logits", xs, 1, 2, 2, 2);
+    sr_loss_t *l = mk("ce", NULL, NULL, NULL, NULL);
+    sr_loss_input_t in = {&x, y, NULL, NULL};
+    double val;
+    ok(sr_loss_eval(l, &in, &val, NULL, &err), "label out of range fails");
+    is_str(err.text, "labels: value 5 at index [0,1,0] is out of range [0,2) and not the ignore "
+                     "value -100 of loss ce", "... naming the index");
+    sr_error_clear(&err);
+    y[2] = -100;
+    xs[5] = NAN;
+    ok(sr_loss_eval(l, &in, &val, NULL, &err), "NaN logits fail");
+    ok(strstr(err.text, "logits") != NULL, "... naming the tensor: %s", err.text);
+    sr_error_clear(&err);
+    xs[5] = 0;
+    sr_tensor_init_view(&g, "dlogits", gs, 1, 1, 2, 2);
+    ok(sr_loss_eval(l, &in, &val, &g, &err), "gradient shape mismatch fails: %s", err.text);
+    sr_error_clear(&err);
+    ok(!sr_loss_eval(l, &in, &val, NULL, &err), "ignore label accepted");
+    is_close(val, log(2.0), 1e-12, 0, "ce of uniform logits = log K");
+    sr_loss_destroy(l);
+    l = mk("hinge", NULL, NULL, NULL, NULL);
+    ok(sr_loss_eval(l, &in, &val, NULL, &err), "binary-only loss rejects K=2: %s", err.text);
+    sr_loss_destroy(l);
+}
+
+static void test_registry(void)
+{
+    for (int t = 0; t < SR_LOSS_COUNT; t++) {
+        const sr_loss_info_t *info = sr_loss_info((enum sr_loss_type)t);
+        sr_error_t err = {{0}};
+        sr_loss_t *l = sr_loss_create(info->name, 0, NULL, NULL, &err);
+        ok(l != NULL && sr_loss_get_type(l) == (enum sr_loss_type)t,
+           "registry: %s creates with its defaults", info->name);
+        sr_loss_destroy(l);
+    }
+    sr_loss_t *l = mk("adaptive_log", "base.smooth_nr", "1", NULL, NULL);
+    char buf[1024];
+    sr_loss_describe(l, buf, sizeof(buf));
+    ok(strstr(buf, "base=dice") && strstr(buf, "base.smooth_nr=1 "), "describe: %s", buf);
+    sr_loss_destroy(l);
+}
+
+int main(void)
+{
+    test_dice_extremes();
+    test_lovasz_ties_and_single();
+    test_lovasz_near_ties();
+    test_all_oracle();
+    test_potts_one_hot();
+    test_equivalences();
+    test_errors();
+    test_registry();
+    return done_testing();
+}
