@@ -5,5 +5,6 @@ TESTS += tests/report/paper-tables.t
 EXTRA_DIST += tests/report/paper-tables.t tests/report/fixtures paper-tables
 
 # Table specs, golden checks, plots (issue 7): src/report/{runs,tables,check,plots}.c.
-TESTS += tests/report/table.t tests/report/check.t tests/report/golden.t
-EXTRA_DIST += tests/report/table.t tests/report/check.t tests/report/golden.t tests/golden
+TESTS += tests/report/table.t tests/report/check.t tests/report/golden.t tests/report/plot.t
+EXTRA_DIST += tests/report/table.t tests/report/check.t tests/report/golden.t tests/report/plot.t \
+	tests/golden plots
