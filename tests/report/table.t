@@ -63,6 +63,27 @@ run_cmd "$SEGREP" table "$T/spec.yaml" --tables "$F" --results "$T/empty" -o "$T
 is "$rc" 0 "an empty store still renders"
 like "$out" "Cells: 6, reproduced: 0, no runs: 6" "every cell is marked"
 
+# ---- best epoch on another metric; the thesis' spread over epochs ---------------
+cat > "$T/spec2.yaml" <<'S'
+table: toy/table-1
+rows: {slow: {select: {rate: 0.1}}}
+columns: {loss: {metric: loss}}
+cells:
+  - {row: untried, column: loss, select: {rate: 0.1, value: 1}, metric: lr, epochs: {best: dice, mode: max}}
+  - {row: untried, column: dice, select: {rate: 0.1, value: 1}, metric: lr, epochs: {best: dice, mode: min}}
+  - {row: fast, column: dice, select: {rate: 1, value: 1}, metric: loss, epochs: {last_mean: 2}, spread: epochs}
+S
+run_cmd "$SEGREP" table "$T/spec2.yaml" --tables "$F" --results "$T/res" -n -f csv
+is "$rc" 0 "cells overriding rows/columns: exit 0"
+is "$(printf '%s\n' "$out" | awk -F, '$1 == "untried" && $2 == "loss" { print $7 }')" 0.050000000000000003 \
+    "best: dice (max) picks the last epoch: lr 0.1 * 0.5"
+is "$(printf '%s\n' "$out" | awk -F, '$1 == "untried" && $2 == "dice" { print $7 }')" 0.10000000000000001 \
+    "best: dice (min) picks epoch 0: lr 0.1"
+want=$(awk 'BEGIN { a = exp(-10); b = exp(-11); printf "%.10e %.10e", (a + b) / 2, (a - b) / 2 }')
+got=$(printf '%s\n' "$out" | awk -F, '$1 == "fast" && $2 == "dice" { printf "%.10e %.10e", $7, $8 }')
+is "$got" "$want" "spread: epochs is the std (ddof 0) of the last-N window"
+like "$out" "fast,loss,Fast decay,Loss,n/s," "a cell outside rows x columns and cells is n/s"
+
 # ---- bad specs: one line, file:line:column, nothing written -------------------
 bad() { # name text expected
     printf '%s' "$2" > "$T/$1.yaml"
