@@ -25,7 +25,9 @@ static const char *const top_keys[] = {"plot", "description", "title", "xlabel",
                                        "logscale", "xrange", "yrange", "size", "key",
                                        "series", "figure"};
 static const char *const series_keys[] = {"label", "select", "metric", "band", "scale"};
-static const char *const figure_kinds[] = {"log-barrier", "pwl-c4", "all-derivative"};
+static const char *const figure_kinds[] = {"log-barrier", "pwl-c4", "all-derivative",
+                                           "loss-gradients"};
+#define NFIGURES ((int)(sizeof figure_kinds / sizeof figure_kinds[0]))
 
 typedef struct {
     const sr_ynode_t *spec;
@@ -399,6 +401,87 @@ static int fig_all_derivative(plot_t *p, const sr_ynode_t *fig, sr_error_t *err)
     return 0;
 }
 
+/* Thesis Fig. 1.2: partial derivatives of L2, CE and soft Dice with respect
+ * to the foreground softmax s on a synthetic example: a disk ground truth y
+ * and a smooth, shifted disk s = sigmoid((r - |p - c|) / w). L2 and CE are
+ * their closed forms 2(s - y) and -y/s; the Dice gradient comes from the
+ * losses library's region-statistics kernel (dI y + dSP, i.e.
+ * -2(y U - I)/U^2 with I = sum s y, U = sum s + sum y). */
+static int fig_loss_gradients(plot_t *p, const sr_ynode_t *fig, sr_error_t *err)
+{
+    static const char *const keys[] = {"kind", "size", "gt", "pred"};
+    if (check_keys(fig, keys, 4, "figure loss-gradients", err) != 0)
+        return -1;
+    double size = 64, gt[3] = {28, 30, 14}, pr[4] = {34, 34, 12, 2.5};
+    int ngt = 3, npr = 4;
+    if (get_number(fig, "size", &size, err) || get_list(fig, "gt", gt, &ngt, 3, err) ||
+        get_list(fig, "pred", pr, &npr, 4, err))
+        return -1;
+    if (size < 4 || size > 1024)
+        return at_err(err, sr_ynode_map_get(fig, "size"), "size: expected 4..1024 pixels", NULL);
+    if (ngt != 3 || !(gt[2] > 0))
+        return at_err(err, sr_ynode_map_get(fig, "gt"), "gt: expected [cx, cy, radius > 0]", NULL);
+    if (npr != 4 || !(pr[2] > 0) || !(pr[3] > 0))
+        return at_err(err, sr_ynode_map_get(fig, "pred"),
+                      "pred: expected [cx, cy, radius > 0, width > 0]", NULL);
+    int n = (int)size;
+    size_t P = (size_t)n * (size_t)n;
+    double *y = malloc(P * sizeof *y), *sm = malloc(P * sizeof *sm);
+    if (!y || !sm) {
+        free(y);
+        free(sm);
+        return sr_errorf(err, "out of memory");
+    }
+    double I = 0, SP = 0, ST = 0;
+    for (int r = 0; r < n; r++)
+        for (int c = 0; c < n; c++) {
+            size_t i = (size_t)r * (size_t)n + (size_t)c;
+            y[i] = hypot(c - gt[0], r - gt[1]) <= gt[2] ? 1.0 : 0.0;
+            sm[i] = 1.0 / (1.0 + exp(-(pr[2] - hypot(c - pr[0], r - pr[1])) / pr[3]));
+            I += sm[i] * y[i];
+            SP += sm[i];
+            ST += y[i];
+        }
+    double dI, dSP;
+    sr_dice_backward(&dI, &dSP, 1.0, &I, &SP, &ST, 1, 1, 0, 0.0, 0.0, 0, 1);
+    static const char *const titles[] = {"(a) ground truth y", "(b) softmax s",
+                                         "(c) dL2/ds = 2(s - y)", "(d) dCE/ds = -y/s",
+                                         "(e) dDSC/ds = -2(yU - I)/U^2"};
+    double amax[5] = {0};
+    for (int b = 0; b < 5; b++) {
+        fprintf(p->dat, "# %s; columns: x y value (one row of pixels per line group)\n",
+                titles[b]);
+        for (int r = 0; r < n; r++) {
+            for (int c = 0; c < n; c++) {
+                size_t i = (size_t)r * (size_t)n + (size_t)c;
+                double v = b == 0 ? y[i] : b == 1 ? sm[i] : b == 2 ? 2.0 * (sm[i] - y[i])
+                         : b == 3 ? (y[i] > 0 ? -y[i] / sm[i] : 0.0) : dI * y[i] + dSP;
+                fprintf(p->dat, "%d %d %.10g\n", c, r, v);
+                if (fabs(v) > amax[b])
+                    amax[b] = fabs(v);
+            }
+            fputc('\n', p->dat);
+        }
+        end_block(p);
+    }
+    free(y);
+    free(sm);
+    fprintf(p->body, "set multiplot layout 2,3 title \"Partial derivatives of common losses "
+            "w.r.t. the softmax (I = %.6g, U = %.6g)\"\n", I, SP + ST);
+    fprintf(p->body, "set size ratio -1\nset xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]\n"
+            "unset key\nset palette defined (-1 '#2166ac', 0 '#f7f7f7', 1 '#b2182b')\n",
+            n - 1, n - 1);
+    for (int b = 0; b < 5; b++) {
+        fprintf(p->body, "set title \"%s\"\n", titles[b]);
+        // a colour range symmetric around 0
+        fprintf(p->body, "set cbrange [%.6g:%.6g]\n", -(amax[b] > 0 ? amax[b] : 1),
+                amax[b] > 0 ? amax[b] : 1);
+        fprintf(p->body, "plot '%s.dat' index %d using 1:2:3 with image\n", p->name, b);
+    }
+    fputs("unset multiplot\n", p->body);
+    return 0;
+}
+
 /* ---- script and rendering ------------------------------------------------------------ */
 
 static int render(const char *gnuplot, const char *dir, const char *name, sr_error_t *err)
@@ -529,24 +612,26 @@ int sr_plot_build(const char *spec_path, const sr_runset_t *rs, const sr_plot_op
     } else {
         const sr_ynode_t *k = sr_ynode_map_get(fig, "kind");
         if (fig->kind != SR_YNODE_MAP || !k || k->kind != SR_YNODE_SCALAR) {
-            at_err(err, fig, "figure: expected {kind: log-barrier | pwl-c4 | all-derivative, ...}",
+            at_err(err, fig, "figure: expected {kind: log-barrier | pwl-c4 | all-derivative | "
+                   "loss-gradients, ...}",
                    NULL);
             goto done;
         }
         int kind = -1;
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < NFIGURES; i++)
             if (strcmp(k->text, figure_kinds[i]) == 0)
                 kind = i;
         if (kind < 0) {
-            const char *s = sr_report_suggest(k->text, figure_kinds, 3);
+            const char *s = sr_report_suggest(k->text, figure_kinds, NFIGURES);
             sr_errorf(err, "%s:%d:%d: unknown figure kind '%s' (known: log-barrier, pwl-c4, "
-                      "all-derivative)%s%s%s", k->file, k->line, k->col, k->text,
+                      "all-derivative, loss-gradients)%s%s%s", k->file, k->line, k->col, k->text,
                       s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
             goto done;
         }
         int r = kind == 0 ? fig_log_barrier(&p, fig, err)
               : kind == 1 ? fig_pwl_c4(&p, fig, err)
-                          : fig_all_derivative(&p, fig, err);
+              : kind == 2 ? fig_all_derivative(&p, fig, err)
+                          : fig_loss_gradients(&p, fig, err);
         if (r != 0)
             goto done;
     }

@@ -16,8 +16,7 @@
  * <name>.png and <name>.svg. The script and data are written atomically
  * and hold no time stamps, so they are byte-identical on regeneration.
  *
- * Not done: thesis Fig. 1.2 (loss gradient maps w.r.t. the softmax);
- * curves of runs that logged epochs other than 0, 1, 2, ...
+ * Not done: curves of runs that logged epochs other than 0, 1, 2, ...
  * (/metrics_epoch) are plotted against the epoch index.
  */
 #ifndef SR_REPORT_PLOTS_H

@@ -62,6 +62,33 @@ ok "f along every path is max(0, nu x1, x2)" awk '
     END { exit bad }' "$d"
 ok "multiplot PNG rendered" test -s "$T/out/c4.png"
 
+# ---- loss gradients w.r.t. the softmax (thesis Fig. 1.2) -------------------
+cat > "$T/grad.yaml" <<'S'
+plot: grad
+figure: {kind: loss-gradients, size: 16, gt: [7, 7, 4], pred: [9, 8, 3, 1.5]}
+S
+run_cmd "$SEGREP" plot "$T/grad.yaml" -o "$T/out"
+is "$rc" 0 "loss-gradients: exit 0"
+is "$(grep -c '^#' "$T/out/grad.dat")" 5 "five panels: y, s, L2, CE, DSC"
+# Independent check of every pixel: I, U from panels (a) and (b), then the
+# closed forms 2(s - y), -y/s and -2(y U - I)/U^2 against panels (c)-(e).
+ok "every pixel of (c)-(e) equals its closed form" awk '
+    /^#/ { b++; next } NF == 0 { next }
+    { k = $1 "," $2 }
+    b == 1 { y[k] = $3 } b == 2 { s[k] = $3; I += $3 * y[k]; U += $3 + y[k] }
+    b == 3 { w[k] = $3 } b == 4 { c[k] = $3 } b == 5 { d[k] = $3 }
+    END {
+        for (k in y) {
+            e1 = w[k] - 2 * (s[k] - y[k]); e2 = c[k] - (y[k] > 0 ? -y[k] / s[k] : 0)
+            e3 = d[k] - (-2 * (y[k] * U - I) / (U * U))
+            if (e1 < 0) e1 = -e1; if (e2 < 0) e2 = -e2; if (e3 < 0) e3 = -e3
+            if (e1 > 1e-8 || e2 > 1e-6 || e3 > 1e-9 * 2 / U) bad++
+            n++
+        }
+        exit !(n == 256 && bad == 0)
+    }' "$T/out/grad.dat"
+ok "Fig. 1.2 PNG rendered" test -s "$T/out/grad.png"
+
 # ---- self-contained script, byte-identical regeneration -----------------------
 cp "$T/out/lb.gp" "$T/out/lb.dat" "$T/"
 "$SEGREP" plot "$T/lb.yaml" -o "$T/out" 2>/dev/null
