@@ -7,4 +7,5 @@ EXTRA_DIST += tests/report/paper-tables.t tests/report/fixtures paper-tables
 # Table specs, golden checks, plots (issue 7): src/report/{runs,tables,check,plots}.c.
 TESTS += tests/report/table.t tests/report/check.t tests/report/golden.t tests/report/plot.t
 EXTRA_DIST += tests/report/table.t tests/report/check.t tests/report/golden.t tests/report/plot.t \
-	tests/golden plots
+	tests/golden plots/.gitignore plots/all-fig-1.yaml plots/lovasz-fig-C.1.yaml \
+	plots/thesis-fig-1.2.yaml plots/thesis-fig-1.6.yaml
