@@ -674,9 +674,10 @@ int sr_reduce_run(const sr_run_rec_t *r, const char *metric, const sr_reduce_t *
     }
     double acc = 0;
     if (red->epochs == SR_EPOCHS_MIN || red->epochs == SR_EPOCHS_MAX) {
-        acc = v[0];
-        for (int64_t i = 1; i < n; i++)
-            if (red->epochs == SR_EPOCHS_MIN ? v[i] < acc : v[i] > acc)
+        acc = NAN; // NaN epochs are skipped; all NaN gives NaN
+        for (int64_t i = 0; i < n; i++)
+            if (!isnan(v[i]) &&
+                (isnan(acc) || (red->epochs == SR_EPOCHS_MIN ? v[i] < acc : v[i] > acc)))
                 acc = v[i];
     } else {
         for (int64_t i = lo; i < hi; i++)

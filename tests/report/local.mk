@@ -9,3 +9,9 @@ TESTS += tests/report/table.t tests/report/check.t tests/report/golden.t tests/r
 EXTRA_DIST += tests/report/table.t tests/report/check.t tests/report/golden.t tests/report/plot.t \
 	tests/golden plots/.gitignore plots/all-fig-1.yaml plots/lovasz-fig-C.1.yaml \
 	plots/thesis-fig-1.2.yaml plots/thesis-fig-1.6.yaml
+
+check_PROGRAMS += tests/report/test_runs.t
+tests_report_test_runs_t_SOURCES = tests/report/test_runs.c
+tests_report_test_runs_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_report_test_runs_t_LDADD = $(SR_TEST_LDADD)
+TESTS += tests/report/test_runs.t
