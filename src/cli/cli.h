@@ -56,6 +56,7 @@ int sr_cli_choice(const char *cmd, sr_usage_f usage, const char *opt, const char
 int sr_cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Subcommands. */
+int sr_cmd_check(int argc, char **argv);
 int sr_cmd_collect(int argc, char **argv);
 int sr_cmd_info(int argc, char **argv);
 int sr_cmd_dataset(int argc, char **argv);
@@ -63,5 +64,8 @@ int sr_cmd_list(int argc, char **argv);
 int sr_cmd_run(int argc, char **argv);
 int sr_cmd_loss(int argc, char **argv);
 int sr_cmd_metric(int argc, char **argv);
+
+int sr_cmd_plot(int argc, char **argv);
+int sr_cmd_table(int argc, char **argv);
 
 #endif

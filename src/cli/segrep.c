@@ -17,6 +17,7 @@ static int cmd_help(int argc, char **argv);
 
 /* Keep sorted by name: `segrep --help` prints them in this order. */
 const sr_cmd_t sr_cli_commands[] = {
+    {"check", sr_cmd_check, "compare runs with golden reference values (CI regression checks)"},
     {"collect", sr_cmd_collect, "build the index (TSV) of a results directory"},
     {"dataset", sr_cmd_dataset, "convert, generate and describe dataset files"},
     {"help", cmd_help, "show help for segrep or for one command"},
@@ -24,7 +25,9 @@ const sr_cmd_t sr_cli_commands[] = {
     {"list", sr_cmd_list, "dry run of a grid: axes, run counts, store state, estimate"},
     {"loss", sr_cmd_loss, "evaluate a loss and its gradient on HDF5 tensors; --list the losses"},
     {"metric", sr_cmd_metric, "evaluate a segmentation metric (Dice, HD95, ...) on HDF5 masks"},
+    {"plot", sr_cmd_plot, "curves from runs and analytic figures, rendered by gnuplot"},
     {"run", sr_cmd_run, "run a grid (locally or as an MPI farm), resuming by default"},
+    {"table", sr_cmd_table, "published tables side by side with reproduced values"},
     {NULL, NULL, NULL},
 };
 
