@@ -1,5 +1,6 @@
 /* check.c - golden-value regression checks (see check.h, doc/reports.md). */
 #define _POSIX_C_SOURCE 200809L
+#include "core/suggest.h"
 #include "report/check.h"
 
 #include <assert.h>
@@ -42,7 +43,7 @@ static int check_keys(const sr_ynode_t *m, const char *const *keys, int n, const
             ok = strcmp(m->keys[i]->text, keys[j]) == 0;
         if (ok)
             continue;
-        const char *s = sr_report_suggest(m->keys[i]->text, keys, n);
+        const char *s = sr_suggest(m->keys[i]->text, keys, n);
         char hint[200] = "";
         if (s)
             snprintf(hint, sizeof hint, " (did you mean '%s'?)", s);

@@ -1,6 +1,7 @@
 /* plots.c - plot specs, data files, gnuplot scripts and rendering (see
  * plots.h, doc/reports.md). */
 #define _POSIX_C_SOURCE 200809L
+#include "core/suggest.h"
 #include "report/plots.h"
 
 #include <errno.h>
@@ -54,7 +55,7 @@ static int check_keys(const sr_ynode_t *m, const char *const *keys, int n, const
             ok = strcmp(m->keys[i]->text, keys[j]) == 0;
         if (ok)
             continue;
-        const char *s = sr_report_suggest(m->keys[i]->text, keys, n);
+        const char *s = sr_suggest(m->keys[i]->text, keys, n);
         char hint[200] = "";
         if (s)
             snprintf(hint, sizeof hint, " (did you mean '%s'?)", s);
@@ -622,7 +623,7 @@ int sr_plot_build(const char *spec_path, const sr_runset_t *rs, const sr_plot_op
             if (strcmp(k->text, figure_kinds[i]) == 0)
                 kind = i;
         if (kind < 0) {
-            const char *s = sr_report_suggest(k->text, figure_kinds, NFIGURES);
+            const char *s = sr_suggest(k->text, figure_kinds, NFIGURES);
             sr_errorf(err, "%s:%d:%d: unknown figure kind '%s' (known: log-barrier, pwl-c4, "
                       "all-derivative, loss-gradients)%s%s%s", k->file, k->line, k->col, k->text,
                       s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");

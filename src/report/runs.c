@@ -3,6 +3,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "report/runs.h"
 
+#include "core/suggest.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <assert.h>
@@ -36,51 +38,6 @@ const char *sr_run_stat_name(enum sr_run_stat s)
 const char *sr_spread_name(enum sr_spread s)
 {
     return (unsigned)s < SR_SPREAD_COUNT ? spread_names[s] : "?";
-}
-
-/* ---- suggestions ------------------------------------------------------------ */
-
-static int edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 63 || lb > 63)
-        return 1000;
-    int d[64][64];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = (int)i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = (int)j;
-    for (size_t i = 1; i <= la; i++)
-        for (size_t j = 1; j <= lb; j++) {
-            int c = a[i - 1] != b[j - 1];
-            int v = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < v)
-                v = d[i][j - 1] + 1;
-            if (d[i - 1][j - 1] + c < v)
-                v = d[i - 1][j - 1] + c;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < v)
-                v = d[i - 2][j - 2] + 1;
-            d[i][j] = v;
-        }
-    return d[la][lb];
-}
-
-const char *sr_report_suggest(const char *word, const char *const *cands, int n)
-{
-    int lim = (int)strlen(word) / 3;
-    if (lim < 1)
-        lim = 1;
-    const char *best = NULL;
-    int bd = lim + 1;
-    for (int i = 0; i < n; i++) {
-        int d = edit_distance(word, cands[i]);
-        if (d < bd) {
-            bd = d;
-            best = cands[i];
-        }
-    }
-    return best;
 }
 
 /* ---- files ------------------------------------------------------------------ */
@@ -341,7 +298,7 @@ static const char *suggest_from(const sr_runset_t *rs, const char *word, int met
                 cands[n++] = c;
         }
     }
-    return sr_report_suggest(word, cands, n);
+    return sr_suggest(word, cands, n);
 }
 
 const char *sr_runset_suggest_key(const sr_runset_t *rs, const char *word)

@@ -163,6 +163,5 @@ int sr_report_mkdirs(const char *path, sr_error_t *err);
 
 /* The closest of 'n' candidates to 'word' (edit distance <= max(1, len/3)),
  * or NULL. */
-const char *sr_report_suggest(const char *word, const char *const *cands, int n);
 
 #endif

@@ -1,5 +1,6 @@
 /* tables.c - table specs and their rendering (see tables.h, doc/reports.md). */
 #define _POSIX_C_SOURCE 200809L
+#include "core/suggest.h"
 #include "report/tables.h"
 
 #include <assert.h>
@@ -120,7 +121,7 @@ static int unknown_id(sr_error_t *err, const sr_ynode_t *at, const char *what, c
     if (c) {
         for (int i = 0; i < n; i++)
             c[i] = a[i].id;
-        s = sr_report_suggest(id, c, n);
+        s = sr_suggest(id, c, n);
     }
     char hint[200] = "";
     if (s)
@@ -146,7 +147,7 @@ static int check_keys(const sr_ynode_t *m, const char *const *keys, int n, const
             ok = strcmp(m->keys[i]->text, keys[j]) == 0;
         if (ok)
             continue;
-        const char *s = sr_report_suggest(m->keys[i]->text, keys, n);
+        const char *s = sr_suggest(m->keys[i]->text, keys, n);
         char hint[200] = "";
         if (s)
             snprintf(hint, sizeof hint, " (did you mean '%s'?)", s);
@@ -787,7 +788,7 @@ int sr_table_explain(const sr_table_t *t, const char *cell, FILE *out, sr_error_
         if (c) {
             for (int i = 0; i < n; i++)
                 c[i] = a[i].id;
-            s = sr_report_suggest(id, c, n);
+            s = sr_suggest(id, c, n);
         }
         char hint[200] = "";
         if (s)
