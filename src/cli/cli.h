@@ -55,12 +55,23 @@ int sr_cli_choice(const char *cmd, sr_usage_f usage, const char *opt, const char
 /* Print "segrep CMD: message" to stderr (runtime failure); returns SR_EXIT_FAILURE. */
 int sr_cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Run grid 'g' with options 'o' (on this process or as the MPI farm; the
+ * comm layer must be initialised), recording the provenance in every run
+ * file, and print the summary on rank 0 prefixed by 'who'. Returns what
+ * sr_exec_grid returns (0 all complete, 1 some not, 2 hung worker thread,
+ * -1 farm failure, message printed). */
+struct sr_grid;
+struct sr_exec_opts;
+int sr_cli_exec_grid(const char *who, const struct sr_grid *g, struct sr_exec_opts *o,
+                     int rank);
+
 /* Subcommands. */
 int sr_cmd_check(int argc, char **argv);
 int sr_cmd_collect(int argc, char **argv);
 int sr_cmd_info(int argc, char **argv);
 int sr_cmd_dataset(int argc, char **argv);
 int sr_cmd_list(int argc, char **argv);
+int sr_cmd_reproduce(int argc, char **argv);
 int sr_cmd_run(int argc, char **argv);
 int sr_cmd_loss(int argc, char **argv);
 int sr_cmd_metric(int argc, char **argv);

@@ -155,6 +155,41 @@ static void parse_args(int argc, char **argv, int is_run, sr_usage_f usage, grid
     a->opts.progress = !a->quiet;
 }
 
+int sr_cli_exec_grid(const char *who, const sr_grid_t *g, sr_exec_opts_t *o, int rank)
+{
+    // Every run file records the provenance `segrep info` prints.
+    sr_provenance_t prov;
+    sr_provenance_collect(&prov);
+    sr_exec_attr_t attrs[SR_PROV_MAX];
+    for (int i = 0; i < prov.count; i++) {
+        attrs[i].key = prov.entries[i].key;
+        attrs[i].value = prov.entries[i].value;
+        attrs[i].is_int = prov.entries[i].type == SR_PROV_INT;
+    }
+    o->attrs = attrs;
+    o->nattrs = prov.count;
+    sr_exec_install_signals();
+    sr_exec_summary_t s;
+    sr_error_t err = {{0}};
+    int rc = sr_exec_grid(g, o, &s, &err);
+    o->attrs = NULL;
+    o->nattrs = 0;
+    if (rc < 0) {
+        fprintf(stderr, "%s: %s\n", who, err.text);
+        return -1;
+    }
+    if (rank == 0) {
+        fprintf(stderr,
+                "%s: %d runs selected, %d already complete; this run: %d complete, "
+                "%d failed, %d diverged, %d lost, %d blocked, %d not run (%d worker%s, %.1f s)\n",
+                who, s.selected, s.stored, s.complete, s.failed, s.diverged, s.lost, s.blocked,
+                s.not_run, s.workers, s.workers == 1 ? "" : "s", s.wall_s);
+        for (int i = 0; i < s.nerrors; i++)
+            fprintf(stderr, "%s:   %s\n", who, s.errors[i]);
+    }
+    return rc;
+}
+
 int sr_cmd_run(int argc, char **argv)
 {
     grid_args_t a;
@@ -170,35 +205,9 @@ int sr_cmd_run(int argc, char **argv)
         sr_comm_finalize();
         return SR_EXIT_USAGE;
     }
-    // Every run file records the provenance `segrep info` prints.
-    sr_provenance_t prov;
-    sr_provenance_collect(&prov);
-    sr_exec_attr_t attrs[SR_PROV_MAX];
-    for (int i = 0; i < prov.count; i++) {
-        attrs[i].key = prov.entries[i].key;
-        attrs[i].value = prov.entries[i].value;
-        attrs[i].is_int = prov.entries[i].type == SR_PROV_INT;
-    }
-    a.opts.attrs = attrs;
-    a.opts.nattrs = prov.count;
-    sr_exec_install_signals();
-    sr_exec_summary_t s;
-    int rc = sr_exec_grid(&g, &a.opts, &s, &err);
-    int status = SR_EXIT_OK;
-    if (rc < 0) {
-        fprintf(stderr, "segrep run: %s\n", err.text);
-        status = SR_EXIT_FAILURE;
-    } else if (rank == 0) {
-        fprintf(stderr,
-                "segrep run: %d runs selected, %d already complete; this run: %d complete, "
-                "%d failed, %d diverged, %d lost, %d blocked, %d not run (%d worker%s, %.1f s)\n",
-                s.selected, s.stored, s.complete, s.failed, s.diverged, s.lost, s.blocked,
-                s.not_run, s.workers, s.workers == 1 ? "" : "s", s.wall_s);
-        for (int i = 0; i < s.nerrors; i++)
-            fprintf(stderr, "segrep run:   %s\n", s.errors[i]);
-        if (rc == 1)
-            status = SR_EXIT_FAILURE;
-    }
+    int rc = sr_cli_exec_grid("segrep run", &g, &a.opts, rank);
+    // Rank 0 carries the verdict; workers fail only when the farm itself did.
+    int status = rc < 0 || (rank == 0 && rc == 1) ? SR_EXIT_FAILURE : SR_EXIT_OK;
     // rc 2: a worker left a hung run thread that still reads the grid.
     if (rc != 2)
         sr_grid_free(&g);

@@ -10,6 +10,7 @@ libsegrep_cli_la_SOURCES = \
 	src/cli/cmd_loss.c \
 	src/cli/cmd_metric.c \
 	src/cli/cmd_plot.c \
+	src/cli/cmd_reproduce.c \
 	src/cli/cmd_run.c \
 	src/cli/cmd_table.c
 

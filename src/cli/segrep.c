@@ -26,6 +26,7 @@ const sr_cmd_t sr_cli_commands[] = {
     {"loss", sr_cmd_loss, "evaluate a loss and its gradient on HDF5 tensors; --list the losses"},
     {"metric", sr_cmd_metric, "evaluate a segmentation metric (Dice, HD95, ...) on HDF5 masks"},
     {"plot", sr_cmd_plot, "curves from runs and analytic figures, rendered by gnuplot"},
+    {"reproduce", sr_cmd_reproduce, "run every reproduction of a profile (quick, paper), then report"},
     {"run", sr_cmd_run, "run a grid (locally or as an MPI farm), resuming by default"},
     {"table", sr_cmd_table, "published tables side by side with reproduced values"},
     {NULL, NULL, NULL},
