@@ -182,7 +182,8 @@ int sr_adm_init(sr_adm_t *a, const sr_adm_config_t *cfg, sr_adm_tap_t *tap, sr_e
         return sr_errorf(err, "adm: min_prob %g must be in (0, 1)", cfg->min_prob);
     if ((unsigned)cfg->scribbles >= SR_ADM_SCRIBBLES_COUNT ||
         (unsigned)cfg->latent >= SR_ADM_LATENT_COUNT ||
-        (unsigned)cfg->conn >= SR_GRID_CONN_COUNT || (unsigned)cfg->diag >= SR_POTTS_DIAG_COUNT ||
+        (unsigned)cfg->conn >= SR_GRID_CONN_COUNT ||
+        (unsigned)cfg->diag >= SR_POTTS_DIAG_COUNT ||
         (unsigned)cfg->init >= SR_EXPANSION_INIT_COUNT)
         return sr_errorf(err, "adm: an option is out of range");
     if (!tap)
@@ -271,8 +272,9 @@ int sr_adm_latent_step(sr_adm_t *a, const float *prob, const float *image, int C
         for (int64_t i = 0; i < P; i++) {
             int32_t y = scribbles[i];
             if (y != c->ignore && (y < 0 || y >= K))
-                return sr_errorf(err, "adm: scribble label %d at (%lld,%lld) is not in 0..%d "
-                                      "or the unlabelled value %d",
+                return sr_errorf(err,
+                                 "adm: scribble label %d at (%lld,%lld) is not in 0..%d "
+                                 "or the unlabelled value %d",
                                  y, (long long)(i / W), (long long)(i % W), K - 1, c->ignore);
             a->fix[i] = y == c->ignore ? -1 : y;
         }
@@ -313,8 +315,8 @@ static void softmax_image(const float *z, int K, int64_t P, float *prob)
     }
 }
 
-int sr_adm_loss_fn(void *ctx, const sr_tensor_t *logits, const int32_t *labels,
-                   double *value, sr_tensor_t *dlogits, sr_error_t *err)
+int sr_adm_loss_fn(void *ctx, const sr_tensor_t *logits, const int32_t *labels, double *value,
+                   sr_tensor_t *dlogits, sr_error_t *err)
 {
     sr_adm_t *a = ctx;
     const sr_adm_config_t *c = &a->cfg;
@@ -358,8 +360,8 @@ int sr_adm_loss_fn(void *ctx, const sr_tensor_t *logits, const int32_t *labels,
         sr_expansion_info_t info;
         double ea = 0;
         int32_t *xn = a->x + (size_t)n * P;
-        if (sr_adm_latent_step(a, a->prob, images + (size_t)n * C * P, C, labels + (size_t)n * P,
-                               K, H, W, xn, &info, &ea, err))
+        if (sr_adm_latent_step(a, a->prob, images + (size_t)n * C * P, C,
+                               labels + (size_t)n * P, K, H, W, xn, &info, &ea, err))
             return sr_error_prefix(err, "image %d of the batch: ", n);
         st.images++;
         st.energy_start += info.energy_before;
@@ -378,8 +380,8 @@ int sr_adm_loss_fn(void *ctx, const sr_tensor_t *logits, const int32_t *labels,
     }
     // The latent CE: X on the chosen pixels, the CE's ignore (-100) elsewhere.
     for (int64_t i = 0; i < NP; i++)
-        a->xce[i] = (c->latent == SR_ADM_LATENT_UNLABELED && labels[i] != c->ignore) ? -100
-                                                                                     : a->x[i];
+        a->xce[i] =
+            (c->latent == SR_ADM_LATENT_UNLABELED && labels[i] != c->ignore) ? -100 : a->x[i];
     sr_loss_input_t in = {.logits = logits, .labels = labels, .image = NULL, .dist = NULL};
     double vp = 0, vl = 0;
     if (sr_loss_eval(a->pce, &in, &vp, dlogits, err))

@@ -102,20 +102,20 @@ const char *sr_adm_latent_name(enum sr_adm_latent l);
 int sr_adm_latent_parse(const char *s, enum sr_adm_latent *out, sr_error_t *err);
 
 typedef struct sr_adm_config {
-    double gamma;                /* weight of the latent CE in Eq. 7 (adm-seg GC_CEWEIGHT 1.5) */
-    double potts;                /* lambda/gamma: Potts weight per unit of -log S in Eq. 8
-                                    (adm-seg GC_POTTS 80) */
-    double pce_weight;           /* weight of the partial CE in Eq. 7 (1) */
-    enum sr_grid_conn conn;      /* 8 (adm-seg) */
-    enum sr_potts_diag diag;     /* 1/sqrt 2 on diagonals (adm-seg) */
-    double sigma2;               /* <= 0: Boykov-Jolly rule per image (adm-seg) */
-    sr_potts_scaling_t scaling;  /* x1000, truncated (adm-seg's gco int energies) */
-    int sweeps;                  /* alpha-expansion sweeps (5) */
-    enum sr_expansion_init init; /* start labelling (adm-seg: all zero) */
+    double gamma;               /* weight of the latent CE in Eq. 7 (adm-seg GC_CEWEIGHT 1.5) */
+    double potts;               /* lambda/gamma: Potts weight per unit of -log S in Eq. 8
+                                   (adm-seg GC_POTTS 80) */
+    double pce_weight;          /* weight of the partial CE in Eq. 7 (1) */
+    enum sr_grid_conn conn;     /* 8 (adm-seg) */
+    enum sr_potts_diag diag;    /* 1/sqrt 2 on diagonals (adm-seg) */
+    double sigma2;              /* <= 0: Boykov-Jolly rule per image (adm-seg) */
+    sr_potts_scaling_t scaling; /* x1000, truncated (adm-seg's gco int energies) */
+    int sweeps;                 /* alpha-expansion sweeps (5) */
+    enum sr_expansion_init init;     /* start labelling (adm-seg: all zero) */
     enum sr_adm_scribbles scribbles; /* hard (paper) */
-    enum sr_adm_latent latent;   /* unlabeled (paper) */
-    int ignore;                  /* the scribbles' "unlabelled" value (255) */
-    double min_prob;             /* guard of -log p in the unaries (1e-30) */
+    enum sr_adm_latent latent;       /* unlabeled (paper) */
+    int ignore;                      /* the scribbles' "unlabelled" value (255) */
+    double min_prob;                 /* guard of -log p in the unaries (1e-30) */
 } sr_adm_config_t;
 
 /* The defaults listed above. */
@@ -129,22 +129,22 @@ typedef struct sr_adm_stats {
     double energy_argmax; /* Eq. 8 energy of argmax S (fixed pixels applied) */
     int64_t changed;      /* pixels where X differs from argmax S */
     int64_t pixels;
-    double pce, latent;   /* the two parts of the last value (unweighted) */
+    double pce, latent; /* the two parts of the last value (unweighted) */
     int sweeps, maxflow_calls;
 } sr_adm_stats_t;
 
 typedef struct sr_adm {
     sr_adm_config_t cfg;
-    sr_adm_tap_t *tap;    /* borrowed */
-    sr_loss_t *pce;       /* partial CE (losses library), owned */
-    sr_loss_t *ce;        /* CE toward X, owned */
-    sr_potts_t energy;    /* per-image scratch */
-    float *prob;          /* (K,H,W) scratch */
-    int32_t *x;           /* (N,H,W) latent labels of the last batch */
-    int32_t *xce;         /* (N,H,W) X with excluded pixels set to the CE ignore */
-    int32_t *fix;         /* (H,W) scratch: hard labels, -1 free */
+    sr_adm_tap_t *tap; /* borrowed */
+    sr_loss_t *pce;    /* partial CE (losses library), owned */
+    sr_loss_t *ce;     /* CE toward X, owned */
+    sr_potts_t energy; /* per-image scratch */
+    float *prob;       /* (K,H,W) scratch */
+    int32_t *x;        /* (N,H,W) latent labels of the last batch */
+    int32_t *xce;      /* (N,H,W) X with excluded pixels set to the CE ignore */
+    int32_t *fix;      /* (H,W) scratch: hard labels, -1 free */
     int64_t cap_x;
-    float *dtmp;          /* (N,K,H,W) scratch gradient */
+    float *dtmp; /* (N,K,H,W) scratch gradient */
     int64_t cap_d;
     sr_adm_stats_t stats;
 } sr_adm_t;
@@ -166,15 +166,15 @@ int sr_adm_latent_step(sr_adm_t *a, const float *prob, const float *image, int C
 
 /* sr_train_loss_f over a sr_adm_t ctx: Eq. 8 for every image, then the
  * value of Eq. 7 and its gradient (assigned). 'labels' are the scribbles. */
-int sr_adm_loss_fn(void *ctx, const sr_tensor_t *logits, const int32_t *labels,
-                   double *value, sr_tensor_t *dlogits, sr_error_t *err);
+int sr_adm_loss_fn(void *ctx, const sr_tensor_t *logits, const int32_t *labels, double *value,
+                   sr_tensor_t *dlogits, sr_error_t *err);
 
 /* ---- grid-CRF energies for comparing ADM with GD (ADM Table 1) -------- */
 
 typedef struct sr_adm_energy_opts {
     enum sr_grid_conn conn;
     enum sr_potts_diag diag;
-    double sigma2;       /* <= 0: Boykov-Jolly rule */
+    double sigma2; /* <= 0: Boykov-Jolly rule */
 } sr_adm_energy_opts_t;
 
 /* For one image (C,H,W) and logits (K,H,W): the discrete Potts energy of

@@ -77,8 +77,8 @@ void sr_prox_term_free(sr_prox_term_t *t)
     memset(t, 0, sizeof(*t));
 }
 
-int sr_prox_term_fn(void *ctx, const sr_tensor_t *logits, const int32_t *labels,
-                    double *value, sr_tensor_t *dlogits, sr_error_t *err)
+int sr_prox_term_fn(void *ctx, const sr_tensor_t *logits, const int32_t *labels, double *value,
+                    sr_tensor_t *dlogits, sr_error_t *err)
 {
     sr_prox_term_t *t = ctx;
     int64_t N = logits->ne[0], P = logits->ne[2] * logits->ne[3];
@@ -112,8 +112,9 @@ int sr_prox_term_fn(void *ctx, const sr_tensor_t *logits, const int32_t *labels,
             if (lab[i] == t->ignore)
                 continue;
             if (lab[i] != 0 && lab[i] != 1)
-                return sr_errorf(err, "prox term: label %d at image %lld pixel %lld is not 0, "
-                                      "1 or the ignore value %d",
+                return sr_errorf(err,
+                                 "prox term: label %d at image %lld pixel %lld is not 0, "
+                                 "1 or the ignore value %d",
                                  lab[i], (long long)n, (long long)i, t->ignore);
             if (!isfinite(x[i]))
                 return sr_errorf(err, "prox term: logit at image %lld pixel %lld is %g",

@@ -46,7 +46,7 @@ typedef struct sr_prox_term {
     double lambda;                     /* > 0, step 1/lambda */
     enum sr_lovasz_prox_method method; /* exact (default) or greedy (Algorithm C.1) */
     enum sr_prox_scale scale;
-    int ignore;                        /* label excluded (-100) */
+    int ignore; /* label excluded (-100) */
     /* scratch (owned) */
     float *z, *d;
     uint8_t *y;
@@ -62,16 +62,16 @@ void sr_prox_term_free(sr_prox_term_t *t);
 /* sr_train_loss_f over a sr_prox_term_t ctx: logits (N,1,H,W), labels 0/1
  * or ignore. Value = mean over images of the Lovász hinge; dlogits = the
  * prox direction above (assigned; 0 on ignored pixels). */
-int sr_prox_term_fn(void *ctx, const sr_tensor_t *logits, const int32_t *labels,
-                    double *value, sr_tensor_t *dlogits, sr_error_t *err);
+int sr_prox_term_fn(void *ctx, const sr_tensor_t *logits, const int32_t *labels, double *value,
+                    sr_tensor_t *dlogits, sr_error_t *err);
 
 /* ---- features of a frozen body --------------------------------------------- */
 
 typedef struct sr_feature_set {
     int64_t n;
     int F, H, W;
-    float *feat;      /* (n,F,H,W) owned */
-    int32_t *labels;  /* (n,H,W) owned */
+    float *feat;     /* (n,F,H,W) owned */
+    int32_t *labels; /* (n,H,W) owned */
 } sr_feature_set_t;
 
 /* Run 'body' (eval mode) on every sample of 'ds' and keep its outputs as
@@ -98,11 +98,11 @@ typedef struct sr_lastlayer_opts {
     enum sr_lastlayer_dir dir;
     sr_optim_config_t optim; /* sgd, momentum_lz (C.2/C.3), adam, ... */
     double lr;
-    double lambda;           /* prox only; 0 = 1/lr (step of the prox = the SGD step) */
+    double lambda; /* prox only; 0 = 1/lr (step of the prox = the SGD step) */
     enum sr_lovasz_prox_method method;
-    int iters;               /* optimiser steps */
-    int batch;               /* images per step, drawn from stream (seed, "lastlayer", it) */
-    int eval_every;          /* validation every this many steps (and at 0) */
+    int iters;      /* optimiser steps */
+    int batch;      /* images per step, drawn from stream (seed, "lastlayer", it) */
+    int eval_every; /* validation every this many steps (and at 0) */
     uint64_t seed;
 } sr_lastlayer_opts_t;
 

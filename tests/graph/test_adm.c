@@ -44,8 +44,12 @@ static int view_get(void *ctx, int64_t i, float *image, int32_t *labels, sr_erro
 
 static sr_train_dataset_t view_dataset(view_t *v, int64_t n)
 {
-    sr_train_dataset_t d = {.n = n, .C = (int)v->ds->C, .H = (int)v->ds->H,
-                            .W = (int)v->ds->W, .get = view_get, .ctx = v};
+    sr_train_dataset_t d = {.n = n,
+                            .C = (int)v->ds->C,
+                            .H = (int)v->ds->H,
+                            .W = (int)v->ds->W,
+                            .get = view_get,
+                            .ctx = v};
     return d;
 }
 
@@ -437,8 +441,10 @@ int main(void)
         sr_adm_dataset_energy(nets[m], &trainset, &eo, &e[m][0][0], &e[m][0][1], &err);
         sr_adm_dataset_energy(nets[m], &valset, &eo, &e[m][1][0], &e[m][1][1], &err);
         diag("%-4s train: Potts %.5f relaxed %.5f | val: Potts %.5f relaxed %.5f",
-             m == 0 ? "pCE" : m == 1 ? "GD" : "ADM", e[m][0][0], e[m][0][1], e[m][1][0],
-             e[m][1][1]);
+             m == 0   ? "pCE"
+             : m == 1 ? "GD"
+                      : "ADM",
+             e[m][0][0], e[m][0][1], e[m][1][0], e[m][1][1]);
     }
     // The paper's Table 1 claim (ADM below GD) does not hold reliably at this
     // size: GD and ADM land within ~10% of each other and the order flips

@@ -120,7 +120,8 @@ static void test_term(void)
        "a label other than 0/1/ignore is named: %s", err.text);
     sr_prox_term_free(&t);
     err.text[0] = 0;
-    ok(sr_prox_term_init(&t, 0.0, &err) == -1 && strstr(err.text, "lambda 0"), "lambda 0 is rejected: %s", err.text);
+    ok(sr_prox_term_init(&t, 0.0, &err) == -1 && strstr(err.text, "lambda 0"),
+       "lambda 0 is rejected: %s", err.text);
     free(lab2);
     free(zc);
     free(dc);
@@ -266,8 +267,8 @@ static void test_study(sr_feature_set_t *ftr, sr_feature_set_t *fva)
     sr_train_dataset_t tr = sr_feature_set_dataset(ftr), va = sr_feature_set_dataset(fva);
     const enum sr_optim_type types[] = {SR_OPTIM_SGD, SR_OPTIM_MOMENTUM_LZ, SR_OPTIM_ADAM};
     const double lrs[] = {0.5, 0.05, 0.02};
-    sr_lastlayer_opts_t o = {.iters = 60, .batch = 4, .eval_every = 10, .seed = 9,
-                             .method = SR_LOVASZ_PROX_EXACT};
+    sr_lastlayer_opts_t o = {
+        .iters = 60, .batch = 4, .eval_every = 10, .seed = 9, .method = SR_LOVASZ_PROX_EXACT};
     int np = sr_lastlayer_npoints(&o);
     ok(np == 7, "60 iterations, every 10: 7 points");
     double curves[2][3][16];
@@ -310,8 +311,8 @@ static void test_study(sr_feature_set_t *ftr, sr_feature_set_t *fva)
         o.lambda = 0.003;
         int rc = sr_lastlayer_run(l2, &tr, &va, &o, c2, NULL, NULL);
         char line[256];
-        int off = snprintf(line, sizeof line, "prox lambda 0.003 %-11s IoU:",
-                           sr_optim_type_name(types[k]));
+        int off = snprintf(line, sizeof line,
+                           "prox lambda 0.003 %-11s IoU:", sr_optim_type_name(types[k]));
         for (int i = 0; i < np; i++)
             off += snprintf(line + off, sizeof line - (size_t)off, " %.3f", c2[i]);
         diag("%s", line);
@@ -335,7 +336,8 @@ static void test_study(sr_feature_set_t *ftr, sr_feature_set_t *fva)
             int off = snprintf(line, sizeof line, "%-4s %-11s IoU:", dir ? "prox" : "grad",
                                sr_optim_type_name(types[k]));
             for (int i = 0; i < np; i++)
-                off += snprintf(line + off, sizeof line - (size_t)off, " %.3f", curves[dir][k][i]);
+                off +=
+                    snprintf(line + off, sizeof line - (size_t)off, " %.3f", curves[dir][k][i]);
             diag("%s", line);
         }
 }
