@@ -96,6 +96,38 @@ static void test_tap(const sr_train_dataset_t *train)
     w.get(w.ctx, 0, a, la, &err); // next batch starts after consumption
     ok(sr_adm_tap_batch(&tap, 2, &err) == NULL && strstr(err.text, "only 1"),
        "asking for more images than loaded is an error: %s", err.text);
+    // the baselines' terms: crf_grid (GD) and crf_dense get the tap's images
+    const char *names[] = {"crf_grid", "crf_dense"};
+    float *img2 = malloc(sizeof(float) * 2 * 3 * P), *z = malloc(sizeof(float) * 2 * KCL * P);
+    float *d1 = malloc(sizeof(float) * 2 * KCL * P), *d2 = malloc(sizeof(float) * 2 * KCL * P);
+    int32_t *l2 = malloc(sizeof(int32_t) * 2 * P);
+    sr_rng_t r;
+    sr_rng_init(&r, 9, "adm-test", 2);
+    for (int64_t i = 0; i < 2 * KCL * P; i++)
+        z[i] = (float)sr_rng_normal(&r);
+    for (int m = 0; m < 2; m++) {
+        sr_loss_t *l = sr_loss_create(names[m], 0, NULL, NULL, &err);
+        sr_adm_loss_term_t lt = {l, &tap};
+        for (int n = 0; n < 2; n++)
+            w.get(w.ctx, 3 + n, img2 + n * 3 * P, l2 + n * P, &err);
+        sr_tensor_t tz, ti, t1, t2;
+        sr_tensor_init_view(&tz, "logits", z, 2, KCL, WID, WID);
+        sr_tensor_init_view(&ti, "image", img2, 2, 3, WID, WID);
+        sr_tensor_init_view(&t1, "dlogits", d1, 2, KCL, WID, WID);
+        sr_tensor_init_view(&t2, "dlogits", d2, 2, KCL, WID, WID);
+        double v1 = NAN, v2 = NAN;
+        int rc = sr_adm_loss_term_fn(&lt, &tz, l2, &v1, &t1, &err);
+        sr_loss_input_t in = {&tz, l2, &ti, NULL};
+        sr_loss_eval(l, &in, &v2, &t2, &err);
+        ok(rc == 0 && v1 == v2 && memcmp(d1, d2, sizeof(float) * 2 * KCL * P) == 0,
+           "%s through the tap = %s on the batch's images", names[m], names[m]);
+        sr_loss_destroy(l);
+    }
+    free(img2);
+    free(z);
+    free(d1);
+    free(d2);
+    free(l2);
     free(a);
     free(b);
     free(la);
