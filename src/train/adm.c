@@ -218,6 +218,12 @@ void sr_adm_free(sr_adm_t *a)
     memset(a, 0, sizeof(*a));
 }
 
+void sr_adm_stats_reset(sr_adm_t *a)
+{
+    memset(&a->total, 0, sizeof(a->total));
+    a->calls = 0;
+}
+
 /* argmax_k prob (K,H,W) per pixel, lowest k on ties. */
 static void argmax_labels(const float *prob, int K, int64_t P, int32_t *out)
 {
@@ -400,6 +406,18 @@ int sr_adm_loss_fn(void *ctx, const sr_tensor_t *logits, const int32_t *labels, 
     st.pce = vp;
     st.latent = vl;
     a->stats = st;
+    sr_adm_stats_t *t = &a->total;
+    t->images += st.images;
+    t->energy_start += st.energy_start;
+    t->energy_x += st.energy_x;
+    t->energy_argmax += st.energy_argmax;
+    t->changed += st.changed;
+    t->pixels += st.pixels;
+    t->pce += st.pce;
+    t->latent += st.latent;
+    t->sweeps += st.sweeps;
+    t->maxflow_calls += st.maxflow_calls;
+    a->calls++;
     *value = c->pce_weight * vp + c->gamma * vl;
     return 0;
 }
@@ -412,6 +430,13 @@ static int64_t grid_pairs(enum sr_grid_conn conn, int64_t H, int64_t W)
     if (conn == SR_GRID_CONN_8)
         n += 2 * (H - 1) * (W - 1);
     return n;
+}
+
+double sr_adm_potts_matched(double lambda_gd, double gamma, int H, int W,
+                            enum sr_grid_conn conn)
+{
+    int64_t np = grid_pairs(conn, H, W);
+    return np ? 2.0 * lambda_gd * (double)H * W / (gamma * (double)np) : 0.0;
 }
 
 int sr_adm_grid_energy(const float *image, int C, const float *logits, int K, int H, int W,

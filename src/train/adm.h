@@ -146,7 +146,10 @@ typedef struct sr_adm {
     int64_t cap_x;
     float *dtmp; /* (N,K,H,W) scratch gradient */
     int64_t cap_d;
-    sr_adm_stats_t stats;
+    sr_adm_stats_t stats; /* the last call */
+    sr_adm_stats_t total; /* summed over calls since init or sr_adm_stats_reset
+                             (pce and latent: sums of the per-call values) */
+    int calls;            /* calls summed in 'total' */
 } sr_adm_t;
 
 /* Set up an ADM term reading images from 'tap'. Returns 0, or -1 with
@@ -164,10 +167,21 @@ int sr_adm_latent_step(sr_adm_t *a, const float *prob, const float *image, int C
                        const int32_t *scribbles, int K, int H, int W, int32_t *x,
                        sr_expansion_info_t *info, double *e_argmax, sr_error_t *err);
 
+/* Zero a->total and a->calls (e.g. at the start of an epoch). */
+void sr_adm_stats_reset(sr_adm_t *a);
+
 /* sr_train_loss_f over a sr_adm_t ctx: Eq. 8 for every image, then the
  * value of Eq. 7 and its gradient (assigned). 'labels' are the scribbles. */
 int sr_adm_loss_fn(void *ctx, const sr_tensor_t *logits, const int32_t *labels, double *value,
                    sr_tensor_t *dlogits, sr_error_t *err);
+
+/* The Eq. 8 Potts weight that makes ADM's split the same objective as the
+ * GD baseline's pCE + lambda_gd crf_grid (normalize=pairs) on an HxW image
+ * whose latent term covers all H*W pixels:
+ *   potts = 2 lambda_gd H W / (gamma #pairs)        (doc/graph/adm.md).
+ * gamma must be > 0. */
+double sr_adm_potts_matched(double lambda_gd, double gamma, int H, int W,
+                            enum sr_grid_conn conn);
 
 /* ---- grid-CRF energies for comparing ADM with GD (ADM Table 1) -------- */
 

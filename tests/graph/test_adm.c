@@ -392,6 +392,7 @@ static void test_toward_x(const sr_train_dataset_t *trainset, sr_net_t *base)
         w.get(w.ctx, n, img + n * 3 * P, scr + n * P, &err);
     sr_adm_config_t cfg = sr_adm_config_default();
     cfg.potts = 4.0;
+    cfg.init = SR_EXPANSION_INIT_ARGMIN; // start at argmax S: E(X) <= E(argmax S)
     sr_adm_t a;
     sr_adm_init(&a, &cfg, &tap, &err);
     sr_trainer_t tr;
@@ -413,6 +414,12 @@ static void test_toward_x(const sr_train_dataset_t *trainset, sr_net_t *base)
         rc = sr_trainer_step(&tr, img, scr, N, WID, WID, &loss, NULL, &err);
     }
     double after = agreement(net, img, x, N);
+    ok(a.calls == 5 && a.total.images == 5 * N && a.total.pixels == 5 * N * P &&
+           a.total.energy_x <= a.total.energy_argmax,
+       "totals over 5 calls: %d images, E(X) %.0f <= E(argmax) %.0f", a.total.images,
+       a.total.energy_x, a.total.energy_argmax);
+    sr_adm_stats_reset(&a);
+    ok(a.calls == 0 && a.total.images == 0, "totals reset");
     ok(rc == 0 && after > before,
        "5 ADM steps move the argmax toward X: agreement %.3f -> %.3f", before, after);
     sr_trainer_free(&tr);
@@ -452,8 +459,11 @@ int main(void)
     test_toward_x(&trainset, base);
 
     // Phase 2: GD vs ADM, same epochs, optimiser and start.
-    // lambda = 10 on the per-pair relaxed energy matches potts ~ 2 lambda n_U /
-    // (gamma #pairs) ~ 3.3 in Eq. 8's units (doc/graph/adm.md); 4 is close.
+    // lambda = 10 on the per-pair relaxed energy matches potts = 2 lambda H W /
+    // (gamma #pairs) = 3.67 in Eq. 8's units (doc/graph/adm.md); 4 is close.
+    is_close(sr_adm_potts_matched(10, 1.5, WID, WID, SR_GRID_CONN_8),
+             2.0 * 10 * 256 / (1.5 * (2 * 16 * 15 + 2 * 15 * 15)), 1e-12, 0,
+             "matched potts for lambda 10, gamma 1.5, 16x16, 8-connected (930 pairs)");
     int epochs = 20;
     double lr = 1e-2, lambda = 10;
     sr_adm_config_t acfg = sr_adm_config_default();
