@@ -3,3 +3,7 @@ libsegrep_impl_la_SOURCES += src/train/train.c
 
 srtrainincludedir = $(pkgincludedir)/train
 srtraininclude_HEADERS = src/train/train.h
+
+# ADM training term and the Lovász prox ("modified backpropagation") term.
+libsegrep_impl_la_SOURCES += src/train/adm.c src/train/prox_term.c
+srtraininclude_HEADERS += src/train/adm.h src/train/prox_term.h

@@ -11,3 +11,10 @@ tests_graph_test_expansion_t_SOURCES = tests/graph/test_expansion.c
 tests_graph_test_expansion_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
 tests_graph_test_expansion_t_LDADD = $(SR_TEST_LDADD)
 TESTS += tests/graph/test_graphcut.t tests/graph/test_potts.t tests/graph/test_expansion.t
+
+# ADM training term (src/train/adm.c), tested here beside the graph cuts it drives.
+check_PROGRAMS += tests/graph/test_adm.t
+tests_graph_test_adm_t_SOURCES = tests/graph/test_adm.c
+tests_graph_test_adm_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_graph_test_adm_t_LDADD = $(SR_TEST_LDADD)
+TESTS += tests/graph/test_adm.t
