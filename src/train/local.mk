@@ -1,5 +1,5 @@
 # src/train: the trainer (epochs, loss terms, validation, checkpoints).
-libsegrep_impl_la_SOURCES += src/train/train.c
+libsegrep_impl_la_SOURCES += src/train/train.c src/train/terms.c
 
 srtrainincludedir = $(pkgincludedir)/train
-srtraininclude_HEADERS = src/train/train.h
+srtraininclude_HEADERS = src/train/train.h src/train/terms.h

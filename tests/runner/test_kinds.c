@@ -58,7 +58,8 @@ static int kind_square(sr_run_ctx_t *ctx, sr_error_t *err)
         return -1;
     return 0;
 }
-static const sr_kind_t square_kind = {"square", kind_square, square_params, 1, "x squared"};
+static const sr_kind_t square_kind = {"square", kind_square, square_params, 1, "x squared",
+                                      NULL};
 
 static void test_registry(void)
 {
