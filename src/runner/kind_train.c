@@ -512,8 +512,27 @@ typedef struct run_state {
     int epochs, logged;
     double best;
     int best_epoch;
-    FILE *progress;
+    int npct;                    /* constraint terms' % satisfied, first and last epoch */
+    char pct_name[SR_TRAIN_MAX_TERMS][48];
+    double pct_first[SR_TRAIN_MAX_TERMS], pct_last[SR_TRAIN_MAX_TERMS];
 } run_state_t;
+
+static void track_pct(run_state_t *rs, const char *name, double v)
+{
+    size_t len = strlen(name), sl = strlen(".pct_satisfied");
+    if (len <= sl || strcmp(name + len - sl, ".pct_satisfied") != 0)
+        return;
+    for (int i = 0; i < rs->npct; i++)
+        if (strcmp(rs->pct_name[i], name) == 0) {
+            rs->pct_last[i] = v;
+            return;
+        }
+    if (rs->npct == SR_TRAIN_MAX_TERMS)
+        return;
+    snprintf(rs->pct_name[rs->npct], sizeof rs->pct_name[0], "%s", name);
+    rs->pct_first[rs->npct] = rs->pct_last[rs->npct] = v;
+    rs->npct++;
+}
 
 static int on_epoch(void *vctx, const sr_train_epoch_metrics_t *m, sr_error_t *err)
 {
@@ -537,6 +556,7 @@ static int on_epoch(void *vctx, const sr_train_epoch_metrics_t *m, sr_error_t *e
         // NaN in the store means "diverged"
         if (isnan(m->extra[i]))
             continue;
+        track_pct(rs, m->extra_name[i], m->extra[i]);
         size_t len = strlen(m->extra_name[i]);
         int is_t = len > 2 && strcmp(m->extra_name[i] + len - 2, ".t") == 0;
         if ((is_t ? sr_run_schedule : sr_run_metric)(ctx, m->extra_name[i], e, m->extra[i], err))
@@ -569,6 +589,15 @@ static int summaries(run_state_t *rs, sr_error_t *err)
         tmean += rs->times[i] / n;
     if (n == 0)
         mean = var = tmean = NAN;
+    char name[80];
+    for (int i = 0; i < rs->npct; i++) {
+        snprintf(name, sizeof name, "%s_first", rs->pct_name[i]);
+        if (sr_run_summary(ctx, name, rs->pct_first[i], err))
+            return -1;
+        snprintf(name, sizeof name, "%s_last", rs->pct_name[i]);
+        if (sr_run_summary(ctx, name, rs->pct_last[i], err))
+            return -1;
+    }
     return sr_run_summary(ctx, "val_dice_last10_mean", mean, err) ||
                    sr_run_summary(ctx, "val_dice_last10_std", sqrt(var), err) ||
                    sr_run_summary(ctx, "val_dice_best", n ? rs->best : NAN, err) ||
