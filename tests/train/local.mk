@@ -7,3 +7,9 @@ TESTS += tests/train/test_train.t
 
 TESTS += tests/train/train_kind.t
 EXTRA_DIST += tests/train/train_kind.t
+
+check_PROGRAMS += tests/train/test_terms.t
+tests_train_test_terms_t_SOURCES = tests/train/test_terms.c
+tests_train_test_terms_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_train_test_terms_t_LDADD = $(SR_TEST_LDADD)
+TESTS += tests/train/test_terms.t
