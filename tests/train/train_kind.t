@@ -85,6 +85,23 @@ is "$rc" 0 "tiny full-supervision run completes: $err"
 d=$(col fs/index.tsv kind train summary.val_dice_final)
 ok "full supervision fits 8 toy images: Dice $d > 0.9" gt "$d" 0.9
 
+# ---- the same toy from an HDF5 dataset file ------------------------------------
+"$SEGREP" dataset generate toy toy.h5 --param n_train=8 --param n_val=4 --param scale=0.25 \
+    --param seed=0 2>/dev/null
+sed 's|dataset: {generator: toy, params: "n_train=8 n_val=4 scale=0.25 seed=0", val_split: train}|dataset: {source: file, file: toy.h5, val_split: train}|' \
+    fs.yaml > fsfile.yaml
+run_cmd "$SEGREP" run fsfile.yaml -q --results fsfile
+is "$rc" 0 "training from a dataset file: $err"
+"$SEGREP" collect fsfile 2>/dev/null
+d2=$(col fsfile/index.tsv kind train summary.val_dice_final)
+ok "full supervision from the file fits too: Dice $d2 > 0.9 (another config: another seed)" \
+    gt "$d2" 0.9
+printf 'kind: train\nconfig:\n  dataset: {source: file, file: nothere.h5}\n  terms: [{loss: ce}]\n' \
+    > nofile.yaml
+run_cmd "$SEGREP" run nofile.yaml -q --results nofile
+is "$rc" 1 "missing dataset file: the run fails (exit 1)"
+like "$err" "nothere.h5" "missing dataset file: the error names it"
+
 # ---- bad term configs: one line, file:line:column, exit 2, nothing written -----
 bad() { # name text expected
     printf '%s' "$2" > "$1.yaml"
