@@ -66,6 +66,8 @@ static const sr_param_t train_params[] = {
      "softmax temperature T of every term: softmax(T logits)"},
     {"label", SR_PARAM_STRING, "\"\"", 1, 0, NULL, "free text naming the run in reports"},
     {"progress", SR_PARAM_BOOL, "false", 1, 0, NULL, "print a progress line per epoch to stderr"},
+    {"save_val", SR_PARAM_INT, "0", 0, 1000000, NULL,
+     "store the first n validation images, labels and final softmax(T logits) as tensors"},
 };
 
 /* ---- the plan ----------------------------------------------------------- */
@@ -504,6 +506,54 @@ static int load_dataset(const sr_ynode_t *config, sr_dataset_t *ds, sr_error_t *
 
 /* ---- the run ------------------------------------------------------------- */
 
+// Store the first 'n' validation images, labels and softmax(T logits) of the
+// final network (eval mode) as /tensors/val_images, val_labels, val_probs.
+static int save_val(sr_run_ctx_t *ctx, sr_net_t *net, const sr_train_dataset_t *val, int64_t n,
+                    double T, sr_error_t *err)
+{
+    if (n > val->n)
+        n = val->n;
+    if (n <= 0)
+        return 0;
+    int C = val->C, H = val->H, W = val->W, K = net->cfg.n_classes;
+    size_t HW = (size_t)H * W;
+    float *img = malloc(sizeof(float) * (size_t)n * C * HW);
+    int32_t *lab = malloc(sizeof(int32_t) * (size_t)n * HW);
+    float *probs = malloc(sizeof(float) * (size_t)n * K * HW);
+    int rc = -1;
+    if (!img || !lab || !probs) {
+        sr_errorf(err, "out of memory");
+        goto out;
+    }
+    int was_train = net->train;
+    net->train = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (val->get(val->ctx, i, img + i * C * HW, lab + i * HW, err) ||
+            sr_net_forward(net, img + i * C * HW, 1, H, W, err)) {
+            net->train = was_train;
+            goto out;
+        }
+        sr_tensor_t lg = sr_net_output(net), s;
+        sr_tensor_init_view(&s, "probs", probs + i * K * HW, 1, K, H, W);
+        if (sr_constraint_softmax_forward(&s, &lg, T, err)) {
+            net->train = was_train;
+            goto out;
+        }
+    }
+    net->train = was_train;
+    int64_t di[4] = {n, C, H, W}, dl[3] = {n, H, W}, dp[4] = {n, K, H, W};
+    rc = sr_run_tensor(ctx, "val_images", SR_H5_F32, 4, di, img, err) ||
+                 sr_run_tensor(ctx, "val_labels", SR_H5_I32, 3, dl, lab, err) ||
+                 sr_run_tensor(ctx, "val_probs", SR_H5_F32, 4, dp, probs, err)
+             ? -1
+             : 0;
+out:
+    free(img);
+    free(lab);
+    free(probs);
+    return rc;
+}
+
 typedef struct run_state {
     sr_run_ctx_t *ctx;
     plan_t *plan;
@@ -634,7 +684,7 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         goto out;
 
     const char *trs, *vas, *netname, *oname, *sname;
-    int64_t width, depth, in_ch, classes, epochs, batch;
+    int64_t width, depth, in_ch, classes, epochs, batch, nsave;
     double dropout, temperature;
     int progress;
     if (sr_config_str(cfg, "dataset.train_split", &trs, err) ||
@@ -650,7 +700,8 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         sr_config_int(cfg, "epochs", &epochs, err) ||
         sr_config_int(cfg, "batch_size", &batch, err) ||
         sr_config_double(cfg, "temperature", &temperature, err) ||
-        sr_config_bool(cfg, "progress", &progress, err))
+        sr_config_bool(cfg, "progress", &progress, err) ||
+        sr_config_int(cfg, "save_val", &nsave, err))
         goto out;
     if (load_dataset(cfg, &ds, err))
         goto out;
@@ -752,7 +803,7 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
             goto out;
         }
     }
-    rc = summaries(&rs, err);
+    rc = summaries(&rs, err) || save_val(ctx, net, &dval, nsave, temperature, err) ? -1 : 0;
 out:
     if (trainer_ready)
         sr_trainer_free(&trainer);
