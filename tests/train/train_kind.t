@@ -77,6 +77,7 @@ config:
   net: {name: fcn, width: 8}
   optim: {lr: 5.0e-3}
   epochs: 30
+  save_val: 2
   terms: [{loss: ce}]
 G
 run_cmd "$SEGREP" run fs.yaml -q --results fs
@@ -84,6 +85,11 @@ is "$rc" 0 "tiny full-supervision run completes: $err"
 "$SEGREP" collect fs 2>/dev/null
 d=$(col fs/index.tsv kind train summary.val_dice_final)
 ok "full supervision fits 8 toy images: Dice $d > 0.9" gt "$d" 0.9
+if command -v h5dump >/dev/null 2>&1; then
+    run_cmd h5dump -H fs/*.h5
+    like "$(printf '%s' "$out" | tr -d '\n')" 'DATASET "val_probs" \{ *DATATYPE  H5T_IEEE_F32LE *DATASPACE  SIMPLE \{ \( 2, 2, 64, 64 \)' \
+        "save_val: /tensors/val_probs (2,2,64,64)"
+fi
 
 # ---- the same toy from an HDF5 dataset file ------------------------------------
 "$SEGREP" dataset generate toy toy.h5 --param n_train=8 --param n_val=4 --param scale=0.25 \
