@@ -109,9 +109,9 @@ static void test_loss_term(void)
     double gmax, e = gradcheck(&sr_train_loss_ops, &c, 0, &gmax);
     ok(e < 2e-3, "loss term gradient through T = 5 matches central differences (max rel %.2e, "
        "|g| %.2e)", e, gmax);
+    sr_train_loss_ctx_free(&c);
     ok(sr_train_loss_ctx_init(&c, ce, 0.0, &err) == -1 && strstr(err.text, "temperature"),
        "temperature 0 rejected: %s", err.text);
-    sr_train_loss_ctx_free(&c);
     sr_loss_destroy(ce);
 }
 
