@@ -91,6 +91,31 @@ if command -v h5dump >/dev/null 2>&1; then
         "save_val: /tensors/val_probs (2,2,64,64)"
 fi
 
+# ---- the other constraints and methods run end to end ---------------------------
+cat > more.yaml <<'G'
+kind: train
+config:
+  dataset: {generator: toy, params: "n_train=4 n_val=2 scale=0.125 seed=0"}
+  net: {name: enet, width: 8}
+  epochs: 2
+zip:
+  label: [proposals, box, lagrangian, partial]
+  terms:
+    - [{constraint: size, method: proposals, proposal_max_iter: 50}]
+    - [{constraint: box, method: log_barrier_ext, weight: 1.0e-4, box_emptiness: true,
+        box_size: true}]
+    - [{constraint: [size, centroid], method: lagrangian, dual_lr: 1}]
+    - [{loss: ce, weight: 1, params: {weight: [0.1, 1], reduction: mean}},
+       {constraint: size, method: penalty, weight: 1.0e-2, name: size}]
+G
+run_cmd "$SEGREP" run more.yaml -q --results more
+is "$rc" 0 "proposals, box, standard Lagrangian, loss + constraint runs complete: $err"
+"$SEGREP" collect more 2>/dev/null
+for m in proposals box lagrangian partial; do
+    is "$(col more/index.tsv label $m status)" complete "$m: status complete"
+done
+ok "loss + constraint: both terms logged" test -n "$(col more/index.tsv label partial summary.size.pct_satisfied_last)"
+
 # ---- the same toy from an HDF5 dataset file ------------------------------------
 "$SEGREP" dataset generate toy toy.h5 --param n_train=8 --param n_val=4 --param scale=0.25 \
     --param seed=0 2>/dev/null
