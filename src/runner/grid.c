@@ -688,7 +688,8 @@ static int expand_stage(sr_grid_t *g, int *cap, stage_t *stages, int s, sr_error
         snprintf(where, sizeof where, "%s: %s%s%sa run (kind %s)", doc->file ? doc->file : "?",
                  g->nstages > 1 ? "stage " : "", g->nstages > 1 ? st->name : "",
                  g->nstages > 1 ? ": " : "", st->kind->name);
-        if (bad || sr_config_validate(cfg, st->kind->params, st->kind->nparams, where, err) != 0) {
+        if (bad || sr_config_validate(cfg, st->kind->params, st->kind->nparams, where, err) != 0 ||
+            (st->kind->validate && st->kind->validate(cfg, err) != 0)) {
             sr_ynode_free(cfg);
             sr_ynode_free(applied);
             goto out_idx;

@@ -1,7 +1,8 @@
 /* kind.c - the run-kind registry, the result sink, and the built-in kinds
- * sleep, echo-metrics and crash (see kind.h). */
+ * sleep, echo-metrics and crash (see kind.h); 'train' lives in kind_train.c. */
 #define _POSIX_C_SOURCE 200809L
 #include "runner/kind.h"
+#include "runner/kind_train.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -235,15 +236,16 @@ static int kind_crash(sr_run_ctx_t *ctx, sr_error_t *err)
 #define NPARAMS(t) ((int)(sizeof t / sizeof t[0]))
 static const sr_kind_t builtin_kinds[] = {
     {"sleep", kind_sleep, sleep_params, NPARAMS(sleep_params),
-     "sleep for a while (tests and benchmarks of the farm)"},
+     "sleep for a while (tests and benchmarks of the farm)", NULL},
     {"echo-metrics", kind_echo_metrics, echo_params, NPARAMS(echo_params),
-     "log a deterministic synthetic training curve"},
+     "log a deterministic synthetic training curve", NULL},
     {"crash", kind_crash, crash_params, NPARAMS(crash_params),
-     "fail on purpose (error) or kill the process (kill)"},
+     "fail on purpose (error) or kill the process (kill)", NULL},
 };
 
 static void register_builtins(void)
 {
     for (size_t i = 0; i < sizeof builtin_kinds / sizeof builtin_kinds[0]; i++)
         kinds[nkinds++] = &builtin_kinds[i];
+    kinds[nkinds++] = &sr_kind_train;
 }

@@ -56,6 +56,11 @@ typedef struct sr_kind {
     const sr_param_t *params;
     int nparams;
     const char *summary;        /* one line */
+    /* Optional: check what the parameter table cannot (e.g. the items of a
+     * list parameter) when the grid expands, so a bad config fails before
+     * any run starts. Returns 0, or -1 with 'err' = "file:line:column: key:
+     * message". NULL: nothing more to check. */
+    int (*validate)(const sr_ynode_t *config, sr_error_t *err);
 } sr_kind_t;
 
 /* Register 'kind' (the struct and its strings must outlive the program).

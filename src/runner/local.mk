@@ -4,8 +4,9 @@ libsegrep_impl_la_SOURCES += \
 	src/runner/params.c \
 	src/runner/exec.c \
 	src/runner/grid.c \
-	src/runner/kind.c
+	src/runner/kind.c \
+	src/runner/kind_train.c
 
 srrunnerincludedir = $(pkgincludedir)/runner
 srrunnerinclude_HEADERS = src/runner/comm.h src/runner/params.h src/runner/exec.h \
-	src/runner/grid.h src/runner/kind.h
+	src/runner/grid.h src/runner/kind.h src/runner/kind_train.h

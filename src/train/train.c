@@ -1,9 +1,8 @@
 #define _POSIX_C_SOURCE 200809L
 /* train.c - the trainer (see train.h).
  *
- * The validation Dice here is a deliberately minimal private helper (argmax,
- * per image and foreground class, mean) until the metrics library is wired
- * in by the runner. Checkpoints are flat native-endian binary files; they
+ * The validation Dice is the metrics library's (argmax prediction, per image
+ * and foreground class, empty/empty = 1, then the mean). Checkpoints are flat native-endian binary files; they
  * are meant for resuming on the same kind of machine, not for archiving
  * (results go to HDF5 through io/). See doc/train/trainer.md.
  */
@@ -17,6 +16,28 @@
 #include "core/hash.h"
 #include "core/rng.h"
 #include "core/timer.h"
+#include "metrics/metrics.h"
+
+static const char *const phase_names[] = {"theta", "dual"};
+static_assert(sizeof phase_names / sizeof phase_names[0] == SR_TRAIN_PHASE_COUNT, "phase names");
+
+const char *sr_train_phase_name(enum sr_train_phase p)
+{
+    return (unsigned)p < SR_TRAIN_PHASE_COUNT ? phase_names[p] : "?";
+}
+
+int sr_train_metrics_add(sr_train_epoch_metrics_t *m, const char *name, double value,
+                         sr_error_t *err)
+{
+    if (m->nextra == SR_TRAIN_MAX_EXTRA)
+        return sr_errorf(err, "trainer: more than %d epoch scalars (adding '%s')",
+                         SR_TRAIN_MAX_EXTRA, name);
+    if (strlen(name) >= sizeof m->extra_name[0])
+        return sr_errorf(err, "trainer: epoch scalar name '%s' is too long", name);
+    snprintf(m->extra_name[m->nextra], sizeof m->extra_name[0], "%s", name);
+    m->extra[m->nextra++] = value;
+    return 0;
+}
 
 static int grow(void **p, int64_t *cap, int64_t need, size_t elem, sr_error_t *err)
 {
@@ -61,20 +82,33 @@ void sr_trainer_free(sr_trainer_t *t)
     memset(t, 0, sizeof(*t));
 }
 
-int sr_trainer_add_loss(sr_trainer_t *t, const char *name, sr_train_loss_f fn, void *ctx,
-                        double weight, sr_error_t *err)
+static int add_term(sr_trainer_t *t, const char *name, sr_train_loss_f fn,
+                    const sr_train_term_ops_t *ops, void *ctx, double weight, sr_error_t *err)
 {
     if (t->nterms == SR_TRAIN_MAX_TERMS)
         return sr_errorf(err, "trainer: more than %d loss terms", SR_TRAIN_MAX_TERMS);
-    if (!fn || !isfinite(weight))
+    if (!(fn || (ops && ops->eval)) || !isfinite(weight))
         return sr_errorf(err, "trainer: loss term '%s' needs a function and a finite weight",
                          name ? name : "?");
     sr_train_loss_term_t *lt = &t->terms[t->nterms++];
     snprintf(lt->name, sizeof(lt->name), "%s", name ? name : "loss");
     lt->fn = fn;
+    lt->ops = ops;
     lt->ctx = ctx;
     lt->weight = weight;
     return 0;
+}
+
+int sr_trainer_add_term(sr_trainer_t *t, const char *name, const sr_train_term_ops_t *ops,
+                        void *ctx, double weight, sr_error_t *err)
+{
+    return add_term(t, name, NULL, ops, ctx, weight, err);
+}
+
+int sr_trainer_add_loss(sr_trainer_t *t, const char *name, sr_train_loss_f fn, void *ctx,
+                        double weight, sr_error_t *err)
+{
+    return add_term(t, name, fn, NULL, ctx, weight, err);
 }
 
 int sr_trainer_step(sr_trainer_t *t, const float *images, const int32_t *labels, int N,
@@ -98,6 +132,9 @@ int sr_trainer_step(sr_trainer_t *t, const float *images, const int32_t *labels,
         t->cap_logits = n;
     }
     memset(t->dlogits, 0, sizeof(float) * (size_t)n);
+    int dual = t->phase == SR_TRAIN_PHASE_DUAL;
+    sr_train_batch_t batch = {&logits, labels, images, net->values[0].C, t->batch_ids,
+                              t->epoch, t->phase};
     double total = 0.0;
     for (int i = 0; i < t->nterms; i++) {
         sr_train_loss_term_t *lt = &t->terms[i];
@@ -105,33 +142,47 @@ int sr_trainer_step(sr_trainer_t *t, const float *images, const int32_t *labels,
         sr_tensor_init_view(&d, "dlogits", t->dterm, logits.ne[0], logits.ne[1], logits.ne[2],
                             logits.ne[3]);
         double v = 0.0;
-        if (lt->fn(lt->ctx, &logits, labels, &v, &d, err))
+        int rc;
+        if (lt->ops)
+            rc = lt->ops->eval(lt->ctx, &batch, &v, dual ? NULL : &d, err);
+        else if (lt->fn)
+            rc = lt->fn(lt->ctx, &logits, labels, &v, &d, err);
+        else
+            rc = sr_errorf(err, "no function");
+        if (rc)
             return sr_error_prefix(err, "loss term '%s': ", lt->name);
-        if (!isfinite(v))
+        if (!isfinite(v)) {
+            t->diverged = 1;
             return sr_errorf(err, "loss term '%s' is not finite (%g) at step %lld", lt->name, v,
                              (long long)t->opt.t);
+        }
         if (term_values)
             term_values[i] = v;
         total += lt->weight * v;
+        if (dual)
+            continue;
         float w = (float)lt->weight;
         for (int64_t j = 0; j < n; j++)
             t->dlogits[j] += w * t->dterm[j];
     }
+    *loss = total;
+    if (dual)
+        return 0;
     sr_net_zero_grad(net);
     sr_net_backward(net, t->dlogits);
     sr_optim_step(&t->opt, net->param_slab, net->grad_slab, t->sched.lr);
-    *loss = total;
     return 0;
 }
 
-/* ---- validation (minimal private Dice) ------------------------------------ */
+/* ---- validation ------------------------------------------------------------ */
 
+// Dice of each foreground class of one image's argmax prediction, added to
+// '*sum' ('*count' classes); 'pred'/'gt' are (HW) scratch masks.
 static void argmax_dice(const float *logits, const int32_t *labels, int K, int HW,
-                        double *sum, int64_t *count)
+                        uint8_t *pred, uint8_t *gt, double *sum, int64_t *count)
 {
     int first = K > 1 ? 1 : 0;
     for (int k = first; k < K; k++) {
-        int64_t inter = 0, np = 0, ng = 0;
         for (int i = 0; i < HW; i++) {
             int best = 0;
             float mx = logits[i];
@@ -140,13 +191,12 @@ static void argmax_dice(const float *logits, const int32_t *labels, int K, int H
                     mx = logits[(size_t)c * HW + i];
                     best = c;
                 }
-            int p = K > 1 ? best == k : logits[i] > 0.0f;
-            int g = labels[i] == k;
-            inter += p && g;
-            np += p;
-            ng += g;
+            pred[i] = K > 1 ? best == k : logits[i] > 0.0f;
+            gt[i] = labels[i] == k;
         }
-        *sum += (2.0 * inter + 1e-8) / ((double)np + ng + 1e-8);
+        sr_confusion_t c;
+        sr_confusion_count(pred, gt, HW, &c);
+        *sum += sr_metric_confusion(SR_METRIC_DICE, &c, 1.0, SR_METRIC_EMPTY_ONE);
         (*count)++;
     }
 }
@@ -162,6 +212,9 @@ int sr_trainer_validate(sr_trainer_t *t, const sr_train_dataset_t *val, double *
     if (grow((void **)&t->images, &t->cap_images, (int64_t)B * C * H * W, sizeof(float), err) ||
         grow((void **)&t->labels, &t->cap_labels, (int64_t)B * H * W, sizeof(int32_t), err))
         return -1;
+    uint8_t *masks = malloc((size_t)2 * H * W);
+    if (!masks)
+        return sr_errorf(err, "validation: out of memory");
     double sum = 0.0;
     int64_t count = 0;
     int was_train = net->train;
@@ -178,8 +231,9 @@ int sr_trainer_validate(sr_trainer_t *t, const sr_train_dataset_t *val, double *
         int K = (int)lg.ne[1];
         for (int i = 0; i < nb; i++)
             argmax_dice(lg.data + (size_t)i * K * H * W, t->labels + (size_t)i * H * W, K, H * W,
-                        &sum, &count);
+                        masks, masks + (size_t)H * W, &sum, &count);
     }
+    free(masks);
     net->train = was_train;
     if (rc)
         return sr_error_prefix(err, "validation: ");
@@ -220,8 +274,14 @@ int sr_trainer_run(sr_trainer_t *t, const sr_train_dataset_t *train,
         sr_rng_t r;
         sr_rng_init(&r, t->cfg.seed, "shuffle", (uint64_t)t->epoch);
         sr_rng_permutation(&r, t->perm, (size_t)train->n);
+        t->phase = SR_TRAIN_PHASE_THETA;
+        for (int i = 0; i < t->nterms; i++)
+            if (t->terms[i].ops && t->terms[i].ops->phase &&
+                t->terms[i].ops->phase(t->terms[i].ctx) == SR_TRAIN_PHASE_DUAL)
+                t->phase = SR_TRAIN_PHASE_DUAL;
         sr_train_epoch_metrics_t m;
         memset(&m, 0, sizeof(m));
+        m.phase = t->phase;
         m.epoch = t->epoch;
         m.epochs = t->cfg.epochs;
         m.nterms = t->nterms;
@@ -235,7 +295,10 @@ int sr_trainer_run(sr_trainer_t *t, const sr_train_dataset_t *train,
                                err))
                     return sr_error_prefix(err, "training set: ");
             double loss, tv[SR_TRAIN_MAX_TERMS];
-            if (sr_trainer_step(t, t->images, t->labels, nb, H, W, &loss, tv, err))
+            t->batch_ids = t->perm + b * B;
+            int rc = sr_trainer_step(t, t->images, t->labels, nb, H, W, &loss, tv, err);
+            t->batch_ids = NULL;
+            if (rc)
                 return sr_error_prefix(err, "epoch %d: ", t->epoch);
             m.train_loss += loss / nbatches;
             for (int i = 0; i < t->nterms; i++)
@@ -249,6 +312,11 @@ int sr_trainer_run(sr_trainer_t *t, const sr_train_dataset_t *train,
         m.val_dice = NAN;
         if (val && sr_trainer_validate(t, val, &m.val_dice, err))
             return sr_error_prefix(err, "epoch %d: ", t->epoch);
+        for (int i = 0; i < t->nterms; i++)
+            if (t->terms[i].ops && t->terms[i].ops->epoch_end &&
+                t->terms[i].ops->epoch_end(t->terms[i].ctx, &m, err))
+                return sr_error_prefix(err, "epoch %d: term '%s': ", t->epoch,
+                                       t->terms[i].name);
         sr_schedule_epoch_end(&t->sched, t->epoch, isnan(m.val_dice) ? -m.train_loss
                                                                      : m.val_dice);
         m.seconds = sr_time_now() - t0;

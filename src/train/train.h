@@ -18,8 +18,17 @@
  * parameters, batch-norm statistics, optimiser moments and step count, the
  * schedule state, the next epoch and the dropout stream position.
  *
+ * Terms come in two flavours: the plain sr_train_loss_f callback (logits
+ * and labels only), and sr_train_term_ops_t (train/terms.h builds them for
+ * the loss library and the constraint methods), which also sees the images,
+ * the batch's dataset indices (per-image dual variables), the epoch and its
+ * phase, chooses the phase of the next epoch (a Lagrangian's dual epochs:
+ * forward passes without any weight update) and closes each epoch (t *= mu,
+ * constraint statistics) adding named scalars to the epoch's metrics.
+ *
  * Not done: gradient accumulation, mixed precision, data augmentation
- * (belongs to the data layer), early stopping.
+ * (belongs to the data layer), early stopping; checkpoints do not hold the
+ * state of sr_train_term_ops_t terms (barrier t, duals, statistics).
  */
 #ifndef SR_TRAIN_TRAIN_H
 #define SR_TRAIN_TRAIN_H
@@ -39,10 +48,51 @@ typedef int (*sr_train_loss_f)(void *ctx, const sr_tensor_t *logits, const int32
                                double *value, sr_tensor_t *dlogits, sr_error_t *err);
 
 #define SR_TRAIN_MAX_TERMS 8
+#define SR_TRAIN_MAX_EXTRA 32
+
+/* What an epoch does: THETA steps the optimiser; DUAL only runs forward
+ * passes over the training set so that terms can update their dual
+ * variables (the network is fixed; batch-norm statistics and the dropout
+ * stream advance as in training). */
+enum sr_train_phase {
+    SR_TRAIN_PHASE_THETA,
+    SR_TRAIN_PHASE_DUAL,
+    SR_TRAIN_PHASE_COUNT
+};
+
+/* "theta", "dual". */
+const char *sr_train_phase_name(enum sr_train_phase p);
+
+/* What a term sees of a batch. */
+typedef struct sr_train_batch {
+    const sr_tensor_t *logits;  /* (N,K,H,W) */
+    const int32_t *labels;      /* (N,H,W) */
+    const float *images;        /* (N,C,H,W) */
+    int C;
+    const int64_t *ids;         /* (N) dataset indices, or NULL (sr_trainer_step) */
+    int epoch;
+    enum sr_train_phase phase;
+} sr_train_batch_t;
+
+typedef struct sr_train_epoch_metrics sr_train_epoch_metrics_t;
+
+/* A term with hooks. 'eval' gives the value in '*value' and ASSIGNS the
+ * gradient to 'dlogits', which is NULL in a DUAL epoch (no gradient
+ * wanted). 'phase' (may be NULL: always THETA) is asked before each epoch;
+ * the epoch is DUAL if any term asks for it. 'epoch_end' (may be NULL) is
+ * called after validation with the epoch's metrics, to which it may add
+ * scalars (sr_train_metrics_add). Each returns 0, or -1 with 'err' set. */
+typedef struct sr_train_term_ops {
+    int (*eval)(void *ctx, const sr_train_batch_t *b, double *value, sr_tensor_t *dlogits,
+                sr_error_t *err);
+    enum sr_train_phase (*phase)(void *ctx);
+    int (*epoch_end)(void *ctx, sr_train_epoch_metrics_t *m, sr_error_t *err);
+} sr_train_term_ops_t;
 
 typedef struct sr_train_loss_term {
     char name[32];
-    sr_train_loss_f fn;
+    sr_train_loss_f fn;         /* plain term, or NULL */
+    const sr_train_term_ops_t *ops; /* term with hooks, or NULL */
     void *ctx;
     double weight;
 } sr_train_loss_term_t;
@@ -58,9 +108,10 @@ typedef struct sr_train_dataset {
     void *ctx;
 } sr_train_dataset_t;
 
-typedef struct sr_train_epoch_metrics {
+struct sr_train_epoch_metrics {
     int epoch;                  /* 0-based */
     int epochs;
+    enum sr_train_phase phase;
     double train_loss;          /* mean over batches of the weighted total */
     double term_loss[SR_TRAIN_MAX_TERMS]; /* mean over batches, unweighted */
     int nterms;
@@ -68,7 +119,15 @@ typedef struct sr_train_epoch_metrics {
     double lr;                  /* learning rate used during the epoch */
     double seconds;             /* wall time of the epoch */
     double eta_seconds;         /* estimate for the remaining epochs */
-} sr_train_epoch_metrics_t;
+    int nextra;                 /* scalars added by the terms' epoch_end hooks */
+    char extra_name[SR_TRAIN_MAX_EXTRA][48];
+    double extra[SR_TRAIN_MAX_EXTRA];
+};
+
+/* Append the scalar 'name' = 'value' to 'm'. Returns 0, or -1 with 'err'
+ * set (more than SR_TRAIN_MAX_EXTRA, name too long). */
+int sr_train_metrics_add(sr_train_epoch_metrics_t *m, const char *name, double value,
+                         sr_error_t *err);
 
 /* Called after each epoch; a non-zero return stops training with 'err'. */
 typedef int (*sr_train_epoch_f)(void *ctx, const sr_train_epoch_metrics_t *m,
@@ -91,6 +150,9 @@ typedef struct sr_trainer {
     sr_train_loss_term_t terms[SR_TRAIN_MAX_TERMS];
     int nterms;
     int epoch;                  /* next epoch to run */
+    int diverged;               /* set when a loss was not finite (the step failed) */
+    enum sr_train_phase phase;  /* of the epoch being run */
+    const int64_t *batch_ids;   /* (N) of the batch being stepped, or NULL */
     /* buffers for one batch (owned) */
     float *images;              /* (B,C,H,W) */
     int32_t *labels;            /* (B,H,W) */
@@ -112,14 +174,21 @@ void sr_trainer_free(sr_trainer_t *t);
 int sr_trainer_add_loss(sr_trainer_t *t, const char *name, sr_train_loss_f fn, void *ctx,
                         double weight, sr_error_t *err);
 
+/* Add a term with hooks ('ops' and 'ctx' borrowed). Returns 0, or -1. */
+int sr_trainer_add_term(sr_trainer_t *t, const char *name, const sr_train_term_ops_t *ops,
+                        void *ctx, double weight, sr_error_t *err);
+
 /* One training step on a batch (images (N,C,H,W), labels (N,H,W)); the
  * weighted loss in '*loss' (per-term values in 'term_values' if not NULL).
- * Returns 0, or -1 with 'err' set (a non-finite loss is an error). */
+ * Returns 0, or -1 with 'err' set (a non-finite loss is an error and sets
+ * t->diverged). Terms see batch ids t->batch_ids (NULL unless set by
+ * sr_trainer_run) and phase t->phase; in a DUAL phase nothing is updated. */
 int sr_trainer_step(sr_trainer_t *t, const float *images, const int32_t *labels, int N,
                     int H, int W, double *loss, double *term_values, sr_error_t *err);
 
 /* Mean foreground Dice of the network's argmax prediction on 'val' (eval
- * mode; training mode is restored). Empty prediction and empty ground
+ * mode; training mode is restored), per image and foreground class, with
+ * the metrics library (metrics/metrics.h). Empty prediction and empty ground
  * truth count as Dice 1, as in the authors' code. */
 int sr_trainer_validate(sr_trainer_t *t, const sr_train_dataset_t *val, double *dice,
                         sr_error_t *err);

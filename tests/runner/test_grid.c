@@ -261,7 +261,7 @@ static void test_malformed(void)
         {"kind: echo-metrics\naxes:\n  rat: [1]\n",
          "m4.yaml:3:9: unknown key 'rat' (did you mean 'rate'?)"},
         {"kind: echo-metric\n",
-         "m5.yaml:1:7: kind: unknown run kind 'echo-metric' (known: sleep, echo-metrics, crash)"},
+         "m5.yaml:1:7: kind: unknown run kind 'echo-metric' (known: sleep, echo-metrics, crash, train)"},
         {"config: {epochs: 1}\n", "m6.yaml:1:1: missing 'kind'"},
         {"kind: crash\nconfig: {mode: explode}\n",
          "m7.yaml:2:16: mode: invalid value 'explode' (choose from error|kill)"},

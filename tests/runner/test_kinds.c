@@ -58,18 +58,20 @@ static int kind_square(sr_run_ctx_t *ctx, sr_error_t *err)
         return -1;
     return 0;
 }
-static const sr_kind_t square_kind = {"square", kind_square, square_params, 1, "x squared"};
+static const sr_kind_t square_kind = {"square", kind_square, square_params, 1, "x squared",
+                                      NULL};
 
 static void test_registry(void)
 {
-    ok(sr_kind_find("sleep") && sr_kind_find("echo-metrics") && sr_kind_find("crash"),
+    ok(sr_kind_find("sleep") && sr_kind_find("echo-metrics") && sr_kind_find("crash") &&
+           sr_kind_find("train"),
        "built-in kinds are registered");
     ok(sr_kind_find("nope") == NULL, "unknown kind");
     sr_error_t err = {{0}};
     ok(sr_kind_register(&square_kind, &err) == 0, "register a new kind");
     ok(sr_kind_register(&square_kind, &err) == -1 && strstr(err.text, "already registered"),
        "a name registers once: %s", err.text);
-    is_int(sr_kind_count(), 4, "four kinds");
+    is_int(sr_kind_count(), 5, "five kinds (four built in, one registered)");
 }
 
 static void test_run_kinds(void)

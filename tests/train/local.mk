@@ -4,3 +4,12 @@ tests_train_test_train_t_SOURCES = tests/train/test_train.c
 tests_train_test_train_t_CPPFLAGS = $(SR_TEST_CPPFLAGS) -I$(top_srcdir)/tests/nn
 tests_train_test_train_t_LDADD = $(SR_TEST_LDADD)
 TESTS += tests/train/test_train.t
+
+TESTS += tests/train/train_kind.t
+EXTRA_DIST += tests/train/train_kind.t
+
+check_PROGRAMS += tests/train/test_terms.t
+tests_train_test_terms_t_SOURCES = tests/train/test_terms.c
+tests_train_test_terms_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_train_test_terms_t_LDADD = $(SR_TEST_LDADD)
+TESTS += tests/train/test_terms.t

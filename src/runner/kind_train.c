@@ -1,0 +1,829 @@
+/* kind_train.c - the run kind 'train': one network trained on one dataset
+ * with a list of loss and constraint terms (train/train.h, train/terms.h),
+ * its per-epoch metrics and schedules logged to the run's sink.
+ *
+ * The config is read in two steps: parse_plan() turns the resolved config
+ * into a plan (every term item checked with file:line:column errors naming
+ * the key), without touching data; kind_train_validate() runs it when the
+ * grid expands, so a bad term fails `segrep run` before any run starts.
+ * Parameters and the term schema: doc/train.md.
+ *
+ * Not done: checkpoints inside a run (an interrupted run restarts from
+ * epoch 0 when the grid resumes; runs are deterministic, so the results are
+ * the same), data augmentation, 3D validation Dice.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/dataset.h"
+#include "data/synth.h"
+#include "io/datasets/ds_file.h"
+#include "losses/losses.h"
+#include "nn/net.h"
+#include "optim/optim.h"
+#include "runner/kind.h"
+#include "runner/kind_train.h"
+#include "train/terms.h"
+#include "train/train.h"
+
+static const sr_param_t train_params[] = {
+    {"dataset.source", SR_PARAM_STRING, "synth", 1, 0, "synth|file",
+     "synth: a generator of data/synth.h; file: a segrep HDF5 dataset"},
+    {"dataset.generator", SR_PARAM_STRING, "toy", 1, 0, NULL, "synthetic generator name"},
+    {"dataset.params", SR_PARAM_STRING, "\"\"", 1, 0, NULL,
+     "generator parameters \"k=v k=v\" (segrep dataset --help lists them)"},
+    {"dataset.file", SR_PARAM_STRING, "\"\"", 1, 0, NULL, "dataset file (source: file)"},
+    {"dataset.train_split", SR_PARAM_STRING, "train", 1, 0, "train|val|test", "training split"},
+    {"dataset.val_split", SR_PARAM_STRING, "val", 1, 0, "train|val|test", "validation split"},
+    {"net.name", SR_PARAM_STRING, "enet", 1, 0, "enet|unet|resunet|fcn|deeplab", "network"},
+    {"net.width", SR_PARAM_INT, "0", 0, 4096, NULL, "width (0: the network's default)"},
+    {"net.depth", SR_PARAM_INT, "0", 0, 64, NULL, "depth (0: the network's default)"},
+    {"net.dropout", SR_PARAM_FLOAT, "-1", -1, 0.99, NULL, "dropout (-1: the network's default)"},
+    {"net.in_channels", SR_PARAM_INT, "0", 0, 4096, NULL, "input channels (0: the dataset's)"},
+    {"net.classes", SR_PARAM_INT, "0", 0, 4096, NULL, "classes (0: the dataset's)"},
+    {"terms", SR_PARAM_ANY, NULL, 1, 0, NULL,
+     "list of {loss: name, ...} and {constraint: [..], method: name, ...} (doc/train.md)"},
+    {"optim.name", SR_PARAM_STRING, "adam", 1, 0,
+     "sgd|momentum_ln|momentum_lz|nesterov|adam|adamw", "optimiser"},
+    {"optim.lr", SR_PARAM_FLOAT, "5e-4", 0, 1e6, NULL, "initial learning rate"},
+    {"optim.momentum", SR_PARAM_FLOAT, "0.9", 0, 1, NULL, "momentum (SGD family)"},
+    {"optim.beta1", SR_PARAM_FLOAT, "0.9", 0, 1, NULL, "Adam beta1"},
+    {"optim.beta2", SR_PARAM_FLOAT, "0.99", 0, 1, NULL, "Adam beta2 (authors' code 0.99)"},
+    {"optim.eps", SR_PARAM_FLOAT, "1e-8", 0, 1, NULL, "Adam eps"},
+    {"optim.weight_decay", SR_PARAM_FLOAT, "0", 0, 1e6, NULL, "weight decay"},
+    {"schedule.name", SR_PARAM_STRING, "plateau", 1, 0,
+     "constant|plateau|authors_code|exp_decay|step", "learning-rate schedule"},
+    {"schedule.factor", SR_PARAM_FLOAT, "0.5", 0, 1, NULL, "multiplier (plateau, authors_code, step)"},
+    {"schedule.patience", SR_PARAM_INT, "20", 1, 1000000, NULL, "epochs without improvement"},
+    {"schedule.lr_end", SR_PARAM_FLOAT, "0", 0, 1e6, NULL, "exp_decay: last epoch's lr"},
+    {"schedule.step", SR_PARAM_INT, "0", 0, 1000000, NULL, "step: every 'step' epochs"},
+    {"epochs", SR_PARAM_INT, "50", 1, 1000000, NULL, "epochs"},
+    {"batch_size", SR_PARAM_INT, "1", 1, 65536, NULL, "batch size"},
+    {"temperature", SR_PARAM_FLOAT, "1", 1e-6, 1e6, NULL,
+     "softmax temperature T of every term: softmax(T logits)"},
+    {"label", SR_PARAM_STRING, "\"\"", 1, 0, NULL, "free text naming the run in reports"},
+    {"progress", SR_PARAM_BOOL, "false", 1, 0, NULL, "print a progress line per epoch to stderr"},
+    {"save_val", SR_PARAM_INT, "0", 0, 1000000, NULL,
+     "store the first n validation images, labels and final softmax(T logits) as tensors"},
+};
+
+/* ---- the plan ----------------------------------------------------------- */
+
+#define MAX_LOSS_PARAMS 16
+
+typedef struct term_plan {
+    char name[32];
+    int is_loss;
+    double weight;
+    // loss
+    char loss[32];
+    int nkv;
+    char *keys[MAX_LOSS_PARAMS], *vals[MAX_LOSS_PARAMS];
+    // constraint
+    sr_train_constraint_config_t con;
+} term_plan_t;
+
+typedef struct plan {
+    int nterms;
+    term_plan_t terms[SR_TRAIN_MAX_TERMS];
+} plan_t;
+
+static void plan_free(plan_t *p)
+{
+    for (int i = 0; i < p->nterms; i++)
+        for (int j = 0; j < p->terms[i].nkv; j++) {
+            free(p->terms[i].keys[j]);
+            free(p->terms[i].vals[j]);
+        }
+    memset(p, 0, sizeof(*p));
+}
+
+static const char *where(const sr_ynode_t *n, char *buf, size_t size)
+{
+    return sr_config_where(n, buf, size);
+}
+
+static int item_double(const sr_ynode_t *item, int ti, const char *key, double min, double max,
+                       double *out, sr_error_t *err)
+{
+    const sr_ynode_t *v = sr_ynode_map_get(item, key);
+    if (!v)
+        return 0;
+    char at[300], desc[64];
+    if (sr_ynode_as_double(v, out) != 0)
+        return sr_errorf(err, "%s: terms[%d].%s: expected a number, got %s",
+                         where(v, at, sizeof at), ti, key, sr_ynode_describe(v, desc, sizeof desc));
+    if (!isfinite(*out) || *out < min || *out > max)
+        return sr_errorf(err, "%s: terms[%d].%s: %g is out of range [%g, %g]",
+                         where(v, at, sizeof at), ti, key, *out, min, max);
+    return 0;
+}
+
+static int item_int(const sr_ynode_t *item, int ti, const char *key, int64_t min, int64_t max,
+                    int *out, sr_error_t *err)
+{
+    const sr_ynode_t *v = sr_ynode_map_get(item, key);
+    if (!v)
+        return 0;
+    char at[300], desc[64];
+    int64_t x;
+    if (sr_ynode_as_int(v, &x) != 0)
+        return sr_errorf(err, "%s: terms[%d].%s: expected an integer, got %s",
+                         where(v, at, sizeof at), ti, key, sr_ynode_describe(v, desc, sizeof desc));
+    if (x < min || x > max)
+        return sr_errorf(err, "%s: terms[%d].%s: %lld is out of range [%lld, %lld]",
+                         where(v, at, sizeof at), ti, key, (long long)x, (long long)min,
+                         (long long)max);
+    *out = (int)x;
+    return 0;
+}
+
+static int item_bool(const sr_ynode_t *item, int ti, const char *key, int *out, sr_error_t *err)
+{
+    const sr_ynode_t *v = sr_ynode_map_get(item, key);
+    if (!v)
+        return 0;
+    char at[300], desc[64];
+    if (sr_ynode_as_bool(v, out) != 0)
+        return sr_errorf(err, "%s: terms[%d].%s: expected true or false, got %s",
+                         where(v, at, sizeof at), ti, key, sr_ynode_describe(v, desc, sizeof desc));
+    return 0;
+}
+
+static int item_str(const sr_ynode_t *item, int ti, const char *key, const char **out,
+                    sr_error_t *err)
+{
+    const sr_ynode_t *v = sr_ynode_map_get(item, key);
+    if (!v)
+        return 0;
+    char at[300];
+    if (v->kind != SR_YNODE_SCALAR)
+        return sr_errorf(err, "%s: terms[%d].%s: expected a string, got a %s",
+                         where(v, at, sizeof at), ti, key, sr_ynode_kind_name(v->kind));
+    *out = v->text;
+    return 0;
+}
+
+// Unknown keys of a term item, with a suggestion.
+static int check_keys(const sr_ynode_t *item, int ti, const char *const *known, int nknown,
+                      sr_error_t *err)
+{
+    for (int i = 0; i < item->n; i++) {
+        const char *k = item->keys[i]->text;
+        int found = 0, best = -1, bestd = 4;
+        for (int j = 0; j < nknown && !found; j++) {
+            found = strcmp(k, known[j]) == 0;
+            int d = sr_config_edit_distance(k, known[j]);
+            if (d < bestd) {
+                bestd = d;
+                best = j;
+            }
+        }
+        if (found)
+            continue;
+        char at[300];
+        where(item->keys[i], at, sizeof at);
+        if (best >= 0)
+            return sr_errorf(err, "%s: terms[%d]: unknown key '%s' (did you mean '%s'?)", at, ti,
+                             k, known[best]);
+        return sr_errorf(err, "%s: terms[%d]: unknown key '%s'", at, ti, k);
+    }
+    return 0;
+}
+
+static const char *const loss_keys[] = {"loss", "name", "weight", "params"};
+static const char *const con_keys[] = {
+    "constraint", "name", "weight", "method", "classes", "size_bounds", "size_margin", "size_a",
+    "size_b", "centroid_margin", "box_d", "box_bands", "box_emptiness", "box_size", "box_lo",
+    "box_hi", "normalise", "reduction", "t0", "mu", "dual_lr", "lambda0", "proposal_lr",
+    "proposal_max_iter", "proposal_tol", "proposal_hard", "tol"};
+
+static int parse_loss_item(const sr_ynode_t *item, int ti, term_plan_t *tp, sr_error_t *err)
+{
+    char at[300];
+    if (check_keys(item, ti, loss_keys, 4, err))
+        return -1;
+    const char *name = NULL;
+    if (item_str(item, ti, "loss", &name, err))
+        return -1;
+    snprintf(tp->loss, sizeof tp->loss, "%s", name);
+    const sr_ynode_t *ps = sr_ynode_map_get(item, "params");
+    if (ps) {
+        if (ps->kind != SR_YNODE_MAP)
+            return sr_errorf(err, "%s: terms[%d].params: expected a mapping of loss parameters",
+                             where(ps, at, sizeof at), ti);
+        if (ps->n > MAX_LOSS_PARAMS)
+            return sr_errorf(err, "%s: terms[%d].params: more than %d parameters",
+                             where(ps, at, sizeof at), ti, MAX_LOSS_PARAMS);
+        for (int i = 0; i < ps->n; i++) {
+            const sr_ynode_t *v = ps->items[i];
+            if (v->kind == SR_YNODE_SCALAR) {
+                tp->vals[i] = strdup(v->text);
+            } else if (v->kind == SR_YNODE_SEQ) { // a list of numbers: "a,b,c"
+                size_t len = 1;
+                for (int j = 0; j < v->n; j++)
+                    len += (v->items[j]->text ? strlen(v->items[j]->text) : 0) + 1;
+                tp->vals[i] = calloc(len, 1);
+                for (int j = 0; j < v->n && tp->vals[i]; j++) {
+                    if (v->items[j]->kind != SR_YNODE_SCALAR) {
+                        tp->keys[i] = strdup(ps->keys[i]->text);
+                        tp->nkv = i + 1;
+                        return sr_errorf(err, "%s: terms[%d].params.%s: expected a list of "
+                                         "numbers", where(v, at, sizeof at), ti,
+                                         ps->keys[i]->text);
+                    }
+                    if (j)
+                        strcat(tp->vals[i], ",");
+                    strcat(tp->vals[i], v->items[j]->text);
+                }
+            } else {
+                tp->vals[i] = NULL;
+            }
+            tp->keys[i] = strdup(ps->keys[i]->text);
+            tp->nkv = i + 1;
+            if (!tp->keys[i] || !tp->vals[i])
+                return sr_errorf(err, "%s: terms[%d].params.%s: expected a scalar or a list",
+                                 where(v, at, sizeof at), ti, ps->keys[i]->text);
+        }
+    }
+    // check the loss and its parameters now (file:line:col of the item)
+    sr_error_t e2 = {{0}};
+    sr_loss_t *l = sr_loss_create(tp->loss, tp->nkv, (const char *const *)tp->keys,
+                                  (const char *const *)tp->vals, &e2);
+    if (!l) {
+        const sr_ynode_t *at_node = ps ? ps : sr_ynode_map_get(item, "loss");
+        return sr_errorf(err, "%s: terms[%d]: %s", where(at_node, at, sizeof at), ti, e2.text);
+    }
+    sr_loss_destroy(l);
+    return 0;
+}
+
+static int parse_constraint_item(const sr_ynode_t *item, int ti, term_plan_t *tp,
+                                 double temperature, sr_error_t *err)
+{
+    char at[300];
+    if (check_keys(item, ti, con_keys, (int)(sizeof con_keys / sizeof con_keys[0]), err))
+        return -1;
+    sr_train_constraint_config_t *c = &tp->con;
+    sr_train_constraint_config_default(c);
+    c->temperature = temperature;
+    c->use_size = c->use_centroid = 0;
+    const sr_ynode_t *cv = sr_ynode_map_get(item, "constraint");
+    int ncon = cv->kind == SR_YNODE_SEQ ? cv->n : 1;
+    for (int i = 0; i < ncon; i++) {
+        const sr_ynode_t *x = cv->kind == SR_YNODE_SEQ ? cv->items[i] : cv;
+        if (x->kind != SR_YNODE_SCALAR)
+            return sr_errorf(err, "%s: terms[%d].constraint: expected size, centroid or box",
+                             where(x, at, sizeof at), ti);
+        if (strcmp(x->text, "size") == 0)
+            c->use_size = 1;
+        else if (strcmp(x->text, "centroid") == 0)
+            c->use_centroid = 1;
+        else if (strcmp(x->text, "box") == 0)
+            c->use_box = 1;
+        else
+            return sr_errorf(err, "%s: terms[%d].constraint: '%s' is unknown (known: size, "
+                             "centroid, box)", where(x, at, sizeof at), ti, x->text);
+    }
+    if (!c->use_size && !c->use_centroid && !c->use_box)
+        return sr_errorf(err, "%s: terms[%d].constraint: no constraint named",
+                         where(cv, at, sizeof at), ti);
+    const char *s = NULL;
+    sr_error_t e2 = {{0}};
+    if (item_str(item, ti, "method", &s, err))
+        return -1;
+    if (!s)
+        return sr_errorf(err, "%s: terms[%d]: missing key 'method' (penalty, log_barrier, "
+                         "log_barrier_ext, lagrangian, relu_lagrangian, proposals)",
+                         where(item, at, sizeof at), ti);
+    if (sr_constraint_method_parse(s, &c->method, &e2))
+        return sr_errorf(err, "%s: terms[%d].method: %s",
+                         where(sr_ynode_map_get(item, "method"), at, sizeof at), ti, e2.text);
+    s = NULL;
+    if (item_str(item, ti, "size_bounds", &s, err))
+        return -1;
+    if (s) {
+        if (strcmp(s, "individual") == 0)
+            c->size_bounds = SR_SIZE_BOUNDS_INDIVIDUAL;
+        else if (strcmp(s, "tags") == 0)
+            c->size_bounds = SR_SIZE_BOUNDS_TAGS;
+        else
+            return sr_errorf(err, "%s: terms[%d].size_bounds: '%s' is unknown (individual, tags)",
+                             where(sr_ynode_map_get(item, "size_bounds"), at, sizeof at), ti, s);
+    }
+    s = NULL;
+    if (item_str(item, ti, "box_bands", &s, err))
+        return -1;
+    if (s) {
+        if (strcmp(s, "code") == 0)
+            c->box_bands = SR_BOX_BANDS_CODE;
+        else if (strcmp(s, "exact") == 0)
+            c->box_bands = SR_BOX_BANDS_EXACT;
+        else
+            return sr_errorf(err, "%s: terms[%d].box_bands: '%s' is unknown (code, exact)",
+                             where(sr_ynode_map_get(item, "box_bands"), at, sizeof at), ti, s);
+    }
+    s = NULL;
+    if (item_str(item, ti, "reduction", &s, err))
+        return -1;
+    if (s && sr_reduction_parse(s, &c->reduction, &e2))
+        return sr_errorf(err, "%s: terms[%d].reduction: %s",
+                         where(sr_ynode_map_get(item, "reduction"), at, sizeof at), ti, e2.text);
+    const sr_ynode_t *cls = sr_ynode_map_get(item, "classes");
+    if (cls) {
+        if (cls->kind != SR_YNODE_SEQ || cls->n < 1 || cls->n > SR_TRAIN_MAX_CLASSES)
+            return sr_errorf(err, "%s: terms[%d].classes: expected a list of 1 to %d class "
+                             "indices", where(cls, at, sizeof at), ti, SR_TRAIN_MAX_CLASSES);
+        c->nclasses = cls->n;
+        for (int i = 0; i < cls->n; i++) {
+            int64_t k;
+            if (sr_ynode_as_int(cls->items[i], &k) != 0 || k < 0 || k > 4095)
+                return sr_errorf(err, "%s: terms[%d].classes[%d]: expected a class index",
+                                 where(cls->items[i], at, sizeof at), ti, i);
+            c->classes[i] = (int)k;
+        }
+    }
+    sr_proposal_opts_t *po = &c->proposals;
+    if (item_double(item, ti, "size_margin", 0, 1e6, &c->size_margin, err) ||
+        item_double(item, ti, "size_a", 0, 1e18, &c->size_a, err) ||
+        item_double(item, ti, "size_b", 0, 1e18, &c->size_b, err) ||
+        item_double(item, ti, "centroid_margin", 0, 1e9, &c->centroid_margin, err) ||
+        item_int(item, ti, "box_d", 1, 1 << 20, &c->box_d, err) ||
+        item_bool(item, ti, "box_emptiness", &c->box_emptiness, err) ||
+        item_bool(item, ti, "box_size", &c->box_size, err) ||
+        item_double(item, ti, "box_lo", 0, 1e6, &c->box_lo, err) ||
+        item_double(item, ti, "box_hi", 0, 1e6, &c->box_hi, err) ||
+        item_bool(item, ti, "normalise", &c->normalise, err) ||
+        item_double(item, ti, "t0", 1e-300, 1e300, &c->t0, err) ||
+        item_double(item, ti, "mu", 1, 1e6, &c->mu, err) ||
+        item_double(item, ti, "dual_lr", 1e-300, 1e300, &c->dual_lr, err) ||
+        item_double(item, ti, "lambda0", 0, 1e300, &c->lambda0, err) ||
+        item_double(item, ti, "proposal_lr", 1e-300, 1e300, &po->lr, err) ||
+        item_int(item, ti, "proposal_max_iter", 1, 100000000, &po->max_iter, err) ||
+        item_double(item, ti, "proposal_tol", 0, 1e300, &po->tol, err) ||
+        item_bool(item, ti, "proposal_hard", &po->hard, err) ||
+        item_double(item, ti, "tol", -1e300, 1e300, &c->tol, err))
+        return -1;
+    if (c->size_a > c->size_b)
+        return sr_errorf(err, "%s: terms[%d]: size_a %g exceeds size_b %g",
+                         where(item, at, sizeof at), ti, c->size_a, c->size_b);
+    if (c->method == SR_CONSTRAINT_METHOD_PROPOSALS && c->use_centroid)
+        return sr_errorf(err, "%s: terms[%d]: method proposals needs linear constraints; the "
+                         "centroid is not", where(item, at, sizeof at), ti);
+    return 0;
+}
+
+static int parse_plan(const sr_ynode_t *config, plan_t *p, sr_error_t *err)
+{
+    memset(p, 0, sizeof(*p));
+    char at[300];
+    const sr_ynode_t *terms = sr_ynode_get_path(config, "terms");
+    double temperature;
+    if (sr_config_double(config, "temperature", &temperature, err))
+        return -1;
+    if (!terms || terms->kind != SR_YNODE_SEQ || terms->n < 1)
+        return sr_errorf(err, "%s: terms: expected a non-empty list of terms",
+                         where(terms ? terms : config, at, sizeof at));
+    if (terms->n > SR_TRAIN_MAX_TERMS)
+        return sr_errorf(err, "%s: terms: %d terms (at most %d)", where(terms, at, sizeof at),
+                         terms->n, SR_TRAIN_MAX_TERMS);
+    for (int i = 0; i < terms->n; i++) {
+        const sr_ynode_t *item = terms->items[i];
+        term_plan_t *tp = &p->terms[p->nterms++];
+        tp->weight = 1.0;
+        if (item->kind != SR_YNODE_MAP)
+            return sr_errorf(err, "%s: terms[%d]: expected a mapping with 'loss' or "
+                             "'constraint'", where(item, at, sizeof at), i);
+        int has_loss = sr_ynode_map_get(item, "loss") != NULL;
+        int has_con = sr_ynode_map_get(item, "constraint") != NULL;
+        if (has_loss == has_con)
+            return sr_errorf(err, "%s: terms[%d]: needs exactly one of 'loss' and 'constraint'",
+                             where(item, at, sizeof at), i);
+        tp->is_loss = has_loss;
+        if (item_double(item, i, "weight", -1e300, 1e300, &tp->weight, err))
+            return -1;
+        const char *name = NULL;
+        if (item_str(item, i, "name", &name, err))
+            return -1;
+        if (has_loss ? parse_loss_item(item, i, tp, err)
+                     : parse_constraint_item(item, i, tp, temperature, err))
+            return -1;
+        if (name)
+            snprintf(tp->name, sizeof tp->name, "%s", name);
+        else if (has_loss)
+            memcpy(tp->name, tp->loss, sizeof tp->name);
+        else
+            snprintf(tp->name, sizeof tp->name, "%s",
+                     sr_constraint_method_name(tp->con.method));
+        for (int j = 0; j < i; j++)
+            if (strcmp(p->terms[j].name, tp->name) == 0)
+                return sr_errorf(err, "%s: terms[%d]: name '%s' is used by terms[%d] too (set "
+                                 "'name')", where(item, at, sizeof at), i, tp->name, j);
+    }
+    return 0;
+}
+
+static int kind_train_validate(const sr_ynode_t *config, sr_error_t *err)
+{
+    plan_t p;
+    int rc = parse_plan(config, &p, err);
+    plan_free(&p);
+    return rc;
+}
+
+/* ---- data ------------------------------------------------------------------ */
+
+typedef struct split_view {
+    const sr_dataset_t *ds;
+    int64_t *idx;
+    int64_t n;
+} split_view_t;
+
+static int get_sample(void *ctx, int64_t i, float *image, int32_t *labels, sr_error_t *err)
+{
+    split_view_t *v = ctx;
+    if (i < 0 || i >= v->n)
+        return sr_errorf(err, "sample %lld out of range [0, %lld)", (long long)i,
+                         (long long)v->n);
+    const sr_dataset_t *ds = v->ds;
+    int64_t j = v->idx[i], CHW = ds->C * ds->H * ds->W, HW = ds->H * ds->W;
+    memcpy(image, ds->images + j * CHW, sizeof(float) * (size_t)CHW);
+    for (int64_t p = 0; p < HW; p++)
+        labels[p] = ds->labels[j * HW + p];
+    return 0;
+}
+
+static int split_parse(const char *name)
+{
+    for (int s = 0; s < SR_SPLIT_COUNT; s++)
+        if (strcmp(sr_split_name(s), name) == 0)
+            return s;
+    return -1;
+}
+
+static int make_split(const sr_dataset_t *ds, int split, split_view_t *v, sr_error_t *err)
+{
+    v->ds = ds;
+    v->n = 0;
+    v->idx = malloc(sizeof(int64_t) * (size_t)(ds->N ? ds->N : 1));
+    if (!v->idx)
+        return sr_errorf(err, "out of memory");
+    for (int64_t i = 0; i < ds->N; i++)
+        if (ds->split[i] == split)
+            v->idx[v->n++] = i;
+    return 0;
+}
+
+static int load_dataset(const sr_ynode_t *config, sr_dataset_t *ds, sr_error_t *err)
+{
+    const char *source, *gen, *params, *file;
+    if (sr_config_str(config, "dataset.source", &source, err) ||
+        sr_config_str(config, "dataset.generator", &gen, err) ||
+        sr_config_str(config, "dataset.params", &params, err) ||
+        sr_config_str(config, "dataset.file", &file, err))
+        return -1;
+    char at[300];
+    if (strcmp(source, "synth") == 0) {
+        int g = sr_synth_lookup(gen);
+        if (g < 0)
+            return sr_errorf(err, "%s: dataset.generator: '%s' is unknown",
+                             where(sr_ynode_get_path(config, "dataset.generator"), at, sizeof at),
+                             gen);
+        if (sr_synth_generate((enum sr_synth)g, params, ds, err))
+            return sr_error_prefix(err, "%s: dataset.params: ",
+                                   where(sr_ynode_get_path(config, "dataset.params"), at,
+                                         sizeof at));
+        return 0;
+    }
+    if (!file[0])
+        return sr_errorf(err, "%s: dataset.file: needed with dataset.source file",
+                         where(sr_ynode_get_path(config, "dataset.source"), at, sizeof at));
+    return sr_ds_read(file, ds, err);
+}
+
+/* ---- the run ------------------------------------------------------------- */
+
+// Store the first 'n' validation images, labels and softmax(T logits) of the
+// final network (eval mode) as /tensors/val_images, val_labels, val_probs.
+static int save_val(sr_run_ctx_t *ctx, sr_net_t *net, const sr_train_dataset_t *val, int64_t n,
+                    double T, sr_error_t *err)
+{
+    if (n > val->n)
+        n = val->n;
+    if (n <= 0)
+        return 0;
+    int C = val->C, H = val->H, W = val->W, K = net->cfg.n_classes;
+    size_t HW = (size_t)H * W;
+    float *img = malloc(sizeof(float) * (size_t)n * C * HW);
+    int32_t *lab = malloc(sizeof(int32_t) * (size_t)n * HW);
+    float *probs = malloc(sizeof(float) * (size_t)n * K * HW);
+    int rc = -1;
+    if (!img || !lab || !probs) {
+        sr_errorf(err, "out of memory");
+        goto out;
+    }
+    int was_train = net->train;
+    net->train = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (val->get(val->ctx, i, img + i * C * HW, lab + i * HW, err) ||
+            sr_net_forward(net, img + i * C * HW, 1, H, W, err)) {
+            net->train = was_train;
+            goto out;
+        }
+        sr_tensor_t lg = sr_net_output(net), s;
+        sr_tensor_init_view(&s, "probs", probs + i * K * HW, 1, K, H, W);
+        if (sr_constraint_softmax_forward(&s, &lg, T, err)) {
+            net->train = was_train;
+            goto out;
+        }
+    }
+    net->train = was_train;
+    int64_t di[4] = {n, C, H, W}, dl[3] = {n, H, W}, dp[4] = {n, K, H, W};
+    rc = sr_run_tensor(ctx, "val_images", SR_H5_F32, 4, di, img, err) ||
+                 sr_run_tensor(ctx, "val_labels", SR_H5_I32, 3, dl, lab, err) ||
+                 sr_run_tensor(ctx, "val_probs", SR_H5_F32, 4, dp, probs, err)
+             ? -1
+             : 0;
+out:
+    free(img);
+    free(lab);
+    free(probs);
+    return rc;
+}
+
+typedef struct run_state {
+    sr_run_ctx_t *ctx;
+    plan_t *plan;
+    double *val;     /* (epochs) val Dice */
+    double *times;   /* (epochs) */
+    int epochs, logged;
+    double best;
+    int best_epoch;
+    int npct;                    /* constraint terms' % satisfied, first and last epoch */
+    char pct_name[SR_TRAIN_MAX_TERMS][48];
+    double pct_first[SR_TRAIN_MAX_TERMS], pct_last[SR_TRAIN_MAX_TERMS];
+} run_state_t;
+
+static void track_pct(run_state_t *rs, const char *name, double v)
+{
+    size_t len = strlen(name), sl = strlen(".pct_satisfied");
+    if (len <= sl || strcmp(name + len - sl, ".pct_satisfied") != 0)
+        return;
+    for (int i = 0; i < rs->npct; i++)
+        if (strcmp(rs->pct_name[i], name) == 0) {
+            rs->pct_last[i] = v;
+            return;
+        }
+    if (rs->npct == SR_TRAIN_MAX_TERMS)
+        return;
+    snprintf(rs->pct_name[rs->npct], sizeof rs->pct_name[0], "%s", name);
+    rs->pct_first[rs->npct] = rs->pct_last[rs->npct] = v;
+    rs->npct++;
+}
+
+static int on_epoch(void *vctx, const sr_train_epoch_metrics_t *m, sr_error_t *err)
+{
+    run_state_t *rs = vctx;
+    sr_run_ctx_t *ctx = rs->ctx;
+    int64_t e = m->epoch;
+    char name[96];
+    if ((!isnan(m->val_dice) && sr_run_metric(ctx, "val_dice", e, m->val_dice, err)) ||
+        sr_run_metric(ctx, "train_loss", e, m->train_loss, err) ||
+        sr_run_metric(ctx, "epoch_time", e, m->seconds, err) ||
+        sr_run_schedule(ctx, "lr", e, m->lr, err) ||
+        sr_run_schedule(ctx, "phase", e, (double)m->phase, err))
+        return -1;
+    for (int i = 0; i < m->nterms; i++) {
+        snprintf(name, sizeof name, "loss.%s", rs->plan->terms[i].name);
+        if (sr_run_metric(ctx, name, e, m->term_loss[i], err))
+            return -1;
+    }
+    for (int i = 0; i < m->nextra; i++) {
+        // undefined statistics (stability at epoch 0) are not logged: a
+        // NaN in the store means "diverged"
+        if (isnan(m->extra[i]))
+            continue;
+        track_pct(rs, m->extra_name[i], m->extra[i]);
+        size_t len = strlen(m->extra_name[i]);
+        int is_t = len > 2 && strcmp(m->extra_name[i] + len - 2, ".t") == 0;
+        if ((is_t ? sr_run_schedule : sr_run_metric)(ctx, m->extra_name[i], e, m->extra[i], err))
+            return -1;
+    }
+    if (e < rs->epochs) {
+        rs->val[e] = m->val_dice;
+        rs->times[e] = m->seconds;
+        rs->logged = (int)e + 1;
+    }
+    if (m->val_dice > rs->best) {
+        rs->best = m->val_dice;
+        rs->best_epoch = (int)e;
+    }
+    if (ctx->abandon && *ctx->abandon)
+        return sr_errorf(err, "abandoned");
+    return 0;
+}
+
+static int summaries(run_state_t *rs, sr_error_t *err)
+{
+    sr_run_ctx_t *ctx = rs->ctx;
+    int n = rs->logged, first = n > 10 ? n - 10 : 0;
+    double mean = 0, var = 0, tmean = 0;
+    for (int i = first; i < n; i++)
+        mean += rs->val[i] / (n - first);
+    for (int i = first; i < n; i++)
+        var += (rs->val[i] - mean) * (rs->val[i] - mean) / (n - first);
+    for (int i = 0; i < n; i++)
+        tmean += rs->times[i] / n;
+    if (n == 0)
+        mean = var = tmean = NAN;
+    char name[80];
+    for (int i = 0; i < rs->npct; i++) {
+        snprintf(name, sizeof name, "%s_first", rs->pct_name[i]);
+        if (sr_run_summary(ctx, name, rs->pct_first[i], err))
+            return -1;
+        snprintf(name, sizeof name, "%s_last", rs->pct_name[i]);
+        if (sr_run_summary(ctx, name, rs->pct_last[i], err))
+            return -1;
+    }
+    return sr_run_summary(ctx, "val_dice_last10_mean", mean, err) ||
+                   sr_run_summary(ctx, "val_dice_last10_std", sqrt(var), err) ||
+                   sr_run_summary(ctx, "val_dice_best", n ? rs->best : NAN, err) ||
+                   sr_run_summary(ctx, "val_dice_best_epoch", n ? rs->best_epoch : NAN, err) ||
+                   sr_run_summary(ctx, "val_dice_final", n ? rs->val[n - 1] : NAN, err) ||
+                   sr_run_summary(ctx, "epoch_time_mean", tmean, err) ||
+                   sr_run_summary(ctx, "epochs_run", n, err)
+               ? -1
+               : 0;
+}
+
+static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
+{
+    const sr_ynode_t *cfg = ctx->config;
+    plan_t plan;
+    sr_dataset_t ds;
+    memset(&ds, 0, sizeof ds);
+    split_view_t tr = {0}, va = {0};
+    sr_net_t *net = NULL;
+    sr_trainer_t trainer;
+    memset(&trainer, 0, sizeof trainer);
+    int trainer_ready = 0, rc = -1;
+    sr_loss_t *losses[SR_TRAIN_MAX_TERMS] = {0};
+    sr_train_loss_ctx_t lctx[SR_TRAIN_MAX_TERMS];
+    sr_train_constraint_ctx_t *cctx = calloc(SR_TRAIN_MAX_TERMS, sizeof *cctx);
+    memset(lctx, 0, sizeof lctx);
+    run_state_t rs;
+    memset(&rs, 0, sizeof rs);
+    if (!cctx) {
+        free(cctx);
+        return sr_errorf(err, "out of memory");
+    }
+    if (parse_plan(cfg, &plan, err))
+        goto out;
+
+    const char *trs, *vas, *netname, *oname, *sname;
+    int64_t width, depth, in_ch, classes, epochs, batch, nsave;
+    double dropout, temperature;
+    int progress;
+    if (sr_config_str(cfg, "dataset.train_split", &trs, err) ||
+        sr_config_str(cfg, "dataset.val_split", &vas, err) ||
+        sr_config_str(cfg, "net.name", &netname, err) ||
+        sr_config_int(cfg, "net.width", &width, err) ||
+        sr_config_int(cfg, "net.depth", &depth, err) ||
+        sr_config_double(cfg, "net.dropout", &dropout, err) ||
+        sr_config_int(cfg, "net.in_channels", &in_ch, err) ||
+        sr_config_int(cfg, "net.classes", &classes, err) ||
+        sr_config_str(cfg, "optim.name", &oname, err) ||
+        sr_config_str(cfg, "schedule.name", &sname, err) ||
+        sr_config_int(cfg, "epochs", &epochs, err) ||
+        sr_config_int(cfg, "batch_size", &batch, err) ||
+        sr_config_double(cfg, "temperature", &temperature, err) ||
+        sr_config_bool(cfg, "progress", &progress, err) ||
+        sr_config_int(cfg, "save_val", &nsave, err))
+        goto out;
+    if (load_dataset(cfg, &ds, err))
+        goto out;
+    if (make_split(&ds, split_parse(trs), &tr, err) || make_split(&ds, split_parse(vas), &va, err))
+        goto out;
+    if (tr.n == 0) {
+        sr_errorf(err, "dataset '%s' has no image in split '%s'", ds.name, trs);
+        goto out;
+    }
+    sr_train_dataset_t dtrain = {tr.n, (int)ds.C, (int)ds.H, (int)ds.W, get_sample, &tr};
+    sr_train_dataset_t dval = {va.n, (int)ds.C, (int)ds.H, (int)ds.W, get_sample, &va};
+
+    enum sr_net_type nt;
+    if (sr_net_type_parse(netname, &nt, err))
+        goto out;
+    sr_net_config_t ncfg;
+    sr_net_config_default(&ncfg, nt, in_ch ? (int)in_ch : (int)ds.C,
+                          classes ? (int)classes : ds.K);
+    if (width)
+        ncfg.width = (int)width;
+    if (depth)
+        ncfg.depth = (int)depth;
+    if (dropout >= 0)
+        ncfg.dropout = (float)dropout;
+    if (!(net = sr_net_create(&ncfg, ctx->seed, err))) {
+        sr_error_prefix(err, "net: ");
+        goto out;
+    }
+    if (ds.H % net->down || ds.W % net->down) {
+        sr_errorf(err, "net: %s needs images whose sides are multiples of %d; the dataset's "
+                  "are %lldx%lld", netname, net->down, (long long)ds.H, (long long)ds.W);
+        goto out;
+    }
+
+    sr_optim_config_t ocfg;
+    enum sr_optim_type ot;
+    if (sr_optim_type_parse(oname, &ot, err))
+        goto out;
+    sr_optim_config_default(&ocfg, ot);
+    sr_schedule_config_t scfg;
+    enum sr_schedule_type st;
+    double lr;
+    int64_t patience, step;
+    if (sr_schedule_type_parse(sname, &st, err) ||
+        sr_config_double(cfg, "optim.lr", &lr, err) ||
+        sr_config_double(cfg, "optim.momentum", &ocfg.momentum, err) ||
+        sr_config_double(cfg, "optim.beta1", &ocfg.beta1, err) ||
+        sr_config_double(cfg, "optim.beta2", &ocfg.beta2, err) ||
+        sr_config_double(cfg, "optim.eps", &ocfg.eps, err) ||
+        sr_config_double(cfg, "optim.weight_decay", &ocfg.weight_decay, err))
+        goto out;
+    sr_schedule_config_default(&scfg, st, lr);
+    if (sr_config_double(cfg, "schedule.factor", &scfg.factor, err) ||
+        sr_config_int(cfg, "schedule.patience", &patience, err) ||
+        sr_config_double(cfg, "schedule.lr_end", &scfg.lr_end, err) ||
+        sr_config_int(cfg, "schedule.step", &step, err))
+        goto out;
+    scfg.patience = (int)patience;
+    scfg.step = (int)step;
+    scfg.epochs = (int)epochs;
+
+    rs.ctx = ctx;
+    rs.plan = &plan;
+    rs.epochs = (int)epochs;
+    rs.best = -INFINITY;
+    rs.val = calloc((size_t)epochs, sizeof(double));
+    rs.times = calloc((size_t)epochs, sizeof(double));
+    if (!rs.val || !rs.times) {
+        sr_errorf(err, "out of memory");
+        goto out;
+    }
+    sr_train_config_t tcfg = {(int)epochs, (int)batch, ctx->seed, progress ? stderr : NULL,
+                              on_epoch, &rs};
+    if (sr_trainer_init(&trainer, net, &tcfg, &ocfg, &scfg, err))
+        goto out;
+    trainer_ready = 1;
+    for (int i = 0; i < plan.nterms; i++) {
+        term_plan_t *tp = &plan.terms[i];
+        if (tp->is_loss) {
+            losses[i] = sr_loss_create(tp->loss, tp->nkv, (const char *const *)tp->keys,
+                                       (const char *const *)tp->vals, err);
+            if (!losses[i] || sr_train_loss_ctx_init(&lctx[i], losses[i], temperature, err) ||
+                sr_trainer_add_term(&trainer, tp->name, &sr_train_loss_ops, &lctx[i], tp->weight,
+                                    err))
+                goto out;
+        } else if (sr_train_constraint_ctx_init(&cctx[i], tp->name, &tp->con, tr.n, err) ||
+                   sr_trainer_add_term(&trainer, tp->name, &sr_train_constraint_ops, &cctx[i],
+                                       tp->weight, err))
+            goto out;
+    }
+    if (sr_trainer_run(&trainer, &dtrain, va.n ? &dval : NULL, err)) {
+        if (!trainer.diverged)
+            goto out;
+        // a non-finite loss: the run is "diverged", recorded at its epoch
+        sr_error_t e2 = {{0}};
+        if (sr_run_metric(ctx, "train_loss", trainer.epoch, NAN, &e2) ||
+            sr_run_summary(ctx, "diverged_epoch", trainer.epoch, &e2)) {
+            sr_errorf(err, "%s", e2.text);
+            goto out;
+        }
+    }
+    rc = summaries(&rs, err) || save_val(ctx, net, &dval, nsave, temperature, err) ? -1 : 0;
+out:
+    if (trainer_ready)
+        sr_trainer_free(&trainer);
+    for (int i = 0; i < SR_TRAIN_MAX_TERMS; i++) {
+        sr_train_loss_ctx_free(&lctx[i]);
+        sr_loss_destroy(losses[i]);
+        sr_train_constraint_ctx_free(&cctx[i]);
+    }
+    free(cctx);
+    sr_loss_scratch_release();
+    sr_net_destroy(net);
+    free(tr.idx);
+    free(va.idx);
+    free(rs.val);
+    free(rs.times);
+    sr_dataset_free(&ds);
+    plan_free(&plan);
+    return rc;
+}
+
+const sr_kind_t sr_kind_train = {
+    "train", kind_train, train_params, (int)(sizeof train_params / sizeof train_params[0]),
+    "train a network with loss and constraint terms (doc/train.md)", kind_train_validate};

@@ -1,0 +1,379 @@
+/* terms.c - trainer terms for the loss library and the constraint methods
+ * (see terms.h and doc/train.md). */
+#include "train/terms.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int grow(void **p, int64_t *cap, int64_t need, size_t elem, sr_error_t *err)
+{
+    if (need <= *cap)
+        return 0;
+    void *q = realloc(*p, elem * (size_t)need);
+    if (!q)
+        return sr_errorf(err, "out of memory for %lld elements", (long long)need);
+    *p = q;
+    *cap = need;
+    return 0;
+}
+
+/* ---- loss term -------------------------------------------------------- */
+
+int sr_train_loss_ctx_init(sr_train_loss_ctx_t *c, const sr_loss_t *loss, double T,
+                           sr_error_t *err)
+{
+    memset(c, 0, sizeof(*c));
+    if (!loss)
+        return sr_errorf(err, "loss term: no loss");
+    if (!(T > 0) || !isfinite(T))
+        return sr_errorf(err, "loss term: temperature %g must be > 0", T);
+    c->loss = loss;
+    c->temperature = T;
+    return 0;
+}
+
+void sr_train_loss_ctx_free(sr_train_loss_ctx_t *c)
+{
+    free(c->buf);
+    memset(c, 0, sizeof(*c));
+}
+
+static int loss_eval(void *ctx, const sr_train_batch_t *b, double *value, sr_tensor_t *dlogits,
+                     sr_error_t *err)
+{
+    sr_train_loss_ctx_t *c = ctx;
+    const sr_tensor_t *lg = b->logits;
+    sr_tensor_t scaled, image;
+    sr_loss_input_t in = {lg, b->labels, NULL, NULL};
+    if (b->images) {
+        sr_tensor_init_view(&image, "image", (float *)b->images, lg->ne[0], b->C, lg->ne[2],
+                            lg->ne[3]);
+        in.image = &image;
+    }
+    int64_t n = sr_tensor_numel(lg);
+    float T = (float)c->temperature;
+    if (c->temperature != 1.0) {
+        if (grow((void **)&c->buf, &c->cap, n, sizeof(float), err))
+            return -1;
+        for (int64_t i = 0; i < n; i++)
+            c->buf[i] = T * lg->data[i];
+        sr_tensor_init_view(&scaled, "logits", c->buf, lg->ne[0], lg->ne[1], lg->ne[2],
+                            lg->ne[3]);
+        in.logits = &scaled;
+    }
+    if (sr_loss_eval(c->loss, &in, value, dlogits, err))
+        return -1;
+    if (dlogits && c->temperature != 1.0)
+        for (int64_t i = 0; i < n; i++)
+            dlogits->data[i] *= T;
+    return 0;
+}
+
+const sr_train_term_ops_t sr_train_loss_ops = {loss_eval, NULL, NULL};
+
+/* ---- constraint term -------------------------------------------------- */
+
+void sr_train_constraint_config_default(sr_train_constraint_config_t *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->use_size = 1;
+    c->use_centroid = 1;
+    c->classes[0] = 1;
+    c->nclasses = 1;
+    c->size_bounds = SR_SIZE_BOUNDS_INDIVIDUAL;
+    c->size_margin = 0.1;
+    c->size_a = 1;
+    c->size_b = 1e18;
+    c->centroid_margin = 20;
+    c->box_d = 5;
+    c->box_bands = SR_BOX_BANDS_CODE;
+    c->box_lo = 0.5;
+    c->box_hi = 0.9;
+    c->method = SR_CONSTRAINT_METHOD_PENALTY;
+    c->normalise = 1;
+    c->reduction = SR_REDUCTION_SUM;
+    c->temperature = 1;
+    c->t0 = 5;
+    c->mu = 1.1;
+    c->dual_lr = 1e-2;
+    c->lambda0 = 0;
+    c->proposals = sr_proposal_opts_default();
+    c->tol = 0;
+}
+
+static int is_lagrangian(const sr_train_constraint_config_t *c)
+{
+    return c->method == SR_CONSTRAINT_METHOD_LAGRANGIAN ||
+           c->method == SR_CONSTRAINT_METHOD_RELU_LAGRANGIAN;
+}
+
+static int is_barrier(const sr_train_constraint_config_t *c)
+{
+    return c->method == SR_CONSTRAINT_METHOD_LOG_BARRIER ||
+           c->method == SR_CONSTRAINT_METHOD_LOG_BARRIER_EXT;
+}
+
+static sr_constraint_scale_t method_scale(const sr_train_constraint_config_t *c)
+{
+    sr_constraint_scale_t sc = {1.0, c->normalise, c->reduction};
+    return sc;
+}
+
+int sr_train_constraint_ctx_init(sr_train_constraint_ctx_t *c, const char *name,
+                                 const sr_train_constraint_config_t *cfg, int64_t n_images,
+                                 sr_error_t *err)
+{
+    memset(c, 0, sizeof(*c));
+    if (!cfg->use_size && !cfg->use_centroid && !cfg->use_box)
+        return sr_errorf(err, "constraint term '%s': no constraint chosen", name);
+    if (cfg->nclasses < 1 || cfg->nclasses > SR_TRAIN_MAX_CLASSES)
+        return sr_errorf(err, "constraint term '%s': %d classes (need 1..%d)", name,
+                         cfg->nclasses, SR_TRAIN_MAX_CLASSES);
+    if (!(cfg->temperature > 0) || !isfinite(cfg->temperature))
+        return sr_errorf(err, "constraint term '%s': temperature %g must be > 0", name,
+                         cfg->temperature);
+    if (cfg->method == SR_CONSTRAINT_METHOD_PROPOSALS && cfg->use_centroid)
+        return sr_errorf(err, "constraint term '%s': proposals need linear constraints; the "
+                         "centroid is not (the thesis' 'NA')", name);
+    if (n_images < 1)
+        return sr_errorf(err, "constraint term '%s': empty training set", name);
+    c->cfg = *cfg;
+    snprintf(c->name, sizeof c->name, "%s", name);
+    c->n_images = n_images;
+    sr_constraint_scale_t sc = method_scale(cfg);
+    if (is_barrier(cfg) &&
+        sr_log_barrier_init(&c->lb, cfg->method == SR_CONSTRAINT_METHOD_LOG_BARRIER_EXT,
+                            cfg->t0, cfg->mu, &sc, err))
+        return sr_error_prefix(err, "constraint term '%s': ", name);
+    if (is_lagrangian(cfg) && (!(cfg->dual_lr > 0) || !(cfg->lambda0 >= 0)))
+        return sr_errorf(err, "constraint term '%s': dual_lr %g must be > 0 and lambda0 %g >= 0",
+                         name, cfg->dual_lr, cfg->lambda0);
+    if (sr_constraint_stats_init(&c->stats, n_images, cfg->tol, err))
+        return -1;
+    return 0;
+}
+
+void sr_train_constraint_ctx_free(sr_train_constraint_ctx_t *c)
+{
+    sr_constraint_list_free(&c->list);
+    sr_lagrangian_free(&c->lg);
+    sr_constraint_stats_free(&c->stats);
+    free(c->s);
+    free(c->ds);
+    free(c->y);
+    free(c->scratch);
+    free(c->mask);
+    free(c->f);
+    free(c->g);
+    memset(c, 0, sizeof(*c));
+}
+
+// Build the batch's constraint list from the labels.
+static int build_list(sr_train_constraint_ctx_t *c, const int32_t *labels, int64_t N,
+                      int64_t K, int64_t H, int64_t W, sr_error_t *err)
+{
+    const sr_train_constraint_config_t *cfg = &c->cfg;
+    sr_constraint_list_t *l = &c->list;
+    if (c->list_ready && (l->N != N || l->K != K || l->H != H || l->W != W)) {
+        sr_constraint_list_free(l);
+        c->list_ready = 0;
+    }
+    if (!c->list_ready) {
+        if (sr_constraint_list_init(l, N, K, H, W, err))
+            return -1;
+        c->list_ready = 1;
+    }
+    sr_constraint_list_clear(l);
+    int64_t HW = H * W, n4 = N * K * HW;
+    if (grow((void **)&c->mask, &c->cap_mask, HW, 1, err))
+        return -1;
+    // one-hot ground truth (ignored pixels belong to no class)
+    for (int64_t i = 0; i < n4; i++)
+        c->y[i] = 0.0f;
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t p = 0; p < HW; p++) {
+            int32_t v = labels[n * HW + p];
+            if (v >= 0 && v < K)
+                c->y[(n * K + v) * HW + p] = 1.0f;
+        }
+    sr_tensor_t y;
+    sr_tensor_init_view(&y, "y", c->y, N, K, H, W);
+    for (int n = 0; n < (int)N; n++)
+        for (int j = 0; j < cfg->nclasses; j++) {
+            int k = cfg->classes[j];
+            if (k < 0 || k >= K)
+                return sr_errorf(err, "class %d is out of range (the network has %lld)", k,
+                                 (long long)K);
+            if (cfg->use_size &&
+                sr_constraint_add_size_from_gt(l, &y, n, k, cfg->size_bounds, cfg->size_a,
+                                               cfg->size_b, cfg->size_margin, err))
+                return -1;
+            if (cfg->use_centroid &&
+                sr_constraint_add_centroid_from_gt(l, &y, n, k, cfg->centroid_margin, err))
+                return -1;
+            if (cfg->use_box) {
+                for (int64_t p = 0; p < HW; p++)
+                    c->mask[p] = labels[n * HW + p] == k;
+                if (sr_constraint_add_boxes_from_mask(l, c->mask, n, k, cfg->box_d,
+                                                      cfg->box_bands, cfg->box_emptiness,
+                                                      cfg->box_size, cfg->box_lo, cfg->box_hi,
+                                                      err))
+                    return -1;
+            }
+        }
+    if (l->nvalues > c->cap_m) {
+        double *f = realloc(c->f, sizeof(double) * (size_t)l->nvalues);
+        if (f)
+            c->f = f;
+        double *g = f ? realloc(c->g, sizeof(double) * (size_t)l->nvalues) : NULL;
+        if (g)
+            c->g = g;
+        if (!f || !g)
+            return sr_errorf(err, "out of memory for %d constraint values", l->nvalues);
+        c->cap_m = l->nvalues;
+    }
+    return 0;
+}
+
+static int constraint_eval(void *ctx, const sr_train_batch_t *b, double *value,
+                           sr_tensor_t *dlogits, sr_error_t *err)
+{
+    sr_train_constraint_ctx_t *c = ctx;
+    const sr_train_constraint_config_t *cfg = &c->cfg;
+    const sr_tensor_t *lg = b->logits;
+    int64_t N = lg->ne[0], K = lg->ne[1], H = lg->ne[2], W = lg->ne[3];
+    int64_t n4 = N * K * H * W;
+    int64_t cap = c->cap;
+    if (n4 > c->cap) {
+        float **bufs[4] = {&c->s, &c->ds, &c->y, &c->scratch};
+        for (int i = 0; i < 4; i++) {
+            cap = c->cap;
+            if (grow((void **)bufs[i], &cap, n4, sizeof(float), err))
+                return -1;
+        }
+        c->cap = n4;
+    }
+    if (build_list(c, b->labels, N, K, H, W, err))
+        return -1;
+    sr_constraint_list_t *l = &c->list;
+    sr_tensor_t s, ds;
+    sr_tensor_init_view(&s, "softmax", c->s, N, K, H, W);
+    sr_tensor_init_view(&ds, "dsoftmax", c->ds, N, K, H, W);
+    if (sr_constraint_softmax_forward(&s, lg, cfg->temperature, err) ||
+        sr_constraint_list_forward(l, c->f, &s, err))
+        return -1;
+    if (b->ids && sr_constraint_stats_update(&c->stats, c->f, l, b->ids, err))
+        return -1;
+    int M = l->nvalues;
+    sr_constraint_scale_t sc = method_scale(cfg);
+    int need_grad = dlogits != NULL;
+    switch (cfg->method) {
+    case SR_CONSTRAINT_METHOD_PENALTY:
+        *value = sr_penalty_forward(c->f, l, &sc);
+        if (need_grad)
+            sr_penalty_backward(c->g, c->f, l, &sc);
+        break;
+    case SR_CONSTRAINT_METHOD_LOG_BARRIER:
+    case SR_CONSTRAINT_METHOD_LOG_BARRIER_EXT: {
+        if (sr_log_barrier_forward(&c->lb, value, c->f, l, err) ||
+            (need_grad && sr_log_barrier_backward(&c->lb, c->g, c->f, l, err)))
+            return -1;
+        double bound = 0;
+        c->gap_sum += sr_log_barrier_duals(&c->lb, NULL, &bound, c->f, M);
+        c->bound_sum += bound;
+        break;
+    }
+    case SR_CONSTRAINT_METHOD_LAGRANGIAN:
+    case SR_CONSTRAINT_METHOD_RELU_LAGRANGIAN:
+        if (!b->ids)
+            return sr_errorf(err, "the Lagrangians need the batch's dataset indices");
+        if (!c->lg_ready) {
+            if (sr_lagrangian_init(&c->lg, cfg->method == SR_CONSTRAINT_METHOD_RELU_LAGRANGIAN,
+                                   c->n_images, l->owner_nslots[0], cfg->dual_lr, cfg->lambda0,
+                                   &sc, err))
+                return -1;
+            c->lg_ready = 1;
+        }
+        if (sr_lagrangian_forward(&c->lg, value, c->f, l, b->ids, err))
+            return -1;
+        if (b->phase == SR_TRAIN_PHASE_DUAL)
+            return sr_lagrangian_dual_step(&c->lg, c->f, l, b->ids, err);
+        if (need_grad && sr_lagrangian_backward(&c->lg, c->g, c->f, l, b->ids, err))
+            return -1;
+        break;
+    case SR_CONSTRAINT_METHOD_PROPOSALS: {
+        sr_tensor_t yt;
+        // the proposal reuses the one-hot buffer: the list is built already
+        sr_tensor_init_view(&yt, "proposal", c->y, N, K, H, W);
+        if (sr_proposal_forward(&yt, NULL, NULL, l, &s, NULL, &cfg->proposals, err))
+            return -1;
+        if (cfg->proposals.hard)
+            sr_proposal_harden(&yt);
+        if (sr_proposal_ce_forward(value, &yt, &s, err))
+            return -1;
+        if (!need_grad)
+            return 0;
+        if (sr_proposal_ce_backward(&ds, &yt, &s, err))
+            return -1;
+        return sr_constraint_softmax_backward(dlogits, &ds, &s, cfg->temperature, err);
+    }
+    default:
+        return sr_errorf(err, "method %d is not supported", (int)cfg->method);
+    }
+    if (!need_grad)
+        return 0;
+    if (sr_constraint_list_backward(l, &ds, c->g, &s, err))
+        return -1;
+    return sr_constraint_softmax_backward(dlogits, &ds, &s, cfg->temperature, err);
+}
+
+static enum sr_train_phase constraint_phase(void *ctx)
+{
+    sr_train_constraint_ctx_t *c = ctx;
+    if (is_lagrangian(&c->cfg) && c->lg_ready && c->lg.phase == SR_LAGRANGIAN_PHASE_LAMBDA)
+        return SR_TRAIN_PHASE_DUAL;
+    return SR_TRAIN_PHASE_THETA;
+}
+
+static int add_scalar(sr_train_epoch_metrics_t *m, const char *prefix, const char *what,
+                      double v, sr_error_t *err)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s.%s", prefix, what);
+    return sr_train_metrics_add(m, name, v, err);
+}
+
+static int constraint_epoch_end(void *ctx, sr_train_epoch_metrics_t *m, sr_error_t *err)
+{
+    sr_train_constraint_ctx_t *c = ctx;
+    double pct = NAN, stable = NAN;
+    sr_constraint_stats_epoch_end(&c->stats, &pct, &stable);
+    if (add_scalar(m, c->name, "pct_satisfied", pct, err) ||
+        add_scalar(m, c->name, "stability", stable, err))
+        return -1;
+    if (is_barrier(&c->cfg)) {
+        // t of the epoch just run, then the schedule's step
+        if (add_scalar(m, c->name, "t", c->lb.t, err) ||
+            add_scalar(m, c->name, "gap", c->gap_sum, err) ||
+            add_scalar(m, c->name, "gap_bound", c->bound_sum, err))
+            return -1;
+        c->gap_sum = c->bound_sum = 0;
+        sr_log_barrier_epoch_end(&c->lb);
+    }
+    if (is_lagrangian(&c->cfg)) {
+        double mean = 0, max = 0;
+        if (c->lg_ready)
+            sr_lagrangian_dual_summary(&c->lg, &mean, &max);
+        if (add_scalar(m, c->name, "dual_mean", mean, err) ||
+            add_scalar(m, c->name, "dual_max", max, err))
+            return -1;
+        if (c->lg_ready)
+            sr_lagrangian_epoch_end(&c->lg);
+    }
+    return 0;
+}
+
+const sr_train_term_ops_t sr_train_constraint_ops = {constraint_eval, constraint_phase,
+                                                     constraint_epoch_end};
