@@ -31,6 +31,9 @@ int sr_cli_fail(const char *cmd, const char *fmt, ...)
     return SR_EXIT_FAILURE;
 }
 
+// The argv being parsed; NULL once a parse has finished. A new argv, or any
+// call after a finished parse (commands run in-process, e.g. by `segrep
+// reproduce`, may reuse the same stack address), starts a fresh parse.
 static char **last_argv;
 
 int sr_cli_getopt(int argc, char **argv, const char *shortopts,
@@ -45,6 +48,8 @@ int sr_cli_getopt(int argc, char **argv, const char *shortopts,
     snprintf(opts, sizeof opts, ":%s", shortopts);
     opterr = 0;
     int c = getopt_long(argc, argv, opts, longopts, NULL);
+    if (c == -1)
+        last_argv = NULL;
     if (c != '?' && c != ':')
         return c;
 

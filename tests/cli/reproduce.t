@@ -23,6 +23,9 @@ for f in md tex csv; do
 done
 like "$out" '\| Slow decay' "the table is printed"
 ok "analytic figure rendered (png)" test -s "$T/res/quick/plots/thesis-fig-1.6.png"
+# Regression: commands run in-process one after another must each parse
+# their own options (getopt state was kept when argv reused an address).
+ok "second analytic figure rendered too" test -s "$T/res/quick/plots/all-fig-1.png"
 if command -v h5dump >/dev/null 2>&1; then
     f=$(ls "$T/res/quick/echo"/*.h5 | head -n 1)
     run_cmd h5dump -a status "$f"
