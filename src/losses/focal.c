@@ -12,6 +12,7 @@
 
 #include "losses/kernels.h"
 #include "losses/loss_impl.h"
+#include "losses/vmath.h"
 
 /* f(u) = -(1 - p)^gamma u and f'(u) for u = log p (p = e^u given). */
 static double focal_term(double u, double p, double gamma, double *du)
@@ -33,55 +34,83 @@ static double focal_term(double u, double p, double gamma, double *du)
 /* value = sum over valid pixels (softmax) or elements (sigmoid) of the focal
  * term / norm. The gradient needs the same per-pixel quantities, so when 'dx'
  * is not NULL forward also ASSIGNS d value / d logits (N,K,P) in the same
- * pass; sr_focal_backward then only applies an upstream gradient. */
+ * sweep; sr_focal_backward then only applies an upstream gradient. Class-major
+ * loops over contiguous rows; 'work' is (K+4) P doubles. */
 double sr_focal_forward(const sr_loss_ctx_t *c, double gamma, double alpha, int sigmoid,
-                        double norm, float *dx)
+                        double norm, float *dx, double *work)
 {
     const int64_t K = c->K, P = c->P;
-    double s = 0, du, e[SR_LOSS_MAX_LIST * 4];
-    for (int64_t n = 0; n < c->N; n++)
-        for (int64_t i = 0; i < P; i++) {
-            const float *xi = c->x + n * K * P + i;
-            float *dxi = dx ? dx + n * K * P + i : NULL;
-            if (!sr_loss_valid(c, n, i)) {
-                for (int64_t k = 0; dxi && k < K; k++)
-                    dxi[k * P] = 0;
-                continue;
-            }
-            int32_t y = c->y[n * P + i];
-            if (sigmoid) {
-                for (int64_t k = 0; k < K; k++) {
-                    double t = sr_loss_target(c, n, k, i);
-                    double sg = t > 0 ? 1.0 : -1.0, z = sg * xi[k * P];
-                    double a = alpha < 0 ? 1.0 : alpha * t + (1 - alpha) * (1 - t);
-                    double ez = exp(-fabs(z));
-                    double u = (z >= 0 ? 0.0 : z) - log1p(ez); // log sigmoid(z)
-                    double pt = (z >= 0 ? 1.0 : ez) / (1.0 + ez);
-                    s += a * focal_term(u, pt, gamma, &du);
-                    // du/dz = 1 - sigmoid(z)
-                    if (dxi)
-                        dxi[k * P] = (float)(a * du * (1.0 - pt) * sg / norm);
-                }
-                continue;
-            }
-            double m = xi[0], se = 0;
-            for (int64_t k = 1; k < K; k++)
-                if (xi[k * P] > m)
-                    m = xi[k * P];
+    const int32_t ig = c->has_ignore ? c->ignore : INT32_MIN;
+    double s = 0, du;
+    double *mx = work, *se = mx + P, *xy = se + P, *g = xy + P, *e = g + P;
+    for (int64_t n = 0; n < c->N; n++) {
+        const float *xn = c->x + n * K * P;
+        const int32_t *yn = c->y + n * P;
+        if (sigmoid) {
             for (int64_t k = 0; k < K; k++) {
-                e[k] = exp((double)xi[k * P] - m);
-                se += e[k];
+                const float *xk = xn + k * P;
+                int32_t want = K == 1 ? 1 : (int32_t)k;
+                // vectorised part: log sigmoid(z) and sigmoid(z), z = s x
+                for (int64_t i = 0; i < P; i++) {
+                    double sg = yn[i] == want ? 1.0 : -1.0, z = sg * xk[i];
+                    double ez = sr_vexp(-fabs(z));
+                    e[i] = (z >= 0 ? 0.0 : z) - sr_vlog1p(ez); // log sigmoid(z)
+                    g[i] = (z >= 0 ? 1.0 : ez) / (1.0 + ez);   // p_t
+                }
+                float *dk = dx ? dx + (n * K + k) * P : NULL;
+                for (int64_t i = 0; i < P; i++) {
+                    double v = yn[i] != ig, t = yn[i] == want, sg = t > 0 ? 1.0 : -1.0;
+                    double a = alpha < 0 ? 1.0 : alpha * t + (1 - alpha) * (1 - t);
+                    s += v * a * focal_term(e[i], g[i], gamma, &du);
+                    // du/dz = 1 - sigmoid(z)
+                    if (dk)
+                        dk[i] = (float)(v * (a * du * (1.0 - g[i]) * sg / norm));
+                }
             }
-            double u = (double)xi[(int64_t)y * P] - m - log(se);
-            double a = alpha < 0 ? 1.0 : (y == 0 ? 1 - alpha : alpha);
-            s += a * focal_term(u, e[y] / se, gamma, &du);
-            if (dxi) {
-                // du/dx_k = [k = y] - p_k
-                double g = a * du / norm;
-                for (int64_t k = 0; k < K; k++)
-                    dxi[k * P] = (float)(g * ((k == y) - e[k] / se));
+            continue;
+        }
+        for (int64_t i = 0; i < P; i++) {
+            mx[i] = xn[i];
+            se[i] = 0;
+            xy[i] = 0;
+        }
+        for (int64_t k = 1; k < K; k++)
+            for (int64_t i = 0; i < P; i++)
+                mx[i] = xn[k * P + i] > mx[i] ? xn[k * P + i] : mx[i];
+        for (int64_t k = 0; k < K; k++) {
+            const float *xk = xn + k * P;
+            double *ek = e + k * P;
+            for (int64_t i = 0; i < P; i++) {
+                double v = sr_vexp((double)xk[i] - mx[i]);
+                ek[i] = v;
+                se[i] += v;
+                xy[i] += (double)(yn[i] == k) * (double)xk[i];
             }
         }
+        for (int64_t i = 0; i < P; i++) {
+            double u = (xy[i] - mx[i]) - sr_vlog(se[i]); // log p_y
+            xy[i] = u;
+            se[i] = 1.0 / se[i];
+        }
+        for (int64_t i = 0; i < P; i++) {
+            int32_t y = yn[i];
+            if (y == ig) {
+                g[i] = 0;
+                continue;
+            }
+            double a = alpha < 0 ? 1.0 : (y == 0 ? 1 - alpha : alpha);
+            s += a * focal_term(xy[i], e[y * P + i] * se[i], gamma, &du);
+            g[i] = a * du / norm;
+        }
+        if (dx)
+            // du/dx_k = [k = y] - p_k
+            for (int64_t k = 0; k < K; k++) {
+                float *dk = dx + (n * K + k) * P;
+                const double *ek = e + k * P;
+                for (int64_t i = 0; i < P; i++)
+                    dk[i] = (float)(g[i] * ((double)(yn[i] == k) - ek[i] * se[i]));
+            }
+    }
     return s / norm;
 }
 
@@ -111,8 +140,13 @@ int sr_loss_focal_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *value, sr_e
     if (c->K > SR_LOSS_MAX_LIST * 4)
         return sr_errorf(err, "loss focal: K=%lld classes (at most %d)", (long long)c->K,
                          SR_LOSS_MAX_LIST * 4);
-    *value = sr_focal_forward(c, gamma, alpha, sigmoid, norm, c->dx);
+    int borrowed;
+    double *work = sr_loss_scratch_get((size_t)((c->K + 4) * c->P), &borrowed);
+    if (!work)
+        return sr_errorf(err, "loss focal: out of memory");
+    *value = sr_focal_forward(c, gamma, alpha, sigmoid, norm, c->dx, work);
     if (c->dx)
         sr_focal_backward(c->dx, 1.0, c->N, c->K, c->P);
+    sr_loss_scratch_return(work, borrowed);
     return 0;
 }

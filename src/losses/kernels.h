@@ -47,11 +47,11 @@ double sr_crf_dense_forward(const double *p, const double *Q, const double *W1, 
 void sr_crf_dense_backward(double *dp, double dloss, const double *Q, const double *W1,
                            int64_t K, int64_t P);
 
-/* cross_entropy.c:  */
-double sr_ce_forward(float *probs, const float *x, const int32_t *y, const double *u,
-                     double norm, int64_t N, int64_t K, int64_t P);
-void sr_ce_backward(float *dx, double dloss, const float *probs, const int32_t *y,
-                    const double *u, double norm, int64_t N, int64_t K, int64_t P);
+/* cross_entropy.c: weighted softmax CE value with dx ASSIGNED in the same
+ * sweep when non-NULL ('work' is (K+3) P doubles) / scale by an upstream gradient. */
+double sr_ce_forward(float *dx, const float *x, const int32_t *y, const double *u,
+                     double norm, int64_t N, int64_t K, int64_t P, double *work);
+void sr_ce_backward(float *dx, double dloss, int64_t N, int64_t K, int64_t P);
 double sr_partial_ce_forward(const sr_loss_ctx_t *c, double eps, double norm);
 void sr_partial_ce_backward(sr_loss_ctx_t *c, double dloss, double eps, double norm);
 int sr_weighted_ce_weights(const sr_loss_ctx_t *c, double w0, double sigma, int freq,
@@ -72,9 +72,9 @@ void sr_gdl_backward(double *dI, double *dSP, double dloss, const double *I, con
                      int sum);
 
 /* focal.c: focal loss on logits (softmax or sigmoid), dx ASSIGNED by forward when
- * non-NULL / scale by an upstream gradient. */
+ * non-NULL ('work' is (K+4) P doubles) / scale by an upstream gradient. */
 double sr_focal_forward(const sr_loss_ctx_t *c, double gamma, double alpha, int sigmoid,
-                        double norm, float *dx);
+                        double norm, float *dx, double *work);
 void sr_focal_backward(float *dx, double dloss, int64_t N, int64_t K, int64_t P);
 
 /* hinge.c: binary hinge on logits / dx ASSIGNED. */

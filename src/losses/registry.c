@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "losses/loss_impl.h"
+#include "losses/vmath.h"
 
 /* ---------------------------------------------------------------- names -- */
 
@@ -653,33 +654,50 @@ void sr_loss_describe(const sr_loss_t *l, char *buf, size_t size)
 
 /* -------------------------------------------------------------- helpers -- */
 
+/* Region sums of one row: I += sum v p t, SP += sum v p, ST += sum v t, with
+ * v = [y != ig], t = [y == want]. SR_LANES independent partial sums in a
+ * fixed order (vectorised, and the same result at every run). Restrict
+ * pointers and int32 compares let GCC vectorise (see cross_entropy.c). */
+static void row_stats(const double *restrict p, const int32_t *restrict y, int32_t ig,
+                      int32_t want, int64_t P, double *I, double *SP, double *ST)
+{
+    double si[SR_LANES] = {0}, sp[SR_LANES] = {0}, st[SR_LANES] = {0};
+    int64_t i = 0;
+    for (; i + SR_LANES <= P; i += SR_LANES)
+        for (int l = 0; l < SR_LANES; l++) {
+            double v = y[i + l] != ig, t = y[i + l] == want;
+            double pv = p[i + l] * v;
+            si[l] += pv * t;
+            sp[l] += pv;
+            st[l] += t * v;
+        }
+    for (; i < P; i++) {
+        double v = y[i] != ig, t = y[i] == want;
+        double pv = p[i] * v;
+        si[0] += pv * t;
+        sp[0] += pv;
+        st[0] += t * v;
+    }
+    *I += sr_lanes_sum(si);
+    *SP += sr_lanes_sum(sp);
+    *ST += sr_lanes_sum(st);
+}
+
 void sr_loss_region_stats(const sr_loss_ctx_t *c, int per_image, double *I, double *SP,
                           double *ST)
 {
     const int64_t N = c->N, K = c->K, P = c->P;
     int64_t rows = per_image ? N : 1;
+    // labels were range-checked, so without an ignore parameter this never matches
+    const int32_t ig = c->has_ignore ? c->ignore : INT32_MIN;
     memset(I, 0, sizeof(double) * (size_t)(rows * K));
     memset(SP, 0, sizeof(double) * (size_t)(rows * K));
     memset(ST, 0, sizeof(double) * (size_t)(rows * K));
     for (int64_t n = 0; n < N; n++) {
         int64_t r = per_image ? n : 0;
-        const int32_t *y = c->y + n * P;
-        for (int64_t k = 0; k < K; k++) {
-            const double *p = c->p + (n * K + k) * P;
-            double si = 0, sp = 0, st = 0;
-            int32_t want = K == 1 ? 1 : (int32_t)k;
-            for (int64_t i = 0; i < P; i++) {
-                if (c->has_ignore && y[i] == c->ignore)
-                    continue;
-                double t = y[i] == want;
-                si += p[i] * t;
-                sp += p[i];
-                st += t;
-            }
-            I[r * K + k] += si;
-            SP[r * K + k] += sp;
-            ST[r * K + k] += st;
-        }
+        for (int64_t k = 0; k < K; k++)
+            row_stats(c->p + (n * K + k) * P, c->y + n * P, ig, K == 1 ? 1 : (int32_t)k, P,
+                      &I[r * K + k], &SP[r * K + k], &ST[r * K + k]);
     }
 }
 
@@ -687,6 +705,7 @@ void sr_loss_region_scatter(sr_loss_ctx_t *c, int per_image, const double *dI,
                             const double *dSP)
 {
     const int64_t N = c->N, K = c->K, P = c->P;
+    const int32_t ig = c->has_ignore ? c->ignore : INT32_MIN;
     for (int64_t n = 0; n < N; n++) {
         int64_t r = per_image ? n : 0;
         const int32_t *y = c->y + n * P;
@@ -696,12 +715,37 @@ void sr_loss_region_scatter(sr_loss_ctx_t *c, int per_image, const double *dI,
                 continue;
             double *dp = c->dp + (n * K + k) * P;
             int32_t want = K == 1 ? 1 : (int32_t)k;
-            for (int64_t i = 0; i < P; i++) {
-                if (c->has_ignore && y[i] == c->ignore)
-                    continue;
-                dp[i] += dsp + (y[i] == want ? di : 0.0);
-            }
+            for (int64_t i = 0; i < P; i++)
+                dp[i] += (double)(y[i] != ig) * (dsp + (double)(y[i] == want) * di);
         }
+    }
+}
+
+/* Chain rows (see sr_loss_region_chain): sigmoid row; dot += p g; dx = v p (g - dot). */
+static void chain_sigmoid(float *restrict dx, const double *restrict p, const int32_t *restrict y,
+                          int32_t ig, double di, double dsp, int64_t P)
+{
+    for (int64_t i = 0; i < P; i++) {
+        double g = (double)(y[i] != ig) * (dsp + (double)(y[i] == 1) * di);
+        dx[i] = (float)(g * p[i] * (1.0 - p[i]));
+    }
+}
+
+static void chain_dot(double *restrict dot, const double *restrict p, const int32_t *restrict y,
+                      int32_t k, double di, double dsp, int64_t P)
+{
+    for (int64_t i = 0; i < P; i++)
+        dot[i] += p[i] * (dsp + (double)(y[i] == k) * di);
+}
+
+static void chain_softmax(float *restrict dx, const double *restrict p,
+                          const double *restrict dot, const int32_t *restrict y, int32_t ig,
+                          int32_t k, double di, double dsp, int64_t P)
+{
+    for (int64_t i = 0; i < P; i++) {
+        double v = y[i] != ig;
+        double g = dsp + (double)(y[i] == k) * di;
+        dx[i] = (float)(v * (p[i] * (g - dot[i])));
     }
 }
 
@@ -709,6 +753,7 @@ int sr_loss_region_chain(sr_loss_ctx_t *c, int per_image, const double *dI, cons
                          sr_error_t *err)
 {
     const int64_t N = c->N, K = c->K, P = c->P;
+    const int32_t ig = c->has_ignore ? c->ignore : INT32_MIN;
     double *dot = malloc(sizeof(double) * (size_t)P);
     if (!dot)
         return sr_errorf(err, "loss: out of memory");
@@ -718,39 +763,17 @@ int sr_loss_region_chain(sr_loss_ctx_t *c, int per_image, const double *dI, cons
         const double *pn = c->p + n * K * P;
         float *dx = c->dx + n * K * P;
         if (K == 1) {
-            double di = dI[r], dsp = dSP[r];
-            for (int64_t i = 0; i < P; i++) {
-                double g = (c->has_ignore && y[i] == c->ignore)
-                               ? 0.0 : dsp + (y[i] == 1 ? di : 0.0);
-                dx[i] = (float)(g * pn[i] * (1.0 - pn[i]));
-            }
+            chain_sigmoid(dx, pn, y, ig, dI[r], dSP[r], P);
             continue;
         }
-        // dp(k,i) = v (dSP_k + [y=k] dI_k); dx = p (dp - sum_j p_j dp_j)
-        for (int64_t i = 0; i < P; i++)
-            dot[i] = 0;
-        for (int64_t k = 0; k < K; k++) {
-            const double *pk = pn + k * P;
-            double di = dI[r * K + k], dsp = dSP[r * K + k];
-            for (int64_t i = 0; i < P; i++)
-                dot[i] += pk[i] * (dsp + (y[i] == k ? di : 0.0));
-        }
-        for (int64_t k = 0; k < K; k++) {
-            const double *pk = pn + k * P;
-            float *dk = dx + k * P;
-            double di = dI[r * K + k], dsp = dSP[r * K + k];
-            for (int64_t i = 0; i < P; i++) {
-                int valid = !(c->has_ignore && y[i] == c->ignore);
-                double g = valid ? dsp + (y[i] == k ? di : 0.0) : 0.0;
-                dk[i] = (float)(pk[i] * (g - (valid ? dot[i] : 0.0)));
-            }
-        }
-        // ignored pixels contributed to dot above; their dp is 0, so redo them
-        if (c->has_ignore)
-            for (int64_t i = 0; i < P; i++)
-                if (y[i] == c->ignore)
-                    for (int64_t k = 0; k < K; k++)
-                        dx[k * P + i] = 0.0f;
+        // dp(k,i) = v (dSP_k + [y=k] dI_k); dx = p (dp - sum_j p_j dp_j), and
+        // an ignored pixel (v = 0) gets dp = 0 hence dx = 0
+        memset(dot, 0, sizeof(double) * (size_t)P);
+        for (int64_t k = 0; k < K; k++)
+            chain_dot(dot, pn + k * P, y, (int32_t)k, dI[r * K + k], dSP[r * K + k], P);
+        for (int64_t k = 0; k < K; k++)
+            chain_softmax(dx + k * P, pn + k * P, dot, y, ig, (int32_t)k, dI[r * K + k],
+                          dSP[r * K + k], P);
     }
     free(dot);
     return 0;
@@ -758,7 +781,7 @@ int sr_loss_region_chain(sr_loss_ctx_t *c, int per_image, const double *dI, cons
 
 /* p = softmax over K (K>1) or sigmoid (K=1), in double. Class-major loops
  * with per-pixel accumulators 'mx' and 'sm' (P each), so every pass streams
- * through contiguous rows. */
+ * through contiguous rows and vectorises (sr_vexp, vmath.h). */
 void sr_loss_probs_forward(double *p, const float *x, int64_t N, int64_t K, int64_t P,
                            double *mx, double *sm)
 {
@@ -767,7 +790,7 @@ void sr_loss_probs_forward(double *p, const float *x, int64_t N, int64_t K, int6
         double *pn = p + n * K * P;
         if (K == 1) {
             for (int64_t i = 0; i < P; i++) {
-                double v = xn[i], e = exp(-fabs(v)); // one exp, no overflow
+                double v = xn[i], e = sr_vexp(-fabs(v)); // one exp, no overflow
                 pn[i] = (v >= 0 ? 1.0 : e) / (1.0 + e);
             }
             continue;
@@ -781,7 +804,7 @@ void sr_loss_probs_forward(double *p, const float *x, int64_t N, int64_t K, int6
                 mx[i] = xn[k * P + i] > mx[i] ? xn[k * P + i] : mx[i];
         for (int64_t k = 0; k < K; k++)
             for (int64_t i = 0; i < P; i++) {
-                double e = exp((double)xn[k * P + i] - mx[i]);
+                double e = sr_vexp((double)xn[k * P + i] - mx[i]);
                 pn[k * P + i] = e;
                 sm[i] += e;
             }
