@@ -21,6 +21,8 @@ libsegrep_losses_la_SOURCES = \
 	src/losses/kernels.h \
 	src/losses/loss_impl.h \
 	src/losses/lovasz.c \
+	src/losses/permutohedral.c \
+	src/losses/permutohedral.h \
 	src/losses/registry.c \
 	src/losses/tversky.c \
 	src/losses/vmath.h

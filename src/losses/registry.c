@@ -207,15 +207,18 @@ static const sr_loss_info_t registry[SR_LOSS_COUNT] = {
       {"normalize", SR_LOSS_PARAM_CHOICE, "pairs", "pairs|none",
        "divide each image's sum by its number of pairs (adm-seg GD) or not"}}},
     {SR_LOSS_CRF_DENSE, "crf_dense",
-     "dense bilateral Potts relaxation sum_k S_k' W (1 - S_k), naive exact O(P^2)",
-     SR_LOSS_NEEDS_IMAGE, 5,
+     "dense bilateral Potts relaxation sum_k S_k' W (1 - S_k), naive exact or lattice",
+     SR_LOSS_NEEDS_IMAGE, 6,
      {P_IGNORE("255"),
       {"lambda", SR_LOSS_PARAM_REAL, "1", NULL, "Potts weight"},
       {"sigma_xy", SR_LOSS_PARAM_REAL, "100", NULL, "position bandwidth in pixels (adm-seg 100)"},
       {"sigma_rgb", SR_LOSS_PARAM_REAL, "15", NULL,
        "colour bandwidth in image units (adm-seg 15 on 0-255)"},
       {"normalize", SR_LOSS_PARAM_CHOICE, "pixels", "pixels|none",
-       "divide each image's energy by its pixel count, or not"}}},
+       "divide each image's energy by its pixel count, or not"},
+      {"impl", SR_LOSS_PARAM_CHOICE, "auto", "auto|naive|lattice",
+       "naive exact O(P^2), or the permutohedral lattice (approximate, O(P)); auto: naive up "
+       "to 4096 pixels per image"}}},
 };
 
 static const sr_loss_eval_f impls[SR_LOSS_COUNT] = {

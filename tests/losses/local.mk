@@ -33,3 +33,9 @@ tests_losses_test_vmath_t_SOURCES = tests/losses/test_vmath.c
 tests_losses_test_vmath_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
 tests_losses_test_vmath_t_LDADD = $(SR_TEST_LDADD)
 TESTS += tests/losses/test_vmath.t
+
+check_PROGRAMS += tests/losses/test_crf_dense.t
+tests_losses_test_crf_dense_t_SOURCES = tests/losses/test_crf_dense.c
+tests_losses_test_crf_dense_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_losses_test_crf_dense_t_LDADD = $(SR_TEST_LDADD)
+TESTS += tests/losses/test_crf_dense.t
