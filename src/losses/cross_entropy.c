@@ -285,30 +285,36 @@ int sr_loss_weighted_ce_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *value
  * Branch-free over contiguous rows (vectorised, vmath.h). */
 /* One row of bce: the value's sum (SR_LANES partial sums) and, if dk, the
  * gradient; v = [y != ig], t = [y == want]. */
-static double bce_row(float *restrict dk, const float *restrict xk, const int32_t *restrict y,
-                      int32_t ig, int32_t want, double pw, double inv, int64_t P)
+/* One element of bce: its term of the value, and the gradient when 'grad'. */
+static inline double bce_px(float *restrict dk, const float *restrict xk,
+                            const int32_t *restrict y, int32_t ig, int32_t want, double pw,
+                            double inv, int64_t i, int grad)
+{
+    double x = xk[i], v = y[i] != ig, t = y[i] == want;
+    double e = sr_vexp(-fabs(x));
+    double sp = (x > 0 ? x : 0.0) + sr_vlog1p(e);
+    if (grad) {
+        double sg = (x >= 0 ? 1.0 : e) / (1.0 + e);
+        dk[i] = (float)(v * (pw * t * (sg - 1) + (1 - t) * sg) * inv);
+    }
+    return v * (pw * t * (sp - x) + (1 - t) * sp);
+}
+
+/* One row: the value's sum in SR_LANES partial sums, the gradient when
+ * 'grad' (a constant at each call, so each copy is branch-free).
+ * softplus(x) = max(x,0) + log1p(e), e = exp(-|x|); softplus(-x) =
+ * softplus(x) - x; sigmoid(x) = (x >= 0 ? 1 : e) / (1 + e): one exp for both. */
+static inline double bce_row(float *restrict dk, const float *restrict xk,
+                             const int32_t *restrict y, int32_t ig, int32_t want, double pw,
+                             double inv, int64_t P, int grad)
 {
     double acc[SR_LANES] = {0};
-    // softplus(x) = max(x,0) + log1p(e), e = exp(-|x|); softplus(-x) = softplus(x) - x
     int64_t i = 0;
     for (; i + SR_LANES <= P; i += SR_LANES)
-        for (int l = 0; l < SR_LANES; l++) {
-            double x = xk[i + l], v = y[i + l] != ig, t = y[i + l] == want;
-            double sp = (x > 0 ? x : 0.0) + sr_vlog1p(sr_vexp(-fabs(x)));
-            acc[l] += v * (pw * t * (sp - x) + (1 - t) * sp);
-        }
-    for (; i < P; i++) {
-        double x = xk[i], v = y[i] != ig, t = y[i] == want;
-        double sp = (x > 0 ? x : 0.0) + sr_vlog1p(sr_vexp(-fabs(x)));
-        acc[0] += v * (pw * t * (sp - x) + (1 - t) * sp);
-    }
-    if (dk)
-        for (i = 0; i < P; i++) {
-            double x = xk[i], v = y[i] != ig, t = y[i] == want;
-            double e = sr_vexp(-fabs(x));
-            double sg = (x >= 0 ? 1.0 : e) / (1.0 + e);
-            dk[i] = (float)(v * (pw * t * (sg - 1) + (1 - t) * sg) * inv);
-        }
+        for (int l = 0; l < SR_LANES; l++)
+            acc[l] += bce_px(dk, xk, y, ig, want, pw, inv, i + l, grad);
+    for (; i < P; i++)
+        acc[0] += bce_px(dk, xk, y, ig, want, pw, inv, i, grad);
     return sr_lanes_sum(acc);
 }
 
@@ -319,9 +325,14 @@ double sr_bce_forward(const sr_loss_ctx_t *c, double pos_weight, double norm, fl
     double s = 0;
     for (int64_t n = 0; n < c->N; n++)
         for (int64_t k = 0; k < c->K; k++)
-            s += bce_row(dx ? dx + (n * c->K + k) * P : NULL, c->x + (n * c->K + k) * P,
-                         c->y + n * P, ig, c->K == 1 ? 1 : (int32_t)k, pos_weight, 1.0 / norm,
-                         P);
+        {
+            const float *xk = c->x + (n * c->K + k) * P;
+            const int32_t *y = c->y + n * P;
+            int32_t want = c->K == 1 ? 1 : (int32_t)k;
+            s += dx ? bce_row(dx + (n * c->K + k) * P, xk, y, ig, want, pos_weight, 1.0 / norm,
+                              P, 1)
+                    : bce_row(NULL, xk, y, ig, want, pos_weight, 1.0 / norm, P, 0);
+        }
     return s / norm;
 }
 

@@ -9,13 +9,19 @@
  * Backward ASSIGNS d loss / d logits. See doc/losses/focal.md.
  */
 #include <math.h>
+#include <string.h>
 
 #include "losses/kernels.h"
 #include "losses/loss_impl.h"
 #include "losses/vmath.h"
 
-/* f(u) = -(1 - p)^gamma u and f'(u) for u = log p (p = e^u given). */
-static double focal_term(double u, double p, double gamma, double *du)
+/* f(u) = -(1 - p)^gamma u and f'(u) for u = log p (p = e^u given); returned
+ * by value (an out-pointer would keep du in memory and stop vectorisation). */
+typedef struct {
+    double f, du;
+} focal_t;
+
+static inline focal_t focal_term(double u, double p, double gamma)
 {
     double q = 1.0 - p, qg1; // qg1 = (1-p)^(gamma-1)
     if (gamma == 2.0)
@@ -27,89 +33,152 @@ static double focal_term(double u, double p, double gamma, double *du)
     double qg = gamma == 0 ? 1.0 : qg1 * q;
     // d/du [-(1-e^u)^g u] = -(1-p)^g + g (1-p)^(g-1) p u
     double t2 = (gamma != 0 && q > 0) ? gamma * qg1 * p * u : 0.0;
-    *du = -qg + t2;
-    return -qg * u;
+    focal_t r = {-qg * u, -qg + t2};
+    return r;
+}
+
+/* Row kernels (restrict pointers, int32 compares: GCC vectorises them; the
+ * gamma = 2 default gets its own copy of each loop, where focal_term has no
+ * pow left after constant propagation). */
+
+static void row_max(double *restrict mx, const float *restrict xn, int64_t K, int64_t P)
+{
+    for (int64_t i = 0; i < P; i++)
+        mx[i] = xn[i];
+    for (int64_t k = 1; k < K; k++)
+        for (int64_t i = 0; i < P; i++)
+            mx[i] = xn[k * P + i] > mx[i] ? xn[k * P + i] : mx[i];
+}
+
+/* e = exp(x - mx), se += e, xy += [y=k] x, ey += [y=k] e. */
+static void row_exp(double *restrict e, double *restrict se, double *restrict xy,
+                    double *restrict ey, const float *restrict xk, const double *restrict mx,
+                    const int32_t *restrict y, int32_t k, int64_t P)
+{
+    for (int64_t i = 0; i < P; i++) {
+        double v = sr_vexp((double)xk[i] - mx[i]), t = y[i] == k;
+        e[i] = v;
+        se[i] += v;
+        xy[i] += t * (double)xk[i];
+        ey[i] += t * v;
+    }
+}
+
+/* Softmax focal per pixel: value sum; g = a du / norm (0 where ignored);
+ * se becomes 1 / se. u = log p_y = x_y - mx - log se. */
+static inline double px_softmax(double *restrict g, double *restrict se,
+                                const double *restrict mx, const double *restrict xy,
+                                const double *restrict ey, const int32_t *restrict y, int32_t ig,
+                                double gamma, double alpha, double inv, int64_t P)
+{
+    double acc[SR_LANES] = {0};
+    int64_t i = 0;
+    for (; i + SR_LANES <= P; i += SR_LANES)
+        for (int l = 0; l < SR_LANES; l++) {
+            int64_t j = i + l;
+            double is = 1.0 / se[j];
+            double u = (xy[j] - mx[j]) - sr_vlog(se[j]);
+            double v = y[j] != ig;
+            double a = alpha < 0 ? 1.0 : (y[j] == 0 ? 1 - alpha : alpha);
+            focal_t f = focal_term(u, ey[j] * is, gamma);
+            acc[l] += v * a * f.f;
+            g[j] = v * a * f.du * inv;
+            se[j] = is;
+        }
+    for (; i < P; i++) {
+        double is = 1.0 / se[i];
+        double u = (xy[i] - mx[i]) - sr_vlog(se[i]);
+        double v = y[i] != ig;
+        double a = alpha < 0 ? 1.0 : (y[i] == 0 ? 1 - alpha : alpha);
+        focal_t f = focal_term(u, ey[i] * is, gamma);
+        acc[0] += v * a * f.f;
+        g[i] = v * a * f.du * inv;
+        se[i] = is;
+    }
+    return sr_lanes_sum(acc);
+}
+
+/* dx_k = g ([k = y] - p_k), p_k = e_k is. */
+static void row_grad(float *restrict dk, const double *restrict g, const double *restrict e,
+                     const double *restrict is, const int32_t *restrict y, int32_t k, int64_t P)
+{
+    for (int64_t i = 0; i < P; i++)
+        dk[i] = (float)(g[i] * ((double)(y[i] == k) - e[i] * is[i]));
+}
+
+/* Sigmoid focal, one element (one-vs-rest target t = [y = want]): its term of
+ * the value, and dk[i] when 'grad'. */
+static inline double px_sigmoid(float *restrict dk, const float *restrict xk,
+                                const int32_t *restrict y, int32_t ig, int32_t want,
+                                double gamma, double alpha, double inv, int64_t i, int grad)
+{
+    double v = y[i] != ig, t = y[i] == want, sg = t > 0 ? 1.0 : -1.0;
+    double z = sg * xk[i];
+    double a = alpha < 0 ? 1.0 : alpha * t + (1 - alpha) * (1 - t);
+    double ez = sr_vexp(-fabs(z));
+    double u = (z >= 0 ? 0.0 : z) - sr_vlog1p(ez); // log sigmoid(z)
+    double pt = (z >= 0 ? 1.0 : ez) / (1.0 + ez);
+    focal_t f = focal_term(u, pt, gamma);
+    // du/dz = 1 - sigmoid(z)
+    if (grad)
+        dk[i] = (float)(v * (a * f.du * (1.0 - pt) * sg * inv));
+    return v * a * f.f;
+}
+
+static inline double row_sigmoid(float *restrict dk, const float *restrict xk,
+                                 const int32_t *restrict y, int32_t ig, int32_t want,
+                                 double gamma, double alpha, double inv, int64_t P, int grad)
+{
+    double acc[SR_LANES] = {0};
+    int64_t i = 0;
+    for (; i + SR_LANES <= P; i += SR_LANES)
+        for (int l = 0; l < SR_LANES; l++)
+            acc[l] += px_sigmoid(dk, xk, y, ig, want, gamma, alpha, inv, i + l, grad);
+    for (; i < P; i++)
+        acc[0] += px_sigmoid(dk, xk, y, ig, want, gamma, alpha, inv, i, grad);
+    return sr_lanes_sum(acc);
 }
 
 /* value = sum over valid pixels (softmax) or elements (sigmoid) of the focal
  * term / norm. The gradient needs the same per-pixel quantities, so when 'dx'
  * is not NULL forward also ASSIGNS d value / d logits (N,K,P) in the same
  * sweep; sr_focal_backward then only applies an upstream gradient. Class-major
- * loops over contiguous rows; 'work' is (K+4) P doubles. */
+ * loops over contiguous rows; 'work' is (K+5) P doubles. */
 double sr_focal_forward(const sr_loss_ctx_t *c, double gamma, double alpha, int sigmoid,
                         double norm, float *dx, double *work)
 {
     const int64_t K = c->K, P = c->P;
     const int32_t ig = c->has_ignore ? c->ignore : INT32_MIN;
-    double s = 0, du;
-    double *mx = work, *se = mx + P, *xy = se + P, *g = xy + P, *e = g + P;
+    const double inv = 1.0 / norm;
+    double s = 0;
+    double *mx = work, *se = mx + P, *xy = se + P, *ey = xy + P, *e = ey + P;
     for (int64_t n = 0; n < c->N; n++) {
         const float *xn = c->x + n * K * P;
         const int32_t *yn = c->y + n * P;
         if (sigmoid) {
             for (int64_t k = 0; k < K; k++) {
-                const float *xk = xn + k * P;
-                int32_t want = K == 1 ? 1 : (int32_t)k;
-                // vectorised part: log sigmoid(z) and sigmoid(z), z = s x
-                for (int64_t i = 0; i < P; i++) {
-                    double sg = yn[i] == want ? 1.0 : -1.0, z = sg * xk[i];
-                    double ez = sr_vexp(-fabs(z));
-                    e[i] = (z >= 0 ? 0.0 : z) - sr_vlog1p(ez); // log sigmoid(z)
-                    g[i] = (z >= 0 ? 1.0 : ez) / (1.0 + ez);   // p_t
-                }
                 float *dk = dx ? dx + (n * K + k) * P : NULL;
-                for (int64_t i = 0; i < P; i++) {
-                    double v = yn[i] != ig, t = yn[i] == want, sg = t > 0 ? 1.0 : -1.0;
-                    double a = alpha < 0 ? 1.0 : alpha * t + (1 - alpha) * (1 - t);
-                    s += v * a * focal_term(e[i], g[i], gamma, &du);
-                    // du/dz = 1 - sigmoid(z)
-                    if (dk)
-                        dk[i] = (float)(v * (a * du * (1.0 - g[i]) * sg / norm));
-                }
+                int32_t want = K == 1 ? 1 : (int32_t)k;
+                const float *xk = xn + k * P;
+                if (gamma == 2.0)
+                    s += dk ? row_sigmoid(dk, xk, yn, ig, want, 2.0, alpha, inv, P, 1)
+                            : row_sigmoid(NULL, xk, yn, ig, want, 2.0, alpha, inv, P, 0);
+                else
+                    s += dk ? row_sigmoid(dk, xk, yn, ig, want, gamma, alpha, inv, P, 1)
+                            : row_sigmoid(NULL, xk, yn, ig, want, gamma, alpha, inv, P, 0);
             }
             continue;
         }
-        for (int64_t i = 0; i < P; i++) {
-            mx[i] = xn[i];
-            se[i] = 0;
-            xy[i] = 0;
-        }
-        for (int64_t k = 1; k < K; k++)
-            for (int64_t i = 0; i < P; i++)
-                mx[i] = xn[k * P + i] > mx[i] ? xn[k * P + i] : mx[i];
-        for (int64_t k = 0; k < K; k++) {
-            const float *xk = xn + k * P;
-            double *ek = e + k * P;
-            for (int64_t i = 0; i < P; i++) {
-                double v = sr_vexp((double)xk[i] - mx[i]);
-                ek[i] = v;
-                se[i] += v;
-                xy[i] += (double)(yn[i] == k) * (double)xk[i];
-            }
-        }
-        for (int64_t i = 0; i < P; i++) {
-            double u = (xy[i] - mx[i]) - sr_vlog(se[i]); // log p_y
-            xy[i] = u;
-            se[i] = 1.0 / se[i];
-        }
-        for (int64_t i = 0; i < P; i++) {
-            int32_t y = yn[i];
-            if (y == ig) {
-                g[i] = 0;
-                continue;
-            }
-            double a = alpha < 0 ? 1.0 : (y == 0 ? 1 - alpha : alpha);
-            s += a * focal_term(xy[i], e[y * P + i] * se[i], gamma, &du);
-            g[i] = a * du / norm;
-        }
+        row_max(mx, xn, K, P);
+        memset(se, 0, sizeof(double) * (size_t)(3 * P)); // se, xy, ey
+        for (int64_t k = 0; k < K; k++)
+            row_exp(e + k * P, se, xy, ey, xn + k * P, mx, yn, (int32_t)k, P);
+        double *g = e + K * P;
+        s += gamma == 2.0 ? px_softmax(g, se, mx, xy, ey, yn, ig, 2.0, alpha, inv, P)
+                          : px_softmax(g, se, mx, xy, ey, yn, ig, gamma, alpha, inv, P);
         if (dx)
-            // du/dx_k = [k = y] - p_k
-            for (int64_t k = 0; k < K; k++) {
-                float *dk = dx + (n * K + k) * P;
-                const double *ek = e + k * P;
-                for (int64_t i = 0; i < P; i++)
-                    dk[i] = (float)(g[i] * ((double)(yn[i] == k) - ek[i] * se[i]));
-            }
+            for (int64_t k = 0; k < K; k++)
+                row_grad(dx + (n * K + k) * P, g, e + k * P, se, yn, (int32_t)k, P);
     }
     return s / norm;
 }
@@ -141,7 +210,7 @@ int sr_loss_focal_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *value, sr_e
         return sr_errorf(err, "loss focal: K=%lld classes (at most %d)", (long long)c->K,
                          SR_LOSS_MAX_LIST * 4);
     int borrowed;
-    double *work = sr_loss_scratch_get((size_t)((c->K + 4) * c->P), &borrowed);
+    double *work = sr_loss_scratch_get((size_t)((c->K + 5) * c->P), &borrowed);
     if (!work)
         return sr_errorf(err, "loss focal: out of memory");
     *value = sr_focal_forward(c, gamma, alpha, sigmoid, norm, c->dx, work);

@@ -72,7 +72,7 @@ void sr_gdl_backward(double *dI, double *dSP, double dloss, const double *I, con
                      int sum);
 
 /* focal.c: focal loss on logits (softmax or sigmoid), dx ASSIGNED by forward when
- * non-NULL ('work' is (K+4) P doubles) / scale by an upstream gradient. */
+ * non-NULL ('work' is (K+5) P doubles) / scale by an upstream gradient. */
 double sr_focal_forward(const sr_loss_ctx_t *c, double gamma, double alpha, int sigmoid,
                         double norm, float *dx, double *work);
 void sr_focal_backward(float *dx, double dloss, int64_t N, int64_t K, int64_t P);
