@@ -77,9 +77,10 @@ double sr_focal_forward(const sr_loss_ctx_t *c, double gamma, double alpha, int 
                         double norm, float *dx, double *work);
 void sr_focal_backward(float *dx, double dloss, int64_t N, int64_t K, int64_t P);
 
-/* hinge.c: binary hinge on logits / dx ASSIGNED. */
-double sr_hinge_forward(const sr_loss_ctx_t *c, double norm);
-void sr_hinge_backward(sr_loss_ctx_t *c, double dloss, double norm);
+/* hinge.c: binary hinge on logits, dx ASSIGNED by forward when non-NULL /
+ * scale by an upstream gradient. */
+double sr_hinge_forward(const sr_loss_ctx_t *c, double norm, float *dx);
+void sr_hinge_backward(float *dx, double dloss, int64_t N, int64_t P);
 
 /* jaccard.c: soft Jaccard / Rahman-Wang from region stats / dI, dSP ASSIGNED. */
 double sr_jaccard_forward(const double *I, const double *SP, const double *ST, int64_t R,
