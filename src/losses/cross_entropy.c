@@ -38,7 +38,7 @@ static double ce_weights(const sr_loss_ctx_t *c, const double *w, double *u)
  * disjoint; an int64 compare against int32 labels has no SSE2 vector form). */
 
 /* mx = max_k x_k over the K rows of xn (P each). */
-static void row_max(double *restrict mx, const float *restrict xn, int64_t K, int64_t P)
+SR_VINLINE void row_max(double *restrict mx, const float *restrict xn, int64_t K, int64_t P)
 {
     for (int64_t i = 0; i < P; i++)
         mx[i] = xn[i];
@@ -48,7 +48,7 @@ static void row_max(double *restrict mx, const float *restrict xn, int64_t K, in
 }
 
 /* Row k of the shifted exponentials: e = exp(x - mx), se += e, xy += [y=k] x. */
-static void row_exp(double *restrict e, double *restrict se, double *restrict xy,
+SR_VINLINE void row_exp(double *restrict e, double *restrict se, double *restrict xy,
                     const float *restrict xk, const double *restrict mx,
                     const int32_t *restrict y, int32_t k, int64_t P)
 {
@@ -61,7 +61,7 @@ static void row_exp(double *restrict e, double *restrict se, double *restrict xy
 }
 
 /* sum_i u (mx - xy + log se), in SR_LANES partial sums. */
-static double row_lse_sum(const double *restrict u, const double *restrict mx,
+SR_VINLINE double row_lse_sum(const double *restrict u, const double *restrict mx,
                           const double *restrict xy, const double *restrict se, int64_t P)
 {
     double acc[SR_LANES] = {0};
@@ -75,7 +75,7 @@ static double row_lse_sum(const double *restrict u, const double *restrict mx,
 }
 
 /* dx = u scale (e / se - [y=k]), 'is' = 1 / se. */
-static void row_ce_grad(float *restrict dk, const double *restrict u, const double *restrict e,
+SR_VINLINE void row_ce_grad(float *restrict dk, const double *restrict u, const double *restrict e,
                         const double *restrict is, const int32_t *restrict y, int32_t k,
                         double scale, int64_t P)
 {
@@ -87,6 +87,7 @@ static void row_ce_grad(float *restrict dk, const double *restrict u, const doub
  * needs the same exponentials, so when 'dx' is not NULL forward also ASSIGNS
  * dx(n,k,i) = u(n,i) (softmax_k - [k=y]) / norm in the same sweep. Class-major
  * loops over contiguous rows (vectorised); 'work' is (K+3) P doubles. */
+SR_VCLONES
 double sr_ce_forward(float *dx, const float *x, const int32_t *y, const double *u,
                      double norm, int64_t N, int64_t K, int64_t P, double *work)
 {
@@ -286,7 +287,7 @@ int sr_loss_weighted_ce_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *value
 /* One row of bce: the value's sum (SR_LANES partial sums) and, if dk, the
  * gradient; v = [y != ig], t = [y == want]. */
 /* One element of bce: its term of the value, and the gradient when 'grad'. */
-static inline double bce_px(float *restrict dk, const float *restrict xk,
+SR_VINLINE double bce_px(float *restrict dk, const float *restrict xk,
                             const int32_t *restrict y, int32_t ig, int32_t want, double pw,
                             double inv, int64_t i, int grad)
 {
@@ -304,7 +305,7 @@ static inline double bce_px(float *restrict dk, const float *restrict xk,
  * 'grad' (a constant at each call, so each copy is branch-free).
  * softplus(x) = max(x,0) + log1p(e), e = exp(-|x|); softplus(-x) =
  * softplus(x) - x; sigmoid(x) = (x >= 0 ? 1 : e) / (1 + e): one exp for both. */
-static inline double bce_row(float *restrict dk, const float *restrict xk,
+SR_VINLINE double bce_row(float *restrict dk, const float *restrict xk,
                              const int32_t *restrict y, int32_t ig, int32_t want, double pw,
                              double inv, int64_t P, int grad)
 {
@@ -318,6 +319,7 @@ static inline double bce_row(float *restrict dk, const float *restrict xk,
     return sr_lanes_sum(acc);
 }
 
+SR_VCLONES
 double sr_bce_forward(const sr_loss_ctx_t *c, double pos_weight, double norm, float *dx)
 {
     const int64_t P = c->P;

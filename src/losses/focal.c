@@ -21,7 +21,7 @@ typedef struct {
     double f, du;
 } focal_t;
 
-static inline focal_t focal_term(double u, double p, double gamma)
+SR_VINLINE focal_t focal_term(double u, double p, double gamma)
 {
     double q = 1.0 - p, qg1; // qg1 = (1-p)^(gamma-1)
     if (gamma == 2.0)
@@ -41,7 +41,7 @@ static inline focal_t focal_term(double u, double p, double gamma)
  * gamma = 2 default gets its own copy of each loop, where focal_term has no
  * pow left after constant propagation). */
 
-static void row_max(double *restrict mx, const float *restrict xn, int64_t K, int64_t P)
+SR_VINLINE void row_max(double *restrict mx, const float *restrict xn, int64_t K, int64_t P)
 {
     for (int64_t i = 0; i < P; i++)
         mx[i] = xn[i];
@@ -51,7 +51,7 @@ static void row_max(double *restrict mx, const float *restrict xn, int64_t K, in
 }
 
 /* e = exp(x - mx), se += e, xy += [y=k] x, ey += [y=k] e. */
-static void row_exp(double *restrict e, double *restrict se, double *restrict xy,
+SR_VINLINE void row_exp(double *restrict e, double *restrict se, double *restrict xy,
                     double *restrict ey, const float *restrict xk, const double *restrict mx,
                     const int32_t *restrict y, int32_t k, int64_t P)
 {
@@ -66,7 +66,7 @@ static void row_exp(double *restrict e, double *restrict se, double *restrict xy
 
 /* Softmax focal per pixel: value sum; g = a du / norm (0 where ignored);
  * se becomes 1 / se. u = log p_y = x_y - mx - log se. */
-static inline double px_softmax(double *restrict g, double *restrict se,
+SR_VINLINE double px_softmax(double *restrict g, double *restrict se,
                                 const double *restrict mx, const double *restrict xy,
                                 const double *restrict ey, const int32_t *restrict y, int32_t ig,
                                 double gamma, double alpha, double inv, int64_t P)
@@ -99,7 +99,7 @@ static inline double px_softmax(double *restrict g, double *restrict se,
 }
 
 /* dx_k = g ([k = y] - p_k), p_k = e_k is. */
-static void row_grad(float *restrict dk, const double *restrict g, const double *restrict e,
+SR_VINLINE void row_grad(float *restrict dk, const double *restrict g, const double *restrict e,
                      const double *restrict is, const int32_t *restrict y, int32_t k, int64_t P)
 {
     for (int64_t i = 0; i < P; i++)
@@ -108,7 +108,7 @@ static void row_grad(float *restrict dk, const double *restrict g, const double 
 
 /* Sigmoid focal, one element (one-vs-rest target t = [y = want]): its term of
  * the value, and dk[i] when 'grad'. */
-static inline double px_sigmoid(float *restrict dk, const float *restrict xk,
+SR_VINLINE double px_sigmoid(float *restrict dk, const float *restrict xk,
                                 const int32_t *restrict y, int32_t ig, int32_t want,
                                 double gamma, double alpha, double inv, int64_t i, int grad)
 {
@@ -125,7 +125,7 @@ static inline double px_sigmoid(float *restrict dk, const float *restrict xk,
     return v * a * f.f;
 }
 
-static inline double row_sigmoid(float *restrict dk, const float *restrict xk,
+SR_VINLINE double row_sigmoid(float *restrict dk, const float *restrict xk,
                                  const int32_t *restrict y, int32_t ig, int32_t want,
                                  double gamma, double alpha, double inv, int64_t P, int grad)
 {
@@ -144,6 +144,7 @@ static inline double row_sigmoid(float *restrict dk, const float *restrict xk,
  * is not NULL forward also ASSIGNS d value / d logits (N,K,P) in the same
  * sweep; sr_focal_backward then only applies an upstream gradient. Class-major
  * loops over contiguous rows; 'work' is (K+5) P doubles. */
+SR_VCLONES
 double sr_focal_forward(const sr_loss_ctx_t *c, double gamma, double alpha, int sigmoid,
                         double norm, float *dx, double *work)
 {

@@ -13,7 +13,7 @@
 /* One element: relu(1 - x s) v, s = 2t - 1, and (when 'grad') dx[i] =
  * -s [1 - x s > 0] v scale; branch-free (the signs are random and would
  * mispredict). */
-static inline double hinge_px(float *restrict dx, const float *restrict x,
+SR_VINLINE double hinge_px(float *restrict dx, const float *restrict x,
                               const int32_t *restrict y, int32_t ig, double scale, int64_t i,
                               int grad)
 {
@@ -26,7 +26,7 @@ static inline double hinge_px(float *restrict dx, const float *restrict x,
 
 /* Row of P elements: value sum in SR_LANES partial sums ('grad' is a constant
  * at each call, so each copy is branch-free). */
-static inline double hinge_row(float *restrict dx, const float *restrict x,
+SR_VINLINE double hinge_row(float *restrict dx, const float *restrict x,
                                const int32_t *restrict y, int32_t ig, double scale, int64_t P,
                                int grad)
 {
@@ -42,6 +42,7 @@ static inline double hinge_row(float *restrict dx, const float *restrict x,
 
 /* value = sum_valid relu(1 - x s) / norm; dx (N,P) ASSIGNED d value / d x in
  * the same sweep when not NULL (gradient 0 at the kink). */
+SR_VCLONES
 double sr_hinge_forward(const sr_loss_ctx_t *c, double norm, float *dx)
 {
     const int32_t ig = c->has_ignore ? c->ignore : INT32_MIN;

@@ -32,6 +32,7 @@
 
 #include "losses/kernels.h"
 #include "losses/loss_impl.h"
+#include "losses/vmath.h"
 
 #define FG_BIT 0x80000000u
 
@@ -304,6 +305,7 @@ double sr_lovasz_softmax_forward(const double *p, const int32_t *y, int64_t N, i
 /* dx = J^T dp (softmax over K, or sigmoid for K=1) times 'dloss', ASSIGNED in
  * place: on entry dx holds dp (float) from forward and dot its p-weighted
  * sum per pixel. */
+SR_VCLONES
 void sr_lovasz_softmax_backward(float *dx, double dloss, const double *p, const double *dot,
                                 int64_t N, int64_t K, int64_t P)
 {

@@ -661,7 +661,7 @@ void sr_loss_describe(const sr_loss_t *l, char *buf, size_t size)
  * v = [y != ig], t = [y == want]. SR_LANES independent partial sums in a
  * fixed order (vectorised, and the same result at every run). Restrict
  * pointers and int32 compares let GCC vectorise (see cross_entropy.c). */
-static void row_stats(const double *restrict p, const int32_t *restrict y, int32_t ig,
+SR_VINLINE void row_stats(const double *restrict p, const int32_t *restrict y, int32_t ig,
                       int32_t want, int64_t P, double *I, double *SP, double *ST)
 {
     double si[SR_LANES] = {0}, sp[SR_LANES] = {0}, st[SR_LANES] = {0};
@@ -686,6 +686,7 @@ static void row_stats(const double *restrict p, const int32_t *restrict y, int32
     *ST += sr_lanes_sum(st);
 }
 
+SR_VCLONES
 void sr_loss_region_stats(const sr_loss_ctx_t *c, int per_image, double *I, double *SP,
                           double *ST)
 {
@@ -725,8 +726,9 @@ void sr_loss_region_scatter(sr_loss_ctx_t *c, int per_image, const double *dI,
 }
 
 /* Chain rows (see sr_loss_region_chain): sigmoid row; dot += p g; dx = v p (g - dot). */
-static void chain_sigmoid(float *restrict dx, const double *restrict p, const int32_t *restrict y,
-                          int32_t ig, double di, double dsp, int64_t P)
+SR_VINLINE void chain_sigmoid(float *restrict dx, const double *restrict p,
+                              const int32_t *restrict y, int32_t ig, double di, double dsp,
+                              int64_t P)
 {
     for (int64_t i = 0; i < P; i++) {
         double g = (double)(y[i] != ig) * (dsp + (double)(y[i] == 1) * di);
@@ -734,14 +736,14 @@ static void chain_sigmoid(float *restrict dx, const double *restrict p, const in
     }
 }
 
-static void chain_dot(double *restrict dot, const double *restrict p, const int32_t *restrict y,
+SR_VINLINE void chain_dot(double *restrict dot, const double *restrict p, const int32_t *restrict y,
                       int32_t k, double di, double dsp, int64_t P)
 {
     for (int64_t i = 0; i < P; i++)
         dot[i] += p[i] * (dsp + (double)(y[i] == k) * di);
 }
 
-static void chain_softmax(float *restrict dx, const double *restrict p,
+SR_VINLINE void chain_softmax(float *restrict dx, const double *restrict p,
                           const double *restrict dot, const int32_t *restrict y, int32_t ig,
                           int32_t k, double di, double dsp, int64_t P)
 {
@@ -752,6 +754,7 @@ static void chain_softmax(float *restrict dx, const double *restrict p,
     }
 }
 
+SR_VCLONES
 int sr_loss_region_chain(sr_loss_ctx_t *c, int per_image, const double *dI, const double *dSP,
                          sr_error_t *err)
 {
@@ -785,6 +788,7 @@ int sr_loss_region_chain(sr_loss_ctx_t *c, int per_image, const double *dI, cons
 /* p = softmax over K (K>1) or sigmoid (K=1), in double. Class-major loops
  * with per-pixel accumulators 'mx' and 'sm' (P each), so every pass streams
  * through contiguous rows and vectorises (sr_vexp, vmath.h). */
+SR_VCLONES
 void sr_loss_probs_forward(double *p, const float *x, int64_t N, int64_t K, int64_t P,
                            double *mx, double *sm)
 {
@@ -820,6 +824,7 @@ void sr_loss_probs_forward(double *p, const float *x, int64_t N, int64_t K, int6
 }
 
 /* dx = J^T dp for the softmax / sigmoid Jacobian (assigned); 'dot' is P scratch. */
+SR_VCLONES
 static void probs_backward(float *dx, const double *dp, const double *p, int64_t N, int64_t K,
                            int64_t P, double *dot)
 {

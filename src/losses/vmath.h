@@ -121,6 +121,28 @@ static inline double sr_vlog1p(double x)
     return sr_vlog_scaled(u, 0.0) + c / u;
 }
 
+/* SR_VCLONES on a kernel compiles it three times (AVX-512F, AVX2, baseline
+ * SSE2) and picks one at load time for the running CPU (GCC target_clones;
+ * no -march, so the build machine does not matter). The copies give the
+ * same bits: the loss library is built with -ffp-contract=off (no fused
+ * multiply-add even where the CPU has one), every lane does the same IEEE
+ * operations whatever the vector width, and reductions use fixed lanes (below).
+ * tests/losses/test_vmath.c checks the dispatched kernels bit for bit
+ * against scalar code. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define SR_VCLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define SR_VCLONES
+#endif
+
+/* Row kernels called from an SR_VCLONES function must be inlined into each
+ * copy (an out-of-line call would run the baseline code). */
+#if defined(__GNUC__)
+#define SR_VINLINE static inline __attribute__((always_inline))
+#else
+#define SR_VINLINE static inline
+#endif
+
 /* Reductions: SR_LANES partial sums accumulated lane by lane (GCC
  * vectorises such loops without -fassociative-math, and the order of the
  * additions is fixed, so results are the same at every run), then added in a
