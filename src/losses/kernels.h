@@ -92,12 +92,14 @@ void sr_jaccard_backward(double *dI, double *dSP, double dloss, const double *I,
 /* lovasz.c: stable LSD radix sort of (key<<32 | payload) items by key (returns
  * the buffer holding the result) / Lovasz-Softmax value with dp (N,K,P)
  * ASSIGNED (float) when non-NULL ('work' is the file's scratch) / chain to
- * logits in place /
+ * logits in place ('list' of 'nlist' class indices replaces the class
+ * range when nlist > 0) /
  * Lovasz hinge value with dx (N,P) ASSIGNED when non-NULL / scale by dloss. */
 uint64_t *sr_lovasz_radix_sort(uint64_t *a, uint64_t *tmp, int64_t n, uint32_t *hist);
 double sr_lovasz_softmax_forward(const double *p, const int32_t *y, int64_t N, int64_t K,
                                  int64_t P, int has_ignore, int32_t ignore, int present,
-                                 int per_image, float *dpf, double *dot, void *work);
+                                 const int32_t *list, int nlist, int per_image, float *dpf,
+                                 double *dot, void *work);
 void sr_lovasz_softmax_backward(float *dx, double dloss, const double *p, const double *dot,
                                 int64_t N, int64_t K, int64_t P);
 double sr_lovasz_hinge_forward(const float *x, const int32_t *y, int64_t N, int64_t P,

@@ -7,6 +7,7 @@
  */
 #include "losses/losses.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,7 +172,8 @@ static const sr_loss_info_t registry[SR_LOSS_COUNT] = {
      SR_LOSS_PIECEWISE, 3,
      {P_IGNORE("-100"),
       {"classes", SR_LOSS_PARAM_CHOICE, "present", "present|all",
-       "average over classes present in the labels (reference) or all"},
+       "average over classes present in the labels (reference), all, or a comma-separated "
+       "list of class indices (always included, as the reference's list)"},
       P_PER_IMAGE("0", "per image, or the batch flattened (reference default)")}},
     {SR_LOSS_ADAPTIVE_LOG, "adaptive_log",
      "adaptive logarithmic loss ALL(L) of a base loss L (Kaul et al. Eq 1)", SR_LOSS_PIECEWISE,
@@ -348,7 +350,9 @@ double sr_loss_param(const sr_loss_t *l, const char *key)
 const double *sr_loss_param_list(const sr_loss_t *l, const char *key, int *n)
 {
     int i = find_param(l->info, key);
-    SR_ASSERT(i >= 0 && l->info->params[i].kind == SR_LOSS_PARAM_LIST);
+    // a CHOICE parameter may hold a list too (lovasz_softmax classes=); 0 values otherwise
+    SR_ASSERT(i >= 0 && (l->info->params[i].kind == SR_LOSS_PARAM_LIST ||
+                         l->info->params[i].kind == SR_LOSS_PARAM_CHOICE));
     *n = l->nlist[i];
     return l->list[i];
 }
@@ -374,6 +378,36 @@ static int choice_index(const char *choices, const char *word, char names[][32],
     }
     *count = n;
     return found;
+}
+
+/* lovasz_softmax classes=<list>: distinct non-negative class indices, kept in
+ * l->list[i] with the choice index set past the named choices ('count'). The
+ * range against K is checked at evaluation. */
+static int parse_class_list(sr_loss_t *l, int i, const char *value, int count, sr_error_t *err)
+{
+    const char *lname = l->info->name, *key = l->info->params[i].key, *s = value;
+    int n = 0;
+    while (*s) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || v < 0 || v > INT32_MAX || (*end && *end != ','))
+            return sr_errorf(err, "loss %s: invalid value '%s' for '%s' (present, all, or "
+                             "comma-separated class indices >= 0)", lname, value, key);
+        if (n == SR_LOSS_MAX_LIST)
+            return sr_errorf(err, "loss %s: too many values for '%s' (at most %d)", lname, key,
+                             SR_LOSS_MAX_LIST);
+        for (int j = 0; j < n; j++)
+            if (l->list[i][j] == (double)v)
+                return sr_errorf(err, "loss %s: class %ld appears twice in '%s'", lname, v, key);
+        l->list[i][n++] = (double)v;
+        s = *end ? end + 1 : end;
+        if (*end && !*s)
+            return sr_errorf(err, "loss %s: invalid value '%s' for '%s' (trailing comma)", lname,
+                             value, key);
+    }
+    l->nlist[i] = n;
+    l->num[i] = count; // past the named choices: "the list"
+    return 0;
 }
 
 static int parse_value(sr_loss_t *l, int i, const char *value, sr_error_t *err)
@@ -414,8 +448,12 @@ static int parse_value(sr_loss_t *l, int i, const char *value, sr_error_t *err)
         int k = choice_index(pi->choices, value, names, &count);
         if (k >= 0) {
             l->num[i] = k;
+            l->nlist[i] = 0;
             return 0;
         }
+        if (l->type == SR_LOSS_LOVASZ_SOFTMAX && !strcmp(pi->key, "classes") &&
+            (isdigit((unsigned char)value[0])))
+            return parse_class_list(l, i, value, count, err);
         for (int j = 0; j < count; j++)
             ptrs[j] = names[j];
         const char *s = suggest(value, ptrs, count);
@@ -611,7 +649,20 @@ void sr_loss_describe(const sr_loss_t *l, char *buf, size_t size)
             char names[16][32];
             int count;
             choice_index(pi->choices, "", names, &count);
-            w = snprintf(buf + off, size - off, "%s%s=%s", sep, pi->key, names[(int)l->num[i]]);
+            if ((int)l->num[i] < count) {
+                w = snprintf(buf + off, size - off, "%s%s=%s", sep, pi->key,
+                             names[(int)l->num[i]]);
+                break;
+            }
+            // a class list (lovasz_softmax classes=)
+            w = snprintf(buf + off, size - off, "%s%s=", sep, pi->key);
+            for (int j = 0; j < l->nlist[i] && w >= 0 && off + (size_t)w < size; j++) {
+                int w2 = snprintf(buf + off + w, size - off - (size_t)w, "%s%d", j ? "," : "",
+                                  (int)l->list[i][j]);
+                if (w2 < 0)
+                    break;
+                w += w2;
+            }
             break;
         }
         case SR_LOSS_PARAM_LIST:
