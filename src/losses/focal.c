@@ -64,36 +64,56 @@ SR_VINLINE void row_exp(double *restrict e, double *restrict se, double *restric
     }
 }
 
-/* Softmax focal per pixel: value sum; g = a du / norm (0 where ignored);
- * se becomes 1 / se. u = log p_y = x_y - mx - log se. */
-SR_VINLINE double px_softmax(double *restrict g, double *restrict se,
-                                const double *restrict mx, const double *restrict xy,
-                                const double *restrict ey, const int32_t *restrict y, int32_t ig,
-                                double gamma, double alpha, double inv, int64_t P)
+/* Softmax focal per pixel, in two sweeps: (1) se becomes 1 / se and xy
+ * becomes u = log p_y = x_y - mx - log se, ey becomes p_y (vectorised);
+ * (2) the focal term: value sum (SR_LANES partial sums) and g = a du / norm
+ * (0 where ignored). gamma = 2 is written out (no pow, vectorised); other
+ * gammas go through focal_term. */
+SR_VINLINE void px_logp(double *restrict se, double *restrict xy, double *restrict ey,
+                        const double *restrict mx, int64_t P)
 {
-    double acc[SR_LANES] = {0};
-    int64_t i = 0;
-    for (; i + SR_LANES <= P; i += SR_LANES)
-        for (int l = 0; l < SR_LANES; l++) {
-            int64_t j = i + l;
-            double is = 1.0 / se[j];
-            double u = (xy[j] - mx[j]) - sr_vlog(se[j]);
-            double v = y[j] != ig;
-            double a = alpha < 0 ? 1.0 : (y[j] == 0 ? 1 - alpha : alpha);
-            focal_t f = focal_term(u, ey[j] * is, gamma);
-            acc[l] += v * a * f.f;
-            g[j] = v * a * f.du * inv;
-            se[j] = is;
-        }
-    for (; i < P; i++) {
+    for (int64_t i = 0; i < P; i++) {
         double is = 1.0 / se[i];
-        double u = (xy[i] - mx[i]) - sr_vlog(se[i]);
+        xy[i] = (xy[i] - mx[i]) - sr_vlog(se[i]);
+        ey[i] *= is;
+        se[i] = is;
+    }
+}
+
+SR_VINLINE double px_focal2(double *restrict g, const double *restrict u,
+                            const double *restrict p, const int32_t *restrict y, int32_t ig,
+                            double alpha, double inv, int64_t j, double *f)
+{
+    double v = y[j] != ig;
+    double a = alpha < 0 ? 1.0 : (y[j] == 0 ? 1 - alpha : alpha);
+    // gamma = 2: f = -(1-p)^2 u, df/du = -(1-p)^2 + 2 (1-p) p u
+    double q = 1.0 - p[j], qg = q * q;
+    double t2 = q > 0 ? 2.0 * q * p[j] * u[j] : 0.0;
+    g[j] = v * a * (-qg + t2) * inv;
+    *f = v * a * (-qg * u[j]);
+    return *f;
+}
+
+SR_VINLINE double px_softmax(double *restrict g, const double *restrict u,
+                             const double *restrict p, const int32_t *restrict y, int32_t ig,
+                             double gamma, double alpha, double inv, int64_t P)
+{
+    double acc[SR_LANES] = {0}, f;
+    int64_t i = 0;
+    if (gamma == 2.0) {
+        for (; i + SR_LANES <= P; i += SR_LANES)
+            for (int l = 0; l < SR_LANES; l++)
+                acc[l] += px_focal2(g, u, p, y, ig, alpha, inv, i + l, &f);
+        for (; i < P; i++)
+            acc[0] += px_focal2(g, u, p, y, ig, alpha, inv, i, &f);
+        return sr_lanes_sum(acc);
+    }
+    for (; i < P; i++) {
         double v = y[i] != ig;
         double a = alpha < 0 ? 1.0 : (y[i] == 0 ? 1 - alpha : alpha);
-        focal_t f = focal_term(u, ey[i] * is, gamma);
-        acc[0] += v * a * f.f;
-        g[i] = v * a * f.du * inv;
-        se[i] = is;
+        focal_t ft = focal_term(u[i], p[i], gamma);
+        acc[i % SR_LANES] += v * a * ft.f;
+        g[i] = v * a * ft.du * inv;
     }
     return sr_lanes_sum(acc);
 }
@@ -175,8 +195,8 @@ double sr_focal_forward(const sr_loss_ctx_t *c, double gamma, double alpha, int 
         for (int64_t k = 0; k < K; k++)
             row_exp(e + k * P, se, xy, ey, xn + k * P, mx, yn, (int32_t)k, P);
         double *g = e + K * P;
-        s += gamma == 2.0 ? px_softmax(g, se, mx, xy, ey, yn, ig, 2.0, alpha, inv, P)
-                          : px_softmax(g, se, mx, xy, ey, yn, ig, gamma, alpha, inv, P);
+        px_logp(se, xy, ey, mx, P); // se = 1 / sum e, xy = log p_y, ey = p_y
+        s += px_softmax(g, xy, ey, yn, ig, gamma, alpha, inv, P);
         if (dx)
             for (int64_t k = 0; k < K; k++)
                 row_grad(dx + (n * K + k) * P, g, e + k * P, se, yn, (int32_t)k, P);

@@ -147,10 +147,10 @@ static inline double sr_vlog1p(double x)
  * vectorises such loops without -fassociative-math, and the order of the
  * additions is fixed, so results are the same at every run), then added in a
  * fixed tree. */
-#define SR_LANES 4
+#define SR_LANES 8 /* one AVX-512 vector of doubles, two AVX2, four SSE2 */
 static inline double sr_lanes_sum(const double *a)
 {
-    return (a[0] + a[1]) + (a[2] + a[3]);
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
 }
 
 #endif
