@@ -40,8 +40,9 @@ double sr_crf_grid_forward(const double *p, const float *w, int64_t K, int64_t H
 void sr_crf_grid_backward(double *dp, double dloss, const double *p, const float *w, int64_t K,
                           int64_t H, int64_t W, int noff);
 
-/* crf_dense.c: naive dense bilateral Potts energy of one image from Q = W S and
- * W1 = W 1 / dp ASSIGNED. */
+/* crf_dense.c: dense bilateral Potts energy of one image from Q = W S and
+ * W1 = W 1 / dp ASSIGNED from W1 and the symmetric part of Q (naive: W S;
+ * lattice: (F + F') S / 2, see permutohedral.h). */
 double sr_crf_dense_forward(const double *p, const double *Q, const double *W1, int64_t K,
                             int64_t P);
 void sr_crf_dense_backward(double *dp, double dloss, const double *Q, const double *W1,
