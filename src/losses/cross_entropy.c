@@ -13,6 +13,7 @@
 
 #include "losses/kernels.h"
 #include "losses/loss_impl.h"
+#include "losses/vmath.h"
 #include "metrics/edt.h"
 
 /* ------------------------------------------------------------------ ce -- */
@@ -21,64 +22,118 @@
  * returns sum u (the mean's denominator). */
 static double ce_weights(const sr_loss_ctx_t *c, const double *w, double *u)
 {
+    const int32_t ig = c->has_ignore ? c->ignore : INT32_MIN;
     double s = 0;
-    for (int64_t n = 0; n < c->N; n++)
-        for (int64_t i = 0; i < c->P; i++) {
-            int32_t y = c->y[n * c->P + i];
-            double v = sr_loss_valid(c, n, i) ? (w ? w[y] : 1.0) : 0.0;
-            u[n * c->P + i] = v;
-            s += v;
-        }
+    for (int64_t j = 0; j < c->N * c->P; j++) {
+        int32_t y = c->y[j];
+        double v = y != ig ? (w ? w[y] : 1.0) : 0.0;
+        u[j] = v;
+        s += v;
+    }
     return s;
 }
 
-/* value = sum_{n,i} u(n,i) (lse(x(n,:,i)) - x(n,y,i)) / norm. If 'probs' is
- * not NULL it receives the softmax (N,K,P) (float), the cache of backward. */
-double sr_ce_forward(float *probs, const float *x, const int32_t *y, const double *u,
-                     double norm, int64_t N, int64_t K, int64_t P)
+/* The row kernels below take restrict pointers and int32 class indices so
+ * GCC vectorises them (without restrict it cannot prove the scratch rows
+ * disjoint; an int64 compare against int32 labels has no SSE2 vector form). */
+
+/* mx = max_k x_k over the K rows of xn (P each). */
+SR_VINLINE void row_max(double *restrict mx, const float *restrict xn, int64_t K, int64_t P)
 {
-    double sum = 0;
-    for (int64_t n = 0; n < N; n++)
-        for (int64_t i = 0; i < P; i++) {
-            double ui = u[n * P + i];
-            if (ui == 0 && !probs)
-                continue;
-            const float *xi = x + n * K * P + i;
-            double m = xi[0];
-            for (int64_t k = 1; k < K; k++)
-                if (xi[k * P] > m)
-                    m = xi[k * P];
-            double s = 0;
-            for (int64_t k = 0; k < K; k++) {
-                double e = exp((double)xi[k * P] - m);
-                if (probs)
-                    probs[n * K * P + k * P + i] = (float)e;
-                s += e;
-            }
-            if (probs)
-                for (int64_t k = 0; k < K; k++)
-                    probs[n * K * P + k * P + i] = (float)(probs[n * K * P + k * P + i] / s);
-            if (ui != 0)
-                sum += ui * (m + log(s) - (double)xi[(int64_t)y[n * P + i] * P]);
-        }
-    return norm > 0 ? sum / norm : 0.0;
+    for (int64_t i = 0; i < P; i++)
+        mx[i] = xn[i];
+    for (int64_t k = 1; k < K; k++)
+        for (int64_t i = 0; i < P; i++)
+            mx[i] = xn[k * P + i] > mx[i] ? xn[k * P + i] : mx[i];
 }
 
-/* dx(n,k,i) = dloss * u(n,i) (softmax_k - [k=y]) / norm (assigned), from the
- * softmax cached by forward. */
-void sr_ce_backward(float *dx, double dloss, const float *probs, const int32_t *y,
-                    const double *u, double norm, int64_t N, int64_t K, int64_t P)
+/* Row k of the shifted exponentials: e = exp(x - mx), se += e, xy += [y=k] x. */
+SR_VINLINE void row_exp(double *restrict e, double *restrict se, double *restrict xy,
+                    const float *restrict xk, const double *restrict mx,
+                    const int32_t *restrict y, int32_t k, int64_t P)
 {
-    double scale = norm > 0 ? dloss / norm : 0.0;
-    for (int64_t n = 0; n < N; n++)
-        for (int64_t k = 0; k < K; k++) {
-            const float *pk = probs + (n * K + k) * P;
-            float *dk = dx + (n * K + k) * P;
-            const double *un = u + n * P;
-            const int32_t *yn = y + n * P;
-            for (int64_t i = 0; i < P; i++)
-                dk[i] = (float)(un[i] * scale * ((double)pk[i] - (double)(yn[i] == k)));
-        }
+    for (int64_t i = 0; i < P; i++) {
+        double v = sr_vexp((double)xk[i] - mx[i]);
+        e[i] = v;
+        se[i] += v;
+        xy[i] += (double)(y[i] == k) * (double)xk[i];
+    }
+}
+
+/* sum_i u (mx - xy + log se), in SR_LANES partial sums. */
+SR_VINLINE double row_lse_sum(const double *restrict u, const double *restrict mx,
+                          const double *restrict xy, const double *restrict se, int64_t P)
+{
+    double acc[SR_LANES] = {0};
+    int64_t i = 0;
+    for (; i + SR_LANES <= P; i += SR_LANES)
+        for (int l = 0; l < SR_LANES; l++)
+            acc[l] += u[i + l] * ((mx[i + l] - xy[i + l]) + sr_vlog(se[i + l]));
+    for (; i < P; i++)
+        acc[0] += u[i] * ((mx[i] - xy[i]) + sr_vlog(se[i]));
+    return sr_lanes_sum(acc);
+}
+
+/* dx = u scale (e / se - [y=k]), 'is' = 1 / se. */
+SR_VINLINE void row_ce_grad(float *restrict dk, const double *restrict u, const double *restrict e,
+                        const double *restrict is, const int32_t *restrict y, int32_t k,
+                        double scale, int64_t P)
+{
+    for (int64_t i = 0; i < P; i++)
+        dk[i] = (float)(u[i] * scale * (e[i] * is[i] - (double)(y[i] == k)));
+}
+
+/* value = sum_{n,i} u(n,i) (lse(x(n,:,i)) - x(n,y,i)) / norm. The gradient
+ * needs the same exponentials, so when 'dx' is not NULL forward also ASSIGNS
+ * dx(n,k,i) = u(n,i) (softmax_k - [k=y]) / norm in the same sweep. Class-major
+ * loops over contiguous rows (vectorised); 'work' is (K+3) P doubles. */
+SR_VCLONES
+double sr_ce_forward(float *dx, const float *x, const int32_t *y, const double *u,
+                     double norm, int64_t N, int64_t K, int64_t P, double *work)
+{
+    double sum = 0, scale = norm > 0 ? 1.0 / norm : 0.0;
+    double *mx = work, *is = mx + P, *xy = is + P, *e = xy + P;
+    for (int64_t n = 0; n < N; n++) {
+        const float *xn = x + n * K * P;
+        const int32_t *yn = y + n * P;
+        const double *un = u + n * P;
+        row_max(mx, xn, K, P);
+        memset(is, 0, sizeof(double) * (size_t)(2 * P)); // is and xy
+        for (int64_t k = 0; k < K; k++)
+            row_exp(e + k * P, is, xy, xn + k * P, mx, yn, (int32_t)k, P);
+        // lse - x_y = mx + log(sum e) - x_y; sum e >= 1
+        sum += row_lse_sum(un, mx, xy, is, P);
+        if (!dx)
+            continue;
+        for (int64_t i = 0; i < P; i++)
+            is[i] = 1.0 / is[i];
+        for (int64_t k = 0; k < K; k++)
+            row_ce_grad(dx + (n * K + k) * P, un, e + k * P, is, yn, (int32_t)k, scale, P);
+    }
+    return sum * scale;
+}
+
+/* Apply an upstream gradient 'dloss' to the dx produced by forward. */
+void sr_ce_backward(float *dx, double dloss, int64_t N, int64_t K, int64_t P)
+{
+    if (dloss != 1.0)
+        for (int64_t j = 0; j < N * K * P; j++)
+            dx[j] = (float)(dx[j] * dloss);
+}
+
+/* Shared by ce and weighted_ce: value and (if c->dx) gradient from weights u. */
+static int ce_run(sr_loss_ctx_t *c, const double *u, double norm, double *value,
+                  const char *name, sr_error_t *err)
+{
+    int borrowed;
+    double *work = sr_loss_scratch_get((size_t)((c->K + 3) * c->P), &borrowed);
+    if (!work)
+        return sr_errorf(err, "loss %s: out of memory", name);
+    *value = sr_ce_forward(c->dx, c->x, c->y, u, norm, c->N, c->K, c->P, work);
+    if (c->dx)
+        sr_ce_backward(c->dx, 1.0, c->N, c->K, c->P);
+    sr_loss_scratch_return(work, borrowed);
+    return 0;
 }
 
 int sr_loss_ce_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *value, sr_error_t *err)
@@ -94,12 +149,9 @@ int sr_loss_ce_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *value, sr_erro
     double norm = ce_weights(c, nw ? w : NULL, u);
     if (sr_loss_param(l, "reduction") == 1)
         norm = 1; // sum
-    float *probs = c->dx ? c->dx : NULL; // the softmax cache lives in dx, overwritten in place
-    *value = sr_ce_forward(probs, c->x, c->y, u, norm, c->N, c->K, c->P);
-    if (c->dx)
-        sr_ce_backward(c->dx, 1.0, probs, c->y, u, norm, c->N, c->K, c->P);
+    int rc = ce_run(c, u, norm, value, "ce", err);
     free(u);
-    return 0;
+    return rc;
 }
 
 /* ------------------------------------------------------------ partial_ce -- */
@@ -220,12 +272,9 @@ int sr_loss_weighted_ce_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *value
     }
     // thesis: integral over Omega -> mean over all N*P pixels
     double norm = (double)(c->N * c->P);
-    float *probs = c->dx ? c->dx : NULL; // the softmax cache lives in dx, overwritten in place
-    *value = sr_ce_forward(probs, c->x, c->y, u, norm, c->N, c->K, c->P);
-    if (c->dx)
-        sr_ce_backward(c->dx, 1.0, probs, c->y, u, norm, c->N, c->K, c->P);
+    int rc = ce_run(c, u, norm, value, "weighted_ce", err);
     free(u);
-    return 0;
+    return rc;
 }
 
 /* ------------------------------------------------------------------ bce -- */
@@ -233,31 +282,58 @@ int sr_loss_weighted_ce_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *value
 /* value = sum_valid [ pw t softplus(-x) + (1-t) softplus(x) ] / norm, over
  * all K channels (K>1: one-vs-rest on the one-hot target). The gradient uses
  * the same exp, so when 'dx' is not NULL forward also ASSIGNS
- * dx = (pw t (sigmoid(x) - 1) + (1-t) sigmoid(x)) / norm (0 where ignored). */
+ * dx = (pw t (sigmoid(x) - 1) + (1-t) sigmoid(x)) / norm (0 where ignored).
+ * Branch-free over contiguous rows (vectorised, vmath.h). */
+/* One row of bce: the value's sum (SR_LANES partial sums) and, if dk, the
+ * gradient; v = [y != ig], t = [y == want]. */
+/* One element of bce: its term of the value, and the gradient when 'grad'. */
+SR_VINLINE double bce_px(float *restrict dk, const float *restrict xk,
+                            const int32_t *restrict y, int32_t ig, int32_t want, double pw,
+                            double inv, int64_t i, int grad)
+{
+    double x = xk[i], v = y[i] != ig, t = y[i] == want;
+    double e = sr_vexp(-fabs(x));
+    double sp = (x > 0 ? x : 0.0) + sr_vlog1p(e);
+    if (grad) {
+        double sg = (x >= 0 ? 1.0 : e) / (1.0 + e);
+        dk[i] = (float)(v * (pw * t * (sg - 1) + (1 - t) * sg) * inv);
+    }
+    return v * (pw * t * (sp - x) + (1 - t) * sp);
+}
+
+/* One row: the value's sum in SR_LANES partial sums, the gradient when
+ * 'grad' (a constant at each call, so each copy is branch-free).
+ * softplus(x) = max(x,0) + log1p(e), e = exp(-|x|); softplus(-x) =
+ * softplus(x) - x; sigmoid(x) = (x >= 0 ? 1 : e) / (1 + e): one exp for both. */
+SR_VINLINE double bce_row(float *restrict dk, const float *restrict xk,
+                             const int32_t *restrict y, int32_t ig, int32_t want, double pw,
+                             double inv, int64_t P, int grad)
+{
+    double acc[SR_LANES] = {0};
+    int64_t i = 0;
+    for (; i + SR_LANES <= P; i += SR_LANES)
+        for (int l = 0; l < SR_LANES; l++)
+            acc[l] += bce_px(dk, xk, y, ig, want, pw, inv, i + l, grad);
+    for (; i < P; i++)
+        acc[0] += bce_px(dk, xk, y, ig, want, pw, inv, i, grad);
+    return sr_lanes_sum(acc);
+}
+
+SR_VCLONES
 double sr_bce_forward(const sr_loss_ctx_t *c, double pos_weight, double norm, float *dx)
 {
-    double s = 0, inv = 1.0 / norm;
+    const int64_t P = c->P;
+    const int32_t ig = c->has_ignore ? c->ignore : INT32_MIN;
+    double s = 0;
     for (int64_t n = 0; n < c->N; n++)
-        for (int64_t k = 0; k < c->K; k++) {
-            const float *xk = c->x + (n * c->K + k) * c->P;
-            float *dk = dx ? dx + (n * c->K + k) * c->P : NULL;
-            for (int64_t i = 0; i < c->P; i++) {
-                if (!sr_loss_valid(c, n, i)) {
-                    if (dk)
-                        dk[i] = 0;
-                    continue;
-                }
-                double x = xk[i];
-                double t = sr_loss_target(c, n, k, i);
-                // softplus(x) = max(x,0) + log1p(e), e = exp(-|x|); softplus(-x) = softplus(x) - x
-                double e = exp(-fabs(x));
-                double sp = fmax(x, 0) + log1p(e);
-                s += pos_weight * t * (sp - x) + (1 - t) * sp;
-                if (dk) {
-                    double sg = (x >= 0 ? 1.0 : e) / (1.0 + e);
-                    dk[i] = (float)((pos_weight * t * (sg - 1) + (1 - t) * sg) * inv);
-                }
-            }
+        for (int64_t k = 0; k < c->K; k++)
+        {
+            const float *xk = c->x + (n * c->K + k) * P;
+            const int32_t *y = c->y + n * P;
+            int32_t want = c->K == 1 ? 1 : (int32_t)k;
+            s += dx ? bce_row(dx + (n * c->K + k) * P, xk, y, ig, want, pos_weight, 1.0 / norm,
+                              P, 1)
+                    : bce_row(NULL, xk, y, ig, want, pos_weight, 1.0 / norm, P, 0);
         }
     return s / norm;
 }

@@ -40,18 +40,19 @@ double sr_crf_grid_forward(const double *p, const float *w, int64_t K, int64_t H
 void sr_crf_grid_backward(double *dp, double dloss, const double *p, const float *w, int64_t K,
                           int64_t H, int64_t W, int noff);
 
-/* crf_dense.c: naive dense bilateral Potts energy of one image from Q = W S and
- * W1 = W 1 / dp ASSIGNED. */
+/* crf_dense.c: dense bilateral Potts energy of one image from Q = W S and
+ * W1 = W 1 / dp ASSIGNED from W1 and the symmetric part of Q (naive: W S;
+ * lattice: (F + F') S / 2, see permutohedral.h). */
 double sr_crf_dense_forward(const double *p, const double *Q, const double *W1, int64_t K,
                             int64_t P);
 void sr_crf_dense_backward(double *dp, double dloss, const double *Q, const double *W1,
                            int64_t K, int64_t P);
 
-/* cross_entropy.c:  */
-double sr_ce_forward(float *probs, const float *x, const int32_t *y, const double *u,
-                     double norm, int64_t N, int64_t K, int64_t P);
-void sr_ce_backward(float *dx, double dloss, const float *probs, const int32_t *y,
-                    const double *u, double norm, int64_t N, int64_t K, int64_t P);
+/* cross_entropy.c: weighted softmax CE value with dx ASSIGNED in the same
+ * sweep when non-NULL ('work' is (K+3) P doubles) / scale by an upstream gradient. */
+double sr_ce_forward(float *dx, const float *x, const int32_t *y, const double *u,
+                     double norm, int64_t N, int64_t K, int64_t P, double *work);
+void sr_ce_backward(float *dx, double dloss, int64_t N, int64_t K, int64_t P);
 double sr_partial_ce_forward(const sr_loss_ctx_t *c, double eps, double norm);
 void sr_partial_ce_backward(sr_loss_ctx_t *c, double dloss, double eps, double norm);
 int sr_weighted_ce_weights(const sr_loss_ctx_t *c, double w0, double sigma, int freq,
@@ -72,14 +73,15 @@ void sr_gdl_backward(double *dI, double *dSP, double dloss, const double *I, con
                      int sum);
 
 /* focal.c: focal loss on logits (softmax or sigmoid), dx ASSIGNED by forward when
- * non-NULL / scale by an upstream gradient. */
+ * non-NULL ('work' is (K+5) P doubles) / scale by an upstream gradient. */
 double sr_focal_forward(const sr_loss_ctx_t *c, double gamma, double alpha, int sigmoid,
-                        double norm, float *dx);
+                        double norm, float *dx, double *work);
 void sr_focal_backward(float *dx, double dloss, int64_t N, int64_t K, int64_t P);
 
-/* hinge.c: binary hinge on logits / dx ASSIGNED. */
-double sr_hinge_forward(const sr_loss_ctx_t *c, double norm);
-void sr_hinge_backward(sr_loss_ctx_t *c, double dloss, double norm);
+/* hinge.c: binary hinge on logits, dx ASSIGNED by forward when non-NULL /
+ * scale by an upstream gradient. */
+double sr_hinge_forward(const sr_loss_ctx_t *c, double norm, float *dx);
+void sr_hinge_backward(float *dx, double dloss, int64_t N, int64_t P);
 
 /* jaccard.c: soft Jaccard / Rahman-Wang from region stats / dI, dSP ASSIGNED. */
 double sr_jaccard_forward(const double *I, const double *SP, const double *ST, int64_t R,
@@ -91,12 +93,14 @@ void sr_jaccard_backward(double *dI, double *dSP, double dloss, const double *I,
 /* lovasz.c: stable LSD radix sort of (key<<32 | payload) items by key (returns
  * the buffer holding the result) / Lovasz-Softmax value with dp (N,K,P)
  * ASSIGNED (float) when non-NULL ('work' is the file's scratch) / chain to
- * logits in place /
+ * logits in place ('list' of 'nlist' class indices replaces the class
+ * range when nlist > 0) /
  * Lovasz hinge value with dx (N,P) ASSIGNED when non-NULL / scale by dloss. */
 uint64_t *sr_lovasz_radix_sort(uint64_t *a, uint64_t *tmp, int64_t n, uint32_t *hist);
 double sr_lovasz_softmax_forward(const double *p, const int32_t *y, int64_t N, int64_t K,
                                  int64_t P, int has_ignore, int32_t ignore, int present,
-                                 int per_image, float *dpf, double *dot, void *work);
+                                 const int32_t *list, int nlist, int per_image, float *dpf,
+                                 double *dot, void *work);
 void sr_lovasz_softmax_backward(float *dx, double dloss, const double *p, const double *dot,
                                 int64_t N, int64_t K, int64_t P);
 double sr_lovasz_hinge_forward(const float *x, const int32_t *y, int64_t N, int64_t P,

@@ -45,7 +45,8 @@ typedef int (*sr_loss_eval_f)(const sr_loss_t *l, sr_loss_ctx_t *c, double *valu
 
 /* Parameter value by key ('key' must exist for the loss: programmer error). */
 double sr_loss_param(const sr_loss_t *l, const char *key);
-/* LIST parameter: pointer to the values, '*n' their count. */
+/* LIST parameter (or a CHOICE holding a list, lovasz_softmax classes=):
+ * pointer to the values, '*n' their count (0 for a named choice). */
 const double *sr_loss_param_list(const sr_loss_t *l, const char *key, int *n);
 
 /* Valid mask and target, see the file-top comment. */

@@ -32,6 +32,7 @@
 
 #include "losses/kernels.h"
 #include "losses/loss_impl.h"
+#include "losses/vmath.h"
 
 #define FG_BIT 0x80000000u
 
@@ -234,7 +235,8 @@ static int64_t kept_classes(const int32_t *y, int64_t n0, int64_t gn, int64_t P,
  * is ASSIGNED sum_k p_k dp_k in double, for the softmax backward. */
 double sr_lovasz_softmax_forward(const double *p, const int32_t *y, int64_t N, int64_t K,
                                  int64_t P, int has_ignore, int32_t ignore, int present,
-                                 int per_image, float *dpf, double *dot, void *work)
+                                 const int32_t *list, int nlist, int per_image, float *dpf,
+                                 double *dot, void *work)
 {
     lovasz_work_t *w = work;
     int64_t groups = per_image ? N : 1, gn = per_image ? 1 : N;
@@ -245,9 +247,17 @@ double sr_lovasz_softmax_forward(const double *p, const int32_t *y, int64_t N, i
         memset(dot, 0, sizeof(double) * (size_t)(N * P));
     for (int64_t gi = 0; gi < groups; gi++) {
         int64_t n0 = gi * gn;
-        int64_t kept = kept_classes(y, n0, gn, P, K, has_ignore, ignore, present, hist);
+        int64_t kept = kept_classes(y, n0, gn, P, K, has_ignore, ignore, present && !nlist,
+                                    hist);
+        if (nlist) {
+            // listed classes only, each always included (as 'all'); the others get dp = 0
+            kept = kept ? nlist : 0;
+            for (int64_t n = n0; dpf && n < n0 + gn; n++)
+                memset(dpf + n * K * P, 0, sizeof(float) * (size_t)(K * P));
+        }
         double gsum = 0, scale = kept ? 1.0 / ((double)kept * (double)groups) : 0.0;
-        for (int64_t c = c0; c < c1; c++) {
+        for (int64_t ci = 0; ci < (nlist ? nlist : c1 - c0); ci++) {
+            int64_t c = nlist ? list[ci] : c0 + ci;
             double gts = (double)hist[c];
             int64_t ch = K == 1 ? 0 : c;
             if (kept == 0 || (present && gts == 0)) {
@@ -304,6 +314,7 @@ double sr_lovasz_softmax_forward(const double *p, const int32_t *y, int64_t N, i
 /* dx = J^T dp (softmax over K, or sigmoid for K=1) times 'dloss', ASSIGNED in
  * place: on entry dx holds dp (float) from forward and dot its p-weighted
  * sum per pixel. */
+SR_VCLONES
 void sr_lovasz_softmax_backward(float *dx, double dloss, const double *p, const double *dot,
                                 int64_t N, int64_t K, int64_t P)
 {
@@ -326,7 +337,18 @@ int sr_loss_lovasz_softmax_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *va
                                 sr_error_t *err)
 {
     int per_image = sr_loss_param(l, "per_image") != 0;
-    int present = sr_loss_param(l, "classes") == 0;
+    int present = sr_loss_param(l, "classes") == 0, nl;
+    const double *ld = sr_loss_param_list(l, "classes", &nl);
+    int32_t list[SR_LOSS_MAX_LIST];
+    if (nl && c->K == 1)
+        return sr_errorf(err, "loss lovasz_softmax: classes= as a list needs K>=2 classes "
+                         "(logits has K=1)");
+    for (int j = 0; j < nl; j++) {
+        if (ld[j] >= (double)c->K)
+            return sr_errorf(err, "loss lovasz_softmax: classes lists class %d, but logits "
+                             "has K=%lld classes", (int)ld[j], (long long)c->K);
+        list[j] = (int32_t)ld[j];
+    }
     int64_t gsize = per_image ? c->P : c->N * c->P;
     if (gsize >= (int64_t)FG_BIT)
         return sr_errorf(err, "loss lovasz_softmax: %lld pixels per group (at most 2^31-1)",
@@ -343,7 +365,8 @@ int sr_loss_lovasz_softmax_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *va
     double *p = blk, *dot = blk + numel, *scratch = dot + np;
     sr_loss_probs_forward(p, c->x, c->N, c->K, c->P, scratch, scratch + c->P);
     *value = sr_lovasz_softmax_forward(p, c->y, c->N, c->K, c->P, c->has_ignore, c->ignore,
-                                       present, per_image, c->dx, c->dx ? dot : NULL, &w);
+                                       present, list, nl, per_image, c->dx,
+                                       c->dx ? dot : NULL, &w);
     if (c->dx)
         sr_lovasz_softmax_backward(c->dx, 1.0, p, dot, c->N, c->K, c->P);
     sr_loss_scratch_return(blk, borrowed);

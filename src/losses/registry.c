@@ -7,12 +7,14 @@
  */
 #include "losses/losses.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "losses/loss_impl.h"
+#include "losses/vmath.h"
 
 /* ---------------------------------------------------------------- names -- */
 
@@ -170,7 +172,8 @@ static const sr_loss_info_t registry[SR_LOSS_COUNT] = {
      SR_LOSS_PIECEWISE, 3,
      {P_IGNORE("-100"),
       {"classes", SR_LOSS_PARAM_CHOICE, "present", "present|all",
-       "average over classes present in the labels (reference) or all"},
+       "average over classes present in the labels (reference), all, or a comma-separated "
+       "list of class indices (always included, as the reference's list)"},
       P_PER_IMAGE("0", "per image, or the batch flattened (reference default)")}},
     {SR_LOSS_ADAPTIVE_LOG, "adaptive_log",
      "adaptive logarithmic loss ALL(L) of a base loss L (Kaul et al. Eq 1)", SR_LOSS_PIECEWISE,
@@ -206,15 +209,18 @@ static const sr_loss_info_t registry[SR_LOSS_COUNT] = {
       {"normalize", SR_LOSS_PARAM_CHOICE, "pairs", "pairs|none",
        "divide each image's sum by its number of pairs (adm-seg GD) or not"}}},
     {SR_LOSS_CRF_DENSE, "crf_dense",
-     "dense bilateral Potts relaxation sum_k S_k' W (1 - S_k), naive exact O(P^2)",
-     SR_LOSS_NEEDS_IMAGE, 5,
+     "dense bilateral Potts relaxation sum_k S_k' W (1 - S_k), naive exact or lattice",
+     SR_LOSS_NEEDS_IMAGE, 6,
      {P_IGNORE("255"),
       {"lambda", SR_LOSS_PARAM_REAL, "1", NULL, "Potts weight"},
       {"sigma_xy", SR_LOSS_PARAM_REAL, "100", NULL, "position bandwidth in pixels (adm-seg 100)"},
       {"sigma_rgb", SR_LOSS_PARAM_REAL, "15", NULL,
        "colour bandwidth in image units (adm-seg 15 on 0-255)"},
       {"normalize", SR_LOSS_PARAM_CHOICE, "pixels", "pixels|none",
-       "divide each image's energy by its pixel count, or not"}}},
+       "divide each image's energy by its pixel count, or not"},
+      {"impl", SR_LOSS_PARAM_CHOICE, "auto", "auto|naive|lattice",
+       "naive exact O(P^2), or the permutohedral lattice (approximate, O(P)); auto: naive up "
+       "to 4096 pixels per image"}}},
 };
 
 static const sr_loss_eval_f impls[SR_LOSS_COUNT] = {
@@ -344,7 +350,9 @@ double sr_loss_param(const sr_loss_t *l, const char *key)
 const double *sr_loss_param_list(const sr_loss_t *l, const char *key, int *n)
 {
     int i = find_param(l->info, key);
-    SR_ASSERT(i >= 0 && l->info->params[i].kind == SR_LOSS_PARAM_LIST);
+    // a CHOICE parameter may hold a list too (lovasz_softmax classes=); 0 values otherwise
+    SR_ASSERT(i >= 0 && (l->info->params[i].kind == SR_LOSS_PARAM_LIST ||
+                         l->info->params[i].kind == SR_LOSS_PARAM_CHOICE));
     *n = l->nlist[i];
     return l->list[i];
 }
@@ -370,6 +378,36 @@ static int choice_index(const char *choices, const char *word, char names[][32],
     }
     *count = n;
     return found;
+}
+
+/* lovasz_softmax classes=<list>: distinct non-negative class indices, kept in
+ * l->list[i] with the choice index set past the named choices ('count'). The
+ * range against K is checked at evaluation. */
+static int parse_class_list(sr_loss_t *l, int i, const char *value, int count, sr_error_t *err)
+{
+    const char *lname = l->info->name, *key = l->info->params[i].key, *s = value;
+    int n = 0;
+    while (*s) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || v < 0 || v > INT32_MAX || (*end && *end != ','))
+            return sr_errorf(err, "loss %s: invalid value '%s' for '%s' (present, all, or "
+                             "comma-separated class indices >= 0)", lname, value, key);
+        if (n == SR_LOSS_MAX_LIST)
+            return sr_errorf(err, "loss %s: too many values for '%s' (at most %d)", lname, key,
+                             SR_LOSS_MAX_LIST);
+        for (int j = 0; j < n; j++)
+            if (l->list[i][j] == (double)v)
+                return sr_errorf(err, "loss %s: class %ld appears twice in '%s'", lname, v, key);
+        l->list[i][n++] = (double)v;
+        s = *end ? end + 1 : end;
+        if (*end && !*s)
+            return sr_errorf(err, "loss %s: invalid value '%s' for '%s' (trailing comma)", lname,
+                             value, key);
+    }
+    l->nlist[i] = n;
+    l->num[i] = count; // past the named choices: "the list"
+    return 0;
 }
 
 static int parse_value(sr_loss_t *l, int i, const char *value, sr_error_t *err)
@@ -410,8 +448,12 @@ static int parse_value(sr_loss_t *l, int i, const char *value, sr_error_t *err)
         int k = choice_index(pi->choices, value, names, &count);
         if (k >= 0) {
             l->num[i] = k;
+            l->nlist[i] = 0;
             return 0;
         }
+        if (l->type == SR_LOSS_LOVASZ_SOFTMAX && !strcmp(pi->key, "classes") &&
+            (isdigit((unsigned char)value[0])))
+            return parse_class_list(l, i, value, count, err);
         for (int j = 0; j < count; j++)
             ptrs[j] = names[j];
         const char *s = suggest(value, ptrs, count);
@@ -607,7 +649,20 @@ void sr_loss_describe(const sr_loss_t *l, char *buf, size_t size)
             char names[16][32];
             int count;
             choice_index(pi->choices, "", names, &count);
-            w = snprintf(buf + off, size - off, "%s%s=%s", sep, pi->key, names[(int)l->num[i]]);
+            if ((int)l->num[i] < count) {
+                w = snprintf(buf + off, size - off, "%s%s=%s", sep, pi->key,
+                             names[(int)l->num[i]]);
+                break;
+            }
+            // a class list (lovasz_softmax classes=)
+            w = snprintf(buf + off, size - off, "%s%s=", sep, pi->key);
+            for (int j = 0; j < l->nlist[i] && w >= 0 && off + (size_t)w < size; j++) {
+                int w2 = snprintf(buf + off + w, size - off - (size_t)w, "%s%d", j ? "," : "",
+                                  (int)l->list[i][j]);
+                if (w2 < 0)
+                    break;
+                w += w2;
+            }
             break;
         }
         case SR_LOSS_PARAM_LIST:
@@ -653,33 +708,51 @@ void sr_loss_describe(const sr_loss_t *l, char *buf, size_t size)
 
 /* -------------------------------------------------------------- helpers -- */
 
+/* Region sums of one row: I += sum v p t, SP += sum v p, ST += sum v t, with
+ * v = [y != ig], t = [y == want]. SR_LANES independent partial sums in a
+ * fixed order (vectorised, and the same result at every run). Restrict
+ * pointers and int32 compares let GCC vectorise (see cross_entropy.c). */
+SR_VINLINE void row_stats(const double *restrict p, const int32_t *restrict y, int32_t ig,
+                      int32_t want, int64_t P, double *I, double *SP, double *ST)
+{
+    double si[SR_LANES] = {0}, sp[SR_LANES] = {0}, st[SR_LANES] = {0};
+    int64_t i = 0;
+    for (; i + SR_LANES <= P; i += SR_LANES)
+        for (int l = 0; l < SR_LANES; l++) {
+            double v = y[i + l] != ig, t = y[i + l] == want;
+            double pv = p[i + l] * v;
+            si[l] += pv * t;
+            sp[l] += pv;
+            st[l] += t * v;
+        }
+    for (; i < P; i++) {
+        double v = y[i] != ig, t = y[i] == want;
+        double pv = p[i] * v;
+        si[0] += pv * t;
+        sp[0] += pv;
+        st[0] += t * v;
+    }
+    *I += sr_lanes_sum(si);
+    *SP += sr_lanes_sum(sp);
+    *ST += sr_lanes_sum(st);
+}
+
+SR_VCLONES
 void sr_loss_region_stats(const sr_loss_ctx_t *c, int per_image, double *I, double *SP,
                           double *ST)
 {
     const int64_t N = c->N, K = c->K, P = c->P;
     int64_t rows = per_image ? N : 1;
+    // labels were range-checked, so without an ignore parameter this never matches
+    const int32_t ig = c->has_ignore ? c->ignore : INT32_MIN;
     memset(I, 0, sizeof(double) * (size_t)(rows * K));
     memset(SP, 0, sizeof(double) * (size_t)(rows * K));
     memset(ST, 0, sizeof(double) * (size_t)(rows * K));
     for (int64_t n = 0; n < N; n++) {
         int64_t r = per_image ? n : 0;
-        const int32_t *y = c->y + n * P;
-        for (int64_t k = 0; k < K; k++) {
-            const double *p = c->p + (n * K + k) * P;
-            double si = 0, sp = 0, st = 0;
-            int32_t want = K == 1 ? 1 : (int32_t)k;
-            for (int64_t i = 0; i < P; i++) {
-                if (c->has_ignore && y[i] == c->ignore)
-                    continue;
-                double t = y[i] == want;
-                si += p[i] * t;
-                sp += p[i];
-                st += t;
-            }
-            I[r * K + k] += si;
-            SP[r * K + k] += sp;
-            ST[r * K + k] += st;
-        }
+        for (int64_t k = 0; k < K; k++)
+            row_stats(c->p + (n * K + k) * P, c->y + n * P, ig, K == 1 ? 1 : (int32_t)k, P,
+                      &I[r * K + k], &SP[r * K + k], &ST[r * K + k]);
     }
 }
 
@@ -687,6 +760,7 @@ void sr_loss_region_scatter(sr_loss_ctx_t *c, int per_image, const double *dI,
                             const double *dSP)
 {
     const int64_t N = c->N, K = c->K, P = c->P;
+    const int32_t ig = c->has_ignore ? c->ignore : INT32_MIN;
     for (int64_t n = 0; n < N; n++) {
         int64_t r = per_image ? n : 0;
         const int32_t *y = c->y + n * P;
@@ -696,19 +770,47 @@ void sr_loss_region_scatter(sr_loss_ctx_t *c, int per_image, const double *dI,
                 continue;
             double *dp = c->dp + (n * K + k) * P;
             int32_t want = K == 1 ? 1 : (int32_t)k;
-            for (int64_t i = 0; i < P; i++) {
-                if (c->has_ignore && y[i] == c->ignore)
-                    continue;
-                dp[i] += dsp + (y[i] == want ? di : 0.0);
-            }
+            for (int64_t i = 0; i < P; i++)
+                dp[i] += (double)(y[i] != ig) * (dsp + (double)(y[i] == want) * di);
         }
     }
 }
 
+/* Chain rows (see sr_loss_region_chain): sigmoid row; dot += p g; dx = v p (g - dot). */
+SR_VINLINE void chain_sigmoid(float *restrict dx, const double *restrict p,
+                              const int32_t *restrict y, int32_t ig, double di, double dsp,
+                              int64_t P)
+{
+    for (int64_t i = 0; i < P; i++) {
+        double g = (double)(y[i] != ig) * (dsp + (double)(y[i] == 1) * di);
+        dx[i] = (float)(g * p[i] * (1.0 - p[i]));
+    }
+}
+
+SR_VINLINE void chain_dot(double *restrict dot, const double *restrict p, const int32_t *restrict y,
+                      int32_t k, double di, double dsp, int64_t P)
+{
+    for (int64_t i = 0; i < P; i++)
+        dot[i] += p[i] * (dsp + (double)(y[i] == k) * di);
+}
+
+SR_VINLINE void chain_softmax(float *restrict dx, const double *restrict p,
+                          const double *restrict dot, const int32_t *restrict y, int32_t ig,
+                          int32_t k, double di, double dsp, int64_t P)
+{
+    for (int64_t i = 0; i < P; i++) {
+        double v = y[i] != ig;
+        double g = dsp + (double)(y[i] == k) * di;
+        dx[i] = (float)(v * (p[i] * (g - dot[i])));
+    }
+}
+
+SR_VCLONES
 int sr_loss_region_chain(sr_loss_ctx_t *c, int per_image, const double *dI, const double *dSP,
                          sr_error_t *err)
 {
     const int64_t N = c->N, K = c->K, P = c->P;
+    const int32_t ig = c->has_ignore ? c->ignore : INT32_MIN;
     double *dot = malloc(sizeof(double) * (size_t)P);
     if (!dot)
         return sr_errorf(err, "loss: out of memory");
@@ -718,39 +820,17 @@ int sr_loss_region_chain(sr_loss_ctx_t *c, int per_image, const double *dI, cons
         const double *pn = c->p + n * K * P;
         float *dx = c->dx + n * K * P;
         if (K == 1) {
-            double di = dI[r], dsp = dSP[r];
-            for (int64_t i = 0; i < P; i++) {
-                double g = (c->has_ignore && y[i] == c->ignore)
-                               ? 0.0 : dsp + (y[i] == 1 ? di : 0.0);
-                dx[i] = (float)(g * pn[i] * (1.0 - pn[i]));
-            }
+            chain_sigmoid(dx, pn, y, ig, dI[r], dSP[r], P);
             continue;
         }
-        // dp(k,i) = v (dSP_k + [y=k] dI_k); dx = p (dp - sum_j p_j dp_j)
-        for (int64_t i = 0; i < P; i++)
-            dot[i] = 0;
-        for (int64_t k = 0; k < K; k++) {
-            const double *pk = pn + k * P;
-            double di = dI[r * K + k], dsp = dSP[r * K + k];
-            for (int64_t i = 0; i < P; i++)
-                dot[i] += pk[i] * (dsp + (y[i] == k ? di : 0.0));
-        }
-        for (int64_t k = 0; k < K; k++) {
-            const double *pk = pn + k * P;
-            float *dk = dx + k * P;
-            double di = dI[r * K + k], dsp = dSP[r * K + k];
-            for (int64_t i = 0; i < P; i++) {
-                int valid = !(c->has_ignore && y[i] == c->ignore);
-                double g = valid ? dsp + (y[i] == k ? di : 0.0) : 0.0;
-                dk[i] = (float)(pk[i] * (g - (valid ? dot[i] : 0.0)));
-            }
-        }
-        // ignored pixels contributed to dot above; their dp is 0, so redo them
-        if (c->has_ignore)
-            for (int64_t i = 0; i < P; i++)
-                if (y[i] == c->ignore)
-                    for (int64_t k = 0; k < K; k++)
-                        dx[k * P + i] = 0.0f;
+        // dp(k,i) = v (dSP_k + [y=k] dI_k); dx = p (dp - sum_j p_j dp_j), and
+        // an ignored pixel (v = 0) gets dp = 0 hence dx = 0
+        memset(dot, 0, sizeof(double) * (size_t)P);
+        for (int64_t k = 0; k < K; k++)
+            chain_dot(dot, pn + k * P, y, (int32_t)k, dI[r * K + k], dSP[r * K + k], P);
+        for (int64_t k = 0; k < K; k++)
+            chain_softmax(dx + k * P, pn + k * P, dot, y, ig, (int32_t)k, dI[r * K + k],
+                          dSP[r * K + k], P);
     }
     free(dot);
     return 0;
@@ -758,7 +838,8 @@ int sr_loss_region_chain(sr_loss_ctx_t *c, int per_image, const double *dI, cons
 
 /* p = softmax over K (K>1) or sigmoid (K=1), in double. Class-major loops
  * with per-pixel accumulators 'mx' and 'sm' (P each), so every pass streams
- * through contiguous rows. */
+ * through contiguous rows and vectorises (sr_vexp, vmath.h). */
+SR_VCLONES
 void sr_loss_probs_forward(double *p, const float *x, int64_t N, int64_t K, int64_t P,
                            double *mx, double *sm)
 {
@@ -767,7 +848,7 @@ void sr_loss_probs_forward(double *p, const float *x, int64_t N, int64_t K, int6
         double *pn = p + n * K * P;
         if (K == 1) {
             for (int64_t i = 0; i < P; i++) {
-                double v = xn[i], e = exp(-fabs(v)); // one exp, no overflow
+                double v = xn[i], e = sr_vexp(-fabs(v)); // one exp, no overflow
                 pn[i] = (v >= 0 ? 1.0 : e) / (1.0 + e);
             }
             continue;
@@ -781,7 +862,7 @@ void sr_loss_probs_forward(double *p, const float *x, int64_t N, int64_t K, int6
                 mx[i] = xn[k * P + i] > mx[i] ? xn[k * P + i] : mx[i];
         for (int64_t k = 0; k < K; k++)
             for (int64_t i = 0; i < P; i++) {
-                double e = exp((double)xn[k * P + i] - mx[i]);
+                double e = sr_vexp((double)xn[k * P + i] - mx[i]);
                 pn[k * P + i] = e;
                 sm[i] += e;
             }
@@ -794,6 +875,7 @@ void sr_loss_probs_forward(double *p, const float *x, int64_t N, int64_t K, int6
 }
 
 /* dx = J^T dp for the softmax / sigmoid Jacobian (assigned); 'dot' is P scratch. */
+SR_VCLONES
 static void probs_backward(float *dx, const double *dp, const double *p, int64_t N, int64_t K,
                            int64_t P, double *dot)
 {

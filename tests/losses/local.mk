@@ -27,3 +27,15 @@ EXTRA_DIST += tests/losses/loss_cli.t tests/losses/fixtures/cli_in.h5 \
 	tests/losses/fixtures/cli_badshape.h5 tests/losses/fixtures/cli_metric.h5 \
 	tests/losses/fixtures/cli_metric_probs.h5 \
 	tests/losses/fixtures/cli_expected.txt
+
+check_PROGRAMS += tests/losses/test_vmath.t
+tests_losses_test_vmath_t_SOURCES = tests/losses/test_vmath.c
+tests_losses_test_vmath_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_losses_test_vmath_t_LDADD = $(SR_TEST_LDADD)
+TESTS += tests/losses/test_vmath.t
+
+check_PROGRAMS += tests/losses/test_crf_dense.t
+tests_losses_test_crf_dense_t_SOURCES = tests/losses/test_crf_dense.c
+tests_losses_test_crf_dense_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_losses_test_crf_dense_t_LDADD = $(SR_TEST_LDADD)
+TESTS += tests/losses/test_crf_dense.t

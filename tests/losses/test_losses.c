@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/rng.h"
 #include "losses/kernels.h"
 #include "losses/losses.h"
 #include "tap.h"
@@ -335,9 +336,93 @@ static void test_registry(void)
     sr_loss_destroy(l);
 }
 
+/* lovasz_softmax classes=<list>: the list of every class is 'all'; over the
+ * batch (per_image=0), 'all' is the mean of the single-class lists, value and
+ * gradient (the loss is a mean of per-class terms, each term's gradient
+ * written only to its own class before the softmax chain, which is linear);
+ * classes not listed get no term. Bad lists fail with one line. */
+static void test_lovasz_class_list(void)
+{
+    enum { N = 2, K = 4, H = 5, W = 6, P = H * W };
+    sr_tensor_t x, g, ga, gs;
+    sr_error_t err = {{0}};
+    if (sr_tensor_init(&x, "logits", N, K, H, W, &err) ||
+        sr_tensor_init(&g, "dlogits", N, K, H, W, &err) ||
+        sr_tensor_init(&ga, "dlogits", N, K, H, W, &err) ||
+        sr_tensor_init(&gs, "dlogits", N, K, H, W, &err))
+        bail_out("%s", err.text);
+    sr_rng_t r;
+    sr_rng_init(&r, 5, "test_lovasz_class_list", 0);
+    int32_t y[N * P];
+    for (int64_t j = 0; j < N * K * P; j++)
+        x.data[j] = (float)(2 * sr_rng_normal(&r));
+    for (int64_t j = 0; j < N * P; j++)
+        y[j] = (int32_t)sr_rng_int(&r, 3); // class 3 absent
+    sr_loss_t *la = mk("lovasz_softmax", "classes", "all", "per_image", "0");
+    sr_loss_t *ll = mk("lovasz_softmax", "classes", "0,1,2,3", "per_image", "0");
+    double va = run(la, &x, y, NULL, &ga), vl = run(ll, &x, y, NULL, &g);
+    is_close(vl, va, 0, 0, "classes=0,1,2,3 equals classes=all (%.12g)", va);
+    double gd = 0;
+    for (int64_t j = 0; j < N * K * P; j++)
+        gd = fmax(gd, fabs(g.data[j] - ga.data[j]));
+    is_close(gd, 0, 0, 0, "... and so does its gradient");
+    double vsum = 0;
+    for (int64_t j = 0; j < N * K * P; j++)
+        gs.data[j] = 0;
+    char one[4];
+    for (int c = 0; c < K; c++) {
+        snprintf(one, sizeof(one), "%d", c);
+        sr_loss_t *l1 = mk("lovasz_softmax", "classes", one, "per_image", "0");
+        vsum += run(l1, &x, y, NULL, &g) / K;
+        for (int64_t j = 0; j < N * K * P; j++)
+            gs.data[j] += g.data[j] / K;
+        sr_loss_destroy(l1);
+    }
+    is_close(vsum, va, 1e-12, 0, "classes=all is the mean of classes=0 .. classes=3 (%.12g)", va);
+    gd = 0;
+    for (int64_t j = 0; j < N * K * P; j++)
+        gd = fmax(gd, fabs(gs.data[j] - ga.data[j]));
+    ok(gd <= 1e-6, "... and so is its gradient (max diff %.3g)", gd);
+    // present: classes 0..2, the same as the list 0,1,2
+    sr_loss_t *lp = mk("lovasz_softmax", "classes", "present", "per_image", "0");
+    sr_loss_t *l3 = mk("lovasz_softmax", "classes", "0,1,2", "per_image", "0");
+    is_close(run(l3, &x, y, NULL, &g), run(lp, &x, y, NULL, &ga), 0, 0,
+             "classes=0,1,2 equals classes=present when class 3 is absent");
+    char desc[256];
+    sr_loss_describe(l3, desc, sizeof(desc));
+    ok(strstr(desc, "classes=0,1,2") != NULL, "describe prints the list: %s", desc);
+    // errors
+    const char *k[1] = {"classes"}, *v[1];
+    const char *bad[] = {"1,1", "1,", "-1", "1;2"};
+    for (int b = 0; b < 4; b++) {
+        v[0] = bad[b];
+        sr_error_clear(&err);
+        ok(!sr_loss_create("lovasz_softmax", 1, k, v, &err), "classes=%s fails: %s", bad[b],
+           err.text);
+    }
+    sr_loss_t *l5 = mk("lovasz_softmax", "classes", "1,4", NULL, NULL);
+    sr_loss_input_t in = {&x, y, NULL, NULL};
+    double vv;
+    sr_error_clear(&err);
+    ok(sr_loss_eval(l5, &in, &vv, &g, &err) == -1 &&
+           !strcmp(err.text, "loss lovasz_softmax: classes lists class 4, but logits has K=4 "
+                             "classes"),
+       "class index >= K fails at evaluation: %s", err.text);
+    sr_loss_destroy(l5);
+    sr_loss_destroy(la);
+    sr_loss_destroy(ll);
+    sr_loss_destroy(lp);
+    sr_loss_destroy(l3);
+    sr_tensor_free(&x);
+    sr_tensor_free(&g);
+    sr_tensor_free(&ga);
+    sr_tensor_free(&gs);
+}
+
 int main(void)
 {
     test_dice_extremes();
+    test_lovasz_class_list();
     test_lovasz_ties_and_single();
     test_lovasz_near_ties();
     test_all_oracle();
