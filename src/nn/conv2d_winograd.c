@@ -22,7 +22,7 @@
 
 #define XI 16 // transform points (alpha^2, alpha = 4)
 // floats of transformed input + products per band (both passes)
-#define WG_BAND_FLOATS ((size_t)2 << 20)
+#define WG_BAND_FLOATS ((size_t)4 << 20)
 
 int sr_conv2d_winograd_eligible(const sr_conv2d_dims_t *d)
 {
@@ -68,35 +68,41 @@ size_t sr_conv2d_winograd_scratch_size(const sr_conv2d_dims_t *d, int H, int W)
 
 /* ---- transforms ------------------------------------------------------------ */
 
-/* U[xi] = G g G^T for every kernel. flip = 0: g = w[k][c], U[xi] is K x C.
- * flip = 1: g = w[k][c] rotated by 180 degrees, U[xi] is C x K (the kernels
- * of the input gradient, which maps K channels to C). */
-static void weights_transform(float *U, const float *w, int K, int C, int flip)
+/* U[xi] (K x C) = G g G^T for every kernel g = w[k][c]. Computed for blocks
+ * of 64 kernels in a local buffer, then stored as 16 contiguous runs. */
+static void weights_transform(float *U, const float *w, int K, int C)
 {
+    enum { NB = 64 };
     size_t KC = (size_t)K * C;
-    for (int k = 0; k < K; k++)
-        for (int c = 0; c < C; c++) {
-            const float *s = w + ((size_t)k * C + c) * 9;
-            float g[9];
-            for (int i = 0; i < 9; i++)
-                g[i] = flip ? s[8 - i] : s[i];
+    float u[XI][NB];
+    for (size_t kc0 = 0; kc0 < KC; kc0 += NB) {
+        int n = KC - kc0 < NB ? (int)(KC - kc0) : NB;
+        for (int j = 0; j < n; j++) {
+            const float *g = w + (kc0 + j) * 9;
             float t[4][3]; // G g
-            for (int j = 0; j < 3; j++) {
-                t[0][j] = g[j];
-                t[1][j] = 0.5f * (g[j] + g[3 + j] + g[6 + j]);
-                t[2][j] = 0.5f * (g[j] - g[3 + j] + g[6 + j]);
-                t[3][j] = g[6 + j];
+            for (int c = 0; c < 3; c++) {
+                t[0][c] = g[c];
+                t[1][c] = 0.5f * (g[c] + g[3 + c] + g[6 + c]);
+                t[2][c] = 0.5f * (g[c] - g[3 + c] + g[6 + c]);
+                t[3][c] = g[6 + c];
             }
-            size_t at = flip ? (size_t)c * K + k : (size_t)k * C + c;
             for (int i = 0; i < 4; i++) { // (G g) G^T
-                float *u = U + (size_t)(4 * i) * KC + at;
-                u[0] = t[i][0];
-                u[KC] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
-                u[2 * KC] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
-                u[3 * KC] = t[i][2];
+                u[4 * i][j] = t[i][0];
+                u[4 * i + 1][j] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
+                u[4 * i + 2][j] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
+                u[4 * i + 3][j] = t[i][2];
             }
         }
+        for (int xi = 0; xi < XI; xi++)
+            memcpy(U + (size_t)xi * KC + kc0, u[xi], sizeof(float) * n);
+    }
 }
+
+// The input gradient convolves with the kernels rotated by 180 degrees. G
+// applied to a reversed vector is G's result with entries 0 and 3 swapped,
+// so the rotated kernels' transform is U with the points permuted:
+// U_rot[4a+b] = U[4 perm[a] + perm[b]] (and transposed, mapping K -> C).
+static const int perm[4] = {3, 1, 2, 0};
 
 /* V[xi][c][tb] = (B^T d B)[xi] for the 4x4 patch d of every tile of the
  * tile rows [t0, t1) of the planes x (C, H, W), zero-padded by (ph, pw);
@@ -134,9 +140,9 @@ static void input_transform(float *V, const float *x, int C, int H, int W, int p
             }
             float *v = V + (size_t)c * Tb + (size_t)(th - t0) * TW;
             for (int i = 0; i < 4; i++) { // (B^T d) B
-                const float *ti = t[i];
-                float *v0 = v + (size_t)(4 * i) * ldx, *v1 = v0 + ldx, *v2 = v1 + ldx,
-                      *v3 = v2 + ldx;
+                const float *restrict ti = t[i];
+                float *restrict v0 = v + (size_t)(4 * i) * ldx, *restrict v1 = v0 + ldx,
+                                *restrict v2 = v1 + ldx, *restrict v3 = v2 + ldx;
                 for (int tw = 0; tw < TW; tw++) {
                     float a = ti[2 * tw], b = ti[2 * tw + 1], e = ti[2 * tw + 2],
                           f = ti[2 * tw + 3];
@@ -151,72 +157,76 @@ static void input_transform(float *V, const float *x, int C, int H, int W, int p
 }
 
 /* y[k] (OH x OW) = A^T M A (+ bias) for the tiles of tile rows [t0, t1);
- * M[xi][k][tb]. Assigns. */
+ * M[xi][k][tb]. Assigns. A tile row is computed into two rows of 'buf'
+ * (2 TW floats each) by a branch-free loop over contiguous streams, then
+ * copied out (the last row and column may fall outside OH x OW). */
 static void output_transform(float *y, const float *M, const float *bias, int K, int OH,
-                             int OW, int TW, int t0, int t1)
+                             int OW, int TW, int t0, int t1, float *buf)
 {
     size_t Tb = (size_t)(t1 - t0) * TW, ldm = (size_t)K * Tb;
+    float *restrict o0 = buf, *restrict o1 = buf + 2 * TW;
     for (int k = 0; k < K; k++) {
         float b = bias ? bias[k] : 0.0f;
         float *plane = y + (size_t)k * OH * OW;
         for (int th = t0; th < t1; th++) {
-            const float *m = M + (size_t)k * Tb + (size_t)(th - t0) * TW;
-            int oh = 2 * th, two_rows = oh + 1 < OH;
-            float *r0 = plane + (size_t)oh * OW, *r1 = two_rows ? r0 + OW : NULL;
-            int full = OW / 2; // tiles with both columns inside
+            const float *restrict m[XI];
+            for (int xi = 0; xi < XI; xi++)
+                m[xi] = M + xi * ldm + (size_t)k * Tb + (size_t)(th - t0) * TW;
             for (int tw = 0; tw < TW; tw++) {
-                float s[4][2];
+                float s0[4], s1[4];
                 for (int i = 0; i < 4; i++) { // rows of M A
-                    const float *mi = m + (size_t)(4 * i) * ldm + tw;
-                    float m0 = mi[0], m1 = mi[ldm], m2 = mi[2 * ldm], m3 = mi[3 * ldm];
-                    s[i][0] = m0 + m1 + m2;
-                    s[i][1] = m1 - m2 - m3;
+                    s0[i] = m[4 * i][tw] + m[4 * i + 1][tw] + m[4 * i + 2][tw];
+                    s1[i] = m[4 * i + 1][tw] - m[4 * i + 2][tw] - m[4 * i + 3][tw];
                 }
-                float y00 = s[0][0] + s[1][0] + s[2][0] + b;
-                float y01 = s[0][1] + s[1][1] + s[2][1] + b;
-                float y10 = s[1][0] - s[2][0] - s[3][0] + b;
-                float y11 = s[1][1] - s[2][1] - s[3][1] + b;
-                r0[2 * tw] = y00;
-                if (tw < full)
-                    r0[2 * tw + 1] = y01;
-                if (r1) {
-                    r1[2 * tw] = y10;
-                    if (tw < full)
-                        r1[2 * tw + 1] = y11;
-                }
+                o0[2 * tw] = s0[0] + s0[1] + s0[2] + b;
+                o0[2 * tw + 1] = s1[0] + s1[1] + s1[2] + b;
+                o1[2 * tw] = s0[1] - s0[2] - s0[3] + b;
+                o1[2 * tw + 1] = s1[1] - s1[2] - s1[3] + b;
             }
+            int oh = 2 * th;
+            memcpy(plane + (size_t)oh * OW, o0, sizeof(float) * OW);
+            if (oh + 1 < OH)
+                memcpy(plane + (size_t)(oh + 1) * OW, o1, sizeof(float) * OW);
         }
     }
 }
 
 /* D[xi][k][tb] = (A e A^T)[xi] for the 2x2 block e of dout (zero outside
- * OH x OW) of every tile of tile rows [t0, t1). */
+ * OH x OW) of every tile of tile rows [t0, t1). 'buf' holds 5 rows of 2 TW
+ * floats. Rows first over whole plane rows (vectorisable), then columns. */
 static void dout_transform(float *D, const float *g, int K, int OH, int OW, int TW, int t0,
-                           int t1)
+                           int t1, float *buf)
 {
     size_t Tb = (size_t)(t1 - t0) * TW, ldd = (size_t)K * Tb;
-    int full = OW / 2;
+    int L = 2 * TW;
+    float *e0 = buf, *e1 = buf + L, *a[4] = {buf, buf + 2 * L, buf + 3 * L, buf + 4 * L};
     for (int k = 0; k < K; k++) {
         const float *plane = g + (size_t)k * OH * OW;
         for (int th = t0; th < t1; th++) {
             int oh = 2 * th;
-            const float *r0 = plane + (size_t)oh * OW;
-            const float *r1 = oh + 1 < OH ? r0 + OW : NULL;
+            memcpy(e0, plane + (size_t)oh * OW, sizeof(float) * OW);
+            if (oh + 1 < OH)
+                memcpy(e1, plane + (size_t)(oh + 1) * OW, sizeof(float) * OW);
+            else
+                memset(e1, 0, sizeof(float) * OW);
+            for (int q = OW; q < L; q++)
+                e0[q] = e1[q] = 0.0f;
+            for (int q = 0; q < L; q++) { // A e; row 0 of A e is e0 itself
+                a[1][q] = e0[q] + e1[q];
+                a[2][q] = e0[q] - e1[q];
+                a[3][q] = -e1[q];
+            }
             float *dd = D + (size_t)k * Tb + (size_t)(th - t0) * TW;
-            for (int tw = 0; tw < TW; tw++) {
-                int ok1 = tw < full;
-                float e00 = r0[2 * tw], e01 = ok1 ? r0[2 * tw + 1] : 0.0f;
-                float e10 = r1 ? r1[2 * tw] : 0.0f, e11 = r1 && ok1 ? r1[2 * tw + 1] : 0.0f;
-                float a[4][2] = {{e00, e01},
-                                 {e00 + e10, e01 + e11},
-                                 {e00 - e10, e01 - e11},
-                                 {-e10, -e11}}; // A e
-                for (int i = 0; i < 4; i++) { // (A e) A^T
-                    float *o = dd + (size_t)(4 * i) * ldd + tw;
-                    o[0] = a[i][0];
-                    o[ldd] = a[i][0] + a[i][1];
-                    o[2 * ldd] = a[i][0] - a[i][1];
-                    o[3 * ldd] = -a[i][1];
+            for (int i = 0; i < 4; i++) { // (A e) A^T
+                const float *restrict ai = a[i];
+                float *restrict o0 = dd + (size_t)(4 * i) * ldd, *restrict o1 = o0 + ldd,
+                                *restrict o2 = o1 + ldd, *restrict o3 = o2 + ldd;
+                for (int tw = 0; tw < TW; tw++) {
+                    float x0 = ai[2 * tw], x1 = ai[2 * tw + 1];
+                    o0[tw] = x0;
+                    o1[tw] = x0 + x1;
+                    o2[tw] = x0 - x1;
+                    o3[tw] = -x1;
                 }
             }
         }
@@ -245,23 +255,33 @@ static void weight_grad_transform(float *dw, const float *MW, int K, int C)
     }
 }
 
-/* out (K, OH, OW) = conv of x (C, H, W) with the transformed kernels U
- * (16 x K x C), padding (ph, pw), in bands of 'rows' tile rows. 'ws' holds
- * the band's V and M and the row buffer. */
-static void conv_tiles(float *out, float *ws, const float *U, const float *x,
+/* out (K, OH, OW) = conv of x (C, H, W) with the transformed kernels U,
+ * padding (ph, pw), in bands of 'rows' tile rows. rot = 0: U[xi] is K x C;
+ * rot = 1: the kernels are those of U (C x K per point) rotated by 180
+ * degrees and transposed (the input gradient). 'ws' holds the band's V and
+ * M and the row buffer. */
+static void conv_tiles(float *out, float *ws, const float *U, int rot, const float *x,
                        const float *bias, int C, int K, int H, int W, int ph, int pw, int OH,
                        int OW, int rows, size_t tb_max)
 {
     int TW = (OW + 1) / 2, TH = (OH + 1) / 2;
+    size_t KC = (size_t)K * C;
     float *V = ws, *M = ws + (size_t)XI * C * tb_max, *buf = M + (size_t)XI * K * tb_max;
     for (int t0 = 0; t0 < TH; t0 += rows) {
         int t1 = t0 + rows < TH ? t0 + rows : TH, Tb = (t1 - t0) * TW;
         input_transform(V, x, C, H, W, ph, pw, TW, t0, t1, buf);
-        for (int xi = 0; xi < XI; xi++)
-            // M[xi] (K x Tb) = U[xi] (K x C) * V[xi] (C x Tb)
-            sr_blas_sgemm(0, 0, K, Tb, C, 1.0f, U + (size_t)xi * K * C, C,
-                          V + (size_t)xi * C * Tb, Tb, 0.0f, M + (size_t)xi * K * Tb, Tb);
-        output_transform(out, M, bias, K, OH, OW, TW, t0, t1);
+        for (int xi = 0; xi < XI; xi++) {
+            const float *Vx = V + (size_t)xi * C * Tb;
+            float *Mx = M + (size_t)xi * K * Tb;
+            if (!rot) // M[xi] (K x Tb) = U[xi] (K x C) * V[xi] (C x Tb)
+                sr_blas_sgemm(0, 0, K, Tb, C, 1.0f, U + (size_t)xi * KC, C, Vx, Tb, 0.0f, Mx,
+                              Tb);
+            else // M[xi] (K x Tb) = U[perm xi]^T (K x C) * V[xi]
+                sr_blas_sgemm(1, 0, K, Tb, C, 1.0f,
+                              U + (size_t)(4 * perm[xi / 4] + perm[xi % 4]) * KC, K, Vx, Tb,
+                              0.0f, Mx, Tb);
+        }
+        output_transform(out, M, bias, K, OH, OW, TW, t0, t1, buf);
     }
 }
 
@@ -273,9 +293,9 @@ void sr_conv2d_winograd_forward(float *out, float *scratch, const float *inp,
     wg_plan_t p = plan(d, H, W);
     int OH = H + 2 * d->ph - 2, OW = W + 2 * d->pw - 2;
     float *U = scratch, *ws = scratch + (size_t)XI * d->K * d->C;
-    weights_transform(U, weight, d->K, d->C, 0);
+    weights_transform(U, weight, d->K, d->C);
     for (int n = 0; n < N; n++)
-        conv_tiles(out + (size_t)n * d->K * OH * OW, ws, U, inp + (size_t)n * d->C * H * W,
+        conv_tiles(out + (size_t)n * d->K * OH * OW, ws, U, 0, inp + (size_t)n * d->C * H * W,
                    bias, d->C, d->K, H, W, d->ph, d->pw, OH, OW, p.rows_f, p.tb_max);
 }
 
@@ -289,7 +309,13 @@ void sr_conv2d_winograd_backward(float *dinp, float *dweight, float *dbias, floa
     size_t OHW = (size_t)OH * OW;
     float *U = scratch, *ws = scratch + (size_t)XI * K * C;
     float *V = ws, *D = ws + (size_t)XI * C * p.tb_max, *buf = D + (size_t)XI * K * p.tb_max;
-    // weight gradient: U doubles as the accumulator MW[xi] (K x C)
+    if (dinp) { // dout convolved with the rotated, transposed kernels
+        weights_transform(U, weight, K, C);
+        for (int n = 0; n < N; n++)
+            conv_tiles(dinp + (size_t)n * C * H * W, ws, U, 1, dout + (size_t)n * K * OHW,
+                       NULL, K, C, OH, OW, 2 - d->ph, 2 - d->pw, H, W, p.rows_b, p.tb_max);
+    }
+    // weight gradient: U is now the accumulator MW[xi] (K x C)
     int first = 1;
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * C * H * W, *g = dout + (size_t)n * K * OHW;
@@ -303,7 +329,7 @@ void sr_conv2d_winograd_backward(float *dinp, float *dweight, float *dbias, floa
         for (int t0 = 0; t0 < p.THf; t0 += p.rows_f) {
             int t1 = t0 + p.rows_f < p.THf ? t0 + p.rows_f : p.THf, Tb = (t1 - t0) * p.TWf;
             input_transform(V, x, C, H, W, d->ph, d->pw, p.TWf, t0, t1, buf);
-            dout_transform(D, g, K, OH, OW, p.TWf, t0, t1);
+            dout_transform(D, g, K, OH, OW, p.TWf, t0, t1, buf);
             for (int xi = 0; xi < XI; xi++)
                 // MW[xi] (K x C) += D[xi] (K x Tb) * V[xi]^T (Tb x C)
                 sr_blas_sgemm(0, 1, K, C, Tb, 1.0f, D + (size_t)xi * K * Tb, Tb,
@@ -313,11 +339,4 @@ void sr_conv2d_winograd_backward(float *dinp, float *dweight, float *dbias, floa
         }
     }
     weight_grad_transform(dweight, U, K, C);
-    if (!dinp)
-        return;
-    // input gradient: dout convolved with the rotated, transposed kernels
-    weights_transform(U, weight, K, C, 1);
-    for (int n = 0; n < N; n++)
-        conv_tiles(dinp + (size_t)n * C * H * W, ws, U, dout + (size_t)n * K * OHW, NULL, K, C,
-                   OH, OW, 2 - d->ph, 2 - d->pw, H, W, p.rows_b, p.tb_max);
 }
