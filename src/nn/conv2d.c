@@ -25,7 +25,7 @@ int sr_conv_transpose2d_out_extent(int in, int k, int s, int p, int d, int op)
     return (in - 1) * s - 2 * p + d * (k - 1) + op + 1;
 }
 
-static const char *const algo_names[] = {"im2col", "winograd"};
+static const char *const algo_names[] = {"im2col", "winograd", "winograd2", "winograd4"};
 static_assert(sizeof(algo_names) / sizeof(algo_names[0]) == SR_CONV_ALGO_COUNT,
               "conv algo name table");
 
@@ -41,13 +41,13 @@ int sr_conv_algo_parse(const char *name, enum sr_conv_algo *a, sr_error_t *err)
             *a = (enum sr_conv_algo)i;
             return 0;
         }
-    return sr_errorf(err, "conv algorithm '%s' is unknown (known: im2col, winograd)",
+    return sr_errorf(err, "conv algorithm '%s' is unknown (known: im2col, winograd, winograd2, winograd4)",
                      name ? name : "(null)");
 }
 
 static int use_winograd(const sr_conv2d_dims_t *d)
 {
-    return d->algo == SR_CONV_ALGO_WINOGRAD && sr_conv2d_winograd_eligible(d);
+    return d->algo != SR_CONV_ALGO_IM2COL && sr_conv2d_winograd_eligible(d);
 }
 
 static int is_pointwise(const sr_conv2d_dims_t *d)

@@ -1,18 +1,23 @@
-/* conv2d_winograd.c - Winograd F(2x2,3x3) convolution for 3x3, stride-1,
- * undilated kernels: forward, input gradient and weight gradient.
+/* conv2d_winograd.c - Winograd F(2x2,3x3) and F(4x4,3x3) convolution for
+ * 3x3, stride-1, undilated kernels: forward, input gradient and weight
+ * gradient.
  *
- * Each 2x2 block of outputs ("tile") is computed from the 4x4 input patch
- * under it as Y = A^T [(G g G^T) . (B^T d B)] A: 16 products per tile and
- * (input, output) channel pair instead of im2col's 36. The products of all
- * tiles are 16 independent GEMMs (one per transform point xi):
+ * Each m x m block of outputs ("tile", m = 2 or 4) is computed from the
+ * a x a input patch under it (a = m + 2) as Y = A^T [(G g G^T) . (B^T d B)] A:
+ * a^2 products per tile and (input, output) channel pair instead of
+ * im2col's 9 m^2 (F(2x2): 16 vs 36; F(4x4): 36 vs 144). The products of all
+ * tiles are a^2 independent GEMMs, one per transform point xi:
  * M[xi] (K x T) = U[xi] (K x C) V[xi] (C x T). The input gradient is the
  * same computation on dout with the kernels rotated by 180 degrees and
  * transposed (padding 2 - p); the weight gradient is its adjoint in g:
  * dg = G^T [sum_tiles (A dy A^T) . (B^T d B)] G, the tile sum being a GEMM
  * M[xi] (K x C) = DY[xi] (K x T) V[xi]^T. Tiles are processed in bands of
- * tile rows so the transformed planes stay bounded. Rounding differs from
- * im2col (not bit-identical); the error bound and the test tolerance are
- * derived in doc/nn/layers.md. Not done: F(4x4,3x3), other kernel sizes.
+ * tile rows so the transformed planes stay bounded. Transforms run rows
+ * first over whole plane rows (vectorisable), then per tile.
+ *
+ * Rounding differs from im2col (not bit-identical to it, still
+ * deterministic); the error bounds and test tolerances are derived in
+ * doc/nn/layers.md. Not done: other kernel sizes, strides, dilations.
  */
 #include "nn/layers.h"
 
@@ -20,15 +25,129 @@
 
 #include "core/blas.h"
 
-#define XI 16 // transform points (alpha^2, alpha = 4)
-// floats of transformed input + products per band (both passes)
-#define WG_BAND_FLOATS ((size_t)4 << 20)
+#define AMAX 6 // largest patch side (F(4x4): 6)
+
+// Kernels are written once for a tile side m and inlined with m = 2 and m = 4.
+#if defined(__GNUC__)
+#define WG_INLINE static inline __attribute__((always_inline))
+#else
+#define WG_INLINE static inline
+#endif
+// floats of transformed input + products per band
+#define WG_BAND_FLOATS ((size_t)2 << 20)
 
 int sr_conv2d_winograd_eligible(const sr_conv2d_dims_t *d)
 {
     return d->kh == 3 && d->kw == 3 && d->sh == 1 && d->sw == 1 && d->dh == 1 && d->dw == 1 &&
            d->ph >= 0 && d->ph <= 2 && d->pw >= 0 && d->pw <= 2;
 }
+
+// WINOGRAD picks the tile per layer: F(4x4) needs planes of at least this
+// many outputs per side to pay for its larger transforms (bench_nn algo:
+// at 16x16 and 32x32 F(2x2) is faster, from 64x64 on F(4x4)).
+#define WG4_MIN_SIDE 64
+
+static int tile_of(const sr_conv2d_dims_t *d, int OH, int OW)
+{
+    switch (d->algo) {
+    case SR_CONV_ALGO_WINOGRAD2: return 2;
+    case SR_CONV_ALGO_WINOGRAD4: return 4;
+    default: return OH >= WG4_MIN_SIDE && OW >= WG4_MIN_SIDE ? 4 : 2;
+    }
+}
+
+/* ---- one-dimensional transforms (m = 2 or 4, a = m + 2) --------------------
+ * The matrices are Lavin & Gray's (2016): F(2,3) with points 0, 1, -1, inf;
+ * F(4,3) with points 0, 1, -1, 2, -2, inf. Written out so that no
+ * multiplication by 0 or 1 is done. */
+
+/* o (a) = B^T d (a) */
+static inline void bt(int m, float *o, const float *d)
+{
+    if (m == 2) {
+        o[0] = d[0] - d[2];
+        o[1] = d[1] + d[2];
+        o[2] = d[2] - d[1];
+        o[3] = d[1] - d[3];
+    } else {
+        o[0] = 4.0f * d[0] - 5.0f * d[2] + d[4];
+        o[1] = d[3] + d[4] - 4.0f * (d[1] + d[2]);
+        o[2] = d[4] - d[3] + 4.0f * (d[1] - d[2]);
+        o[3] = d[4] - d[2] + 2.0f * (d[3] - d[1]);
+        o[4] = d[4] - d[2] + 2.0f * (d[1] - d[3]);
+        o[5] = 4.0f * d[1] - 5.0f * d[3] + d[5];
+    }
+}
+
+/* o (m) = A^T s (a) */
+static inline void at(int m, float *o, const float *s)
+{
+    if (m == 2) {
+        o[0] = s[0] + s[1] + s[2];
+        o[1] = s[1] - s[2] - s[3];
+    } else {
+        float p12 = s[1] + s[2], m12 = s[1] - s[2], p34 = s[3] + s[4], m34 = s[3] - s[4];
+        o[0] = s[0] + p12 + p34;
+        o[1] = m12 + 2.0f * m34;
+        o[2] = p12 + 4.0f * p34;
+        o[3] = m12 + 8.0f * m34 + s[5];
+    }
+}
+
+/* o (a) = G g (3) */
+static inline void gg(int m, float *o, const float *g)
+{
+    if (m == 2) {
+        o[0] = g[0];
+        o[1] = 0.5f * (g[0] + g[1] + g[2]);
+        o[2] = 0.5f * (g[0] - g[1] + g[2]);
+        o[3] = g[2];
+    } else {
+        o[0] = 0.25f * g[0];
+        o[1] = (-1.0f / 6.0f) * (g[0] + g[1] + g[2]);
+        o[2] = (-1.0f / 6.0f) * (g[0] - g[1] + g[2]);
+        o[3] = (1.0f / 24.0f) * g[0] + (1.0f / 12.0f) * g[1] + (1.0f / 6.0f) * g[2];
+        o[4] = (1.0f / 24.0f) * g[0] - (1.0f / 12.0f) * g[1] + (1.0f / 6.0f) * g[2];
+        o[5] = g[2];
+    }
+}
+
+/* o (a) = A e (m) */
+static inline void ae(int m, float *o, const float *e)
+{
+    if (m == 2) {
+        o[0] = e[0];
+        o[1] = e[0] + e[1];
+        o[2] = e[0] - e[1];
+        o[3] = -e[1];
+    } else {
+        float p02 = e[0] + e[2], p13 = e[1] + e[3];
+        float q02 = e[0] + 4.0f * e[2], q13 = 2.0f * (e[1] + 4.0f * e[3]);
+        o[0] = e[0];
+        o[1] = p02 + p13;
+        o[2] = p02 - p13;
+        o[3] = q02 + q13;
+        o[4] = q02 - q13;
+        o[5] = e[3];
+    }
+}
+
+/* o (3) = G^T x (a) */
+static inline void gt(int m, float *o, const float *x)
+{
+    if (m == 2) {
+        o[0] = x[0] + 0.5f * (x[1] + x[2]);
+        o[1] = 0.5f * (x[1] - x[2]);
+        o[2] = 0.5f * (x[1] + x[2]) + x[3];
+    } else {
+        float p12 = x[1] + x[2], p34 = x[3] + x[4];
+        o[0] = 0.25f * x[0] - (1.0f / 6.0f) * p12 + (1.0f / 24.0f) * p34;
+        o[1] = (1.0f / 6.0f) * (x[2] - x[1]) + (1.0f / 12.0f) * (x[3] - x[4]);
+        o[2] = (1.0f / 6.0f) * (p34 - p12) + x[5];
+    }
+}
+
+/* ---- plan ------------------------------------------------------------------ */
 
 /* Tile rows per band for 'per_tile' floats per tile, TW tiles per row, TH rows. */
 static int band_rows(size_t per_tile, int TW, int TH)
@@ -40,6 +159,7 @@ static int band_rows(size_t per_tile, int TW, int TH)
 }
 
 typedef struct {
+    int m, a, XI;         // tile side, patch side, transform points a^2
     int TWf, THf, rows_f; // tiling of the conv output (forward, weight gradient)
     int TWb, THb, rows_b; // tiling of the input plane (input gradient)
     size_t tb_max, lp_max;
@@ -49,79 +169,91 @@ static wg_plan_t plan(const sr_conv2d_dims_t *d, int H, int W)
 {
     wg_plan_t p;
     int OH = H + 2 * d->ph - 2, OW = W + 2 * d->pw - 2;
-    size_t per_tile = (size_t)XI * (d->C + d->K);
-    p.TWf = (OW + 1) / 2, p.THf = (OH + 1) / 2;
-    p.TWb = (W + 1) / 2, p.THb = (H + 1) / 2;
+    p.m = tile_of(d, OH, OW), p.a = p.m + 2, p.XI = p.a * p.a;
+    size_t per_tile = (size_t)p.XI * (d->C + d->K);
+    p.TWf = (OW + p.m - 1) / p.m, p.THf = (OH + p.m - 1) / p.m;
+    p.TWb = (W + p.m - 1) / p.m, p.THb = (H + p.m - 1) / p.m;
     p.rows_f = band_rows(per_tile, p.TWf, p.THf);
     p.rows_b = band_rows(per_tile, p.TWb, p.THb);
     size_t a = (size_t)p.rows_f * p.TWf, b = (size_t)p.rows_b * p.TWb;
     p.tb_max = a > b ? a : b;
-    p.lp_max = 2 * (size_t)(p.TWf > p.TWb ? p.TWf : p.TWb) + 2;
+    p.lp_max = (size_t)p.m * (p.TWf > p.TWb ? p.TWf : p.TWb) + 2;
     return p;
 }
 
 size_t sr_conv2d_winograd_scratch_size(const sr_conv2d_dims_t *d, int H, int W)
 {
     wg_plan_t p = plan(d, H, W);
-    return (size_t)XI * d->K * d->C + (size_t)XI * (d->C + d->K) * p.tb_max + 8 * p.lp_max;
+    return (size_t)p.XI * d->K * d->C + (size_t)p.XI * (d->C + d->K) * p.tb_max +
+           2 * AMAX * p.lp_max;
 }
 
-/* ---- transforms ------------------------------------------------------------ */
+/* ---- transforms of whole arrays --------------------------------------------- */
 
-/* U[xi] (K x C) = G g G^T for every kernel g = w[k][c]. Computed for blocks
- * of 64 kernels in a local buffer, then stored as 16 contiguous runs. */
-static void weights_transform(float *U, const float *w, int K, int C)
+/* U[xi] (K x C) = G g G^T for every kernel g = w[k][c] (rot = 0), or
+ * U[xi] (C x K) for the kernels rotated by 180 degrees (rot = 1, the input
+ * gradient's). Blocks of 64 kernels are transformed into a local buffer,
+ * then stored as contiguous runs. */
+WG_INLINE void weights_transform_m(float *U, const float *w, int K, int C, int m, int rot)
 {
     enum { NB = 64 };
+    int a = m + 2, XI = a * a;
+    int rows = rot ? C : K, cols = rot ? K : C; // of each U[xi]
     size_t KC = (size_t)K * C;
-    float u[XI][NB];
-    for (size_t kc0 = 0; kc0 < KC; kc0 += NB) {
-        int n = KC - kc0 < NB ? (int)(KC - kc0) : NB;
-        for (int j = 0; j < n; j++) {
-            const float *g = w + (kc0 + j) * 9;
-            float t[4][3]; // G g
-            for (int c = 0; c < 3; c++) {
-                t[0][c] = g[c];
-                t[1][c] = 0.5f * (g[c] + g[3 + c] + g[6 + c]);
-                t[2][c] = 0.5f * (g[c] - g[3 + c] + g[6 + c]);
-                t[3][c] = g[6 + c];
+    float u[AMAX * AMAX][NB];
+    for (int r = 0; r < rows; r++)
+        for (int c0 = 0; c0 < cols; c0 += NB) {
+            int n = cols - c0 < NB ? cols - c0 : NB;
+            for (int j = 0; j < n; j++) {
+                int k = rot ? c0 + j : r, c = rot ? r : c0 + j;
+                const float *s = w + ((size_t)k * C + c) * 9;
+                float g[9], t[AMAX][3], col[3], o[AMAX];
+                _Pragma("GCC unroll 6")
+                for (int i = 0; i < 9; i++)
+                    g[i] = rot ? s[8 - i] : s[i];
+                _Pragma("GCC unroll 6")
+                for (int jj = 0; jj < 3; jj++) { // G g, column by column
+                    col[0] = g[jj], col[1] = g[3 + jj], col[2] = g[6 + jj];
+                    gg(m, o, col);
+                    _Pragma("GCC unroll 6")
+                    for (int i = 0; i < a; i++)
+                        t[i][jj] = o[i];
+                }
+                _Pragma("GCC unroll 6")
+                for (int i = 0; i < a; i++) { // (G g) G^T, row by row
+                    gg(m, o, t[i]);
+                    _Pragma("GCC unroll 6")
+                    for (int jj = 0; jj < a; jj++)
+                        u[i * a + jj][j] = o[jj];
+                }
             }
-            for (int i = 0; i < 4; i++) { // (G g) G^T
-                u[4 * i][j] = t[i][0];
-                u[4 * i + 1][j] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
-                u[4 * i + 2][j] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
-                u[4 * i + 3][j] = t[i][2];
-            }
+            _Pragma("GCC unroll 6")
+            for (int xi = 0; xi < XI; xi++)
+                memcpy(U + (size_t)xi * KC + (size_t)r * cols + c0, u[xi], sizeof(float) * n);
         }
-        for (int xi = 0; xi < XI; xi++)
-            memcpy(U + (size_t)xi * KC + kc0, u[xi], sizeof(float) * n);
-    }
 }
 
-// The input gradient convolves with the kernels rotated by 180 degrees. G
-// applied to a reversed vector is G's result with entries 0 and 3 swapped,
-// so the rotated kernels' transform is U with the points permuted:
-// U_rot[4a+b] = U[4 perm[a] + perm[b]] (and transposed, mapping K -> C).
-static const int perm[4] = {3, 1, 2, 0};
-
-/* V[xi][c][tb] = (B^T d B)[xi] for the 4x4 patch d of every tile of the
+/* V[xi][c][tb] = (B^T d B)[xi] for the a x a patch d of every tile of the
  * tile rows [t0, t1) of the planes x (C, H, W), zero-padded by (ph, pw);
- * tile (th, tw) starts at input (2 th - ph, 2 tw - pw); tb = (th-t0) TW + tw.
- * 'buf' holds 8 rows of 2 TW + 2 floats. */
-static void input_transform(float *V, const float *x, int C, int H, int W, int ph, int pw,
-                            int TW, int t0, int t1, float *buf)
+ * tile (th, tw) starts at input (m th - ph, m tw - pw); tb = (th-t0) TW + tw.
+ * 'buf' holds 2 a rows of m TW + 2 floats. */
+WG_INLINE void input_transform_m(float *V, const float *x, int C, int H, int W, int ph, int pw,
+                            int m, int TW, int t0, int t1, float *buf)
 {
-    int Lp = 2 * TW + 2;
+    int a = m + 2, Lp = m * TW + 2;
     size_t Tb = (size_t)(t1 - t0) * TW, ldx = (size_t)C * Tb;
-    float *d[4] = {buf, buf + Lp, buf + 2 * Lp, buf + 3 * Lp};
-    float *t[4] = {buf + 4 * Lp, buf + 5 * Lp, buf + 6 * Lp, buf + 7 * Lp};
+    float *d[AMAX], *t[AMAX];
+    _Pragma("GCC unroll 6")
+    for (int r = 0; r < a; r++)
+        d[r] = buf + (size_t)r * Lp, t[r] = buf + (size_t)(a + r) * Lp;
     // columns q of a padded row hold input column q - pw
     int q0 = pw, q1 = pw + W < Lp ? pw + W : Lp;
     for (int c = 0; c < C; c++) {
         const float *plane = x + (size_t)c * H * W;
         for (int th = t0; th < t1; th++) {
-            for (int r = 0; r < 4; r++) {
-                int ih = 2 * th - ph + r;
+            _Pragma("GCC unroll 6")
+            for (int r = 0; r < a; r++) {
+                int ih = m * th - ph + r;
                 if (ih < 0 || ih >= H) {
                     memset(d[r], 0, sizeof(float) * Lp);
                     continue;
@@ -133,23 +265,26 @@ static void input_transform(float *V, const float *x, int C, int H, int W, int p
                     d[r][q] = 0.0f;
             }
             for (int q = 0; q < Lp; q++) { // B^T d, all columns at once
-                t[0][q] = d[0][q] - d[2][q];
-                t[1][q] = d[1][q] + d[2][q];
-                t[2][q] = d[2][q] - d[1][q];
-                t[3][q] = d[1][q] - d[3][q];
+                float s[AMAX], o[AMAX];
+                _Pragma("GCC unroll 6")
+                for (int r = 0; r < a; r++)
+                    s[r] = d[r][q];
+                bt(m, o, s);
+                _Pragma("GCC unroll 6")
+                for (int r = 0; r < a; r++)
+                    t[r][q] = o[r];
             }
             float *v = V + (size_t)c * Tb + (size_t)(th - t0) * TW;
-            for (int i = 0; i < 4; i++) { // (B^T d) B
+            _Pragma("GCC unroll 6")
+            for (int i = 0; i < a; i++) { // (B^T d) B, tile by tile
                 const float *restrict ti = t[i];
-                float *restrict v0 = v + (size_t)(4 * i) * ldx, *restrict v1 = v0 + ldx,
-                                *restrict v2 = v1 + ldx, *restrict v3 = v2 + ldx;
+                float *restrict vi = v + (size_t)(a * i) * ldx;
                 for (int tw = 0; tw < TW; tw++) {
-                    float a = ti[2 * tw], b = ti[2 * tw + 1], e = ti[2 * tw + 2],
-                          f = ti[2 * tw + 3];
-                    v0[tw] = a - e;
-                    v1[tw] = b + e;
-                    v2[tw] = e - b;
-                    v3[tw] = b - f;
+                    float o[AMAX];
+                    bt(m, o, ti + m * tw);
+                    _Pragma("GCC unroll 6")
+                    for (int j = 0; j < a; j++)
+                        vi[j * ldx + tw] = o[j];
                 }
             }
         }
@@ -157,76 +292,97 @@ static void input_transform(float *V, const float *x, int C, int H, int W, int p
 }
 
 /* y[k] (OH x OW) = A^T M A (+ bias) for the tiles of tile rows [t0, t1);
- * M[xi][k][tb]. Assigns. A tile row is computed into two rows of 'buf'
- * (2 TW floats each) by a branch-free loop over contiguous streams, then
- * copied out (the last row and column may fall outside OH x OW). */
-static void output_transform(float *y, const float *M, const float *bias, int K, int OH,
-                             int OW, int TW, int t0, int t1, float *buf)
+ * M[xi][k][tb]. Assigns. A tile row is computed into m rows of 'buf'
+ * (m TW floats each), then copied out (the last rows and columns may fall
+ * outside OH x OW). */
+WG_INLINE void output_transform_m(float *y, const float *M, const float *bias, int K, int OH,
+                             int OW, int m, int TW, int t0, int t1, float *buf)
 {
+    int a = m + 2, L = m * TW;
     size_t Tb = (size_t)(t1 - t0) * TW, ldm = (size_t)K * Tb;
-    float *restrict o0 = buf, *restrict o1 = buf + 2 * TW;
     for (int k = 0; k < K; k++) {
         float b = bias ? bias[k] : 0.0f;
         float *plane = y + (size_t)k * OH * OW;
         for (int th = t0; th < t1; th++) {
-            const float *restrict m[XI];
-            for (int xi = 0; xi < XI; xi++)
-                m[xi] = M + xi * ldm + (size_t)k * Tb + (size_t)(th - t0) * TW;
+            const float *restrict mk = M + (size_t)k * Tb + (size_t)(th - t0) * TW;
+            float *restrict ob = buf;
             for (int tw = 0; tw < TW; tw++) {
-                float s0[4], s1[4];
-                for (int i = 0; i < 4; i++) { // rows of M A
-                    s0[i] = m[4 * i][tw] + m[4 * i + 1][tw] + m[4 * i + 2][tw];
-                    s1[i] = m[4 * i + 1][tw] - m[4 * i + 2][tw] - m[4 * i + 3][tw];
+                float s[AMAX][AMAX], o[AMAX], col[AMAX];
+                _Pragma("GCC unroll 6")
+                for (int i = 0; i < a; i++) { // rows of M A
+                    float row[AMAX];
+                    _Pragma("GCC unroll 6")
+                    for (int j = 0; j < a; j++)
+                        row[j] = mk[(size_t)(a * i + j) * ldm + tw];
+                    at(m, s[i], row);
                 }
-                o0[2 * tw] = s0[0] + s0[1] + s0[2] + b;
-                o0[2 * tw + 1] = s1[0] + s1[1] + s1[2] + b;
-                o1[2 * tw] = s0[1] - s0[2] - s0[3] + b;
-                o1[2 * tw + 1] = s1[1] - s1[2] - s1[3] + b;
+                _Pragma("GCC unroll 6")
+                for (int j = 0; j < m; j++) { // A^T (M A), column by column
+                    _Pragma("GCC unroll 6")
+                    for (int i = 0; i < a; i++)
+                        col[i] = s[i][j];
+                    at(m, o, col);
+                    _Pragma("GCC unroll 6")
+                    for (int i = 0; i < m; i++)
+                        ob[(size_t)i * L + m * tw + j] = o[i] + b;
+                }
             }
-            int oh = 2 * th;
-            memcpy(plane + (size_t)oh * OW, o0, sizeof(float) * OW);
-            if (oh + 1 < OH)
-                memcpy(plane + (size_t)(oh + 1) * OW, o1, sizeof(float) * OW);
+            for (int i = 0; i < m && m * th + i < OH; i++)
+                memcpy(plane + (size_t)(m * th + i) * OW, ob + (size_t)i * L,
+                       sizeof(float) * OW);
         }
     }
 }
 
-/* D[xi][k][tb] = (A e A^T)[xi] for the 2x2 block e of dout (zero outside
- * OH x OW) of every tile of tile rows [t0, t1). 'buf' holds 5 rows of 2 TW
- * floats. Rows first over whole plane rows (vectorisable), then columns. */
-static void dout_transform(float *D, const float *g, int K, int OH, int OW, int TW, int t0,
-                           int t1, float *buf)
+/* D[xi][k][tb] = (A e A^T)[xi] for the m x m block e of dout (zero outside
+ * OH x OW) of every tile of tile rows [t0, t1). 'buf' holds m + a rows of
+ * m TW floats. */
+WG_INLINE void dout_transform_m(float *D, const float *g, int K, int OH, int OW, int m, int TW,
+                           int t0, int t1, float *buf)
 {
+    int a = m + 2, L = m * TW;
     size_t Tb = (size_t)(t1 - t0) * TW, ldd = (size_t)K * Tb;
-    int L = 2 * TW;
-    float *e0 = buf, *e1 = buf + L, *a[4] = {buf, buf + 2 * L, buf + 3 * L, buf + 4 * L};
+    float *e[AMAX], *r[AMAX];
+    _Pragma("GCC unroll 6")
+    for (int i = 0; i < m; i++)
+        e[i] = buf + (size_t)i * L;
+    _Pragma("GCC unroll 6")
+    for (int i = 0; i < a; i++)
+        r[i] = buf + (size_t)(m + i) * L;
     for (int k = 0; k < K; k++) {
         const float *plane = g + (size_t)k * OH * OW;
         for (int th = t0; th < t1; th++) {
-            int oh = 2 * th;
-            memcpy(e0, plane + (size_t)oh * OW, sizeof(float) * OW);
-            if (oh + 1 < OH)
-                memcpy(e1, plane + (size_t)(oh + 1) * OW, sizeof(float) * OW);
-            else
-                memset(e1, 0, sizeof(float) * OW);
-            for (int q = OW; q < L; q++)
-                e0[q] = e1[q] = 0.0f;
-            for (int q = 0; q < L; q++) { // A e; row 0 of A e is e0 itself
-                a[1][q] = e0[q] + e1[q];
-                a[2][q] = e0[q] - e1[q];
-                a[3][q] = -e1[q];
+            _Pragma("GCC unroll 6")
+            for (int i = 0; i < m; i++) {
+                int oh = m * th + i;
+                if (oh < OH)
+                    memcpy(e[i], plane + (size_t)oh * OW, sizeof(float) * OW);
+                else
+                    memset(e[i], 0, sizeof(float) * OW);
+                for (int q = OW; q < L; q++)
+                    e[i][q] = 0.0f;
+            }
+            for (int q = 0; q < L; q++) { // A e, all columns at once
+                float s[AMAX], o[AMAX];
+                _Pragma("GCC unroll 6")
+                for (int i = 0; i < m; i++)
+                    s[i] = e[i][q];
+                ae(m, o, s);
+                _Pragma("GCC unroll 6")
+                for (int i = 0; i < a; i++)
+                    r[i][q] = o[i];
             }
             float *dd = D + (size_t)k * Tb + (size_t)(th - t0) * TW;
-            for (int i = 0; i < 4; i++) { // (A e) A^T
-                const float *restrict ai = a[i];
-                float *restrict o0 = dd + (size_t)(4 * i) * ldd, *restrict o1 = o0 + ldd,
-                                *restrict o2 = o1 + ldd, *restrict o3 = o2 + ldd;
+            _Pragma("GCC unroll 6")
+            for (int i = 0; i < a; i++) { // (A e) A^T, tile by tile
+                const float *restrict ri = r[i];
+                float *restrict di = dd + (size_t)(a * i) * ldd;
                 for (int tw = 0; tw < TW; tw++) {
-                    float x0 = ai[2 * tw], x1 = ai[2 * tw + 1];
-                    o0[tw] = x0;
-                    o1[tw] = x0 + x1;
-                    o2[tw] = x0 - x1;
-                    o3[tw] = -x1;
+                    float o[AMAX];
+                    ae(m, o, ri + m * tw);
+                    _Pragma("GCC unroll 6")
+                    for (int j = 0; j < a; j++)
+                        di[j * ldd + tw] = o[j];
                 }
             }
         }
@@ -234,54 +390,98 @@ static void dout_transform(float *D, const float *g, int K, int OH, int OW, int 
 }
 
 /* dw[k][c] += G^T X G with X[xi] = MW[xi][k][c]. */
-static void weight_grad_transform(float *dw, const float *MW, int K, int C)
+WG_INLINE void weight_grad_transform_m(float *dw, const float *MW, int K, int C, int m)
 {
+    int a = m + 2;
     size_t KC = (size_t)K * C;
     for (size_t kc = 0; kc < KC; kc++) {
-        float X[4][4], q[3][4];
-        for (int xi = 0; xi < XI; xi++)
-            X[xi / 4][xi % 4] = MW[(size_t)xi * KC + kc];
-        for (int j = 0; j < 4; j++) { // G^T X
-            q[0][j] = X[0][j] + 0.5f * (X[1][j] + X[2][j]);
-            q[1][j] = 0.5f * (X[1][j] - X[2][j]);
-            q[2][j] = 0.5f * (X[1][j] + X[2][j]) + X[3][j];
+        float q[3][AMAX], x[AMAX], o[3];
+        _Pragma("GCC unroll 6")
+        for (int j = 0; j < a; j++) { // G^T X, column by column
+            _Pragma("GCC unroll 6")
+            for (int i = 0; i < a; i++)
+                x[i] = MW[(size_t)(a * i + j) * KC + kc];
+            gt(m, o, x);
+            _Pragma("GCC unroll 6")
+            for (int i = 0; i < 3; i++)
+                q[i][j] = o[i];
         }
-        float *o = dw + kc * 9;
-        for (int i = 0; i < 3; i++) { // (G^T X) G
-            o[3 * i] += q[i][0] + 0.5f * (q[i][1] + q[i][2]);
-            o[3 * i + 1] += 0.5f * (q[i][1] - q[i][2]);
-            o[3 * i + 2] += 0.5f * (q[i][1] + q[i][2]) + q[i][3];
+        float *out = dw + kc * 9;
+        _Pragma("GCC unroll 6")
+        for (int i = 0; i < 3; i++) { // (G^T X) G, row by row
+            gt(m, o, q[i]);
+            _Pragma("GCC unroll 6")
+            for (int j = 0; j < 3; j++)
+                out[3 * i + j] += o[j];
         }
     }
 }
 
-/* out (K, OH, OW) = conv of x (C, H, W) with the transformed kernels U,
- * padding (ph, pw), in bands of 'rows' tile rows. rot = 0: U[xi] is K x C;
- * rot = 1: the kernels are those of U (C x K per point) rotated by 180
- * degrees and transposed (the input gradient). 'ws' holds the band's V and
- * M and the row buffer. */
-static void conv_tiles(float *out, float *ws, const float *U, int rot, const float *x,
-                       const float *bias, int C, int K, int H, int W, int ph, int pw, int OH,
-                       int OW, int rows, size_t tb_max)
+/* The kernels above are inlined with a constant m into these wrappers, so
+ * each tile size gets its own straight-line, vectorisable code. */
+static void weights_transform(float *U, const float *w, int K, int C, int m, int rot)
 {
-    int TW = (OW + 1) / 2, TH = (OH + 1) / 2;
+    if (m == 2)
+        weights_transform_m(U, w, K, C, 2, rot);
+    else
+        weights_transform_m(U, w, K, C, 4, rot);
+}
+
+static void input_transform(float *V, const float *x, int C, int H, int W, int ph, int pw,
+                            int m, int TW, int t0, int t1, float *buf)
+{
+    if (m == 2)
+        input_transform_m(V, x, C, H, W, ph, pw, 2, TW, t0, t1, buf);
+    else
+        input_transform_m(V, x, C, H, W, ph, pw, 4, TW, t0, t1, buf);
+}
+
+static void output_transform(float *y, const float *M, const float *bias, int K, int OH,
+                             int OW, int m, int TW, int t0, int t1, float *buf)
+{
+    if (m == 2)
+        output_transform_m(y, M, bias, K, OH, OW, 2, TW, t0, t1, buf);
+    else
+        output_transform_m(y, M, bias, K, OH, OW, 4, TW, t0, t1, buf);
+}
+
+static void dout_transform(float *D, const float *g, int K, int OH, int OW, int m, int TW,
+                           int t0, int t1, float *buf)
+{
+    if (m == 2)
+        dout_transform_m(D, g, K, OH, OW, 2, TW, t0, t1, buf);
+    else
+        dout_transform_m(D, g, K, OH, OW, 4, TW, t0, t1, buf);
+}
+
+static void weight_grad_transform(float *dw, const float *MW, int K, int C, int m)
+{
+    if (m == 2)
+        weight_grad_transform_m(dw, MW, K, C, 2);
+    else
+        weight_grad_transform_m(dw, MW, K, C, 4);
+}
+
+/* ---- drivers ------------------------------------------------------------------ */
+
+/* out (K, OH, OW) = conv of x (C, H, W) with the transformed kernels U
+ * (XI x K x C), padding (ph, pw), in bands of 'rows' tile rows. 'ws' holds
+ * the band's V and M and the row buffer. */
+static void conv_tiles(float *out, float *ws, const float *U, const float *x,
+                       const float *bias, int C, int K, int H, int W, int ph, int pw, int OH,
+                       int OW, int m, int rows, size_t tb_max)
+{
+    int a = m + 2, XI = a * a, TW = (OW + m - 1) / m, TH = (OH + m - 1) / m;
     size_t KC = (size_t)K * C;
     float *V = ws, *M = ws + (size_t)XI * C * tb_max, *buf = M + (size_t)XI * K * tb_max;
     for (int t0 = 0; t0 < TH; t0 += rows) {
         int t1 = t0 + rows < TH ? t0 + rows : TH, Tb = (t1 - t0) * TW;
-        input_transform(V, x, C, H, W, ph, pw, TW, t0, t1, buf);
-        for (int xi = 0; xi < XI; xi++) {
-            const float *Vx = V + (size_t)xi * C * Tb;
-            float *Mx = M + (size_t)xi * K * Tb;
-            if (!rot) // M[xi] (K x Tb) = U[xi] (K x C) * V[xi] (C x Tb)
-                sr_blas_sgemm(0, 0, K, Tb, C, 1.0f, U + (size_t)xi * KC, C, Vx, Tb, 0.0f, Mx,
-                              Tb);
-            else // M[xi] (K x Tb) = U[perm xi]^T (K x C) * V[xi]
-                sr_blas_sgemm(1, 0, K, Tb, C, 1.0f,
-                              U + (size_t)(4 * perm[xi / 4] + perm[xi % 4]) * KC, K, Vx, Tb,
-                              0.0f, Mx, Tb);
-        }
-        output_transform(out, M, bias, K, OH, OW, TW, t0, t1, buf);
+        input_transform(V, x, C, H, W, ph, pw, m, TW, t0, t1, buf);
+        for (int xi = 0; xi < XI; xi++)
+            // M[xi] (K x Tb) = U[xi] (K x C) * V[xi] (C x Tb)
+            sr_blas_sgemm(0, 0, K, Tb, C, 1.0f, U + (size_t)xi * KC, C,
+                          V + (size_t)xi * C * Tb, Tb, 0.0f, M + (size_t)xi * K * Tb, Tb);
+        output_transform(out, M, bias, K, OH, OW, m, TW, t0, t1, buf);
     }
 }
 
@@ -292,11 +492,11 @@ void sr_conv2d_winograd_forward(float *out, float *scratch, const float *inp,
     SR_ASSERT(sr_conv2d_winograd_eligible(d));
     wg_plan_t p = plan(d, H, W);
     int OH = H + 2 * d->ph - 2, OW = W + 2 * d->pw - 2;
-    float *U = scratch, *ws = scratch + (size_t)XI * d->K * d->C;
-    weights_transform(U, weight, d->K, d->C);
+    float *U = scratch, *ws = scratch + (size_t)p.XI * d->K * d->C;
+    weights_transform(U, weight, d->K, d->C, p.m, 0);
     for (int n = 0; n < N; n++)
-        conv_tiles(out + (size_t)n * d->K * OH * OW, ws, U, 0, inp + (size_t)n * d->C * H * W,
-                   bias, d->C, d->K, H, W, d->ph, d->pw, OH, OW, p.rows_f, p.tb_max);
+        conv_tiles(out + (size_t)n * d->K * OH * OW, ws, U, inp + (size_t)n * d->C * H * W,
+                   bias, d->C, d->K, H, W, d->ph, d->pw, OH, OW, p.m, p.rows_f, p.tb_max);
 }
 
 void sr_conv2d_winograd_backward(float *dinp, float *dweight, float *dbias, float *scratch,
@@ -305,15 +505,16 @@ void sr_conv2d_winograd_backward(float *dinp, float *dweight, float *dbias, floa
 {
     SR_ASSERT(sr_conv2d_winograd_eligible(d));
     wg_plan_t p = plan(d, H, W);
-    int C = d->C, K = d->K, OH = H + 2 * d->ph - 2, OW = W + 2 * d->pw - 2;
+    int C = d->C, K = d->K, m = p.m, XI = p.XI;
+    int OH = H + 2 * d->ph - 2, OW = W + 2 * d->pw - 2;
     size_t OHW = (size_t)OH * OW;
     float *U = scratch, *ws = scratch + (size_t)XI * K * C;
     float *V = ws, *D = ws + (size_t)XI * C * p.tb_max, *buf = D + (size_t)XI * K * p.tb_max;
-    if (dinp) { // dout convolved with the rotated, transposed kernels
-        weights_transform(U, weight, K, C);
+    if (dinp) { // dout (K channels) convolved with the rotated kernels (C x K per point)
+        weights_transform(U, weight, K, C, m, 1);
         for (int n = 0; n < N; n++)
-            conv_tiles(dinp + (size_t)n * C * H * W, ws, U, 1, dout + (size_t)n * K * OHW,
-                       NULL, K, C, OH, OW, 2 - d->ph, 2 - d->pw, H, W, p.rows_b, p.tb_max);
+            conv_tiles(dinp + (size_t)n * C * H * W, ws, U, dout + (size_t)n * K * OHW, NULL,
+                       K, C, OH, OW, 2 - d->ph, 2 - d->pw, H, W, m, p.rows_b, p.tb_max);
     }
     // weight gradient: U is now the accumulator MW[xi] (K x C)
     int first = 1;
@@ -328,8 +529,8 @@ void sr_conv2d_winograd_backward(float *dinp, float *dweight, float *dbias, floa
             }
         for (int t0 = 0; t0 < p.THf; t0 += p.rows_f) {
             int t1 = t0 + p.rows_f < p.THf ? t0 + p.rows_f : p.THf, Tb = (t1 - t0) * p.TWf;
-            input_transform(V, x, C, H, W, d->ph, d->pw, p.TWf, t0, t1, buf);
-            dout_transform(D, g, K, OH, OW, p.TWf, t0, t1, buf);
+            input_transform(V, x, C, H, W, d->ph, d->pw, m, p.TWf, t0, t1, buf);
+            dout_transform(D, g, K, OH, OW, m, p.TWf, t0, t1, buf);
             for (int xi = 0; xi < XI; xi++)
                 // MW[xi] (K x C) += D[xi] (K x Tb) * V[xi]^T (Tb x C)
                 sr_blas_sgemm(0, 1, K, C, Tb, 1.0f, D + (size_t)xi * K * Tb, Tb,
@@ -338,5 +539,5 @@ void sr_conv2d_winograd_backward(float *dinp, float *dweight, float *dbias, floa
             first = 0;
         }
     }
-    weight_grad_transform(dweight, U, K, C);
+    weight_grad_transform(dweight, U, K, C, m);
 }

@@ -25,15 +25,23 @@
 
 /* How a 3x3, stride-1, undilated conv2d is computed (other geometries
  * always use im2col). IM2COL: im2col + sgemm, the bit-for-bit path of
- * earlier releases. WINOGRAD: F(2x2,3x3) (conv2d_winograd.c), 2.25x fewer
- * multiplications, different rounding (doc/nn/layers.md bounds it). */
-enum sr_conv_algo { SR_CONV_ALGO_IM2COL, SR_CONV_ALGO_WINOGRAD, SR_CONV_ALGO_COUNT };
+ * earlier releases. WINOGRAD2 / WINOGRAD4: Winograd F(2x2,3x3) / F(4x4,3x3)
+ * (conv2d_winograd.c), 2.25x / 4x fewer multiplications, different rounding
+ * (doc/nn/layers.md bounds it). WINOGRAD: F(4x4) on output planes of at
+ * least 64x64, F(2x2) on smaller ones (the faster of the two there). */
+enum sr_conv_algo {
+    SR_CONV_ALGO_IM2COL,
+    SR_CONV_ALGO_WINOGRAD,
+    SR_CONV_ALGO_WINOGRAD2,
+    SR_CONV_ALGO_WINOGRAD4,
+    SR_CONV_ALGO_COUNT
+};
 
-/* "im2col", "winograd". */
+/* "im2col", "winograd", "winograd2", "winograd4". */
 const char *sr_conv_algo_name(enum sr_conv_algo a);
 
 /* Parse an algorithm name. Returns 0, or -1 with 'err' = "conv algorithm
- * 'x' is unknown (known: im2col, winograd)". */
+ * 'x' is unknown (known: im2col, winograd, winograd2, winograd4)". */
 int sr_conv_algo_parse(const char *name, enum sr_conv_algo *a, sr_error_t *err);
 
 /* Geometry of a 2-D convolution or transposed convolution (groups = 1).
@@ -77,14 +85,14 @@ void sr_conv2d_backward_ref(float *dinp, float *dweight, float *dbias, const flo
 
 /* Non-zero if 'd' is a 3x3, stride-1, undilated conv with padding 0..2, the
  * geometry the Winograd path handles (sr_conv2d_forward/backward use it
- * when d->algo is SR_CONV_ALGO_WINOGRAD and this holds). */
+ * when d->algo is a WINOGRAD one and this holds). */
 int sr_conv2d_winograd_eligible(const sr_conv2d_dims_t *d);
 
 /* Floats of scratch the Winograd kernels need for one H x W input: the
  * transformed kernels (16 K C) and one band of transformed tiles. */
 size_t sr_conv2d_winograd_scratch_size(const sr_conv2d_dims_t *d, int H, int W);
 
-/* Winograd F(2x2,3x3) conv2d, same contract as sr_conv2d_forward/backward
+/* Winograd F(2x2,3x3) or F(4x4,3x3) conv2d (by d->algo), same contract as sr_conv2d_forward/backward
  * ('scratch' of sr_conv2d_winograd_scratch_size() floats); requires
  * sr_conv2d_winograd_eligible(d). */
 void sr_conv2d_winograd_forward(float *out /* (N,K,OH,OW) */, float *scratch,

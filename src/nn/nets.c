@@ -329,7 +329,7 @@ sr_net_t *sr_net_create(const sr_net_config_t *cfg, uint64_t seed, sr_error_t *e
         return NULL;
     }
     if ((unsigned)cfg->conv_algo >= SR_CONV_ALGO_COUNT) {
-        sr_errorf(err, "%s: conv_algo %d is unknown (known: 0 im2col, 1 winograd)", nm,
+        sr_errorf(err, "%s: conv_algo %d is unknown (known: 0 im2col, 1 winograd, 2 winograd2, 3 winograd4)", nm,
                   (int)cfg->conv_algo);
         return NULL;
     }

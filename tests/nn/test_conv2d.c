@@ -142,35 +142,44 @@ static void test_conv_transpose2d(void)
     }
 }
 
-/* Winograd F(2x2,3x3) against the frozen reference. Its rounding differs
- * from im2col's: the tolerance 3e-5 (of the largest |ref|) is derived in
- * doc/nn/layers.md ("Winograd error"); the errors measured here are printed. */
+/* Winograd F(2x2,3x3) and F(4x4,3x3) against the frozen reference. Their
+ * rounding differs from im2col's (the 1e-5 above): the tolerances, 2e-5 and
+ * 1e-4 of the largest |ref|, are derived in doc/nn/layers.md ("Winograd
+ * rounding"); the errors measured here are printed. */
+#define WG2_TOL 2e-5
+#define WG4_TOL 1e-4
 static void test_winograd_matches_ref(void)
 {
     const conv_case_t cases[] = {
-        {"3x3 pad 1", {3, 5, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD}, 2, 7, 6},
-        {"3x3 pad 1 odd plane", {4, 3, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD}, 1, 5, 9},
-        {"3x3 pad 0", {3, 4, 3, 3, 1, 1, 0, 0, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD}, 2, 8, 7},
-        {"3x3 pad 2", {2, 3, 3, 3, 1, 1, 2, 2, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD}, 1, 4, 5},
-        {"3x3 pad (1,0)", {3, 2, 3, 3, 1, 1, 1, 0, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD}, 1, 6, 6},
-        {"3x3 1x1 plane", {5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD}, 2, 1, 1},
-        {"3x3 pad 1, 256 channels", {256, 8, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD}, 1, 6, 6},
+        {"3x3 pad 1", {3, 5, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 2, 7, 6},
+        {"3x3 pad 1, 1 -> 1 channel", {1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 2, 16, 16},
+        {"3x3 pad 1, 1 -> 4 channels", {1, 4, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 2, 16, 16},
+        {"3x3 pad 1 odd plane", {4, 3, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 1, 5, 9},
+        {"3x3 pad 0", {3, 4, 3, 3, 1, 1, 0, 0, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 2, 8, 7},
+        {"3x3 pad 2", {2, 3, 3, 3, 1, 1, 2, 2, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 1, 4, 5},
+        {"3x3 pad (1,0)", {3, 2, 3, 3, 1, 1, 1, 0, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 1, 6, 6},
+        {"3x3 1x1 plane", {5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 2, 1, 1},
+        {"3x3 pad 1, 256 channels", {256, 8, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 1, 6, 6},
         // bands of 2M floats: 64+3 channels x 16 points per tile -> 3 bands of 64x64 tiles
-        {"3x3 pad 1 in several bands", {64, 3, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD}, 1, 128, 127},
+        {"3x3 pad 1 in several bands", {64, 3, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 1, 128, 127},
     };
     sr_rng_t r;
     sr_rng_init(&r, 9, "test", 0);
-    const double tol = 3e-5;
-    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+    const enum sr_conv_algo algos[2] = {SR_CONV_ALGO_WINOGRAD2, SR_CONV_ALGO_WINOGRAD4};
+    const double tols[2] = {WG2_TOL, WG4_TOL};
+    for (size_t ca = 0; ca < 2 * sizeof(cases) / sizeof(cases[0]); ca++) {
+        size_t c = ca / 2;
+        double tol = tols[ca % 2];
         sr_conv2d_dims_t d = cases[c].d;
-        d.algo = SR_CONV_ALGO_WINOGRAD;
-        ok(sr_conv2d_winograd_eligible(&d), "winograd %s: eligible", cases[c].what);
+        d.algo = algos[ca % 2];
+        const char *an = sr_conv_algo_name(d.algo);
+        ok(sr_conv2d_winograd_eligible(&d), "%s %s: eligible", an, cases[c].what);
         int N = cases[c].N, H = cases[c].H, W = cases[c].W;
         int OH = sr_conv2d_out_extent(H, 3, 1, d.ph, 1), OW = sr_conv2d_out_extent(W, 3, 1, d.pw, 1);
         size_t nx = (size_t)N * d.C * H * W, nw = (size_t)d.K * d.C * 9;
         size_t ny = (size_t)N * d.K * OH * OW;
         size_t ncol = sr_conv2d_col_size(&d, H, W);
-        ok(ncol == sr_conv2d_winograd_scratch_size(&d, H, W), "winograd %s: scratch size",
+        ok(ncol == sr_conv2d_winograd_scratch_size(&d, H, W), "%s %s: scratch size", an,
            cases[c].what);
         float *x = malloc(nx * 4), *w = malloc(nw * 4), *b = malloc(d.K * 4);
         float *y = malloc(ny * 4), *yr = malloc(ny * 4), *g = malloc(ny * 4);
@@ -184,7 +193,7 @@ static void test_winograd_matches_ref(void)
         sr_conv2d_forward(y, col, x, w, b, &d, N, H, W);
         sr_conv2d_forward_ref(yr, x, w, b, &d, N, H, W);
         double e = max_rel(y, yr, ny);
-        ok(e < tol, "winograd %s: forward matches ref (max rel %.2e)", cases[c].what, e);
+        ok(e < tol, "%s %s: forward matches ref (max rel %.2e)", an, cases[c].what, e);
         for (size_t i = 0; i < nw; i++)
             dw[i] = dwr[i] = 0.5f;
         for (size_t i = 0; i < nx; i++)
@@ -192,27 +201,27 @@ static void test_winograd_matches_ref(void)
         sr_conv2d_backward(dx, dw, db, col, g, x, w, &d, N, H, W);
         sr_conv2d_backward_ref(dxr, dwr, dbr, g, x, w, &d, N, H, W);
         e = max_rel(dx, dxr, nx);
-        ok(e < tol, "winograd %s: dinp matches ref (%.2e)", cases[c].what, e);
+        ok(e < tol, "%s %s: dinp matches ref (%.2e)", an, cases[c].what, e);
         e = max_rel(dw, dwr, nw);
-        ok(e < tol, "winograd %s: dweight (accumulated) matches ref (%.2e)", cases[c].what, e);
-        ok(max_rel(db, dbr, d.K) < 1e-5, "winograd %s: dbias matches ref", cases[c].what);
+        ok(e < tol, "%s %s: dweight (accumulated) matches ref (%.2e)", an, cases[c].what, e);
+        ok(max_rel(db, dbr, d.K) < 1e-5, "%s %s: dbias matches ref", an, cases[c].what);
         // without dinp: the same weight gradient
         for (size_t i = 0; i < nw; i++)
             dwr[i] = 0.5f;
         sr_conv2d_backward(NULL, dwr, NULL, col, g, x, w, &d, N, H, W);
-        ok(memcmp(dw, dwr, nw * 4) == 0, "winograd %s: dweight identical without dinp",
-           cases[c].what);
+        ok(memcmp(dw, dwr, nw * 4) == 0, "%s %s: dweight identical without dinp",
+           an, cases[c].what);
         free(x), free(w), free(b), free(y), free(yr), free(g), free(col), free(dx), free(dxr);
         free(dw), free(dwr), free(db), free(dbr);
     }
-    sr_conv2d_dims_t d = {3, 3, 3, 3, 2, 2, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD};
+    sr_conv2d_dims_t d = {3, 3, 3, 3, 2, 2, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD4};
     ok(!sr_conv2d_winograd_eligible(&d), "winograd: stride 2 is not eligible (im2col is used)");
     d.sh = d.sw = 1, d.dh = d.dw = 2;
     ok(!sr_conv2d_winograd_eligible(&d), "winograd: dilation 2 is not eligible");
     enum sr_conv_algo a;
     sr_error_t err = {{0}};
-    ok(sr_conv_algo_parse("winograd", &a, &err) == 0 && a == SR_CONV_ALGO_WINOGRAD,
-       "conv algo 'winograd' parses");
+    ok(sr_conv_algo_parse("winograd4", &a, &err) == 0 && a == SR_CONV_ALGO_WINOGRAD4,
+       "conv algo 'winograd4' parses");
     ok(sr_conv_algo_parse("fft", &a, &err) == -1 && strstr(err.text, "'fft' is unknown"),
        "conv algo 'fft' is rejected: %s", err.text);
 }
