@@ -45,9 +45,9 @@ int sr_conv_algo_parse(const char *name, enum sr_conv_algo *a, sr_error_t *err)
                      name ? name : "(null)");
 }
 
-static int use_winograd(const sr_conv2d_dims_t *d)
+static int use_winograd(const sr_conv2d_dims_t *d, int H, int W)
 {
-    return d->algo != SR_CONV_ALGO_IM2COL && sr_conv2d_winograd_eligible(d);
+    return sr_conv2d_winograd_tile(d, H, W) != 0;
 }
 
 static int is_pointwise(const sr_conv2d_dims_t *d)
@@ -71,7 +71,7 @@ static int band_rows(size_t CKK, int OW, int OH)
 
 size_t sr_conv2d_col_size(const sr_conv2d_dims_t *d, int H, int W)
 {
-    if (use_winograd(d))
+    if (use_winograd(d, H, W))
         return sr_conv2d_winograd_scratch_size(d, H, W);
     if (is_pointwise(d))
         return 0;
@@ -196,7 +196,7 @@ void sr_conv2d_forward(float *out, float *col, const float *inp, const float *we
     int CKK = d->C * d->kh * d->kw;
     int OHW = OH * OW;
     int band = band_rows((size_t)CKK, OW, OH);
-    if (use_winograd(d)) {
+    if (use_winograd(d, H, W)) {
         sr_conv2d_winograd_forward(out, col, inp, weight, bias, d, N, H, W);
         return;
     }
@@ -229,7 +229,7 @@ void sr_conv2d_backward(float *dinp, float *dweight, float *dbias, float *col,
     int CKK = d->C * d->kh * d->kw;
     int OHW = OH * OW;
     int band = band_rows((size_t)CKK, OW, OH);
-    if (use_winograd(d)) {
+    if (use_winograd(d, H, W)) {
         sr_conv2d_winograd_backward(dinp, dweight, dbias, col, dout, inp, weight, d, N, H, W);
         return;
     }

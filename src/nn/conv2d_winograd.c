@@ -42,18 +42,27 @@ int sr_conv2d_winograd_eligible(const sr_conv2d_dims_t *d)
            d->ph >= 0 && d->ph <= 2 && d->pw >= 0 && d->pw <= 2;
 }
 
-// WINOGRAD picks the tile per layer: F(4x4) needs planes of at least this
-// many outputs per side to pay for its larger transforms (bench_nn algo:
-// at 16x16 and 32x32 F(2x2) is faster, from 64x64 on F(4x4)).
+// SR_CONV_ALGO_WINOGRAD picks per layer (bench_nn algo on this machine):
+// F(4x4) pays for its larger transforms from 64x64 outputs and 64 channels
+// on (at 16x16 and 32x32, or 32 channels, F(2x2) is faster); below 16
+// channels the GEMMs are too thin for either and im2col is faster.
 #define WG4_MIN_SIDE 64
+#define WG4_MIN_CHANNELS 64
+#define WG_MIN_CHANNELS 16
 
-static int tile_of(const sr_conv2d_dims_t *d, int OH, int OW)
+int sr_conv2d_winograd_tile(const sr_conv2d_dims_t *d, int H, int W)
 {
-    switch (d->algo) {
-    case SR_CONV_ALGO_WINOGRAD2: return 2;
-    case SR_CONV_ALGO_WINOGRAD4: return 4;
-    default: return OH >= WG4_MIN_SIDE && OW >= WG4_MIN_SIDE ? 4 : 2;
-    }
+    if (d->algo == SR_CONV_ALGO_IM2COL || !sr_conv2d_winograd_eligible(d))
+        return 0;
+    if (d->algo == SR_CONV_ALGO_WINOGRAD2)
+        return 2;
+    if (d->algo == SR_CONV_ALGO_WINOGRAD4)
+        return 4;
+    int OH = H + 2 * d->ph - 2, OW = W + 2 * d->pw - 2;
+    int ch = d->C < d->K ? d->C : d->K;
+    if (ch < WG_MIN_CHANNELS)
+        return 0;
+    return OH >= WG4_MIN_SIDE && OW >= WG4_MIN_SIDE && ch >= WG4_MIN_CHANNELS ? 4 : 2;
 }
 
 /* ---- one-dimensional transforms (m = 2 or 4, a = m + 2) --------------------
@@ -169,7 +178,7 @@ static wg_plan_t plan(const sr_conv2d_dims_t *d, int H, int W)
 {
     wg_plan_t p;
     int OH = H + 2 * d->ph - 2, OW = W + 2 * d->pw - 2;
-    p.m = tile_of(d, OH, OW), p.a = p.m + 2, p.XI = p.a * p.a;
+    p.m = sr_conv2d_winograd_tile(d, H, W), p.a = p.m + 2, p.XI = p.a * p.a;
     size_t per_tile = (size_t)p.XI * (d->C + d->K);
     p.TWf = (OW + p.m - 1) / p.m, p.THf = (OH + p.m - 1) / p.m;
     p.TWb = (W + p.m - 1) / p.m, p.THb = (H + p.m - 1) / p.m;
@@ -489,7 +498,7 @@ void sr_conv2d_winograd_forward(float *out, float *scratch, const float *inp,
                                 const float *weight, const float *bias,
                                 const sr_conv2d_dims_t *d, int N, int H, int W)
 {
-    SR_ASSERT(sr_conv2d_winograd_eligible(d));
+    SR_ASSERT(sr_conv2d_winograd_tile(d, H, W) != 0);
     wg_plan_t p = plan(d, H, W);
     int OH = H + 2 * d->ph - 2, OW = W + 2 * d->pw - 2;
     float *U = scratch, *ws = scratch + (size_t)p.XI * d->K * d->C;
@@ -503,7 +512,7 @@ void sr_conv2d_winograd_backward(float *dinp, float *dweight, float *dbias, floa
                                  const float *dout, const float *inp, const float *weight,
                                  const sr_conv2d_dims_t *d, int N, int H, int W)
 {
-    SR_ASSERT(sr_conv2d_winograd_eligible(d));
+    SR_ASSERT(sr_conv2d_winograd_tile(d, H, W) != 0);
     wg_plan_t p = plan(d, H, W);
     int C = d->C, K = d->K, m = p.m, XI = p.XI;
     int OH = H + 2 * d->ph - 2, OW = W + 2 * d->pw - 2;

@@ -27,8 +27,9 @@
  * always use im2col). IM2COL: im2col + sgemm, the bit-for-bit path of
  * earlier releases. WINOGRAD2 / WINOGRAD4: Winograd F(2x2,3x3) / F(4x4,3x3)
  * (conv2d_winograd.c), 2.25x / 4x fewer multiplications, different rounding
- * (doc/nn/layers.md bounds it). WINOGRAD: F(4x4) on output planes of at
- * least 64x64, F(2x2) on smaller ones (the faster of the two there). */
+ * (doc/nn/layers.md bounds it). WINOGRAD (the networks' default) picks per
+ * layer by speed: F(4x4) for planes of >= 64x64 outputs and >= 64 channels
+ * in and out, im2col below 16 channels, F(2x2) otherwise. */
 enum sr_conv_algo {
     SR_CONV_ALGO_IM2COL,
     SR_CONV_ALGO_WINOGRAD,
@@ -84,9 +85,13 @@ void sr_conv2d_backward_ref(float *dinp, float *dweight, float *dbias, const flo
                             int N, int H, int W);
 
 /* Non-zero if 'd' is a 3x3, stride-1, undilated conv with padding 0..2, the
- * geometry the Winograd path handles (sr_conv2d_forward/backward use it
- * when d->algo is a WINOGRAD one and this holds). */
+ * geometry the Winograd path handles. */
 int sr_conv2d_winograd_eligible(const sr_conv2d_dims_t *d);
+
+/* The Winograd tile side sr_conv2d_forward/backward use for 'd' on an H x W
+ * input: 2 or 4, or 0 for im2col (d->algo IM2COL, an ineligible geometry,
+ * or WINOGRAD's choice). */
+int sr_conv2d_winograd_tile(const sr_conv2d_dims_t *d, int H, int W);
 
 /* Floats of scratch the Winograd kernels need for one H x W input: the
  * transformed kernels (16 K C) and one band of transformed tiles. */
@@ -94,7 +99,7 @@ size_t sr_conv2d_winograd_scratch_size(const sr_conv2d_dims_t *d, int H, int W);
 
 /* Winograd F(2x2,3x3) or F(4x4,3x3) conv2d (by d->algo), same contract as sr_conv2d_forward/backward
  * ('scratch' of sr_conv2d_winograd_scratch_size() floats); requires
- * sr_conv2d_winograd_eligible(d). */
+ * sr_conv2d_winograd_tile(d, H, W) != 0. */
 void sr_conv2d_winograd_forward(float *out /* (N,K,OH,OW) */, float *scratch,
                                 const float *inp /* (N,C,H,W) */,
                                 const float *weight /* (K,C,3,3) */,

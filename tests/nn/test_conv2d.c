@@ -218,6 +218,32 @@ static void test_winograd_matches_ref(void)
     ok(!sr_conv2d_winograd_eligible(&d), "winograd: stride 2 is not eligible (im2col is used)");
     d.sh = d.sw = 1, d.dh = d.dw = 2;
     ok(!sr_conv2d_winograd_eligible(&d), "winograd: dilation 2 is not eligible");
+    // WINOGRAD's per-layer choice
+    sr_conv2d_dims_t u = {64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD};
+    is_int(sr_conv2d_winograd_tile(&u, 64, 64), 4, "winograd: 64 -> 64 channels at 64x64: F(4x4)");
+    is_int(sr_conv2d_winograd_tile(&u, 32, 64), 2, "winograd: 64 -> 64 channels at 32x64: F(2x2)");
+    u.K = 32;
+    is_int(sr_conv2d_winograd_tile(&u, 128, 128), 2, "winograd: 64 -> 32 channels: F(2x2)");
+    u.C = 8;
+    is_int(sr_conv2d_winograd_tile(&u, 128, 128), 0, "winograd: 8 input channels: im2col");
+    u.algo = SR_CONV_ALGO_WINOGRAD4;
+    is_int(sr_conv2d_winograd_tile(&u, 8, 8), 4, "winograd4 is F(4x4) at any size");
+    u.algo = SR_CONV_ALGO_IM2COL;
+    is_int(sr_conv2d_winograd_tile(&u, 128, 128), 0, "im2col is im2col");
+    {   // where it picks F(4x4), WINOGRAD computes exactly what WINOGRAD4 does
+        sr_conv2d_dims_t a4 = {64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD4};
+        sr_conv2d_dims_t aw = a4;
+        aw.algo = SR_CONV_ALGO_WINOGRAD;
+        size_t n = (size_t)64 * 64 * 64, nw = (size_t)64 * 64 * 9;
+        float *x = malloc(n * 4), *w = malloc(nw * 4), *y4 = malloc(n * 4), *yw = malloc(n * 4);
+        float *col = malloc(sr_conv2d_col_size(&aw, 64, 64) * 4);
+        fill(x, n, &r);
+        fill(w, nw, &r);
+        sr_conv2d_forward(y4, col, x, w, NULL, &a4, 1, 64, 64);
+        sr_conv2d_forward(yw, col, x, w, NULL, &aw, 1, 64, 64);
+        ok(memcmp(y4, yw, n * 4) == 0, "winograd at 64x64, 64 channels == winograd4, bit for bit");
+        free(x), free(w), free(y4), free(yw), free(col);
+    }
     enum sr_conv_algo a;
     sr_error_t err = {{0}};
     ok(sr_conv_algo_parse("winograd4", &a, &err) == 0 && a == SR_CONV_ALGO_WINOGRAD4,
