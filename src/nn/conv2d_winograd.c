@@ -26,6 +26,9 @@
 #include "core/blas.h"
 
 #define AMAX 6 // largest patch side (F(4x4): 6)
+// row buffer of the transforms, in rows of m TW + 2 floats: input 2a <= 12,
+// dout m + a <= 10, output (a m + 2 m^2) / m <= 14
+#define WG_BUF_ROWS 16
 
 // Kernels are written once for a tile side m and inlined with m = 2 and m = 4.
 #if defined(__GNUC__)
@@ -156,6 +159,41 @@ static inline void gt(int m, float *o, const float *x)
     }
 }
 
+enum { T_BT, T_AT, T_AE };
+
+/* out[r][q] = (1-D transform 'kind' of in[0..][q])[r] for q < n: the
+ * transform applied down the columns of a stack of rows, written with
+ * scalar restrict pointers so that the loop over q vectorises. 'in' and
+ * 'out' hold AMAX pointers (unused ones repeat a valid row; the loads
+ * from them are dead code once m is a constant). */
+WG_INLINE void rows_apply(int kind, int m, float *const *out, const float *const *in, int n)
+{
+    int a = m + 2, nout = kind == T_AT ? m : a;
+    const float *restrict i0 = in[0], *restrict i1 = in[1], *restrict i2 = in[2],
+                          *restrict i3 = in[3], *restrict i4 = in[4], *restrict i5 = in[5];
+    float *restrict o0 = out[0], *restrict o1 = out[1], *restrict o2 = out[2],
+                   *restrict o3 = out[3], *restrict o4 = out[4], *restrict o5 = out[5];
+    for (int q = 0; q < n; q++) {
+        float x[AMAX] = {i0[q], i1[q], i2[q], i3[q], i4[q], i5[q]}, r[AMAX];
+        if (kind == T_BT)
+            bt(m, r, x);
+        else if (kind == T_AT)
+            at(m, r, x);
+        else
+            ae(m, r, x);
+        o0[q] = r[0];
+        o1[q] = r[1];
+        if (nout > 2) {
+            o2[q] = r[2];
+            o3[q] = r[3];
+        }
+        if (nout > 4) {
+            o4[q] = r[4];
+            o5[q] = r[5];
+        }
+    }
+}
+
 /* ---- plan ------------------------------------------------------------------ */
 
 /* Tile rows per band for 'per_tile' floats per tile, TW tiles per row, TH rows. */
@@ -194,7 +232,7 @@ size_t sr_conv2d_winograd_scratch_size(const sr_conv2d_dims_t *d, int H, int W)
 {
     wg_plan_t p = plan(d, H, W);
     return (size_t)p.XI * d->K * d->C + (size_t)p.XI * (d->C + d->K) * p.tb_max +
-           2 * AMAX * p.lp_max;
+           WG_BUF_ROWS * p.lp_max;
 }
 
 /* ---- transforms of whole arrays --------------------------------------------- */
@@ -253,8 +291,8 @@ WG_INLINE void input_transform_m(float *V, const float *x, int C, int H, int W, 
     size_t Tb = (size_t)(t1 - t0) * TW, ldx = (size_t)C * Tb;
     float *d[AMAX], *t[AMAX];
     _Pragma("GCC unroll 6")
-    for (int r = 0; r < a; r++)
-        d[r] = buf + (size_t)r * Lp, t[r] = buf + (size_t)(a + r) * Lp;
+    for (int r = 0; r < AMAX; r++) // rows a.. repeat row 0 (see rows_apply)
+        d[r] = buf + (size_t)(r < a ? r : 0) * Lp, t[r] = buf + (size_t)(a + (r < a ? r : 0)) * Lp;
     // columns q of a padded row hold input column q - pw
     int q0 = pw, q1 = pw + W < Lp ? pw + W : Lp;
     for (int c = 0; c < C; c++) {
@@ -273,16 +311,7 @@ WG_INLINE void input_transform_m(float *V, const float *x, int C, int H, int W, 
                 for (int q = q1; q < Lp; q++)
                     d[r][q] = 0.0f;
             }
-            for (int q = 0; q < Lp; q++) { // B^T d, all columns at once
-                float s[AMAX], o[AMAX];
-                _Pragma("GCC unroll 6")
-                for (int r = 0; r < a; r++)
-                    s[r] = d[r][q];
-                bt(m, o, s);
-                _Pragma("GCC unroll 6")
-                for (int r = 0; r < a; r++)
-                    t[r][q] = o[r];
-            }
+            rows_apply(T_BT, m, t, (const float *const *)d, Lp); // B^T d, all columns
             float *v = V + (size_t)c * Tb + (size_t)(th - t0) * TW;
             _Pragma("GCC unroll 6")
             for (int i = 0; i < a; i++) { // (B^T d) B, tile by tile
@@ -301,39 +330,60 @@ WG_INLINE void input_transform_m(float *V, const float *x, int C, int H, int W, 
 }
 
 /* y[k] (OH x OW) = A^T M A (+ bias) for the tiles of tile rows [t0, t1);
- * M[xi][k][tb]. Assigns. A tile row is computed into m rows of 'buf'
- * (m TW floats each), then copied out (the last rows and columns may fall
- * outside OH x OW). */
+ * M[xi][k][tb]. Assigns. Per tile row: M A for all tiles (rows_apply over
+ * the a x a streams of M), then A^T (M A), then the m x m results are
+ * interleaved into m plane rows in 'buf' and copied out (the last rows and
+ * columns may fall outside OH x OW). 'buf' holds (a m + 2 m^2) TW floats. */
 WG_INLINE void output_transform_m(float *y, const float *M, const float *bias, int K, int OH,
-                             int OW, int m, int TW, int t0, int t1, float *buf)
+                                  int OW, int m, int TW, int t0, int t1, float *buf)
 {
     int a = m + 2, L = m * TW;
     size_t Tb = (size_t)(t1 - t0) * TW, ldm = (size_t)K * Tb;
+    float *sa = buf, *ya = sa + (size_t)a * m * TW, *ob = ya + (size_t)m * m * TW;
     for (int k = 0; k < K; k++) {
         float b = bias ? bias[k] : 0.0f;
         float *plane = y + (size_t)k * OH * OW;
         for (int th = t0; th < t1; th++) {
-            const float *restrict mk = M + (size_t)k * Tb + (size_t)(th - t0) * TW;
-            float *restrict ob = buf;
-            for (int tw = 0; tw < TW; tw++) {
-                float s[AMAX][AMAX], o[AMAX], col[AMAX];
+            const float *mk = M + (size_t)k * Tb + (size_t)(th - t0) * TW;
+            const float *in[AMAX];
+            float *out[AMAX];
+            _Pragma("GCC unroll 6")
+            for (int i = 0; i < a; i++) { // s[i][c] = (row i of M) A
                 _Pragma("GCC unroll 6")
-                for (int i = 0; i < a; i++) { // rows of M A
-                    float row[AMAX];
-                    _Pragma("GCC unroll 6")
-                    for (int j = 0; j < a; j++)
-                        row[j] = mk[(size_t)(a * i + j) * ldm + tw];
-                    at(m, s[i], row);
-                }
+                for (int j = 0; j < AMAX; j++)
+                    in[j] = mk + (size_t)(a * i + (j < a ? j : 0)) * ldm;
                 _Pragma("GCC unroll 6")
-                for (int j = 0; j < m; j++) { // A^T (M A), column by column
-                    _Pragma("GCC unroll 6")
-                    for (int i = 0; i < a; i++)
-                        col[i] = s[i][j];
-                    at(m, o, col);
-                    _Pragma("GCC unroll 6")
-                    for (int i = 0; i < m; i++)
-                        ob[(size_t)i * L + m * tw + j] = o[i] + b;
+                for (int c = 0; c < AMAX; c++)
+                    out[c] = sa + (size_t)(i * m + (c < m ? c : 0)) * TW;
+                rows_apply(T_AT, m, out, in, TW);
+            }
+            _Pragma("GCC unroll 6")
+            for (int c = 0; c < m; c++) { // y[r][c] = A^T (column c of M A)
+                _Pragma("GCC unroll 6")
+                for (int i = 0; i < AMAX; i++)
+                    in[i] = sa + (size_t)((i < a ? i : 0) * m + c) * TW;
+                _Pragma("GCC unroll 6")
+                for (int r = 0; r < AMAX; r++)
+                    out[r] = ya + (size_t)((r < m ? r : 0) * m + c) * TW;
+                rows_apply(T_AT, m, out, in, TW);
+            }
+            _Pragma("GCC unroll 6")
+            for (int r = 0; r < m; r++) { // interleave the tiles' columns, add the bias
+                float *restrict o = ob + (size_t)r * L;
+                const float *restrict y0 = ya + (size_t)(r * m) * TW, *restrict y1 = y0 + TW;
+                if (m == 2) {
+                    for (int tw = 0; tw < TW; tw++) {
+                        o[2 * tw] = y0[tw] + b;
+                        o[2 * tw + 1] = y1[tw] + b;
+                    }
+                } else {
+                    const float *restrict y2 = y1 + TW, *restrict y3 = y2 + TW;
+                    for (int tw = 0; tw < TW; tw++) {
+                        o[4 * tw] = y0[tw] + b;
+                        o[4 * tw + 1] = y1[tw] + b;
+                        o[4 * tw + 2] = y2[tw] + b;
+                        o[4 * tw + 3] = y3[tw] + b;
+                    }
                 }
             }
             for (int i = 0; i < m && m * th + i < OH; i++)
@@ -353,11 +403,8 @@ WG_INLINE void dout_transform_m(float *D, const float *g, int K, int OH, int OW,
     size_t Tb = (size_t)(t1 - t0) * TW, ldd = (size_t)K * Tb;
     float *e[AMAX], *r[AMAX];
     _Pragma("GCC unroll 6")
-    for (int i = 0; i < m; i++)
-        e[i] = buf + (size_t)i * L;
-    _Pragma("GCC unroll 6")
-    for (int i = 0; i < a; i++)
-        r[i] = buf + (size_t)(m + i) * L;
+    for (int i = 0; i < AMAX; i++) // unused entries repeat row 0 (see rows_apply)
+        e[i] = buf + (size_t)(i < m ? i : 0) * L, r[i] = buf + (size_t)(m + (i < a ? i : 0)) * L;
     for (int k = 0; k < K; k++) {
         const float *plane = g + (size_t)k * OH * OW;
         for (int th = t0; th < t1; th++) {
@@ -371,16 +418,7 @@ WG_INLINE void dout_transform_m(float *D, const float *g, int K, int OH, int OW,
                 for (int q = OW; q < L; q++)
                     e[i][q] = 0.0f;
             }
-            for (int q = 0; q < L; q++) { // A e, all columns at once
-                float s[AMAX], o[AMAX];
-                _Pragma("GCC unroll 6")
-                for (int i = 0; i < m; i++)
-                    s[i] = e[i][q];
-                ae(m, o, s);
-                _Pragma("GCC unroll 6")
-                for (int i = 0; i < a; i++)
-                    r[i][q] = o[i];
-            }
+            rows_apply(T_AE, m, r, (const float *const *)e, L); // A e, all columns
             float *dd = D + (size_t)k * Tb + (size_t)(th - t0) * TW;
             _Pragma("GCC unroll 6")
             for (int i = 0; i < a; i++) { // (A e) A^T, tile by tile
