@@ -26,8 +26,8 @@
 #include "core/blas.h"
 
 #define AMAX 6 // largest patch side (F(4x4): 6)
-// row buffer of the transforms, in rows of m TW + 2 floats: input 2a <= 12,
-// dout m + a <= 10, output (a m + 2 m^2) / m <= 14
+// row buffer of the transforms, in rows of m (TW + 1) floats: input 2a + 1
+// <= 13, dout m + a <= 10, output (a m + 2 m^2) / m <= 14
 #define WG_BUF_ROWS 16
 
 // Kernels are written once for a tile side m and inlined with m = 2 and m = 4.
@@ -224,7 +224,7 @@ static wg_plan_t plan(const sr_conv2d_dims_t *d, int H, int W)
     p.rows_b = band_rows(per_tile, p.TWb, p.THb);
     size_t a = (size_t)p.rows_f * p.TWf, b = (size_t)p.rows_b * p.TWb;
     p.tb_max = a > b ? a : b;
-    p.lp_max = (size_t)p.m * (p.TWf > p.TWb ? p.TWf : p.TWb) + 2;
+    p.lp_max = (size_t)p.m * ((p.TWf > p.TWb ? p.TWf : p.TWb) + 1);
     return p;
 }
 
@@ -283,18 +283,23 @@ WG_INLINE void weights_transform_m(float *U, const float *w, int K, int C, int m
 /* V[xi][c][tb] = (B^T d B)[xi] for the a x a patch d of every tile of the
  * tile rows [t0, t1) of the planes x (C, H, W), zero-padded by (ph, pw);
  * tile (th, tw) starts at input (m th - ph, m tw - pw); tb = (th-t0) TW + tw.
- * 'buf' holds 2 a rows of m TW + 2 floats. */
-WG_INLINE void input_transform_m(float *V, const float *x, int C, int H, int W, int ph, int pw,
-                            int m, int TW, int t0, int t1, float *buf)
+ * Each padded input row is stored phase-major (column q = m tw + j at
+ * j (TW+1) + tw), so both passes read contiguous streams: B^T down the a
+ * rows, then B along a row, where tile tw's columns m and m+1 are phases 0
+ * and 1 of tile tw+1. 'buf' holds 2a + 1 rows of m (TW+1) floats. */
+WG_INLINE void input_transform_m(float *V, const float *x, int C, int H, int W, int ph,
+                                 int pw, int m, int TW, int t0, int t1, float *buf)
 {
-    int a = m + 2, Lp = m * TW + 2;
+    int a = m + 2, T1 = TW + 1, Ls = m * T1;
     size_t Tb = (size_t)(t1 - t0) * TW, ldx = (size_t)C * Tb;
-    float *d[AMAX], *t[AMAX];
+    float *pad = buf, *d[AMAX], *t[AMAX];
     _Pragma("GCC unroll 6")
-    for (int r = 0; r < AMAX; r++) // rows a.. repeat row 0 (see rows_apply)
-        d[r] = buf + (size_t)(r < a ? r : 0) * Lp, t[r] = buf + (size_t)(a + (r < a ? r : 0)) * Lp;
+    for (int r = 0; r < AMAX; r++) { // rows a.. repeat row 0 (see rows_apply)
+        int rr = r < a ? r : 0;
+        d[r] = buf + (size_t)(1 + rr) * Ls, t[r] = buf + (size_t)(1 + a + rr) * Ls;
+    }
     // columns q of a padded row hold input column q - pw
-    int q0 = pw, q1 = pw + W < Lp ? pw + W : Lp;
+    int q0 = pw, q1 = pw + W < Ls ? pw + W : Ls;
     for (int c = 0; c < C; c++) {
         const float *plane = x + (size_t)c * H * W;
         for (int th = t0; th < t1; th++) {
@@ -302,28 +307,43 @@ WG_INLINE void input_transform_m(float *V, const float *x, int C, int H, int W, 
             for (int r = 0; r < a; r++) {
                 int ih = m * th - ph + r;
                 if (ih < 0 || ih >= H) {
-                    memset(d[r], 0, sizeof(float) * Lp);
+                    memset(d[r], 0, sizeof(float) * Ls);
                     continue;
                 }
                 for (int q = 0; q < q0; q++)
-                    d[r][q] = 0.0f;
-                memcpy(d[r] + q0, plane + (size_t)ih * W, sizeof(float) * (q1 - q0));
-                for (int q = q1; q < Lp; q++)
-                    d[r][q] = 0.0f;
+                    pad[q] = 0.0f;
+                memcpy(pad + q0, plane + (size_t)ih * W, sizeof(float) * (q1 - q0));
+                for (int q = q1; q < Ls; q++)
+                    pad[q] = 0.0f;
+                float *restrict p0 = d[r], *restrict p1 = p0 + T1;
+                const float *restrict sp = pad;
+                if (m == 2) {
+                    for (int tw = 0; tw < T1; tw++) {
+                        p0[tw] = sp[2 * tw];
+                        p1[tw] = sp[2 * tw + 1];
+                    }
+                } else {
+                    float *restrict p2 = p1 + T1, *restrict p3 = p2 + T1;
+                    for (int tw = 0; tw < T1; tw++) {
+                        p0[tw] = sp[4 * tw];
+                        p1[tw] = sp[4 * tw + 1];
+                        p2[tw] = sp[4 * tw + 2];
+                        p3[tw] = sp[4 * tw + 3];
+                    }
+                }
             }
-            rows_apply(T_BT, m, t, (const float *const *)d, Lp); // B^T d, all columns
+            rows_apply(T_BT, m, t, (const float *const *)d, Ls); // B^T d, all columns
             float *v = V + (size_t)c * Tb + (size_t)(th - t0) * TW;
             _Pragma("GCC unroll 6")
-            for (int i = 0; i < a; i++) { // (B^T d) B, tile by tile
-                const float *restrict ti = t[i];
-                float *restrict vi = v + (size_t)(a * i) * ldx;
-                for (int tw = 0; tw < TW; tw++) {
-                    float o[AMAX];
-                    bt(m, o, ti + m * tw);
-                    _Pragma("GCC unroll 6")
-                    for (int j = 0; j < a; j++)
-                        vi[j * ldx + tw] = o[j];
+            for (int i = 0; i < a; i++) { // (B^T d) B along the row, all tiles
+                const float *in[AMAX];
+                float *out[AMAX];
+                _Pragma("GCC unroll 6")
+                for (int j = 0; j < AMAX; j++) {
+                    in[j] = j < m ? t[i] + (size_t)j * T1 : t[i] + (size_t)(j - m) * T1 + 1;
+                    out[j] = v + (size_t)(a * i + (j < a ? j : 0)) * ldx;
                 }
+                rows_apply(T_BT, m, out, in, TW);
             }
         }
     }
