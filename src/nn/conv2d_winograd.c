@@ -159,7 +159,7 @@ static inline void gt(int m, float *o, const float *x)
     }
 }
 
-enum { T_BT, T_AT, T_AE };
+enum { T_BT, T_AT, T_AE, T_GG };
 
 /* out[r][q] = (1-D transform 'kind' of in[0..][q])[r] for q < n: the
  * transform applied down the columns of a stack of rows, written with
@@ -179,8 +179,10 @@ WG_INLINE void rows_apply(int kind, int m, float *const *out, const float *const
             bt(m, r, x);
         else if (kind == T_AT)
             at(m, r, x);
-        else
+        else if (kind == T_AE)
             ae(m, r, x);
+        else
+            gg(m, r, x);
         o0[q] = r[0];
         o1[q] = r[1];
         if (nout > 2) {
@@ -244,39 +246,40 @@ size_t sr_conv2d_winograd_scratch_size(const sr_conv2d_dims_t *d, int H, int W)
 WG_INLINE void weights_transform_m(float *U, const float *w, int K, int C, int m, int rot)
 {
     enum { NB = 64 };
-    int a = m + 2, XI = a * a;
+    int a = m + 2;
     int rows = rot ? C : K, cols = rot ? K : C; // of each U[xi]
     size_t KC = (size_t)K * C;
-    float u[AMAX * AMAX][NB];
+    float g9[9][NB], t[AMAX][3][NB];
     for (int r = 0; r < rows; r++)
         for (int c0 = 0; c0 < cols; c0 += NB) {
             int n = cols - c0 < NB ? cols - c0 : NB;
-            for (int j = 0; j < n; j++) {
+            for (int j = 0; j < n; j++) { // the block's kernels, element-major
                 int k = rot ? c0 + j : r, c = rot ? r : c0 + j;
-                const float *s = w + ((size_t)k * C + c) * 9;
-                float g[9], t[AMAX][3], col[3], o[AMAX];
-                _Pragma("GCC unroll 6")
+                const float *sk = w + ((size_t)k * C + c) * 9;
+                _Pragma("GCC unroll 9")
                 for (int i = 0; i < 9; i++)
-                    g[i] = rot ? s[8 - i] : s[i];
+                    g9[i][j] = rot ? sk[8 - i] : sk[i];
+            }
+            const float *in[AMAX];
+            float *out[AMAX];
+            _Pragma("GCC unroll 3")
+            for (int jj = 0; jj < 3; jj++) { // G g, column jj of every kernel
                 _Pragma("GCC unroll 6")
-                for (int jj = 0; jj < 3; jj++) { // G g, column by column
-                    col[0] = g[jj], col[1] = g[3 + jj], col[2] = g[6 + jj];
-                    gg(m, o, col);
-                    _Pragma("GCC unroll 6")
-                    for (int i = 0; i < a; i++)
-                        t[i][jj] = o[i];
+                for (int i = 0; i < AMAX; i++) {
+                    in[i] = g9[3 * (i < 3 ? i : 0) + jj];
+                    out[i] = t[i < a ? i : 0][jj];
                 }
-                _Pragma("GCC unroll 6")
-                for (int i = 0; i < a; i++) { // (G g) G^T, row by row
-                    gg(m, o, t[i]);
-                    _Pragma("GCC unroll 6")
-                    for (int jj = 0; jj < a; jj++)
-                        u[i * a + jj][j] = o[jj];
-                }
+                rows_apply(T_GG, m, out, in, n);
             }
             _Pragma("GCC unroll 6")
-            for (int xi = 0; xi < XI; xi++)
-                memcpy(U + (size_t)xi * KC + (size_t)r * cols + c0, u[xi], sizeof(float) * n);
+            for (int i = 0; i < a; i++) { // (G g) G^T, row i, into U directly
+                _Pragma("GCC unroll 6")
+                for (int jj = 0; jj < AMAX; jj++) {
+                    in[jj] = t[i][jj < 3 ? jj : 0];
+                    out[jj] = U + (size_t)(i * a + (jj < a ? jj : 0)) * KC + (size_t)r * cols + c0;
+                }
+                rows_apply(T_GG, m, out, in, n);
+            }
         }
 }
 
