@@ -343,7 +343,9 @@ WG_INLINE void input_transform_m(float *V, const float *x, int C, int H, int W, 
                 float *out[AMAX];
                 _Pragma("GCC unroll 6")
                 for (int j = 0; j < AMAX; j++) {
-                    in[j] = j < m ? t[i] + (size_t)j * T1 : t[i] + (size_t)(j - m) * T1 + 1;
+                    in[j] = j < m   ? t[i] + (size_t)j * T1
+                            : j < a ? t[i] + (size_t)(j - m) * T1 + 1
+                                    : t[i]; // unused (see rows_apply)
                     out[j] = v + (size_t)(a * i + (j < a ? j : 0)) * ldx;
                 }
                 rows_apply(T_BT, m, out, in, TW);
