@@ -1,12 +1,16 @@
 /* bench_nn.c - training-step and conv2d timings for bench/nn/run.sh.
  *
- *   bench_nn step <enet|unet> H W steps   one training step (forward, softmax
+ *   bench_nn step <enet|unet> H W steps [im2col|winograd]
+ *                                         one training step (forward, softmax
  *                                         CE, backward, Adam) at batch 1, 1
  *                                         input channel, 2 classes; prints the
  *                                         median step time and peak RSS
  *   bench_nn conv H W reps                conv2d forward on every distinct conv
  *                                         shape of ENet at an HxW input, against
  *                                         a plain sgemm of the same M, N, K
+ *   bench_nn algo C K H W reps            one 3x3 pad-1 conv2d (C -> K on HxW),
+ *                                         forward and backward, im2col vs winograd
+ *                                         (fastest of reps)
  * Threads: SEGREP_THREADS (default 1), pinned through core/blas.h.
  */
 #include <stdio.h>
@@ -33,7 +37,7 @@ static long peak_rss_kb(void)
     return ru.ru_maxrss;
 }
 
-static int bench_step(const char *name, int H, int W, int steps)
+static int bench_step(const char *name, int H, int W, int steps, const char *algo)
 {
     sr_error_t err = {{0}};
     enum sr_net_type t;
@@ -43,6 +47,10 @@ static int bench_step(const char *name, int H, int W, int steps)
     }
     sr_net_config_t cfg;
     sr_net_config_default(&cfg, t, 1, 2);
+    if (algo && sr_conv_algo_parse(algo, &cfg.conv_algo, &err)) {
+        fprintf(stderr, "bench_nn: %s\n", err.text);
+        return 1;
+    }
     sr_net_t *net = sr_net_create(&cfg, 1, &err);
     if (!net) {
         fprintf(stderr, "bench_nn: %s\n", err.text);
@@ -76,8 +84,8 @@ static int bench_step(const char *name, int H, int W, int steps)
         ts[s] = sr_time_now() - t0;
     }
     qsort(ts + 2, steps, sizeof(double), cmp); // first two are warm-up
-    printf("step %s %dx%d threads %d median_ms %.3f min_ms %.3f peak_rss_kb %ld params %lld\n",
-           name, H, W, sr_blas_threads(), 1e3 * ts[2 + steps / 2], 1e3 * ts[2], peak_rss_kb(),
+    printf("step %s %dx%d algo %s threads %d median_ms %.3f min_ms %.3f peak_rss_kb %ld params %lld\n",
+           name, H, W, sr_conv_algo_name(cfg.conv_algo), sr_blas_threads(), 1e3 * ts[2 + steps / 2], 1e3 * ts[2], peak_rss_kb(),
            (long long)net->nparam_floats);
     free(ts), free(x), free(lab), free(dl);
     sr_optim_free(&opt);
@@ -138,13 +146,59 @@ static int bench_conv(int H, int W, int reps)
     return 0;
 }
 
+/* One conv2d layer (3x3, pad 1) at C -> K channels on an HxW plane: forward
+ * and backward (input and weight gradients) with each algorithm. */
+static int bench_algo(int C, int K, int H, int W, int reps)
+{
+    sr_conv2d_dims_t d = {C, K, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL};
+    size_t nx = (size_t)C * H * W, ny = (size_t)K * H * W, nw = (size_t)K * C * 9;
+    float *x = calloc(nx, 4), *y = calloc(ny, 4), *w = calloc(nw, 4), *dw = calloc(nw, 4);
+    float *dx = calloc(nx, 4);
+    for (size_t i = 0; i < nx; i++)
+        x[i] = (float)(i % 17) * 0.1f;
+    for (size_t i = 0; i < nw; i++)
+        w[i] = (float)(i % 13) * 0.01f;
+    for (int a = 0; a < SR_CONV_ALGO_COUNT; a++) {
+        d.algo = (enum sr_conv_algo)a;
+        float *col = malloc(sizeof(float) * (sr_conv2d_col_size(&d, H, W) + 1));
+        sr_conv2d_forward(y, col, x, w, NULL, &d, 1, H, W); // warm-up
+        // fastest of 'reps' (the machine is shared: the minimum is the least disturbed)
+        double tf = 1e30, tb = 1e30, tw = 1e30;
+        for (int r = 0; r < reps; r++) {
+            double t0 = sr_time_now();
+            sr_conv2d_forward(y, col, x, w, NULL, &d, 1, H, W);
+            double t1 = sr_time_now();
+            sr_conv2d_backward(dx, dw, NULL, col, y, x, w, &d, 1, H, W);
+            double t2 = sr_time_now();
+            sr_conv2d_backward(NULL, dw, NULL, col, y, x, w, &d, 1, H, W);
+            double t3 = sr_time_now();
+            tf = t1 - t0 < tf ? t1 - t0 : tf;
+            tb = t2 - t1 < tb ? t2 - t1 : tb;
+            tw = t3 - t2 < tw ? t3 - t2 : tw;
+        }
+        double f = 2.0 * K * C * 9 * H * W;
+        printf("algo %-8s %4d -> %4d at %4dx%-4d forward %7.1f ms (%6.1f GFLOP/s direct-equiv)"
+               "  backward %7.1f ms (%6.1f), of which dweight %7.1f ms\n",
+               sr_conv_algo_name(d.algo), C, K, H, W, 1e3 * tf, f / tf * 1e-9, 1e3 * tb,
+               2 * f / tb * 1e-9, 1e3 * tw);
+        free(col);
+    }
+    free(x), free(y), free(w), free(dw), free(dx);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     sr_blas_set_threads(0);
-    if (argc == 6 && strcmp(argv[1], "step") == 0)
-        return bench_step(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
+    if ((argc == 6 || argc == 7) && strcmp(argv[1], "step") == 0)
+        return bench_step(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]),
+                          argc == 7 ? argv[6] : NULL);
     if (argc == 5 && strcmp(argv[1], "conv") == 0)
         return bench_conv(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
-    fprintf(stderr, "usage: bench_nn step <enet|unet> H W steps | bench_nn conv H W reps\n");
+    if (argc == 7 && strcmp(argv[1], "algo") == 0)
+        return bench_algo(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atoi(argv[5]),
+                          atoi(argv[6]));
+    fprintf(stderr, "usage: bench_nn step <enet|unet> H W steps [algo] | bench_nn conv H W reps | "
+                    "bench_nn algo C K H W reps\n");
     return 2;
 }

@@ -3,7 +3,9 @@
 # run, same thread count: ENet training step at 1x256x256 and 1x64x64, U-Net
 # (width 64, depth 4) at 1x256x256 (forward + softmax CE + backward + Adam),
 # peak RSS of each process, and conv2d forward GFLOP/s on ENet's conv shapes
-# against a plain sgemm of the same size.
+# against a plain sgemm of the same size. segrep runs with the networks'
+# default conv algorithm (winograd: doc/nn/layers.md); a last section shows
+# U-Net with im2col, the bit-for-bit path, and the per-layer algorithms.
 #
 # usage: bench/nn/run.sh [threads]   (run from the build tree after `make bench`)
 # Targets (issue 4): ENet 256 <= 0.7x, ENet 64 <= 0.3x, U-Net 256 <= 0.8x
@@ -20,7 +22,7 @@ py=/usr/bin/python3
 field() { echo "$1" | sed -n "s/.* $2 \([0-9.]*\).*/\1/p"; }
 
 compare() { # net H W steps target
-    a=$("$ours" step "$1" "$2" "$3" "$4")
+    a=$("$ours" step "$1" "$2" "$3" "$4" "${ALGO:-winograd}")
     b=$("$py" "$here/bench_torch.py" step "$1" "$2" "$3" "$4" "$T")
     ta=$(field "$a" median_ms); tb=$(field "$b" median_ms)
     ra=$(field "$a" peak_rss_kb); rb=$(field "$b" peak_rss_kb)
@@ -39,6 +41,14 @@ compare enet 64 64 40 0.3
 compare unet 256 256 3 0.8
 echo "== conv2d forward on ENet's conv shapes (1x256x256 input) vs sgemm of the same size =="
 "$ours" conv 256 256 20
+
+echo "== U-Net with algo im2col (bit-identical to earlier releases) =="
+ALGO=im2col compare unet 256 256 3 0.8
+echo "== one U-Net conv layer per level, forward and backward, each algorithm =="
+for s in "128 64 256 256" "64 128 128 128" "128 256 64 64" "256 512 32 32" "512 1024 16 16"; do
+    # shellcheck disable=SC2086
+    "$ours" algo $s 3
+done
 
 # This environment pins OPENBLAS_CORETYPE (Haswell: AVX2 kernels, the same on every
 # x86-64 machine we run on), while PyTorch's oneDNN uses AVX-512 where the CPU has it: on

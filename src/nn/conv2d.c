@@ -25,6 +25,31 @@ int sr_conv_transpose2d_out_extent(int in, int k, int s, int p, int d, int op)
     return (in - 1) * s - 2 * p + d * (k - 1) + op + 1;
 }
 
+static const char *const algo_names[] = {"im2col", "winograd", "winograd2", "winograd4"};
+static_assert(sizeof(algo_names) / sizeof(algo_names[0]) == SR_CONV_ALGO_COUNT,
+              "conv algo name table");
+
+const char *sr_conv_algo_name(enum sr_conv_algo a)
+{
+    return (unsigned)a < SR_CONV_ALGO_COUNT ? algo_names[a] : "?";
+}
+
+int sr_conv_algo_parse(const char *name, enum sr_conv_algo *a, sr_error_t *err)
+{
+    for (int i = 0; i < SR_CONV_ALGO_COUNT; i++)
+        if (name && strcmp(name, algo_names[i]) == 0) {
+            *a = (enum sr_conv_algo)i;
+            return 0;
+        }
+    return sr_errorf(err, "conv algorithm '%s' is unknown (known: im2col, winograd, winograd2, winograd4)",
+                     name ? name : "(null)");
+}
+
+static int use_winograd(const sr_conv2d_dims_t *d, int H, int W)
+{
+    return sr_conv2d_winograd_tile(d, H, W) != 0;
+}
+
 static int is_pointwise(const sr_conv2d_dims_t *d)
 {
     return d->kh == 1 && d->kw == 1 && d->sh == 1 && d->sw == 1 && d->ph == 0 && d->pw == 0;
@@ -46,6 +71,8 @@ static int band_rows(size_t CKK, int OW, int OH)
 
 size_t sr_conv2d_col_size(const sr_conv2d_dims_t *d, int H, int W)
 {
+    if (use_winograd(d, H, W))
+        return sr_conv2d_winograd_scratch_size(d, H, W);
     if (is_pointwise(d))
         return 0;
     int OH = sr_conv2d_out_extent(H, d->kh, d->sh, d->ph, d->dh);
@@ -169,6 +196,10 @@ void sr_conv2d_forward(float *out, float *col, const float *inp, const float *we
     int CKK = d->C * d->kh * d->kw;
     int OHW = OH * OW;
     int band = band_rows((size_t)CKK, OW, OH);
+    if (use_winograd(d, H, W)) {
+        sr_conv2d_winograd_forward(out, col, inp, weight, bias, d, N, H, W);
+        return;
+    }
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * d->C * H * W;
         float *y = out + (size_t)n * d->K * OHW;
@@ -198,6 +229,10 @@ void sr_conv2d_backward(float *dinp, float *dweight, float *dbias, float *col,
     int CKK = d->C * d->kh * d->kw;
     int OHW = OH * OW;
     int band = band_rows((size_t)CKK, OW, OH);
+    if (use_winograd(d, H, W)) {
+        sr_conv2d_winograd_backward(dinp, dweight, dbias, col, dout, inp, weight, d, N, H, W);
+        return;
+    }
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * d->C * H * W;
         const float *g = dout + (size_t)n * d->K * OHW;

@@ -17,8 +17,33 @@
 #ifndef SR_NN_LAYERS_H
 #define SR_NN_LAYERS_H
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "core/error.h"
+
+/* How a 3x3, stride-1, undilated conv2d is computed (other geometries
+ * always use im2col). IM2COL: im2col + sgemm, the bit-for-bit path of
+ * earlier releases. WINOGRAD2 / WINOGRAD4: Winograd F(2x2,3x3) / F(4x4,3x3)
+ * (conv2d_winograd.c), 2.25x / 4x fewer multiplications, different rounding
+ * (doc/nn/layers.md bounds it). WINOGRAD (the networks' default) picks per
+ * layer by speed: F(4x4) for planes of >= 64x64 outputs and >= 64 channels
+ * in and out, im2col below 16 channels, F(2x2) otherwise. */
+enum sr_conv_algo {
+    SR_CONV_ALGO_IM2COL,
+    SR_CONV_ALGO_WINOGRAD,
+    SR_CONV_ALGO_WINOGRAD2,
+    SR_CONV_ALGO_WINOGRAD4,
+    SR_CONV_ALGO_COUNT
+};
+
+/* "im2col", "winograd", "winograd2", "winograd4". */
+const char *sr_conv_algo_name(enum sr_conv_algo a);
+
+/* Parse an algorithm name. Returns 0, or -1 with 'err' = "conv algorithm
+ * 'x' is unknown (known: im2col, winograd, winograd2, winograd4)". */
+int sr_conv_algo_parse(const char *name, enum sr_conv_algo *a, sr_error_t *err);
 
 /* Geometry of a 2-D convolution or transposed convolution (groups = 1).
  * kh x kw kernels (asymmetric allowed: 5x1, 1x5), strides sh, sw, zero
@@ -27,6 +52,7 @@
 typedef struct sr_conv2d_dims {
     int C, K;
     int kh, kw, sh, sw, ph, pw, dh, dw, oph, opw;
+    enum sr_conv_algo algo;     /* conv2d only; 0 (im2col) when left out of an initialiser */
 } sr_conv2d_dims_t;
 
 /* Output extent of a convolution along one axis (may be <= 0 if impossible). */
@@ -57,6 +83,33 @@ void sr_conv2d_forward_ref(float *out, const float *inp, const float *weight,
 void sr_conv2d_backward_ref(float *dinp, float *dweight, float *dbias, const float *dout,
                             const float *inp, const float *weight, const sr_conv2d_dims_t *d,
                             int N, int H, int W);
+
+/* Non-zero if 'd' is a 3x3, stride-1, undilated conv with padding 0..2, the
+ * geometry the Winograd path handles. */
+int sr_conv2d_winograd_eligible(const sr_conv2d_dims_t *d);
+
+/* The Winograd tile side sr_conv2d_forward/backward use for 'd' on an H x W
+ * input: 2 or 4, or 0 for im2col (d->algo IM2COL, an ineligible geometry,
+ * or WINOGRAD's choice). */
+int sr_conv2d_winograd_tile(const sr_conv2d_dims_t *d, int H, int W);
+
+/* Floats of scratch the Winograd kernels need for one H x W input: the
+ * transformed kernels (16 K C) and one band of transformed tiles. */
+size_t sr_conv2d_winograd_scratch_size(const sr_conv2d_dims_t *d, int H, int W);
+
+/* Winograd F(2x2,3x3) or F(4x4,3x3) conv2d (by d->algo), same contract as sr_conv2d_forward/backward
+ * ('scratch' of sr_conv2d_winograd_scratch_size() floats); requires
+ * sr_conv2d_winograd_tile(d, H, W) != 0. */
+void sr_conv2d_winograd_forward(float *out /* (N,K,OH,OW) */, float *scratch,
+                                const float *inp /* (N,C,H,W) */,
+                                const float *weight /* (K,C,3,3) */,
+                                const float *bias /* (K) or NULL */, const sr_conv2d_dims_t *d,
+                                int N, int H, int W);
+void sr_conv2d_winograd_backward(float *dinp /* (N,C,H,W) or NULL */,
+                                 float *dweight /* (K,C,3,3) */, float *dbias /* (K) or NULL */,
+                                 float *scratch, const float *dout /* (N,K,OH,OW) */,
+                                 const float *inp, const float *weight,
+                                 const sr_conv2d_dims_t *d, int N, int H, int W);
 
 /* Transposed convolution (the adjoint of conv2d with the same geometry),
  * PyTorch's ConvTranspose2d: weight is (C,K,kh,kw) with C input channels. */

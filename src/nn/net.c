@@ -142,7 +142,8 @@ int sr_net_conv2d(sr_net_t *net, const char *name, int in, int K, int kh, int kw
     sr_op_t *op = new_op(net, SR_OP_CONV2D, in, -1, name);
     int C = net->values[in].C;
     op->conv = (sr_conv2d_dims_t){.C = C, .K = K, .kh = kh, .kw = kw, .sh = sh, .sw = sw,
-                                  .ph = ph, .pw = pw, .dh = dh, .dw = dw};
+                                  .ph = ph, .pw = pw, .dh = dh, .dw = dw,
+                                  .algo = net->cfg.conv_algo};
     int fan_in = C * kh * kw;
     int64_t ne[4] = {K, C, kh, kw};
     op->w = add_param(net, op->name, "weight", 4, ne, INIT_FAN_UNIFORM, fan_in);

@@ -122,6 +122,7 @@ typedef struct sr_net_config {
     int width;                  /* ENet: initial-block width (paper 16); others: base width */
     int depth;                  /* U-Nets: pooling levels; FCN: conv layers; DeepLab: blocks */
     float dropout;              /* ENet: p after stage 1 (paper 0.1), p/10 in stage 1 */
+    enum sr_conv_algo conv_algo; /* 3x3 stride-1 convs: winograd (default), im2col, ... */
 } sr_net_config_t;
 
 /* Fill 'cfg' with the defaults of network 't' for 'in_channels' and

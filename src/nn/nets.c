@@ -45,6 +45,7 @@ void sr_net_config_default(sr_net_config_t *cfg, enum sr_net_type t, int in_chan
     cfg->type = t;
     cfg->in_channels = in_channels;
     cfg->n_classes = n_classes;
+    cfg->conv_algo = SR_CONV_ALGO_WINOGRAD;
     switch (t) {
     case SR_NET_ENET: cfg->width = 16; cfg->dropout = 0.1f; break;
     case SR_NET_UNET: cfg->width = 64; cfg->depth = 4; break;
@@ -325,6 +326,11 @@ sr_net_t *sr_net_create(const sr_net_config_t *cfg, uint64_t seed, sr_error_t *e
     }
     if (cfg->in_channels < 1) {
         sr_errorf(err, "%s: in_channels %d must be >= 1", nm, cfg->in_channels);
+        return NULL;
+    }
+    if ((unsigned)cfg->conv_algo >= SR_CONV_ALGO_COUNT) {
+        sr_errorf(err, "%s: conv_algo %d is unknown (known: 0 im2col, 1 winograd, 2 winograd2, 3 winograd4)", nm,
+                  (int)cfg->conv_algo);
         return NULL;
     }
     sr_net_t *net = sr_net_create_empty(cfg->in_channels, err);

@@ -1,13 +1,16 @@
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* posix_openpt, grantpt, unlockpt, ptsname */
 /* test_train.c - the trainer: convergence on synthetic discs (Dice > 0.95),
  * bit-identical weights for the same seed, bit-identical continuation
  * after checkpoint/restore (weights, batch-norm statistics, Adam moments,
- * dropout stream, schedule), checkpoint rejection, progress lines and the
- * per-epoch callback. The loss is the private test cross-entropy. */
+ * dropout stream, schedule), checkpoint rejection, progress lines (plain
+ * to a file; on a pseudo-terminal, an in-place batch counter redrawn with
+ * "\r\033[K" and one line per epoch) and the per-epoch callback. The loss is the private test cross-entropy. */
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "core/rng.h"
@@ -228,6 +231,80 @@ static void test_progress_lines(const sr_train_dataset_t *ds)
     sr_net_destroy(net);
 }
 
+/* On a terminal: per batch "\r\033[Kepoch e/E  batch b/B  loss x" redrawn in
+ * place, and per epoch the line is cleared and the plain epoch line printed.
+ * The terminal is a pseudo-terminal in raw output mode (no \n -> \r\n), so
+ * the bytes read from its master are exactly what the trainer wrote. */
+static void test_progress_tty(const sr_train_dataset_t *ds)
+{
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    if (master < 0 || grantpt(master) || unlockpt(master)) {
+        skip(1, "no pseudo-terminal available");
+        if (master >= 0)
+            close(master);
+        return;
+    }
+    int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+    struct termios tio;
+    if (slave < 0 || tcgetattr(slave, &tio)) {
+        skip(1, "pseudo-terminal slave cannot be opened");
+        close(master);
+        return;
+    }
+    tio.c_oflag &= ~(tcflag_t)OPOST;
+    tcsetattr(slave, TCSANOW, &tio);
+    FILE *f = fdopen(slave, "w");
+    sr_net_t *net = make_net(SR_NET_FCN, 1);
+    sr_trainer_t tr;
+    sr_error_t err = {{0}};
+    enum { EPOCHS = 2 };
+    setup(&tr, net, EPOCHS, 1e-2, SR_SCHEDULE_CONSTANT, f, NULL);
+    int rc = sr_trainer_run(&tr, ds, ds, &err);
+    fflush(f);
+    // the output (a few hundred bytes) fits in the pty buffer; read it all
+    static char out[16384];
+    size_t n = 0;
+    fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
+    for (ssize_t k; n < sizeof(out) - 1 && (k = read(master, out + n, sizeof(out) - 1 - n)) > 0;)
+        n += (size_t)k;
+    out[n] = '\0';
+    // expected: per epoch, NIMG/2 batch redraws, a clear, the epoch line
+    int nb = (NIMG + 1) / 2, shape = rc == 0;
+    const char *p = out;
+    for (int e = 1; e <= EPOCHS && shape; e++) {
+        for (int b = 1; b <= nb && shape; b++) {
+            char want[64];
+            snprintf(want, sizeof(want), "\r\033[Kepoch %d/%d  batch %d/%d  loss ", e, EPOCHS, b,
+                     nb);
+            shape = strncmp(p, want, strlen(want)) == 0;
+            if (!shape)
+                diag("epoch %d batch %d: expected \"%s...\" at \"%.40s\"", e, b, want + 4, p);
+            p += strlen(want);
+            p += strspn(p, "0123456789.-e"); // the batch loss
+        }
+        int ep, eps;
+        double loss, dice, lr, secs, eta;
+        int used = 0;
+        if (shape && (strncmp(p, "\r\033[K", 4) != 0 ||
+                      sscanf(p + 4,
+                             "epoch %d/%d  loss %lf  val_dice %lf  lr %lf  time %lfs  eta %lfs%n",
+                             &ep, &eps, &loss, &dice, &lr, &secs, &eta, &used) != 7 ||
+                      ep != e || eps != EPOCHS || p[4 + used] != '\n')) {
+            diag("epoch %d: expected a clear and the epoch line at \"%.60s\"", e, p);
+            shape = 0;
+        }
+        p += 4 + used + 1;
+    }
+    ok(shape && *p == '\0',
+       "on a terminal: %d in-place batch redraws then one cleared epoch line, per epoch (%zu "
+       "bytes)",
+       nb, n);
+    fclose(f);
+    close(master);
+    sr_trainer_free(&tr);
+    sr_net_destroy(net);
+}
+
 int main(void)
 {
     static discs_t discs;
@@ -237,5 +314,6 @@ int main(void)
     test_determinism_and_resume(&ds);
     test_weighted_terms(&ds);
     test_progress_lines(&ds);
+    test_progress_tty(&ds);
     return done_testing();
 }
