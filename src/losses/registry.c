@@ -7,6 +7,8 @@
  */
 #include "losses/losses.h"
 
+#include "core/suggest.h"
+
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -272,40 +274,13 @@ const sr_loss_info_t *sr_loss_info(enum sr_loss_type type)
 
 /* ------------------------------------------------------------- suggest -- */
 
-/* Levenshtein distance with transpositions (optimal string alignment). */
-static int edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 63 || lb > 63)
-        return 99;
-    int d[64][64];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = (int)i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = (int)j;
-    for (size_t i = 1; i <= la; i++)
-        for (size_t j = 1; j <= lb; j++) {
-            int cost = a[i - 1] != b[j - 1];
-            int v = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < v)
-                v = d[i][j - 1] + 1;
-            if (d[i - 1][j - 1] + cost < v)
-                v = d[i - 1][j - 1] + cost;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < v)
-                v = d[i - 2][j - 2] + 1;
-            d[i][j] = v;
-        }
-    return d[la][lb];
-}
-
 /* Closest candidate within a distance of max(2, len/3), or NULL. */
 static const char *suggest(const char *word, const char *const *cands, int n)
 {
     const char *best = NULL;
     int bestd = 1 << 30;
     for (int i = 0; i < n; i++) {
-        int d = edit_distance(word, cands[i]);
+        int d = sr_edit_distance(word, cands[i]);
         if (d < bestd) {
             bestd = d;
             best = cands[i];
