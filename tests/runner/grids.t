@@ -23,6 +23,7 @@ X="$SRCDIR/experiments"
 #     manifest's per-fold entries) 2 losses = 2; quick: 2 losses x 1 = 2
 #   thesis-ch4-alpha paper: (GDL alone + 8 constant alphas) x 3 runs = 27;
 #     quick: (GDL alone + 3 alphas) x 1 run = 4
+#   thesis-ch4-regional isles, wmh: 3 regional losses x 3 runs = 9 each
 EXPECTED='thesis-ch3-toy/grid.yaml paper 15 -
 thesis-ch3-toy/grid.yaml quick 15 -
 all-table-1/grid.yaml paper 72 -
@@ -44,7 +45,11 @@ lovasz-B2/grid.yaml quick 2 -
 lovasz-B2/grid.yaml quick 2 dataset.file=/d/ibsr-fold0.h5
 thesis-ch4-alpha/grid.yaml paper 27 -
 thesis-ch4-alpha/grid.yaml paper 27 dataset.file=/d/isles2018.h5
-thesis-ch4-alpha/grid.yaml quick 4 -'
+thesis-ch4-alpha/grid.yaml quick 4 -
+thesis-ch4-regional/isles.yaml paper 9 -
+thesis-ch4-regional/isles.yaml paper 9 dataset.file=/d/isles2018.h5
+thesis-ch4-regional/wmh.yaml paper 9 -
+thesis-ch4-regional/wmh.yaml paper 9 dataset.file=/d/wmh2017.h5'
 
 # ---- every grid file and every one of its profiles has an expected count --
 grids=$(cd "$X" && find . -name '*.yaml' ! -name reproduce.yaml | sed 's|^\./||' | sort)
