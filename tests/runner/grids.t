@@ -1,0 +1,104 @@
+#!/bin/sh
+# Every experiment grid under experiments/ expands (segrep list) with each of
+# its profiles to the run count its paper implies; every grid and profile has
+# an expected count here (a new grid without one fails); the manifest's
+# dataset overrides expand; `segrep reproduce quick --list` names every
+# manifest entry. Expansion only: nothing is trained.
+. "$SRCDIR/tests/tap/tap.sh"
+T=$(mktemp -d "${TMPDIR:-/tmp}/segrep-grids.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+X="$SRCDIR/experiments"
+
+# grid (relative to experiments/), profile, expected runs, override (or -).
+# Derivations:
+#   thesis-ch3-toy: 5 methods x 3 replicates = 15 (quick keeps all of them)
+#   all-table-1 paper: 6 omega x 4 epsilon x 3 runs = 72;
+#     quick: 3 omega x 2 epsilon x 1 run = 6
+#   all-table-2 paper: 6 gamma x 3 runs = 18; quick: 3 gamma x 1 run = 3
+#   all-table-3 (U-Net rows; 6 losses JI DL TL FL CL ALL):
+#     isic 6 x 3 runs = 18, dsb 6 x 5 runs = 30, drive 6 x 2 runs = 12;
+#     dsb quick: 6 losses x 1 run = 6
+#   lovasz-B2 paper: 2 losses x 3 folds = 6; with one fold's file pinned (the
+#     manifest's per-fold entries) 2 losses = 2; quick: 2 losses x 1 = 2
+#   thesis-ch4-alpha paper: (GDL alone + 8 constant alphas) x 3 runs = 27;
+#     quick: (GDL alone + 3 alphas) x 1 run = 4
+#   thesis-ch4-regional isles, wmh: 3 regional losses x 3 runs = 9 each
+EXPECTED='thesis-ch3-toy/grid.yaml paper 15 -
+thesis-ch3-toy/grid.yaml quick 15 -
+all-table-1/grid.yaml paper 72 -
+all-table-1/grid.yaml paper 72 dataset.file=/d/isic2018.h5
+all-table-1/grid.yaml quick 6 -
+all-table-2/grid.yaml paper 18 -
+all-table-2/grid.yaml paper 18 dataset.file=/d/isic2018.h5
+all-table-2/grid.yaml quick 3 -
+all-table-3/isic.yaml paper 18 -
+all-table-3/isic.yaml paper 18 dataset.file=/d/isic2018.h5
+all-table-3/dsb.yaml paper 30 -
+all-table-3/dsb.yaml paper 30 dataset.file=/d/dsb2018.h5
+all-table-3/dsb.yaml quick 6 -
+all-table-3/drive.yaml paper 12 -
+all-table-3/drive.yaml paper 12 dataset.file=/d/drive.h5
+lovasz-B2/grid.yaml paper 6 -
+lovasz-B2/grid.yaml paper 2 dataset.file=/d/ibsr-fold1.h5
+lovasz-B2/grid.yaml quick 2 -
+lovasz-B2/grid.yaml quick 2 dataset.file=/d/ibsr-fold0.h5
+thesis-ch4-alpha/grid.yaml paper 27 -
+thesis-ch4-alpha/grid.yaml paper 27 dataset.file=/d/isles2018.h5
+thesis-ch4-alpha/grid.yaml quick 4 -
+thesis-ch4-regional/isles.yaml paper 9 -
+thesis-ch4-regional/isles.yaml paper 9 dataset.file=/d/isles2018.h5
+thesis-ch4-regional/wmh.yaml paper 9 -
+thesis-ch4-regional/wmh.yaml paper 9 dataset.file=/d/wmh2017.h5'
+
+# ---- every grid file and every one of its profiles has an expected count --
+grids=$(cd "$X" && find . -name '*.yaml' ! -name reproduce.yaml | sed 's|^\./||' | sort)
+ok "experiments/ holds grids" test -n "$grids"
+for g in $grids; do
+    # the profile names, from the error for a profile no grid has
+    run_cmd "$SEGREP" list "$X/$g" --profile no-such-profile
+    profiles=$(printf '%s\n' "$err" | sed -n 's/.*(available: \(.*\))$/\1/p' | tr -d ',')
+    ok "$g: has profiles" test -n "$profiles"
+    for p in $profiles; do
+        n=$(printf '%s\n' "$EXPECTED" | awk -v g="$g" -v p="$p" '$1 == g && $2 == p && $4 == "-"' | wc -l)
+        is "$n" 1 "$g --profile $p: an expected run count is in this test"
+    done
+done
+
+# ---- the counts ----------------------------------------------------------
+while read -r g p n o; do
+    if [ "$o" = - ]; then
+        run_cmd "$SEGREP" list "$X/$g" --profile "$p" --results "$T/results"
+    else
+        run_cmd "$SEGREP" list "$X/$g" --profile "$p" --results "$T/results" "$o"
+    fi
+    is "$rc" 0 "$g --profile $p $o: expands"
+    [ "$rc" = 0 ] || diag "$err"
+    is "$(printf '%s\n' "$out" | sed -n 's/^runs: //p')" "$n" "$g --profile $p $o: $n runs"
+done <<EOF
+$EXPECTED
+EOF
+
+# ---- the manifest ----------------------------------------------------------
+M="$X/reproduce.yaml"
+names=$(awk '/^experiments:/ { e = 1; next } /^[^ #]/ { e = 0 }
+             e && /^  [A-Za-z0-9_.-]+:[ ]*$/ { sub(/^  /, ""); sub(/:.*/, ""); print }' "$M")
+ok "the manifest names experiments" test -n "$names"
+run_cmd "$SEGREP" reproduce quick --list --manifest "$M"
+is "$rc" 0 "reproduce quick --list: exit 0"
+for e in $names; do
+    like "$out" "^$e +(runs|needs dataset|has no 'quick' profile)" "reproduce quick --list: $e"
+done
+like "$out" "^thesis-ch3-toy +runs$" "reproduce quick --list: the toy runs without data"
+like "$out" "^all-table-1 +needs dataset 'isic2018'" "reproduce quick --list: ALL needs ISIC"
+# with every dataset present, every paper profile would run
+mkdir -p "$T/ds"
+for d in $(awk '/^    datasets: \[/ { sub(/.*\[/, ""); sub(/\].*/, ""); gsub(/,/, " "); print }' "$M"); do
+    : > "$T/ds/$d.h5"
+done
+run_cmd "$SEGREP" reproduce paper --list --manifest "$M" --dataset "$T/ds"
+is "$rc" 0 "reproduce paper --list --dataset: exit 0"
+for e in $names; do
+    like "$out" "^$e +runs$" "reproduce paper --list with the datasets: $e runs"
+done
+done_testing
