@@ -555,6 +555,20 @@ static int kind_train_validate(const sr_ynode_t *config, sr_error_t *err)
 {
     plan_t p;
     int rc = parse_plan(config, &p, err);
+    int64_t classes = 0;
+    for (int i = 0; rc == 0 && i < p.nterms; i++)
+        if (p.terms[i].kind == TERM_PROX) {
+            if (sr_config_int(config, "net.classes", &classes, err))
+                rc = -1;
+            else if (classes != 0 && classes != 1) {
+                char at[300];
+                rc = sr_errorf(err, "%s: net.classes: the prox term (terms[%d]) needs a K = 1 "
+                               "network (net.classes: 1), got %lld",
+                               where(sr_ynode_get_path(config, "net.classes"), at, sizeof at), i,
+                               (long long)classes);
+            }
+            break;
+        }
     plan_free(&p);
     return rc;
 }
