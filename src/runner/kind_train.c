@@ -8,6 +8,13 @@
  * grid expands, so a bad term fails `segrep run` before any run starts.
  * Parameters and the term schema: doc/train.md.
  *
+ * Terms: loss-library losses, constraint methods, the ADM splitting for the
+ * grid CRF (train/adm.h; an image tap wraps the training set) and the
+ * Lovász-hinge prox direction (train/prox_term.h, K = 1); loss, adm and
+ * prox terms may start at 'from_epoch' (two training phases in one run).
+ * 'dataset.train_labels' picks a weak map (scribbles) as training labels;
+ * 'log_crf_energy' logs the grid-CRF energies of ADM Table 1 per epoch.
+ *
  * Not done: checkpoints inside a run (an interrupted run restarts from
  * epoch 0 when the grid resumes; runs are deterministic, so the results are
  * the same), data augmentation, 3D validation Dice.
