@@ -8,6 +8,13 @@
  * grid expands, so a bad term fails `segrep run` before any run starts.
  * Parameters and the term schema: doc/train.md.
  *
+ * Terms: loss-library losses, constraint methods, the ADM splitting for the
+ * grid CRF (train/adm.h; an image tap wraps the training set) and the
+ * Lovász-hinge prox direction (train/prox_term.h, K = 1); loss, adm and
+ * prox terms may start at 'from_epoch' (two training phases in one run).
+ * 'dataset.train_labels' picks a weak map (scribbles) as training labels;
+ * 'log_crf_energy' logs the grid-CRF energies of ADM Table 1 per epoch.
+ *
  * Not done: checkpoints inside a run (an interrupted run restarts from
  * epoch 0 when the grid resumes; runs are deterministic, so the results are
  * the same), data augmentation, 3D validation Dice.
@@ -26,6 +33,8 @@
 #include "optim/optim.h"
 #include "runner/kind.h"
 #include "runner/kind_train.h"
+#include "train/adm.h"
+#include "train/prox_term.h"
 #include "train/terms.h"
 #include "train/train.h"
 
@@ -38,6 +47,9 @@ static const sr_param_t train_params[] = {
     {"dataset.file", SR_PARAM_STRING, "\"\"", 1, 0, NULL, "dataset file (source: file)"},
     {"dataset.train_split", SR_PARAM_STRING, "train", 1, 0, "train|val|test", "training split"},
     {"dataset.val_split", SR_PARAM_STRING, "val", 1, 0, "train|val|test", "validation split"},
+    {"dataset.train_labels", SR_PARAM_STRING, "full", 1, 0, NULL,
+     "labels the training terms see: full, or a weak map of the dataset (e.g. scribbles; "
+     "255 = unlabelled)"},
     {"net.name", SR_PARAM_STRING, "enet", 1, 0, "enet|unet|resunet|fcn|deeplab", "network"},
     {"net.width", SR_PARAM_INT, "0", 0, 4096, NULL, "width (0: the network's default)"},
     {"net.depth", SR_PARAM_INT, "0", 0, 64, NULL, "depth (0: the network's default)"},
@@ -66,6 +78,11 @@ static const sr_param_t train_params[] = {
      "softmax temperature T of every term: softmax(T logits)"},
     {"label", SR_PARAM_STRING, "\"\"", 1, 0, NULL, "free text naming the run in reports"},
     {"progress", SR_PARAM_BOOL, "false", 1, 0, NULL, "print a progress line per epoch to stderr"},
+    {"seed", SR_PARAM_INT, "0", 0, 2147483647, NULL,
+     "0: the run's seed; else this seed for init, shuffling and dropout (runs that must start "
+     "the same way)"},
+    {"log_crf_energy", SR_PARAM_BOOL, "false", 1, 0, NULL,
+     "log per epoch the grid-CRF energies (Potts of the argmax, relaxed) on train and val"},
     {"save_val", SR_PARAM_INT, "0", 0, 1000000, NULL,
      "store the first n validation images, labels and final softmax(T logits) as tensors"},
 };
@@ -74,10 +91,21 @@ static const sr_param_t train_params[] = {
 
 #define MAX_LOSS_PARAMS 16
 
+enum term_kind { TERM_LOSS, TERM_CONSTRAINT, TERM_ADM, TERM_PROX, TERM_KIND_COUNT };
+
 typedef struct term_plan {
     char name[32];
-    int is_loss;
+    int is_loss;          /* TERM_LOSS */
+    enum term_kind kind;
     double weight;
+    int from_epoch;       /* loss, adm, prox: value 0 and no gradient before this epoch */
+    // adm
+    sr_adm_config_t adm;
+    double adm_lambda;    /* > 0: potts = sr_adm_potts_matched(adm_lambda, gamma, H, W) */
+    // prox
+    double prox_lambda;
+    enum sr_lovasz_prox_method prox_method;
+    enum sr_prox_scale prox_scale;
     // loss
     char loss[32];
     int nkv;
@@ -106,7 +134,7 @@ static const char *where(const sr_ynode_t *n, char *buf, size_t size)
     return sr_config_where(n, buf, size);
 }
 
-static int item_double(const sr_ynode_t *item, int ti, const char *key, double min, double max,
+static int item_double_p(const sr_ynode_t *item, int ti, const char *pre, const char *key, double min, double max,
                        double *out, sr_error_t *err)
 {
     const sr_ynode_t *v = sr_ynode_map_get(item, key);
@@ -114,15 +142,15 @@ static int item_double(const sr_ynode_t *item, int ti, const char *key, double m
         return 0;
     char at[300], desc[64];
     if (sr_ynode_as_double(v, out) != 0)
-        return sr_errorf(err, "%s: terms[%d].%s: expected a number, got %s",
-                         where(v, at, sizeof at), ti, key, sr_ynode_describe(v, desc, sizeof desc));
+        return sr_errorf(err, "%s: terms[%d].%s%s: expected a number, got %s",
+                         where(v, at, sizeof at), ti, pre, key, sr_ynode_describe(v, desc, sizeof desc));
     if (!isfinite(*out) || *out < min || *out > max)
-        return sr_errorf(err, "%s: terms[%d].%s: %g is out of range [%g, %g]",
-                         where(v, at, sizeof at), ti, key, *out, min, max);
+        return sr_errorf(err, "%s: terms[%d].%s%s: %g is out of range [%g, %g]",
+                         where(v, at, sizeof at), ti, pre, key, *out, min, max);
     return 0;
 }
 
-static int item_int(const sr_ynode_t *item, int ti, const char *key, int64_t min, int64_t max,
+static int item_int_p(const sr_ynode_t *item, int ti, const char *pre, const char *key, int64_t min, int64_t max,
                     int *out, sr_error_t *err)
 {
     const sr_ynode_t *v = sr_ynode_map_get(item, key);
@@ -131,29 +159,29 @@ static int item_int(const sr_ynode_t *item, int ti, const char *key, int64_t min
     char at[300], desc[64];
     int64_t x;
     if (sr_ynode_as_int(v, &x) != 0)
-        return sr_errorf(err, "%s: terms[%d].%s: expected an integer, got %s",
-                         where(v, at, sizeof at), ti, key, sr_ynode_describe(v, desc, sizeof desc));
+        return sr_errorf(err, "%s: terms[%d].%s%s: expected an integer, got %s",
+                         where(v, at, sizeof at), ti, pre, key, sr_ynode_describe(v, desc, sizeof desc));
     if (x < min || x > max)
-        return sr_errorf(err, "%s: terms[%d].%s: %lld is out of range [%lld, %lld]",
-                         where(v, at, sizeof at), ti, key, (long long)x, (long long)min,
+        return sr_errorf(err, "%s: terms[%d].%s%s: %lld is out of range [%lld, %lld]",
+                         where(v, at, sizeof at), ti, pre, key, (long long)x, (long long)min,
                          (long long)max);
     *out = (int)x;
     return 0;
 }
 
-static int item_bool(const sr_ynode_t *item, int ti, const char *key, int *out, sr_error_t *err)
+static int item_bool_p(const sr_ynode_t *item, int ti, const char *pre, const char *key, int *out, sr_error_t *err)
 {
     const sr_ynode_t *v = sr_ynode_map_get(item, key);
     if (!v)
         return 0;
     char at[300], desc[64];
     if (sr_ynode_as_bool(v, out) != 0)
-        return sr_errorf(err, "%s: terms[%d].%s: expected true or false, got %s",
-                         where(v, at, sizeof at), ti, key, sr_ynode_describe(v, desc, sizeof desc));
+        return sr_errorf(err, "%s: terms[%d].%s%s: expected true or false, got %s",
+                         where(v, at, sizeof at), ti, pre, key, sr_ynode_describe(v, desc, sizeof desc));
     return 0;
 }
 
-static int item_str(const sr_ynode_t *item, int ti, const char *key, const char **out,
+static int item_str_p(const sr_ynode_t *item, int ti, const char *pre, const char *key, const char **out,
                     sr_error_t *err)
 {
     const sr_ynode_t *v = sr_ynode_map_get(item, key);
@@ -161,15 +189,20 @@ static int item_str(const sr_ynode_t *item, int ti, const char *key, const char 
         return 0;
     char at[300];
     if (v->kind != SR_YNODE_SCALAR)
-        return sr_errorf(err, "%s: terms[%d].%s: expected a string, got a %s",
-                         where(v, at, sizeof at), ti, key, sr_ynode_kind_name(v->kind));
+        return sr_errorf(err, "%s: terms[%d].%s%s: expected a string, got a %s",
+                         where(v, at, sizeof at), ti, pre, key, sr_ynode_kind_name(v->kind));
     *out = v->text;
     return 0;
 }
 
-// Unknown keys of a term item, with a suggestion.
-static int check_keys(const sr_ynode_t *item, int ti, const char *const *known, int nknown,
-                      sr_error_t *err)
+#define item_double(i, t, ...) item_double_p(i, t, "", __VA_ARGS__)
+#define item_int(i, t, ...) item_int_p(i, t, "", __VA_ARGS__)
+#define item_bool(i, t, ...) item_bool_p(i, t, "", __VA_ARGS__)
+#define item_str(i, t, ...) item_str_p(i, t, "", __VA_ARGS__)
+
+// Unknown keys of a term item (or of its sub-mapping 'pre'), with a suggestion.
+static int check_keys_p(const sr_ynode_t *item, int ti, const char *pre,
+                        const char *const *known, int nknown, sr_error_t *err)
 {
     for (int i = 0; i < item->n; i++) {
         const char *k = item->keys[i]->text;
@@ -187,14 +220,21 @@ static int check_keys(const sr_ynode_t *item, int ti, const char *const *known, 
         char at[300];
         where(item->keys[i], at, sizeof at);
         if (best >= 0)
-            return sr_errorf(err, "%s: terms[%d]: unknown key '%s' (did you mean '%s'?)", at, ti,
-                             k, known[best]);
-        return sr_errorf(err, "%s: terms[%d]: unknown key '%s'", at, ti, k);
+            return sr_errorf(err, "%s: terms[%d]%s: unknown key '%s' (did you mean '%s'?)", at,
+                             ti, pre, k, known[best]);
+        return sr_errorf(err, "%s: terms[%d]%s: unknown key '%s'", at, ti, pre, k);
     }
     return 0;
 }
+#define check_keys(i, t, ...) check_keys_p(i, t, "", __VA_ARGS__)
 
-static const char *const loss_keys[] = {"loss", "name", "weight", "params"};
+static const char *const loss_keys[] = {"loss", "name", "weight", "params", "from_epoch"};
+static const char *const adm_item_keys[] = {"adm", "name", "weight", "from_epoch"};
+static const char *const adm_keys[] = {
+    "gamma", "potts", "lambda", "pce_weight", "connectivity", "diag", "sigma2", "scale", "quant",
+    "sweeps", "init", "scribbles", "latent"};
+static const char *const prox_item_keys[] = {"prox", "name", "weight", "from_epoch"};
+static const char *const prox_keys[] = {"lambda", "method", "scale"};
 static const char *const con_keys[] = {
     "constraint", "name", "weight", "method", "classes", "size_bounds", "size_margin", "size_a",
     "size_b", "centroid_margin", "box_d", "box_bands", "box_emptiness", "box_size", "box_lo",
@@ -204,7 +244,7 @@ static const char *const con_keys[] = {
 static int parse_loss_item(const sr_ynode_t *item, int ti, term_plan_t *tp, sr_error_t *err)
 {
     char at[300];
-    if (check_keys(item, ti, loss_keys, 4, err))
+    if (check_keys(item, ti, loss_keys, 5, err))
         return -1;
     const char *name = NULL;
     if (item_str(item, ti, "loss", &name, err))
@@ -376,6 +416,84 @@ static int parse_constraint_item(const sr_ynode_t *item, int ti, term_plan_t *tp
     return 0;
 }
 
+// A string choice of a sub-mapping parsed by 'parse' (0/-1 with err).
+#define SUB_CHOICE(map, ti, pre, key, parse, out)                                             \
+    do {                                                                                       \
+        const char *s_ = NULL;                                                                 \
+        sr_error_t e_ = {{0}};                                                                 \
+        if (item_str_p(map, ti, pre, key, &s_, err))                                           \
+            return -1;                                                                         \
+        if (s_ && parse(s_, out, &e_))                                                         \
+            return sr_errorf(err, "%s: terms[%d].%s%s: %s",                                     \
+                             where(sr_ynode_map_get(map, key), at, sizeof at), ti, pre, key,   \
+                             e_.text);                                                         \
+    } while (0)
+
+/* {adm: {gamma, potts | lambda, pce_weight, connectivity, diag, sigma2,
+ * scale, quant, sweeps, init, scribbles, latent}} (train/adm.h). */
+static int parse_adm_item(const sr_ynode_t *item, int ti, term_plan_t *tp, sr_error_t *err)
+{
+    char at[300];
+    if (check_keys(item, ti, adm_item_keys, 4, err))
+        return -1;
+    const sr_ynode_t *m = sr_ynode_map_get(item, "adm");
+    if (m->kind != SR_YNODE_MAP)
+        return sr_errorf(err, "%s: terms[%d].adm: expected a mapping of ADM settings (may be "
+                         "{})", where(m, at, sizeof at), ti);
+    const char *pre = "adm.";
+    if (check_keys_p(m, ti, ".adm", adm_keys, (int)(sizeof adm_keys / sizeof adm_keys[0]), err))
+        return -1;
+    sr_adm_config_t *c = &tp->adm;
+    *c = sr_adm_config_default();
+    tp->adm_lambda = 0;
+    double quant_scale = c->scaling.scale;
+    if (item_double_p(m, ti, pre, "gamma", 0, 1e12, &c->gamma, err) ||
+        item_double_p(m, ti, pre, "potts", 0, 1e12, &c->potts, err) ||
+        item_double_p(m, ti, pre, "lambda", 1e-300, 1e12, &tp->adm_lambda, err) ||
+        item_double_p(m, ti, pre, "pce_weight", 0, 1e12, &c->pce_weight, err) ||
+        item_double_p(m, ti, pre, "sigma2", 0, 1e300, &c->sigma2, err) ||
+        item_double_p(m, ti, pre, "scale", 1e-300, 1e12, &quant_scale, err) ||
+        item_int_p(m, ti, pre, "sweeps", 1, 1000, &c->sweeps, err))
+        return -1;
+    c->scaling.scale = quant_scale;
+    SUB_CHOICE(m, ti, pre, "connectivity", sr_grid_conn_parse, &c->conn);
+    SUB_CHOICE(m, ti, pre, "diag", sr_potts_diag_parse, &c->diag);
+    SUB_CHOICE(m, ti, pre, "quant", sr_potts_quant_parse, &c->scaling.quant);
+    SUB_CHOICE(m, ti, pre, "init", sr_expansion_init_parse, &c->init);
+    SUB_CHOICE(m, ti, pre, "scribbles", sr_adm_scribbles_parse, &c->scribbles);
+    SUB_CHOICE(m, ti, pre, "latent", sr_adm_latent_parse, &c->latent);
+    if (sr_ynode_map_get(m, "potts") && sr_ynode_map_get(m, "lambda"))
+        return sr_errorf(err, "%s: terms[%d].adm: give 'potts' (Eq. 8 weight) or 'lambda' (the "
+                         "GD weight it is matched to), not both", where(m, at, sizeof at), ti);
+    if (tp->adm_lambda > 0 && !(c->gamma > 0))
+        return sr_errorf(err, "%s: terms[%d].adm.lambda: matching needs gamma > 0",
+                         where(sr_ynode_map_get(m, "lambda"), at, sizeof at), ti);
+    return 0;
+}
+
+/* {prox: {lambda, method: exact|greedy, scale: lambda|raw}} (train/prox_term.h). */
+static int parse_prox_item(const sr_ynode_t *item, int ti, term_plan_t *tp, sr_error_t *err)
+{
+    char at[300];
+    if (check_keys(item, ti, prox_item_keys, 4, err))
+        return -1;
+    const sr_ynode_t *m = sr_ynode_map_get(item, "prox");
+    if (m->kind != SR_YNODE_MAP)
+        return sr_errorf(err, "%s: terms[%d].prox: expected a mapping {lambda, method, scale}",
+                         where(m, at, sizeof at), ti);
+    const char *pre = "prox.";
+    if (check_keys_p(m, ti, ".prox", prox_keys, 3, err))
+        return -1;
+    tp->prox_lambda = 1.0;
+    tp->prox_method = SR_LOVASZ_PROX_EXACT;
+    tp->prox_scale = SR_PROX_SCALE_LAMBDA;
+    if (item_double_p(m, ti, pre, "lambda", 1e-300, 1e300, &tp->prox_lambda, err))
+        return -1;
+    SUB_CHOICE(m, ti, pre, "method", sr_lovasz_prox_method_parse, &tp->prox_method);
+    SUB_CHOICE(m, ti, pre, "scale", sr_prox_scale_parse, &tp->prox_scale);
+    return 0;
+}
+
 static int parse_plan(const sr_ynode_t *config, plan_t *p, sr_error_t *err)
 {
     memset(p, 0, sizeof(*p));
@@ -399,22 +517,36 @@ static int parse_plan(const sr_ynode_t *config, plan_t *p, sr_error_t *err)
                              "'constraint'", where(item, at, sizeof at), i);
         int has_loss = sr_ynode_map_get(item, "loss") != NULL;
         int has_con = sr_ynode_map_get(item, "constraint") != NULL;
-        if (has_loss == has_con)
-            return sr_errorf(err, "%s: terms[%d]: needs exactly one of 'loss' and 'constraint'",
-                             where(item, at, sizeof at), i);
+        int has_adm = sr_ynode_map_get(item, "adm") != NULL;
+        int has_prox = sr_ynode_map_get(item, "prox") != NULL;
+        if (has_loss + has_con + has_adm + has_prox != 1)
+            return sr_errorf(err, "%s: terms[%d]: needs exactly one of 'loss', 'constraint', "
+                             "'adm' and 'prox'", where(item, at, sizeof at), i);
         tp->is_loss = has_loss;
-        if (item_double(item, i, "weight", -1e300, 1e300, &tp->weight, err))
+        tp->kind = has_loss ? TERM_LOSS : has_con ? TERM_CONSTRAINT : has_adm ? TERM_ADM
+                                                                               : TERM_PROX;
+        if (item_double(item, i, "weight", -1e300, 1e300, &tp->weight, err) ||
+            item_int(item, i, "from_epoch", 0, 1000000, &tp->from_epoch, err))
             return -1;
         const char *name = NULL;
         if (item_str(item, i, "name", &name, err))
             return -1;
-        if (has_loss ? parse_loss_item(item, i, tp, err)
-                     : parse_constraint_item(item, i, tp, temperature, err))
+        int prc = tp->kind == TERM_LOSS   ? parse_loss_item(item, i, tp, err)
+                  : tp->kind == TERM_ADM  ? parse_adm_item(item, i, tp, err)
+                  : tp->kind == TERM_PROX ? parse_prox_item(item, i, tp, err)
+                                          : parse_constraint_item(item, i, tp, temperature, err);
+        if (prc)
             return -1;
+        if ((tp->kind == TERM_ADM || tp->kind == TERM_PROX) && temperature != 1.0)
+            return sr_errorf(err, "%s: terms[%d]: the %s term works on the raw logits; it needs "
+                             "temperature 1 (got %g)", where(item, at, sizeof at), i,
+                             has_adm ? "adm" : "prox", temperature);
         if (name)
             snprintf(tp->name, sizeof tp->name, "%s", name);
         else if (has_loss)
             memcpy(tp->name, tp->loss, sizeof tp->name);
+        else if (has_adm || has_prox)
+            snprintf(tp->name, sizeof tp->name, "%s", has_adm ? "adm" : "prox");
         else
             snprintf(tp->name, sizeof tp->name, "%s",
                      sr_constraint_method_name(tp->con.method));
@@ -430,6 +562,20 @@ static int kind_train_validate(const sr_ynode_t *config, sr_error_t *err)
 {
     plan_t p;
     int rc = parse_plan(config, &p, err);
+    int64_t classes = 0;
+    for (int i = 0; rc == 0 && i < p.nterms; i++)
+        if (p.terms[i].kind == TERM_PROX) {
+            if (sr_config_int(config, "net.classes", &classes, err))
+                rc = -1;
+            else if (classes != 0 && classes != 1) {
+                char at[300];
+                rc = sr_errorf(err, "%s: net.classes: the prox term (terms[%d]) needs a K = 1 "
+                               "network (net.classes: 1), got %lld",
+                               where(sr_ynode_get_path(config, "net.classes"), at, sizeof at), i,
+                               (long long)classes);
+            }
+            break;
+        }
     plan_free(&p);
     return rc;
 }
@@ -438,6 +584,7 @@ static int kind_train_validate(const sr_ynode_t *config, sr_error_t *err)
 
 typedef struct split_view {
     const sr_dataset_t *ds;
+    const uint8_t *labels; /* (N,H,W) the labels served: ds->labels or a weak map */
     int64_t *idx;
     int64_t n;
 } split_view_t;
@@ -452,7 +599,7 @@ static int get_sample(void *ctx, int64_t i, float *image, int32_t *labels, sr_er
     int64_t j = v->idx[i], CHW = ds->C * ds->H * ds->W, HW = ds->H * ds->W;
     memcpy(image, ds->images + j * CHW, sizeof(float) * (size_t)CHW);
     for (int64_t p = 0; p < HW; p++)
-        labels[p] = ds->labels[j * HW + p];
+        labels[p] = v->labels[j * HW + p];
     return 0;
 }
 
@@ -467,6 +614,7 @@ static int split_parse(const char *name)
 static int make_split(const sr_dataset_t *ds, int split, split_view_t *v, sr_error_t *err)
 {
     v->ds = ds;
+    v->labels = ds->labels;
     v->n = 0;
     v->idx = malloc(sizeof(int64_t) * (size_t)(ds->N ? ds->N : 1));
     if (!v->idx)
@@ -554,6 +702,66 @@ out:
     return rc;
 }
 
+/* A term switched on at epoch 'from' (the two-phase schedules of the ADM
+ * paper: pCE pretraining, then the regularised loss, in one run). Before
+ * it the term's value is 0 and its gradient 0; an ADM tap's batch is
+ * consumed so that it does not grow. */
+typedef struct gate {
+    int from;
+    sr_train_loss_f fn;             /* plain term, or NULL */
+    void *fn_ctx;
+    const sr_train_term_ops_t *ops; /* term with hooks, or NULL */
+    void *ops_ctx;
+    sr_adm_tap_t *tap;              /* consumed while off, or NULL */
+    sr_adm_t *adm;                  /* epoch statistics, or NULL */
+    char name[32];
+} gate_t;
+
+static int gate_eval(void *vctx, const sr_train_batch_t *b, double *value, sr_tensor_t *dlogits,
+                     sr_error_t *err)
+{
+    gate_t *g = vctx;
+    if (b->epoch < g->from) {
+        if (g->tap && !sr_adm_tap_batch(g->tap, (int)b->logits->ne[0], err))
+            return -1;
+        *value = 0;
+        if (dlogits)
+            memset(dlogits->data, 0, sizeof(float) * (size_t)sr_tensor_numel(dlogits));
+        return 0;
+    }
+    if (g->ops)
+        return g->ops->eval(g->ops_ctx, b, value, dlogits, err);
+    if (!dlogits) // a dual epoch: the plain term needs somewhere to write
+        return sr_errorf(err, "term %s: no gradient buffer in a dual epoch", g->name);
+    return g->fn(g->fn_ctx, b->logits, b->labels, value, dlogits, err);
+}
+
+static enum sr_train_phase gate_phase(void *vctx)
+{
+    gate_t *g = vctx;
+    return g->ops && g->ops->phase ? g->ops->phase(g->ops_ctx) : SR_TRAIN_PHASE_THETA;
+}
+
+static int gate_epoch_end(void *vctx, sr_train_epoch_metrics_t *m, sr_error_t *err)
+{
+    gate_t *g = vctx;
+    if (g->ops && g->ops->epoch_end)
+        return g->ops->epoch_end(g->ops_ctx, m, err);
+    if (g->adm) { // % of pixels where the latent X differs from argmax S
+        char name[48];
+        snprintf(name, sizeof name, "%s.changed_pct", g->name);
+        double v = g->adm->total.pixels
+                       ? 100.0 * (double)g->adm->total.changed / (double)g->adm->total.pixels
+                       : NAN;
+        sr_adm_stats_reset(g->adm);
+        if (!isnan(v) && sr_train_metrics_add(m, name, v, err))
+            return -1;
+    }
+    return 0;
+}
+
+static const sr_train_term_ops_t gate_ops = {gate_eval, gate_phase, gate_epoch_end};
+
 typedef struct run_state {
     sr_run_ctx_t *ctx;
     plan_t *plan;
@@ -565,7 +773,35 @@ typedef struct run_state {
     int npct;                    /* constraint terms' % satisfied, first and last epoch */
     char pct_name[SR_TRAIN_MAX_TERMS][48];
     double pct_first[SR_TRAIN_MAX_TERMS], pct_last[SR_TRAIN_MAX_TERMS];
+    /* log_crf_energy: the networks' grid-CRF energies each epoch */
+    int log_energy;
+    sr_net_t *net;
+    const sr_train_dataset_t *etrain, *eval; /* eval may be NULL */
+    double energy_last[4];                    /* train discrete, relaxed, val discrete, relaxed */
 } run_state_t;
+
+static const char *const energy_names[4] = {"crf_energy.train_potts", "crf_energy.train_relaxed",
+                                            "crf_energy.val_potts", "crf_energy.val_relaxed"};
+
+// The ADM paper's Table 1 quantities: the mean per-pair Potts energy of the
+// argmax and the relaxed energy of softmax, lambda = 1, with crf_grid's and
+// the ADM term's default weights (8-connected, diagonals / sqrt 2,
+// Boykov-Jolly sigma^2 per image).
+static int log_energies(run_state_t *rs, int64_t e, sr_error_t *err)
+{
+    sr_adm_energy_opts_t o = {SR_GRID_CONN_8, SR_POTTS_DIAG_INV_DIST, 0.0};
+    double v[4] = {NAN, NAN, NAN, NAN};
+    if (sr_adm_dataset_energy(rs->net, rs->etrain, &o, &v[0], &v[1], err) ||
+        (rs->eval && rs->eval->n &&
+         sr_adm_dataset_energy(rs->net, rs->eval, &o, &v[2], &v[3], err)))
+        return -1;
+    for (int i = 0; i < 4; i++) {
+        rs->energy_last[i] = v[i];
+        if (!isnan(v[i]) && sr_run_metric(rs->ctx, energy_names[i], e, v[i], err))
+            return -1;
+    }
+    return 0;
+}
 
 static void track_pct(run_state_t *rs, const char *name, double v)
 {
@@ -612,6 +848,8 @@ static int on_epoch(void *vctx, const sr_train_epoch_metrics_t *m, sr_error_t *e
         if ((is_t ? sr_run_schedule : sr_run_metric)(ctx, m->extra_name[i], e, m->extra[i], err))
             return -1;
     }
+    if (rs->log_energy && log_energies(rs, e, err))
+        return -1;
     if (e < rs->epochs) {
         rs->val[e] = m->val_dice;
         rs->times[e] = m->seconds;
@@ -640,6 +878,11 @@ static int summaries(run_state_t *rs, sr_error_t *err)
     if (n == 0)
         mean = var = tmean = NAN;
     char name[80];
+    for (int i = 0; rs->log_energy && n && i < 4; i++) {
+        snprintf(name, sizeof name, "%s_final", energy_names[i]);
+        if (!isnan(rs->energy_last[i]) && sr_run_summary(ctx, name, rs->energy_last[i], err))
+            return -1;
+    }
     for (int i = 0; i < rs->npct; i++) {
         snprintf(name, sizeof name, "%s_first", rs->pct_name[i]);
         if (sr_run_summary(ctx, name, rs->pct_first[i], err))
@@ -674,6 +917,15 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
     sr_train_loss_ctx_t lctx[SR_TRAIN_MAX_TERMS];
     sr_train_constraint_ctx_t *cctx = calloc(SR_TRAIN_MAX_TERMS, sizeof *cctx);
     memset(lctx, 0, sizeof lctx);
+    gate_t gates[SR_TRAIN_MAX_TERMS];
+    memset(gates, 0, sizeof gates);
+    sr_adm_t adm[SR_TRAIN_MAX_TERMS];
+    int adm_ready[SR_TRAIN_MAX_TERMS] = {0};
+    sr_prox_term_t prox[SR_TRAIN_MAX_TERMS];
+    int prox_ready[SR_TRAIN_MAX_TERMS] = {0};
+    sr_adm_tap_t tap;
+    memset(&tap, 0, sizeof tap);
+    int tap_ready = 0;
     run_state_t rs;
     memset(&rs, 0, sizeof rs);
     if (!cctx) {
@@ -683,11 +935,14 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
     if (parse_plan(cfg, &plan, err))
         goto out;
 
-    const char *trs, *vas, *netname, *oname, *sname;
-    int64_t width, depth, in_ch, classes, epochs, batch, nsave;
+    const char *trs, *vas, *netname, *oname, *sname, *tlabels;
+    int64_t width, depth, in_ch, classes, epochs, batch, nsave, seed;
     double dropout, temperature;
-    int progress;
-    if (sr_config_str(cfg, "dataset.train_split", &trs, err) ||
+    int progress, log_energy;
+    if (sr_config_str(cfg, "dataset.train_labels", &tlabels, err) ||
+        sr_config_int(cfg, "seed", &seed, err) ||
+        sr_config_bool(cfg, "log_crf_energy", &log_energy, err) ||
+        sr_config_str(cfg, "dataset.train_split", &trs, err) ||
         sr_config_str(cfg, "dataset.val_split", &vas, err) ||
         sr_config_str(cfg, "net.name", &netname, err) ||
         sr_config_int(cfg, "net.width", &width, err) ||
@@ -707,6 +962,18 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         goto out;
     if (make_split(&ds, split_parse(trs), &tr, err) || make_split(&ds, split_parse(vas), &va, err))
         goto out;
+    if (strcmp(tlabels, "full") != 0) {
+        const sr_weak_t *wk = sr_dataset_weak(&ds, tlabels);
+        char at[300];
+        if (!wk || !wk->map) {
+            sr_errorf(err, "%s: dataset.train_labels: dataset '%s' has no weak map '%s'",
+                      where(sr_ynode_get_path(cfg, "dataset.train_labels"), at, sizeof at),
+                      ds.name, tlabels);
+            goto out;
+        }
+        tr.labels = wk->map;
+    }
+    uint64_t run_seed = seed ? (uint64_t)seed : ctx->seed;
     if (tr.n == 0) {
         sr_errorf(err, "dataset '%s' has no image in split '%s'", ds.name, trs);
         goto out;
@@ -726,7 +993,7 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         ncfg.depth = (int)depth;
     if (dropout >= 0)
         ncfg.dropout = (float)dropout;
-    if (!(net = sr_net_create(&ncfg, ctx->seed, err))) {
+    if (!(net = sr_net_create(&ncfg, run_seed, err))) {
         sr_error_prefix(err, "net: ");
         goto out;
     }
@@ -773,26 +1040,74 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         sr_errorf(err, "out of memory");
         goto out;
     }
-    sr_train_config_t tcfg = {(int)epochs, (int)batch, ctx->seed, progress ? stderr : NULL,
+    rs.log_energy = log_energy;
+    rs.net = net;
+    rs.etrain = &dtrain;
+    rs.eval = va.n ? &dval : NULL;
+    sr_train_dataset_t dtrain_run = dtrain; // wrapped by the image tap for ADM terms
+    for (int i = 0; i < plan.nterms && !tap_ready; i++)
+        if (plan.terms[i].kind == TERM_ADM) {
+            if (sr_adm_tap_init(&tap, &dtrain, &dtrain_run, err))
+                goto out;
+            tap_ready = 1;
+        }
+    sr_train_config_t tcfg = {(int)epochs, (int)batch, run_seed, progress ? stderr : NULL,
                               on_epoch, &rs};
     if (sr_trainer_init(&trainer, net, &tcfg, &ocfg, &scfg, err))
         goto out;
     trainer_ready = 1;
     for (int i = 0; i < plan.nterms; i++) {
         term_plan_t *tp = &plan.terms[i];
-        if (tp->is_loss) {
+        gate_t *g = &gates[i];
+        g->from = tp->from_epoch;
+        snprintf(g->name, sizeof g->name, "%s", tp->name);
+        if (tp->kind == TERM_LOSS) {
             losses[i] = sr_loss_create(tp->loss, tp->nkv, (const char *const *)tp->keys,
                                        (const char *const *)tp->vals, err);
-            if (!losses[i] || sr_train_loss_ctx_init(&lctx[i], losses[i], temperature, err) ||
-                sr_trainer_add_term(&trainer, tp->name, &sr_train_loss_ops, &lctx[i], tp->weight,
-                                    err))
+            if (!losses[i] || sr_train_loss_ctx_init(&lctx[i], losses[i], temperature, err))
+                goto out;
+            g->ops = &sr_train_loss_ops;
+            g->ops_ctx = &lctx[i];
+            if (sr_trainer_add_term(&trainer, tp->name, &gate_ops, g, tp->weight, err))
+                goto out;
+        } else if (tp->kind == TERM_ADM) {
+            sr_adm_config_t ac = tp->adm;
+            if (tp->adm_lambda > 0)
+                ac.potts = sr_adm_potts_matched(tp->adm_lambda, ac.gamma, (int)ds.H, (int)ds.W,
+                                                ac.conn);
+            if (sr_adm_init(&adm[i], &ac, &tap, err)) {
+                sr_error_prefix(err, "terms[%d]: ", i);
+                goto out;
+            }
+            adm_ready[i] = 1;
+            g->fn = sr_adm_loss_fn;
+            g->fn_ctx = &adm[i];
+            g->tap = &tap;
+            g->adm = &adm[i];
+            if (sr_trainer_add_term(&trainer, tp->name, &gate_ops, g, tp->weight, err))
+                goto out;
+        } else if (tp->kind == TERM_PROX) {
+            if (net->cfg.n_classes != 1) {
+                sr_errorf(err, "terms[%d]: the prox term needs a K = 1 network (net.classes: "
+                          "1); this one has %d classes", i, net->cfg.n_classes);
+                goto out;
+            }
+            if (sr_prox_term_init(&prox[i], tp->prox_lambda, err))
+                goto out;
+            prox_ready[i] = 1;
+            prox[i].method = tp->prox_method;
+            prox[i].scale = tp->prox_scale;
+            prox[i].ignore = SR_LABEL_IGNORE;
+            g->fn = sr_prox_term_fn;
+            g->fn_ctx = &prox[i];
+            if (sr_trainer_add_term(&trainer, tp->name, &gate_ops, g, tp->weight, err))
                 goto out;
         } else if (sr_train_constraint_ctx_init(&cctx[i], tp->name, &tp->con, tr.n, err) ||
                    sr_trainer_add_term(&trainer, tp->name, &sr_train_constraint_ops, &cctx[i],
                                        tp->weight, err))
             goto out;
     }
-    if (sr_trainer_run(&trainer, &dtrain, va.n ? &dval : NULL, err)) {
+    if (sr_trainer_run(&trainer, &dtrain_run, va.n ? &dval : NULL, err)) {
         if (!trainer.diverged)
             goto out;
         // a non-finite loss: the run is "diverged", recorded at its epoch
@@ -811,7 +1126,13 @@ out:
         sr_train_loss_ctx_free(&lctx[i]);
         sr_loss_destroy(losses[i]);
         sr_train_constraint_ctx_free(&cctx[i]);
+        if (adm_ready[i])
+            sr_adm_free(&adm[i]);
+        if (prox_ready[i])
+            sr_prox_term_free(&prox[i]);
     }
+    if (tap_ready)
+        sr_adm_tap_free(&tap);
     free(cctx);
     sr_loss_scratch_release();
     sr_net_destroy(net);

@@ -13,3 +13,6 @@ tests_train_test_terms_t_SOURCES = tests/train/test_terms.c
 tests_train_test_terms_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
 tests_train_test_terms_t_LDADD = $(SR_TEST_LDADD)
 TESTS += tests/train/test_terms.t
+
+TESTS += tests/train/train_adm.t
+EXTRA_DIST += tests/train/train_adm.t
