@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/hash.h"
+#include "core/suggest.h"
 #include "core/rng.h"
 #include "runner/params.h"
 #include "runner/kind.h"
@@ -42,7 +43,7 @@ static int check_keys(const sr_ynode_t *map, const char *const *allowed, const c
         for (int j = 0; allowed[j]; j++) {
             if (strcmp(k, allowed[j]) == 0)
                 ok = 1;
-            int d = sr_config_edit_distance(k, allowed[j]);
+            int d = sr_edit_distance(k, allowed[j]);
             if (d < bestd) {
                 bestd = d;
                 best = allowed[j];

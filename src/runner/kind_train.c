@@ -31,6 +31,7 @@
 #include "losses/losses.h"
 #include "nn/net.h"
 #include "optim/optim.h"
+#include "core/suggest.h"
 #include "runner/kind.h"
 #include "runner/kind_train.h"
 #include "train/adm.h"
@@ -209,7 +210,7 @@ static int check_keys_p(const sr_ynode_t *item, int ti, const char *pre,
         int found = 0, best = -1, bestd = 4;
         for (int j = 0; j < nknown && !found; j++) {
             found = strcmp(k, known[j]) == 0;
-            int d = sr_config_edit_distance(k, known[j]);
+            int d = sr_edit_distance(k, known[j]);
             if (d < bestd) {
                 bestd = d;
                 best = j;

@@ -2,6 +2,8 @@
  * (see params.h). */
 #include "runner/params.h"
 
+#include "core/suggest.h"
+
 #include <assert.h>
 #include <math.h>
 #include <stdio.h>
@@ -24,32 +26,6 @@ const char *sr_config_where(const sr_ynode_t *n, char *buf, size_t size)
     else
         snprintf(buf, size, "<unknown>");
     return buf;
-}
-
-int sr_config_edit_distance(const char *a, const char *b)
-{
-    size_t m = strlen(a), n = strlen(b);
-    if (m > 64 || n > 64)
-        return 99;
-    int d[65][65];
-    for (size_t i = 0; i <= m; i++)
-        d[i][0] = (int)i;
-    for (size_t j = 0; j <= n; j++)
-        d[0][j] = (int)j;
-    for (size_t i = 1; i <= m; i++)
-        for (size_t j = 1; j <= n; j++) {
-            int cost = a[i - 1] != b[j - 1];
-            int v = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < v)
-                v = d[i][j - 1] + 1;
-            if (d[i - 1][j - 1] + cost < v)
-                v = d[i - 1][j - 1] + cost;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < v)
-                v = d[i - 2][j - 2] + 1;
-            d[i][j] = v;
-        }
-    return d[m][n];
 }
 
 /* Check one value against its parameter. */
@@ -158,7 +134,7 @@ static int walk(sr_ynode_t *map, const char *prefix, const sr_param_t *params, i
         const char *best = NULL;
         int bestd = 4;
         for (int j = 0; j < n; j++) {
-            int d = sr_config_edit_distance(path, params[j].key);
+            int d = sr_edit_distance(path, params[j].key);
             if (d < bestd) {
                 bestd = d;
                 best = params[j].key;

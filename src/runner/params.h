@@ -62,10 +62,6 @@ int sr_config_int_range(const sr_ynode_t *config, const char *key, int64_t min, 
 int sr_config_double_range(const sr_ynode_t *config, const char *key, double min, double max,
                            double *out, sr_error_t *err);
 
-/* Edit distance (optimal string alignment) between 'a' and 'b', for the
- * "did you mean" hints of unknown keys. */
-int sr_config_edit_distance(const char *a, const char *b);
-
 /* Format "file:line:column" of 'n' into 'buf' ("<unknown>" without a
  * position). Returns 'buf'. */
 const char *sr_config_where(const sr_ynode_t *n, char *buf, size_t size);

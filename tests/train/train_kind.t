@@ -30,7 +30,7 @@ config:
 zip:
   label: [penalty, barrier, lagrangian]
   terms:
-    - [{constraint: [size, centroid], method: penalty, weight: 1.0e-2, centroid_margin: 3}]
+    - [{constraint: [size, centroid], method: penalty, weight: 1, centroid_margin: 3}]
     - [{constraint: [size, centroid], method: log_barrier_ext, weight: 1.0e-2, centroid_margin: 3,
         t0: 5, mu: 1.1}]
     - [{constraint: [size, centroid], method: relu_lagrangian, weight: 1.0e-2, centroid_margin: 3,
@@ -39,7 +39,10 @@ exclude:
   - {label: lagrangian, replicate: [1, 2, 3, 4]}
 # The penalty oscillates (no gradient once satisfied: the thesis' point), so a
 # single run may end lower than it started; the claim is checked on the mean
-# gain over 5 seeds.
+# gain over 5 seeds. The penalty's weight is 1 here, not the toy grid's 1e-2:
+# at 1e-2 it barely moves 8 tiny images in 12 epochs (the mean gain over 5
+# seeds was 0 for one seed set, +4 points over 40 seeds), so the test would
+# hinge on the seeds rather than on the mechanism.
 replicates: 5
 G
 run_cmd "$SEGREP" run tiny.yaml -q --results tiny
