@@ -57,6 +57,10 @@ static const sr_param_t train_params[] = {
     {"net.dropout", SR_PARAM_FLOAT, "-1", -1, 0.99, NULL, "dropout (-1: the network's default)"},
     {"net.in_channels", SR_PARAM_INT, "0", 0, 4096, NULL, "input channels (0: the dataset's)"},
     {"net.classes", SR_PARAM_INT, "0", 0, 4096, NULL, "classes (0: the dataset's)"},
+    // Results depend on the convolution algorithm (Winograd rounds differently
+    // from im2col), so it is part of every run's config and id.
+    {"net.conv_algo", SR_PARAM_STRING, "winograd", 0, 0, "winograd|winograd2|winograd4|im2col",
+     "3x3 stride-1 convolutions (im2col: the bit-reproducible reference path)"},
     {"terms", SR_PARAM_ANY, NULL, 1, 0, NULL,
      "list of {loss: name, ...} and {constraint: [..], method: name, ...} (doc/train.md)"},
     {"optim.name", SR_PARAM_STRING, "adam", 1, 0,
@@ -936,7 +940,7 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
     if (parse_plan(cfg, &plan, err))
         goto out;
 
-    const char *trs, *vas, *netname, *oname, *sname, *tlabels;
+    const char *trs, *vas, *netname, *oname, *sname, *tlabels, *conv_algo;
     int64_t width, depth, in_ch, classes, epochs, batch, nsave, seed;
     double dropout, temperature;
     int progress, log_energy;
@@ -951,6 +955,7 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         sr_config_double(cfg, "net.dropout", &dropout, err) ||
         sr_config_int(cfg, "net.in_channels", &in_ch, err) ||
         sr_config_int(cfg, "net.classes", &classes, err) ||
+        sr_config_str(cfg, "net.conv_algo", &conv_algo, err) ||
         sr_config_str(cfg, "optim.name", &oname, err) ||
         sr_config_str(cfg, "schedule.name", &sname, err) ||
         sr_config_int(cfg, "epochs", &epochs, err) ||
@@ -994,6 +999,10 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         ncfg.depth = (int)depth;
     if (dropout >= 0)
         ncfg.dropout = (float)dropout;
+    if (sr_conv_algo_parse(conv_algo, &ncfg.conv_algo, err)) {
+        sr_error_prefix(err, "net.conv_algo: ");
+        goto out;
+    }
     if (!(net = sr_net_create(&ncfg, run_seed, err))) {
         sr_error_prefix(err, "net: ");
         goto out;
