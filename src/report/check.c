@@ -34,24 +34,6 @@ static int at_err(sr_error_t *err, const sr_ynode_t *n, const char *msg, const c
     return sr_errorf(err, "%s:%d:%d: %s%s", n->file, n->line, n->col, msg, arg ? arg : "");
 }
 
-static int check_keys(const sr_ynode_t *m, const char *const *keys, int n, const char *where,
-                      sr_error_t *err)
-{
-    for (int i = 0; i < m->n; i++) {
-        int ok = 0;
-        for (int j = 0; j < n && !ok; j++)
-            ok = strcmp(m->keys[i]->text, keys[j]) == 0;
-        if (ok)
-            continue;
-        const char *s = sr_suggest(m->keys[i]->text, keys, n);
-        char hint[200] = "";
-        if (s)
-            snprintf(hint, sizeof hint, " (did you mean '%s'?)", s);
-        return sr_errorf(err, "%s:%d:%d: unknown key '%s' in %s%s", m->keys[i]->file,
-                         m->keys[i]->line, m->keys[i]->col, m->keys[i]->text, where, hint);
-    }
-    return 0;
-}
 
 static int get_double(const sr_ynode_t *m, const char *key, double *out, double lo,
                       sr_error_t *err)
@@ -70,8 +52,8 @@ static int parse_top(const sr_ynode_t *doc, golden_t *g, sr_error_t *err)
 {
     if (doc->kind != SR_YNODE_MAP)
         return at_err(err, doc, "a golden file must be a mapping", NULL);
-    if (check_keys(doc, top_keys, (int)(sizeof top_keys / sizeof top_keys[0]), "the golden file",
-                   err) != 0)
+    if (sr_report_check_keys(doc, top_keys, (int)(sizeof top_keys / sizeof top_keys[0]),
+                             "the golden file", err) != 0)
         return -1;
     g->mode = SR_CHECK_TOLERANCE;
     g->threads = -1;
@@ -118,8 +100,8 @@ static int ref_prepare(const sr_ynode_t *ref, const sr_runset_t *rs, sr_reduce_t
 {
     if (ref->kind != SR_YNODE_MAP)
         return at_err(err, ref, "a reference must be a mapping {select, metric, ...}", NULL);
-    if (check_keys(ref, ref_keys, (int)(sizeof ref_keys / sizeof ref_keys[0]), "a reference",
-                   err) != 0)
+    if (sr_report_check_keys(ref, ref_keys, (int)(sizeof ref_keys / sizeof ref_keys[0]),
+                             "a reference", err) != 0)
         return -1;
     const sr_ynode_t *m = sr_ynode_map_get(ref, "metric");
     if (!m || m->kind != SR_YNODE_SCALAR || !m->text[0])

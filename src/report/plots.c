@@ -49,20 +49,7 @@ static int check_keys(const sr_ynode_t *m, const char *const *keys, int n, const
 {
     if (m->kind != SR_YNODE_MAP)
         return at_err(err, m, where, ": expected a mapping");
-    for (int i = 0; i < m->n; i++) {
-        int ok = 0;
-        for (int j = 0; j < n && !ok; j++)
-            ok = strcmp(m->keys[i]->text, keys[j]) == 0;
-        if (ok)
-            continue;
-        const char *s = sr_suggest(m->keys[i]->text, keys, n);
-        char hint[200] = "";
-        if (s)
-            snprintf(hint, sizeof hint, " (did you mean '%s'?)", s);
-        return sr_errorf(err, "%s:%d:%d: unknown key '%s' in %s%s", m->keys[i]->file,
-                         m->keys[i]->line, m->keys[i]->col, m->keys[i]->text, where, hint);
-    }
-    return 0;
+    return sr_report_check_keys(m, keys, n, where, err);
 }
 
 // A gnuplot double-quoted string.

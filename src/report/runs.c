@@ -40,6 +40,25 @@ const char *sr_spread_name(enum sr_spread s)
     return (unsigned)s < SR_SPREAD_COUNT ? spread_names[s] : "?";
 }
 
+int sr_report_check_keys(const sr_ynode_t *m, const char *const *keys, int n,
+                         const char *where, sr_error_t *err)
+{
+    for (int i = 0; i < m->n; i++) {
+        int ok = 0;
+        for (int j = 0; j < n && !ok; j++)
+            ok = strcmp(m->keys[i]->text, keys[j]) == 0;
+        if (ok)
+            continue;
+        const char *s = sr_suggest(m->keys[i]->text, keys, n);
+        char hint[200] = "";
+        if (s)
+            snprintf(hint, sizeof hint, " (did you mean '%s'?)", s);
+        return sr_errorf(err, "%s:%d:%d: unknown key '%s' in %s%s", m->keys[i]->file,
+                         m->keys[i]->line, m->keys[i]->col, m->keys[i]->text, where, hint);
+    }
+    return 0;
+}
+
 /* ---- files ------------------------------------------------------------------ */
 
 int sr_report_mkdirs(const char *path, sr_error_t *err)

@@ -161,6 +161,12 @@ int sr_report_write_file(const char *path, const char *data, size_t len, sr_erro
 /* Create directory 'path' and its parents (like mkdir -p). Returns 0 or -1. */
 int sr_report_mkdirs(const char *path, sr_error_t *err);
 
+/* Check that every key of mapping 'm' is one of the 'n' 'keys'; otherwise
+ * fail with "file:line:column: unknown key 'k' in WHERE (did you mean ...?)".
+ * Returns 0, or -1 with 'err' set. */
+int sr_report_check_keys(const sr_ynode_t *m, const char *const *keys, int n,
+                         const char *where, sr_error_t *err);
+
 /* The closest of 'n' candidates to 'word' (edit distance <= max(1, len/3)),
  * or NULL. */
 

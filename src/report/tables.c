@@ -138,24 +138,6 @@ static const char *const top_keys[] = {"table", "output", "description", "metric
 static const char *const entry_keys[] = {"select", "metric", "epochs", "stat", "spread",
                                          "scale", "digits", "row", "column", "note"};
 
-static int check_keys(const sr_ynode_t *m, const char *const *keys, int n, const char *where,
-                      sr_error_t *err)
-{
-    for (int i = 0; i < m->n; i++) {
-        int ok = 0;
-        for (int j = 0; j < n && !ok; j++)
-            ok = strcmp(m->keys[i]->text, keys[j]) == 0;
-        if (ok)
-            continue;
-        const char *s = sr_suggest(m->keys[i]->text, keys, n);
-        char hint[200] = "";
-        if (s)
-            snprintf(hint, sizeof hint, " (did you mean '%s'?)", s);
-        return sr_errorf(err, "%s:%d:%d: unknown key '%s' in %s%s", m->keys[i]->file,
-                         m->keys[i]->line, m->keys[i]->col, m->keys[i]->text, where, hint);
-    }
-    return 0;
-}
 
 // Apply the settings of mapping 'm' (top, column, row or cell) to cell 'c'.
 static int apply(cell_t *c, const sr_ynode_t *m, const sr_runset_t *rs, sr_error_t *err)
@@ -282,7 +264,7 @@ sr_table_t *sr_table_build(const char *spec_path, const char *tables_root,
         pos_err(err, t->spec, "a table spec must be a mapping", NULL, NULL);
         goto fail;
     }
-    if (check_keys(t->spec, top_keys, (int)(sizeof top_keys / sizeof top_keys[0]), "the table spec",
+    if (sr_report_check_keys(t->spec, top_keys, (int)(sizeof top_keys / sizeof top_keys[0]), "the table spec",
                    err) != 0)
         goto fail;
     const sr_ynode_t *tab = sr_ynode_map_get(t->spec, "table");
@@ -378,7 +360,7 @@ sr_table_t *sr_table_build(const char *spec_path, const char *tables_root,
                 pos_err(err, e, "expected a mapping {select: ..., metric: ...}", NULL, NULL);
                 goto fail;
             }
-            if (check_keys(e, entry_keys, 7, a ? "a column entry" : "a row entry", err) != 0)
+            if (sr_report_check_keys(e, entry_keys, 7, a ? "a column entry" : "a row entry", err) != 0)
                 goto fail;
             ax[k].spec = e;
         }
@@ -422,7 +404,7 @@ sr_table_t *sr_table_build(const char *spec_path, const char *tables_root,
             pos_err(err, e, "cells: expected a mapping {row, column, ...}", NULL, NULL);
             goto fail;
         }
-        if (check_keys(e, entry_keys, (int)(sizeof entry_keys / sizeof entry_keys[0]),
+        if (sr_report_check_keys(e, entry_keys, (int)(sizeof entry_keys / sizeof entry_keys[0]),
                        "a cell entry", err) != 0)
             goto fail;
         const sr_ynode_t *r = sr_ynode_map_get(e, "row"), *c = sr_ynode_map_get(e, "column");
