@@ -264,7 +264,8 @@ sr_table_t *sr_table_build(const char *spec_path, const char *tables_root,
         pos_err(err, t->spec, "a table spec must be a mapping", NULL, NULL);
         goto fail;
     }
-    if (sr_report_check_keys(t->spec, top_keys, (int)(sizeof top_keys / sizeof top_keys[0]), "the table spec",
+    if (sr_report_check_keys(t->spec, top_keys, (int)(sizeof top_keys / sizeof top_keys[0]),
+                             "the table spec",
                    err) != 0)
         goto fail;
     const sr_ynode_t *tab = sr_ynode_map_get(t->spec, "table");
@@ -360,7 +361,8 @@ sr_table_t *sr_table_build(const char *spec_path, const char *tables_root,
                 pos_err(err, e, "expected a mapping {select: ..., metric: ...}", NULL, NULL);
                 goto fail;
             }
-            if (sr_report_check_keys(e, entry_keys, 7, a ? "a column entry" : "a row entry", err) != 0)
+            if (sr_report_check_keys(e, entry_keys, 7, a ? "a column entry" : "a row entry",
+                                     err) != 0)
                 goto fail;
             ax[k].spec = e;
         }
