@@ -265,8 +265,7 @@ sr_table_t *sr_table_build(const char *spec_path, const char *tables_root,
         goto fail;
     }
     if (sr_report_check_keys(t->spec, top_keys, (int)(sizeof top_keys / sizeof top_keys[0]),
-                             "the table spec",
-                   err) != 0)
+                             "the table spec", err) != 0)
         goto fail;
     const sr_ynode_t *tab = sr_ynode_map_get(t->spec, "table");
     if (!tab || tab->kind != SR_YNODE_SCALAR || !tab->text[0]) {
