@@ -149,6 +149,26 @@ void sr_weak_erosion(const uint8_t *labels, int64_t N, int64_t H, int64_t W, int
     free(mask);
 }
 
+/* Label the pixels of class 'k' in 'lab' (H x W) into 'comp': 1..nc for its
+ * 4-connected components when 'per_component', else 1 for the whole class,
+ * 0 elsewhere. Returns nc (0 when the class is absent). 'mask' and 'queue'
+ * are scratch of H*W. */
+static int32_t class_components(const uint8_t *lab, int k, int64_t H, int64_t W,
+                                int per_component, uint8_t *mask, int32_t *comp,
+                                int64_t *queue)
+{
+    int64_t HW = H * W, cnt = 0;
+    for (int64_t i = 0; i < HW; i++)
+        cnt += (mask[i] = lab[i] == k);
+    if (!cnt)
+        return 0;
+    if (per_component)
+        return components(mask, H, W, 4, comp, queue);
+    for (int64_t i = 0; i < HW; i++)
+        comp[i] = mask[i];
+    return 1;
+}
+
 void sr_weak_points(const uint8_t *labels, int64_t N, int64_t H, int64_t W, int K, int radius,
                     int per_component, uint64_t seed, uint8_t *out)
 {
@@ -164,17 +184,9 @@ void sr_weak_points(const uint8_t *labels, int64_t N, int64_t H, int64_t W, int 
         sr_rng_t r;
         sr_rng_init(&r, seed, "points", (uint64_t)n);
         for (int k = 1; k < K; k++) {
-            int64_t cnt = 0;
-            for (int64_t i = 0; i < HW; i++)
-                cnt += (mask[i] = lab[i] == k);
-            if (!cnt)
+            int32_t nc = class_components(lab, k, H, W, per_component, mask, comp, queue);
+            if (!nc)
                 continue;
-            int32_t nc = 1;
-            if (per_component)
-                nc = components(mask, H, W, 4, comp, queue);
-            else
-                for (int64_t i = 0; i < HW; i++)
-                    comp[i] = mask[i];
             for (int32_t c = 1; c <= nc; c++) {
                 int64_t m = 0;
                 for (int64_t i = 0; i < HW; i++)
@@ -214,17 +226,9 @@ int32_t *sr_weak_boxes(const uint8_t *labels, int64_t N, int64_t H, int64_t W, i
     for (int64_t n = 0; n < N; n++) {
         const uint8_t *lab = labels + n * HW;
         for (int k = 1; k < K; k++) {
-            int64_t cnt = 0;
-            for (int64_t i = 0; i < HW; i++)
-                cnt += (mask[i] = lab[i] == k);
-            if (!cnt)
+            int32_t nc = class_components(lab, k, H, W, per_component, mask, comp, queue);
+            if (!nc)
                 continue;
-            int32_t nc = 1;
-            if (per_component)
-                nc = components(mask, H, W, 4, comp, queue);
-            else
-                for (int64_t i = 0; i < HW; i++)
-                    comp[i] = mask[i];
             for (int32_t c = 1; c <= nc; c++) {
                 int64_t y0 = H, x0 = W, y1 = -1, x1 = -1;
                 for (int64_t i = 0; i < HW; i++)
