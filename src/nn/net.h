@@ -105,10 +105,11 @@ enum sr_net_type {
     SR_NET_RESUNET,
     SR_NET_FCN,
     SR_NET_DEEPLAB,
+    SR_NET_ENET_LIVIAETS,       /* ENet of the thesis authors' code */
     SR_NET_COUNT
 };
 
-/* "enet", "unet", "resunet", "fcn", "deeplab". */
+/* "enet", "unet", "resunet", "fcn", "deeplab", "enet_liviaets". */
 const char *sr_net_type_name(enum sr_net_type t);
 
 /* Parse a network name. Returns 0, or -1 with 'err' = "network 'x' is

@@ -19,7 +19,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const net_names[] = {"enet", "unet", "resunet", "fcn", "deeplab"};
+static const char *const net_names[] = {"enet", "unet", "resunet", "fcn", "deeplab",
+                                         "enet_liviaets"};
 static_assert(sizeof(net_names) / sizeof(net_names[0]) == SR_NET_COUNT, "net name table");
 
 const char *sr_net_type_name(enum sr_net_type t)
@@ -34,7 +35,8 @@ int sr_net_type_parse(const char *name, enum sr_net_type *t, sr_error_t *err)
             *t = (enum sr_net_type)i;
             return 0;
         }
-    return sr_errorf(err, "network '%s' is unknown (known: enet, unet, resunet, fcn, deeplab)",
+    return sr_errorf(err, "network '%s' is unknown (known: enet, unet, resunet, fcn, deeplab, "
+                     "enet_liviaets)",
                      name ? name : "(null)");
 }
 
@@ -47,7 +49,8 @@ void sr_net_config_default(sr_net_config_t *cfg, enum sr_net_type t, int in_chan
     cfg->n_classes = n_classes;
     cfg->conv_algo = SR_CONV_ALGO_WINOGRAD;
     switch (t) {
-    case SR_NET_ENET: cfg->width = 16; cfg->dropout = 0.1f; break;
+    case SR_NET_ENET:
+    case SR_NET_ENET_LIVIAETS: cfg->width = 16; cfg->dropout = 0.1f; break;
     case SR_NET_UNET: cfg->width = 64; cfg->depth = 4; break;
     case SR_NET_RESUNET: cfg->width = 32; cfg->depth = 4; break;
     case SR_NET_FCN: cfg->width = 32; cfg->depth = 4; break;
@@ -313,6 +316,150 @@ static int build_deeplab(sr_net_t *net, const sr_net_config_t *cfg, sr_error_t *
     return 0;
 }
 
+/* ---- ENet as in the LIVIAETS code (the thesis' experiments) ------------------ */
+
+/* The ENet of the authors' public code (networks.py of the LIVIAETS
+ * repositories the thesis' experiments ran, SizeLoss_WSS and successors),
+ * which departs from the ENet paper's table: no BN/PReLU after the initial
+ * concatenation; biases on every bottleneck conv; BN eps 1e-5; one shared
+ * PReLU slope per activation (nn.PReLU()) in encoder AND decoder; dropout
+ * 0.01 in every downsampling, dilated and upsampling bottleneck and in
+ * stage 1, 0.1 in the regular/asymmetric ones of stages 2-5 (decoder
+ * included); the last encoder bottleneck (3.8) projects to 4w through a
+ * 3x3 conv; the decoder concatenates encoder features (1.4's output and the
+ * initial block's) before its upsampling bottlenecks, whose output has no
+ * main branch; and the output is a x2 nearest upsampling followed by two
+ * (3x3 conv, BN, PReLU) and a 1x1 classifier instead of the paper's 2x2
+ * stride-2 transposed "fullconv". Dropout here is spatial (per channel);
+ * the code's is element-wise. doc/nn/networks.md. */
+
+static int cbp(sr_net_t *net, const char *name, int x, int K, int kh, int kw, int ph, int pw,
+               int dil, int bias)
+{
+    char s[SR_NET_NAME_MAX];
+    snprintf(s, sizeof(s), "%s.conv", name);
+    x = sr_net_conv2d(net, s, x, K, kh, kw, 1, 1, ph, pw, dil, dil, bias);
+    snprintf(s, sizeof(s), "%s.bn", name);
+    x = sr_net_batchnorm(net, s, x, 1e-5f);
+    snprintf(s, sizeof(s), "%s.act", name);
+    return sr_net_prelu(net, s, x, 0);
+}
+
+enum lv_kind { LV_NORMAL, LV_ASYM, LV_DILATED, LV_DILATED_LAST, LV_DOWN, LV_UP };
+
+/* One bottleneck of the code's ENet: 'in_ch' input channels, 'K' output,
+ * 'arg' the dilation. Returns the output value; for LV_DOWN '*pool_op'
+ * receives the max pool op. */
+static int lv_bottleneck(sr_net_t *net, const char *name, int x, int in_ch, int K,
+                         enum lv_kind kind, int arg, float p, int *pool_op)
+{
+    char s[SR_NET_NAME_MAX], t[SR_NET_NAME_MAX];
+    int q = in_ch / 4;
+#define NM(suffix) (snprintf(s, sizeof(s), "%s.%s", name, suffix), s)
+    int e;
+    switch (kind) {
+    case LV_DOWN: // 2x2 stride-2 conv, 3x3 conv, 1x1 block
+        e = sr_net_conv2d(net, NM("conv0"), x, q, 2, 2, 2, 2, 0, 0, 1, 1, 1);
+        e = sr_net_batchnorm(net, NM("bn0"), e, 1e-5f);
+        e = sr_net_prelu(net, NM("act0"), e, 0);
+        e = cbp(net, NM("block1"), e, q, 3, 3, 1, 1, 1, 1);
+        break;
+    case LV_UP: // 3x3 conv, 3x3 conv, 1x1 block
+        e = cbp(net, NM("block0"), x, q, 3, 3, 1, 1, 1, 1);
+        e = cbp(net, NM("block1"), e, q, 3, 3, 1, 1, 1, 1);
+        break;
+    case LV_ASYM:
+        e = cbp(net, NM("block0"), x, q, 1, 1, 0, 0, 1, 1);
+        snprintf(t, sizeof(t), "%s.block1.conva", name);
+        e = sr_net_conv2d(net, t, e, q, 5, 1, 1, 1, 2, 0, 1, 1, 1);
+        snprintf(t, sizeof(t), "%s.block1", name);
+        e = cbp(net, t, e, q, 1, 5, 0, 2, 1, 1);
+        break;
+    case LV_DILATED:
+    case LV_DILATED_LAST:
+        e = cbp(net, NM("block0"), x, q, 1, 1, 0, 0, 1, 1);
+        e = cbp(net, NM("block1"), e, q, 3, 3, arg, arg, arg, 1);
+        break;
+    default:
+        e = cbp(net, NM("block0"), x, q, 1, 1, 0, 0, 1, 1);
+        e = cbp(net, NM("block1"), e, q, 3, 3, 1, 1, 1, 1);
+        break;
+    }
+    e = cbp(net, NM("block2"), e, K, 1, 1, 0, 0, 1, 1);
+    e = sr_net_dropout2d(net, e, p);
+    if (kind == LV_UP)
+        return e;
+    int m = x;
+    if (kind == LV_DOWN) {
+        m = sr_net_maxpool2d(net, x, 2, 2, pool_op);
+        m = sr_net_chpad(net, m, K);
+    } else if (kind == LV_DILATED_LAST) {
+        m = sr_net_conv2d(net, NM("conv_out"), x, K, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+    } else if (in_ch > K) {
+        m = cbp(net, NM("conv_out"), x, K, 1, 1, 0, 0, 1, 1);
+    }
+    int y = sr_net_add(net, m, e);
+    return sr_net_prelu(net, NM("act_out"), y, 0);
+#undef NM
+}
+
+static int build_enet_liviaets(sr_net_t *net, const sr_net_config_t *cfg, sr_error_t *err)
+{
+    int w = cfg->width;
+    if (w <= cfg->in_channels || w % 4)
+        return sr_errorf(err,
+                         "enet_liviaets: width %d must be a multiple of 4 and exceed "
+                         "in_channels %d (the initial block concatenates width-in_channels "
+                         "conv filters with the pooled input)",
+                         w, cfg->in_channels);
+    if (cfg->dropout < 0.0f || cfg->dropout >= 1.0f)
+        return sr_errorf(err, "enet_liviaets: dropout %g must be in [0, 1)", cfg->dropout);
+    float p1 = cfg->dropout / 10.0f, p = cfg->dropout;
+    net->down = 8;
+    int c = sr_net_conv2d(net, "conv0", 0, w - cfg->in_channels, 3, 3, 2, 2, 1, 1, 1, 1, 1);
+    int mp = sr_net_maxpool2d(net, 0, 2, 2, NULL);
+    int init = sr_net_concat(net, c, mp);
+    int pool1, pool2;
+    int x = lv_bottleneck(net, "b1_0", init, w, 4 * w, LV_DOWN, 0, p1, &pool1);
+    char nm[16];
+    for (int i = 1; i <= 4; i++) {
+        snprintf(nm, sizeof(nm), "b1_%d", i);
+        x = lv_bottleneck(net, nm, x, 4 * w, 4 * w, LV_NORMAL, 0, p1, NULL);
+    }
+    int b14 = x;
+    x = lv_bottleneck(net, "b2_0", x, 4 * w, 8 * w, LV_DOWN, 0, p1, &pool2);
+    static const enum lv_kind kinds[8] = {LV_NORMAL, LV_DILATED, LV_ASYM, LV_DILATED,
+                                          LV_NORMAL, LV_DILATED, LV_ASYM, LV_DILATED};
+    static const int dil[8] = {0, 2, 0, 4, 0, 8, 0, 16};
+    for (int stage = 2; stage <= 3; stage++)
+        for (int i = 1; i <= 8; i++) {
+            snprintf(nm, sizeof(nm), "b%d_%d", stage, i);
+            enum lv_kind k = kinds[i - 1];
+            int last = stage == 3 && i == 8;
+            float pp = (k == LV_DILATED) ? p1 : p;
+            x = lv_bottleneck(net, nm, x, 8 * w, last ? 4 * w : 8 * w,
+                              last ? LV_DILATED_LAST : k, dil[i - 1], pp, NULL);
+        }
+    // decoder: unpool with 2.0's indices, concat 1.4's output
+    int u0 = sr_net_maxunpool2d(net, x, pool2);
+    int y = lv_bottleneck(net, "up1_0", sr_net_concat(net, u0, b14), 8 * w, 4 * w, LV_UP, 0, p1,
+                          NULL);
+    x = sr_net_prelu(net, "up1_act", sr_net_add(net, u0, y), 0);
+    x = lv_bottleneck(net, "up1_1", x, 4 * w, 4 * w, LV_NORMAL, 0, p, NULL);
+    x = lv_bottleneck(net, "up1_2", x, 4 * w, w, LV_NORMAL, 0, p, NULL);
+    // unpool with 1.0's indices, concat the initial block
+    int u1 = sr_net_maxunpool2d(net, x, pool1);
+    y = lv_bottleneck(net, "up2_1", sr_net_concat(net, u1, init), 2 * w, w, LV_UP, 0, p1, NULL);
+    y = lv_bottleneck(net, "up2_2", y, w, w, LV_NORMAL, 0, p, NULL);
+    x = sr_net_prelu(net, "up2_act", sr_net_add(net, u1, y), 0);
+    // x2 nearest upsampling, two (3x3 conv, BN, PReLU), 1x1 classifier
+    x = sr_net_upsample(net, x, 2, 0);
+    x = cbp(net, "deconv3.0", x, w, 3, 3, 1, 1, 1, 0);
+    x = cbp(net, "deconv3.1", x, w, 3, 3, 1, 1, 1, 0);
+    sr_net_conv2d(net, "final", x, cfg->n_classes, 1, 1, 1, 1, 0, 0, 1, 1, 1);
+    return 0;
+}
+
 sr_net_t *sr_net_create(const sr_net_config_t *cfg, uint64_t seed, sr_error_t *err)
 {
     if ((unsigned)cfg->type >= SR_NET_COUNT) {
@@ -343,6 +490,7 @@ sr_net_t *sr_net_create(const sr_net_config_t *cfg, uint64_t seed, sr_error_t *e
     case SR_NET_UNET: rc = build_unet(net, cfg, err); break;
     case SR_NET_RESUNET: rc = build_resunet(net, cfg, err); break;
     case SR_NET_FCN: rc = build_fcn(net, cfg, err); break;
+    case SR_NET_ENET_LIVIAETS: rc = build_enet_liviaets(net, cfg, err); break;
     default: rc = build_deeplab(net, cfg, err); break;
     }
     if (rc || sr_net_finalize(net, seed, err)) {

@@ -129,6 +129,15 @@ static void check_net(sr_h5file_t *f, const char *group)
     snprintf(path, sizeof(path), "%s/adam_losses", group);
     double *aref = sr_h5_read_alloc(f, path, SR_H5_F64, &rank, dims, &err);
     nl = dims[0];
+    // PyTorch's own float32-vs-float64 distance on these steps (see the
+    // generator): the tolerance is twice that, and never below 1e-4
+    double atol_rel = 1e-4;
+    snprintf(path, sizeof(path), "%s/adam_losses_f64", group);
+    double *a64 = sr_h5_read_alloc(f, path, SR_H5_F64, &rank, dims, &err);
+    if (a64 && aref)
+        for (int64_t s = 0; s < nl && s < dims[0]; s++)
+            atol_rel = fmax(atol_rel, 2.0 * fabs(aref[s] - a64[s]) / fabs(a64[s]));
+    free(a64);
     if (!x || !yref || !gref || !sref || !labels || !aref) {
         ok(0, "%s: read fixture datasets: %s", group, err.text);
         goto out2;
@@ -191,7 +200,7 @@ static void check_net(sr_h5file_t *f, const char *group)
         test_ce_loss(NULL, &y, labels, &loss, &d, &err);
         double rel = fabs(loss - aref[s]) / fabs(aref[s]);
         wl = fmax(wl, rel);
-        if (rel > 1e-4) {
+        if (rel > atol_rel) {
             diag("adam step %d: loss %.8f, pytorch %.8f", s, loss, aref[s]);
             lbad++;
         }
@@ -199,8 +208,9 @@ static void check_net(sr_h5file_t *f, const char *group)
         sr_net_backward(net, dl);
         sr_optim_step(&opt, net->param_slab, net->grad_slab, 1e-3);
     }
-    ok(lbad == 0 && nl == 10, "%s: 10 Adam steps' losses match PyTorch (worst rel %.2e)", group,
-       wl);
+    ok(lbad == 0 && nl == 10,
+       "%s: 10 Adam steps' losses match PyTorch (worst rel %.2e, tolerance %.2e)", group, wl,
+       atol_rel);
     sr_optim_free(&opt);
     free(dl);
 out2:
@@ -249,6 +259,7 @@ int main(void)
     check_net(f, "enet");
     check_net(f, "unet");
     check_net(f, "resunet");
+    check_net(f, "enet_liviaets");
     check_layers(f);
     sr_h5_close(f, 0, NULL);
     return done_testing();
