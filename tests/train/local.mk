@@ -22,3 +22,6 @@ tests_train_test_checkpoint_t_SOURCES = tests/train/test_checkpoint.c
 tests_train_test_checkpoint_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
 tests_train_test_checkpoint_t_LDADD = $(SR_TEST_LDADD)
 TESTS += tests/train/test_checkpoint.t
+
+TESTS += tests/train/train_resume.t
+EXTRA_DIST += tests/train/train_resume.t
