@@ -971,7 +971,7 @@ static int rs_save(const run_state_t *rs, sr_ckpt_buf_t *b, sr_error_t *err)
 
 static int rs_load(run_state_t *rs, sr_ckpt_buf_t *b, sr_error_t *err)
 {
-    int64_t logged, best_epoch, npct;
+    int64_t logged = 0, best_epoch = 0, npct = 0;
     if (sr_ckpt_get_count(b, 0, rs->epochs, &logged, "epochs logged", err) ||
         sr_ckpt_get(b, rs->val, sizeof(double) * (size_t)logged, "val dice", err) ||
         sr_ckpt_get(b, rs->times, sizeof(double) * (size_t)logged, "epoch times", err) ||
@@ -1039,8 +1039,8 @@ static int ckpt_begin(ckpt_t *ck, sr_run_ctx_t *ctx, run_state_t *rs, sr_trainer
         sr_log_warn("run %s: %s; ignored, the run starts from epoch 0", ctx->run_id, e2.text);
         return 0;
     }
-    const void *log;
-    size_t loglen;
+    const void *log = NULL;
+    size_t loglen = 0;
     if (rc != 0 || rs_load(rs, &extra, err) ||
         sr_ckpt_get_blob(&extra, &log, &loglen, "metric history", err) ||
         sr_run_log_replay(ctx, log, loglen, err)) {

@@ -236,8 +236,10 @@ int sr_adm_state_save(const sr_adm_t *a, sr_ckpt_buf_t *b, sr_error_t *err)
 
 int sr_adm_state_load(sr_adm_t *a, sr_ckpt_buf_t *b, sr_error_t *err)
 {
-    int64_t size, calls;
+    int64_t size = 0, calls = 0;
     sr_adm_stats_t st, tot;
+    memset(&st, 0, sizeof st);
+    memset(&tot, 0, sizeof tot);
     if (sr_ckpt_get_count(b, sizeof(sr_adm_stats_t), sizeof(sr_adm_stats_t), &size,
                           "adm: statistics size", err) ||
         sr_ckpt_get(b, &st, sizeof st, "adm: statistics", err) ||

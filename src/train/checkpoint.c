@@ -195,7 +195,7 @@ int sr_ckpt_file_read(const char *path, sr_ckpt_buf_t *payload, sr_error_t *err)
     }
     fseek(f, (long)sizeof h, SEEK_SET);
     data = malloc(h.len ? h.len : 1);
-    uint64_t stored;
+    uint64_t stored = 0;
     if (!data) {
         sr_errorf(err, "checkpoint %s: out of memory", path);
         goto out;

@@ -403,7 +403,7 @@ static int stats_save(const sr_constraint_stats_t *st, sr_ckpt_buf_t *b, sr_erro
 static int stats_load(sr_constraint_stats_t *st, sr_ckpt_buf_t *b, sr_error_t *err)
 {
     sr_constraint_stats_t n;
-    int64_t v[6];
+    int64_t v[6] = {0};
     if (sr_ckpt_get_count(b, st->n_images, st->n_images, &v[0], "statistics: images", err))
         return -1;
     for (int i = 1; i < 6; i++)
@@ -417,7 +417,7 @@ static int stats_load(sr_constraint_stats_t *st, sr_ckpt_buf_t *b, sr_error_t *e
     n.prev_satisfied_seen = v[4];
     n.still_satisfied = v[5];
     for (int64_t i = 0; i < n.n_images; i++) {
-        int64_t m, ce, pe;
+        int64_t m = 0, ce = 0, pe = 0;
         if (sr_ckpt_get_count(b, -1, INT32_MAX, &m, "statistics: constraints of an image", err) ||
             sr_ckpt_get_count(b, -1, INT32_MAX, &ce, "statistics: epoch", err) ||
             sr_ckpt_get_count(b, -1, INT32_MAX, &pe, "statistics: epoch", err))
@@ -465,7 +465,7 @@ static int lagrangian_save(const sr_lagrangian_t *lg, sr_ckpt_buf_t *b, sr_error
 static int lagrangian_load(sr_train_constraint_ctx_t *c, sr_ckpt_buf_t *b, sr_error_t *err)
 {
     const sr_train_constraint_config_t *cfg = &c->cfg;
-    int64_t relu, nslots, n_images, phase, epoch;
+    int64_t relu = 0, nslots = 0, n_images = 0, phase = 0, epoch = 0;
     if (sr_ckpt_get_count(b, 0, 1, &relu, "lagrangian: variant", err) ||
         sr_ckpt_get_count(b, 0, INT32_MAX, &nslots, "lagrangian: slots", err) ||
         sr_ckpt_get_count(b, c->n_images, c->n_images, &n_images, "lagrangian: images", err) ||
@@ -488,7 +488,7 @@ static int lagrangian_load(sr_train_constraint_ctx_t *c, sr_ckpt_buf_t *b, sr_er
             goto fail;
     } else {
         for (int64_t i = 0; i < n.n_images; i++) {
-            int64_t m;
+            int64_t m = 0;
             if (sr_ckpt_get_count(b, -1, INT32_MAX, &m, "lagrangian: duals of an image", err))
                 goto fail;
             if (m <= 0)
@@ -526,8 +526,8 @@ static int constraint_save(void *ctx, sr_ckpt_buf_t *b, sr_error_t *err)
 static int constraint_load(void *ctx, sr_ckpt_buf_t *b, sr_error_t *err)
 {
     sr_train_constraint_ctx_t *c = ctx;
-    int64_t method, lb_epoch, lg_ready;
-    double t, gap, bound;
+    int64_t method = 0, lb_epoch = 0, lg_ready = 0;
+    double t = 0, gap = 0, bound = 0;
     if (sr_ckpt_get_count(b, c->cfg.method, c->cfg.method, &method, "constraint method", err) ||
         sr_ckpt_get_f64(b, &t, "barrier t", err) ||
         sr_ckpt_get_count(b, 0, INT32_MAX, &lb_epoch, "barrier epoch", err) ||

@@ -430,14 +430,14 @@ int sr_trainer_checkpoint_read(sr_trainer_t *t, const char *path, const char *ke
         return -1;
     int rc = -1;
     char stored_key[256];
-    int64_t fp;
-    core_state_t c, mine;
+    int64_t fp = 0;
+    core_state_t c = {0}, mine;
     core_fill(t, &mine);
-    const void *slab[4];
-    const void *term_data[SR_TRAIN_MAX_TERMS];
-    size_t term_len[SR_TRAIN_MAX_TERMS];
-    const void *xdata;
-    size_t xlen;
+    const void *slab[4] = {0};
+    const void *term_data[SR_TRAIN_MAX_TERMS] = {0};
+    size_t term_len[SR_TRAIN_MAX_TERMS] = {0};
+    const void *xdata = NULL;
+    size_t xlen = 0;
     if (sr_ckpt_get_str(&b, stored_key, sizeof stored_key, "key", err))
         goto bad;
     if (strcmp(stored_key, key ? key : "") != 0) {
