@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L /* truncate */
 /* test_checkpoint.c - complete trainer checkpoints (train/checkpoint.h):
  * for each term family (loss with a plateau schedule on a network with
  * dropout, penalty, log-barrier extension, standard and ReLU Lagrangian
