@@ -123,8 +123,9 @@ static double predict(const sr_grid_t *g, const sr_plan_t *p, char ***canon, int
 }
 
 // Remove the hidden temporary files that crashed attempts at pending runs
-// left behind (".<id>.h5.tmp.<pid>"); they never look complete, but they
-// would pile up.
+// left behind (".<id>.h5.tmp.<pid>", ".<id>.ckpt.tmp"); they never look
+// complete, but they would pile up. A pending run's checkpoint
+// (".<id>.ckpt") stays: the run resumes from it; a stored run's goes.
 static void clean_temps(const sr_grid_t *g, const sr_plan_t *p, const char *dir)
 {
     DIR *d = opendir(dir);
@@ -133,14 +134,22 @@ static void clean_temps(const sr_grid_t *g, const sr_plan_t *p, const char *dir)
     struct dirent *e;
     while ((e = readdir(d))) {
         const char *name = e->d_name;
-        const char *tmp = strstr(name, ".h5.tmp.");
-        if (name[0] != '.' || !tmp || tmp - name - 1 != SR_RUN_ID_LEN)
+        size_t len = strlen(name);
+        if (name[0] != '.' || len < SR_RUN_ID_LEN + 2)
+            continue;
+        const char *rest = name + 1 + SR_RUN_ID_LEN;
+        enum sr_task_state when;
+        if (strncmp(rest, ".h5.tmp.", 8) == 0 || strcmp(rest, ".ckpt.tmp") == 0)
+            when = SR_TASK_PENDING;
+        else if (strcmp(rest, ".ckpt") == 0)
+            when = SR_TASK_STORED;
+        else
             continue;
         char id[SR_RUN_ID_LEN + 1];
         memcpy(id, name + 1, SR_RUN_ID_LEN);
         id[SR_RUN_ID_LEN] = '\0';
         int i = sr_grid_find(g, id);
-        if (i >= 0 && p->state[i] == SR_TASK_PENDING) {
+        if (i >= 0 && p->state[i] == when) {
             char path[4096];
             snprintf(path, sizeof path, "%s/%s", dir, name);
             unlink(path);
@@ -329,7 +338,10 @@ static int exec_one(const sr_grid_t *g, int idx, const sr_exec_opts_t *o, int at
         sr_store_abort(w);
         return -1;
     }
+    char ckpt[4096];
+    snprintf(ckpt, sizeof ckpt, "%s/.%s.ckpt", o->results, r->id);
     sr_run_ctx_t ctx = {
+        .checkpoint = ckpt,
         .run_id = r->id,
         .kind = r->kind,
         .config = sr_ynode_map_get(r->doc, "config"),
@@ -368,8 +380,13 @@ static int exec_one(const sr_grid_t *g, int idx, const sr_exec_opts_t *o, int at
                      (long long)e);
         }
     }
-    return sr_store_finish(w, *status, krc != 0 ? (kerr.text[0] ? kerr.text : "failed") : NULL,
-                           err);
+    if (sr_store_finish(w, *status, krc != 0 ? (kerr.text[0] ? kerr.text : "failed") : NULL,
+                        err))
+        return -1;
+    // the run's file is in place: its checkpoint has served (a failed run
+    // starts afresh when the grid runs again)
+    unlink(ckpt);
+    return 0;
 }
 
 int sr_exec_one(const sr_grid_t *g, int idx, const sr_exec_opts_t *o, int attempt,

@@ -52,15 +52,77 @@ const sr_kind_t *sr_kind_at(int i)
 
 /* ---- sink ------------------------------------------------------------------ */
 
+// One record of a run log: kind (0 metric, 1 schedule), name length, epoch,
+// value, then the name's bytes.
+typedef struct log_rec {
+    int32_t is_schedule, namelen;
+    int64_t epoch;
+    double value;
+} log_rec_t;
+
+static int log_append(sr_run_log_t *log, int is_schedule, const char *name, int64_t epoch,
+                      double value, sr_error_t *err)
+{
+    log_rec_t r = {is_schedule, (int32_t)strlen(name), epoch, value};
+    size_t need = log->len + sizeof r + (size_t)r.namelen;
+    if (need > log->cap) {
+        size_t cap = log->cap ? 2 * log->cap : 4096;
+        while (cap < need)
+            cap *= 2;
+        char *p = realloc(log->data, cap);
+        if (!p)
+            return sr_errorf(err, "run log: out of memory");
+        log->data = p;
+        log->cap = cap;
+    }
+    memcpy(log->data + log->len, &r, sizeof r);
+    memcpy(log->data + log->len + sizeof r, name, (size_t)r.namelen);
+    log->len = need;
+    return 0;
+}
+
+void sr_run_log_free(sr_run_log_t *log)
+{
+    free(log->data);
+    memset(log, 0, sizeof(*log));
+}
+
+int sr_run_log_replay(sr_run_ctx_t *ctx, const void *data, size_t len, sr_error_t *err)
+{
+    const char *p = data;
+    size_t pos = 0;
+    char name[256];
+    while (pos < len) {
+        log_rec_t r;
+        if (len - pos < sizeof r)
+            return sr_errorf(err, "run log: truncated record at byte %zu", pos);
+        memcpy(&r, p + pos, sizeof r);
+        pos += sizeof r;
+        if (r.namelen < 1 || (size_t)r.namelen >= sizeof name || (size_t)r.namelen > len - pos ||
+            (r.is_schedule != 0 && r.is_schedule != 1))
+            return sr_errorf(err, "run log: malformed record at byte %zu", pos - sizeof r);
+        memcpy(name, p + pos, (size_t)r.namelen);
+        name[r.namelen] = '\0';
+        pos += (size_t)r.namelen;
+        if ((r.is_schedule ? sr_run_schedule : sr_run_metric)(ctx, name, r.epoch, r.value, err))
+            return -1;
+    }
+    return 0;
+}
+
 int sr_run_metric(sr_run_ctx_t *ctx, const char *name, int64_t epoch, double value,
                   sr_error_t *err)
 {
+    if (ctx->log && log_append(ctx->log, 0, name, epoch, value, err))
+        return -1;
     return sr_store_metric(ctx->sink, name, epoch, value, err);
 }
 
 int sr_run_schedule(sr_run_ctx_t *ctx, const char *name, int64_t epoch, double value,
                     sr_error_t *err)
 {
+    if (ctx->log && log_append(ctx->log, 1, name, epoch, value, err))
+        return -1;
     return sr_store_schedule(ctx->sink, name, epoch, value, err);
 }
 

@@ -26,6 +26,7 @@
 #define SR_RUNNER_KIND_H
 
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
@@ -44,7 +45,31 @@ typedef struct sr_run_ctx {
     const sr_ynode_t *inputs;   /* mapping input name -> run id, or NULL */
     sr_store_writer_t *sink;    /* owned by the runner */
     const volatile sig_atomic_t *abandon; /* non-zero: stop now, the run is discarded */
+    /* Where the kind may keep a checkpoint of an unfinished run (a hidden
+     * sidecar next to the run's temporary file, "<results>/.<run_id>.ckpt";
+     * exec.c removes it once the run's file is written), or NULL. */
+    const char *checkpoint;
+    /* When not NULL, every sr_run_metric / sr_run_schedule call is also
+     * appended here (sr_run_log_t), so a kind can keep the history in its
+     * checkpoint and replay it on resume (sr_run_log_replay). */
+    struct sr_run_log *log;
 } sr_run_ctx_t;
+
+/* The metric and schedule values a run has logged, as a flat byte record
+ * per value (kind, name, epoch, value) in the build's native layout. */
+typedef struct sr_run_log {
+    char *data;
+    size_t len, cap;
+} sr_run_log_t;
+
+/* Free the log's bytes. Safe on a zeroed struct. */
+void sr_run_log_free(sr_run_log_t *log);
+
+/* Log again, in order, the values recorded in 'data' ('len' bytes of an
+ * sr_run_log_t) through sr_run_metric / sr_run_schedule (so into the sink
+ * and into ctx->log). Returns 0, or -1 with 'err' set (malformed bytes,
+ * or the sink's error). */
+int sr_run_log_replay(sr_run_ctx_t *ctx, const void *data, size_t len, sr_error_t *err);
 
 /* A run kind's body. Returns 0 when the run finished (its status is then
  * complete or diverged), or -1 with 'err' set when it failed. */

@@ -15,12 +15,16 @@
  * 'dataset.train_labels' picks a weak map (scribbles) as training labels;
  * 'log_crf_energy' logs the grid-CRF energies of ADM Table 1 per epoch.
  *
- * Not done: checkpoints inside a run (an interrupted run restarts from
- * epoch 0 when the grid resumes; runs are deterministic, so the results are
- * the same), data augmentation, 3D validation Dice.
+ * Checkpoints: every 'checkpoint_every' epochs the trainer's complete state,
+ * the terms' state, the run state below and the metric history go to the
+ * sidecar ctx->checkpoint; a run that finds its own checkpoint resumes from
+ * it (ckpt_* below; doc/train.md "Checkpoints").
+ *
+ * Not done: data augmentation, 3D validation Dice.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +35,8 @@
 #include "losses/losses.h"
 #include "nn/net.h"
 #include "optim/optim.h"
+#include "core/hash.h"
+#include "core/log.h"
 #include "core/suggest.h"
 #include "runner/kind.h"
 #include "runner/kind_train.h"
@@ -90,6 +96,9 @@ static const sr_param_t train_params[] = {
      "log per epoch the grid-CRF energies (Potts of the argmax, relaxed) on train and val"},
     {"save_val", SR_PARAM_INT, "0", 0, 1000000, NULL,
      "store the first n validation images, labels and final softmax(T logits) as tensors"},
+    {"checkpoint_every", SR_PARAM_INT, "1", 0, 1000000, NULL,
+     "checkpoint the run every n epochs so a killed run resumes there (0: never); not part "
+     "of the run id unless set"},
 };
 
 /* ---- the plan ----------------------------------------------------------- */
@@ -765,7 +774,26 @@ static int gate_epoch_end(void *vctx, sr_train_epoch_metrics_t *m, sr_error_t *e
     return 0;
 }
 
-static const sr_train_term_ops_t gate_ops = {gate_eval, gate_phase, gate_epoch_end};
+// Checkpoint state: the wrapped term's (ops->save), or an ADM term's
+// statistics; loss and prox terms keep none.
+static int gate_save(void *vctx, sr_ckpt_buf_t *b, sr_error_t *err)
+{
+    gate_t *g = vctx;
+    if (g->ops)
+        return g->ops->save ? g->ops->save(g->ops_ctx, b, err) : 0;
+    return g->adm ? sr_adm_state_save(g->adm, b, err) : 0;
+}
+
+static int gate_load(void *vctx, sr_ckpt_buf_t *b, sr_error_t *err)
+{
+    gate_t *g = vctx;
+    if (g->ops)
+        return g->ops->load ? g->ops->load(g->ops_ctx, b, err) : 0;
+    return g->adm ? sr_adm_state_load(g->adm, b, err) : 0;
+}
+
+static const sr_train_term_ops_t gate_ops = {gate_eval, gate_phase, gate_epoch_end, gate_save,
+                                             gate_load};
 
 typedef struct run_state {
     sr_run_ctx_t *ctx;
@@ -907,6 +935,143 @@ static int summaries(run_state_t *rs, sr_error_t *err)
                : 0;
 }
 
+/* ---- checkpoints -------------------------------------------------------------
+ * The caller's part of a checkpoint: the run state (rs: the values the
+ * summaries are computed from) and the run's metric/schedule history
+ * (ctx->log), which is replayed into the fresh sink on resume. A field
+ * added to run_state_t that carries over epochs belongs in rs_save/rs_load.
+ *
+ * SEGREP_TEST_KILL_AFTER_EPOCH=k (tests only) makes the process raise
+ * SIGKILL right after writing the checkpoint that follows epoch k (1-based
+ * count of epochs done), as a killed job would die. */
+
+typedef struct ckpt {
+    sr_run_ctx_t *ctx;
+    run_state_t *rs;
+    sr_run_log_t log;
+    int every;
+    int kill_after;
+} ckpt_t;
+
+static int rs_save(const run_state_t *rs, sr_ckpt_buf_t *b, sr_error_t *err)
+{
+    size_t n = (size_t)rs->logged;
+    if (sr_ckpt_put_i64(b, rs->logged, err) ||
+        sr_ckpt_put(b, rs->val, sizeof(double) * n, err) ||
+        sr_ckpt_put(b, rs->times, sizeof(double) * n, err) || sr_ckpt_put_f64(b, rs->best, err) ||
+        sr_ckpt_put_i64(b, rs->best_epoch, err) || sr_ckpt_put_i64(b, rs->npct, err) ||
+        sr_ckpt_put(b, rs->energy_last, sizeof rs->energy_last, err))
+        return -1;
+    for (int i = 0; i < rs->npct; i++)
+        if (sr_ckpt_put_str(b, rs->pct_name[i], err) ||
+            sr_ckpt_put_f64(b, rs->pct_first[i], err) || sr_ckpt_put_f64(b, rs->pct_last[i], err))
+            return -1;
+    return 0;
+}
+
+static int rs_load(run_state_t *rs, sr_ckpt_buf_t *b, sr_error_t *err)
+{
+    int64_t logged = 0, best_epoch = 0, npct = 0;
+    if (sr_ckpt_get_count(b, 0, rs->epochs, &logged, "epochs logged", err) ||
+        sr_ckpt_get(b, rs->val, sizeof(double) * (size_t)logged, "val dice", err) ||
+        sr_ckpt_get(b, rs->times, sizeof(double) * (size_t)logged, "epoch times", err) ||
+        sr_ckpt_get_f64(b, &rs->best, "best", err) ||
+        sr_ckpt_get_count(b, 0, rs->epochs, &best_epoch, "best epoch", err) ||
+        sr_ckpt_get_count(b, 0, SR_TRAIN_MAX_TERMS, &npct, "constraint terms", err) ||
+        sr_ckpt_get(b, rs->energy_last, sizeof rs->energy_last, "energies", err))
+        return -1;
+    rs->logged = (int)logged;
+    rs->best_epoch = (int)best_epoch;
+    rs->npct = (int)npct;
+    for (int i = 0; i < rs->npct; i++)
+        if (sr_ckpt_get_str(b, rs->pct_name[i], sizeof rs->pct_name[i], "name", err) ||
+            sr_ckpt_get_f64(b, &rs->pct_first[i], "first", err) ||
+            sr_ckpt_get_f64(b, &rs->pct_last[i], "last", err))
+            return -1;
+    return 0;
+}
+
+static int ckpt_write(void *vctx, sr_trainer_t *t, sr_error_t *err)
+{
+    ckpt_t *ck = vctx;
+    sr_ckpt_buf_t b = {0};
+    int rc = rs_save(ck->rs, &b, err) || sr_ckpt_put_blob(&b, ck->log.data, ck->log.len, err) ||
+                     sr_trainer_checkpoint_write(t, ck->ctx->checkpoint, ck->ctx->run_id, b.data,
+                                                 b.len, err)
+                 ? -1
+                 : 0;
+    sr_ckpt_buf_free(&b);
+    if (rc == 0 && ck->kill_after > 0 && t->epoch == ck->kill_after)
+        raise(SIGKILL); // SEGREP_TEST_KILL_AFTER_EPOCH: tests only
+    return rc;
+}
+
+// Set up checkpoints for the run and resume from the run's checkpoint if
+// there is one. A damaged or foreign checkpoint is reported and ignored.
+static int ckpt_begin(ckpt_t *ck, sr_run_ctx_t *ctx, run_state_t *rs, sr_trainer_t *t,
+                      sr_error_t *err)
+{
+    memset(ck, 0, sizeof(*ck));
+    const sr_ynode_t *cfg = ctx->config;
+    int64_t every = 1;
+    if (sr_ynode_get_path(cfg, "checkpoint_every") &&
+        sr_config_int(cfg, "checkpoint_every", &every, err))
+        return -1;
+    if (!ctx->checkpoint || every <= 0)
+        return 0;
+    ck->ctx = ctx;
+    ck->rs = rs;
+    ck->every = (int)every;
+    const char *kill = getenv("SEGREP_TEST_KILL_AFTER_EPOCH");
+    ck->kill_after = kill ? atoi(kill) : 0;
+    ctx->log = &ck->log;
+    t->cfg.checkpoint_every = ck->every;
+    t->cfg.checkpoint = ckpt_write;
+    t->cfg.checkpoint_ctx = ck;
+    FILE *f = fopen(ctx->checkpoint, "rb");
+    if (!f)
+        return 0;
+    fclose(f);
+    sr_ckpt_buf_t extra = {0};
+    sr_error_t e2 = {{0}};
+    int rc = sr_trainer_checkpoint_read(t, ctx->checkpoint, ctx->run_id, &extra, &e2);
+    if (rc == -1) {
+        sr_log_warn("run %s: %s; ignored, the run starts from epoch 0", ctx->run_id, e2.text);
+        return 0;
+    }
+    const void *log = NULL;
+    size_t loglen = 0;
+    if (rc != 0 || rs_load(rs, &extra, err) ||
+        sr_ckpt_get_blob(&extra, &log, &loglen, "metric history", err) ||
+        sr_run_log_replay(ctx, log, loglen, err)) {
+        sr_errorf(err, "%s", e2.text);
+        sr_ckpt_buf_free(&extra);
+        return sr_error_prefix(err, "resuming from %s: ", ctx->checkpoint);
+    }
+    sr_ckpt_buf_free(&extra);
+    sr_log_info("run %s: resumed from its checkpoint at epoch %d of %d", ctx->run_id, t->epoch,
+                t->cfg.epochs);
+    return 0;
+}
+
+static void ckpt_end(ckpt_t *ck)
+{
+    if (ck->ctx)
+        ck->ctx->log = NULL;
+    sr_run_log_free(&ck->log);
+}
+
+// The summary 'weights_hash': the low 48 bits of an FNV-1a hash of the
+// final parameters and batch-norm statistics (exact in a float64), so
+// stored runs can be compared bit for bit (e.g. resumed vs uninterrupted).
+static int weights_summary(sr_run_ctx_t *ctx, const sr_net_t *net, sr_error_t *err)
+{
+    uint64_t h = sr_hash_combine64(
+        sr_hash_fnv1a64(net->param_slab, sizeof(float) * (size_t)net->nparam_floats),
+        sr_hash_fnv1a64(net->state_slab, sizeof(float) * (size_t)net->nstate_floats));
+    return sr_run_summary(ctx, "weights_hash", (double)(h & ((1ull << 48) - 1)), err);
+}
+
 static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
 {
     const sr_ynode_t *cfg = ctx->config;
@@ -933,6 +1098,8 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
     int tap_ready = 0;
     run_state_t rs;
     memset(&rs, 0, sizeof rs);
+    ckpt_t ck;
+    memset(&ck, 0, sizeof ck);
     if (!cctx) {
         free(cctx);
         return sr_errorf(err, "out of memory");
@@ -1062,7 +1229,7 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
             tap_ready = 1;
         }
     sr_train_config_t tcfg = {(int)epochs, (int)batch, run_seed, progress ? stderr : NULL,
-                              on_epoch, &rs};
+                              on_epoch, &rs, 0, NULL, NULL}; // checkpoints: ckpt_begin
     if (sr_trainer_init(&trainer, net, &tcfg, &ocfg, &scfg, err))
         goto out;
     trainer_ready = 1;
@@ -1117,6 +1284,8 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
                                        tp->weight, err))
             goto out;
     }
+    if (ckpt_begin(&ck, ctx, &rs, &trainer, err))
+        goto out;
     if (sr_trainer_run(&trainer, &dtrain_run, va.n ? &dval : NULL, err)) {
         if (!trainer.diverged)
             goto out;
@@ -1128,8 +1297,12 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
             goto out;
         }
     }
-    rc = summaries(&rs, err) || save_val(ctx, net, &dval, nsave, temperature, err) ? -1 : 0;
+    rc = summaries(&rs, err) || save_val(ctx, net, &dval, nsave, temperature, err) ||
+                 weights_summary(ctx, net, err)
+             ? -1
+             : 0;
 out:
+    ckpt_end(&ck);
     if (trainer_ready)
         sr_trainer_free(&trainer);
     for (int i = 0; i < SR_TRAIN_MAX_TERMS; i++) {

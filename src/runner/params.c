@@ -149,6 +149,11 @@ static int walk(sr_ynode_t *map, const char *prefix, const sr_param_t *params, i
     return 0;
 }
 
+int sr_param_exec_only(const sr_param_t *p)
+{
+    return strcmp(p->key, "checkpoint_every") == 0;
+}
+
 int sr_config_validate(sr_ynode_t *config, const sr_param_t *params, int n, const char *where,
                        sr_error_t *err)
 {
@@ -160,7 +165,7 @@ int sr_config_validate(sr_ynode_t *config, const sr_param_t *params, int n, cons
     if (walk(config, "", params, n, err) != 0)
         return -1;
     for (int i = 0; i < n; i++) {
-        if (sr_ynode_get_path(config, params[i].key))
+        if (sr_ynode_get_path(config, params[i].key) || (sr_param_exec_only(&params[i]) && params[i].def))
             continue;
         if (!params[i].def)
             return sr_errorf(err, "%s: missing required key '%s' (%s)", where, params[i].key,

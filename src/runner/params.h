@@ -41,8 +41,16 @@ typedef struct sr_param {
     const char *help;         /* one line for `segrep list --kinds` and docs */
 } sr_param_t;
 
+/* Non-zero for an execution setting that does not change results: the
+ * runner's key "checkpoint_every" (exec.c gives every run a checkpoint
+ * path; a kind that declares the key uses it). Its default is NOT added to
+ * the resolved config, so declaring it changes no run id or seed; a value
+ * set in a grid is validated and kept (and so is part of that run's id). */
+int sr_param_exec_only(const sr_param_t *p);
+
 /* Validate the mapping 'config' against the 'n' parameters 'params', and
- * add the defaults of missing optional parameters. 'where' names the run for
+ * add the defaults of missing optional parameters (not of exec-only ones,
+ * sr_param_exec_only: read those with a default of your own). 'where' names the run for
  * errors about missing keys ("grid.yaml: run 3 (kind sleep)"). Returns 0,
  * or -1 with 'err' = "file:line:column: key: message". */
 int sr_config_validate(sr_ynode_t *config, const sr_param_t *params, int n, const char *where,

@@ -224,6 +224,34 @@ void sr_adm_stats_reset(sr_adm_t *a)
     a->calls = 0;
 }
 
+int sr_adm_state_save(const sr_adm_t *a, sr_ckpt_buf_t *b, sr_error_t *err)
+{
+    return sr_ckpt_put_i64(b, (int64_t)sizeof(sr_adm_stats_t), err) ||
+                   sr_ckpt_put(b, &a->stats, sizeof a->stats, err) ||
+                   sr_ckpt_put(b, &a->total, sizeof a->total, err) ||
+                   sr_ckpt_put_i64(b, a->calls, err)
+               ? -1
+               : 0;
+}
+
+int sr_adm_state_load(sr_adm_t *a, sr_ckpt_buf_t *b, sr_error_t *err)
+{
+    int64_t size = 0, calls = 0;
+    sr_adm_stats_t st, tot;
+    memset(&st, 0, sizeof st);
+    memset(&tot, 0, sizeof tot);
+    if (sr_ckpt_get_count(b, sizeof(sr_adm_stats_t), sizeof(sr_adm_stats_t), &size,
+                          "adm: statistics size", err) ||
+        sr_ckpt_get(b, &st, sizeof st, "adm: statistics", err) ||
+        sr_ckpt_get(b, &tot, sizeof tot, "adm: statistics", err) ||
+        sr_ckpt_get_count(b, 0, INT32_MAX, &calls, "adm: calls", err))
+        return -1;
+    a->stats = st;
+    a->total = tot;
+    a->calls = (int)calls;
+    return 0;
+}
+
 /* argmax_k prob (K,H,W) per pixel, lowest k on ties. */
 static void argmax_labels(const float *prob, int K, int64_t P, int32_t *out)
 {

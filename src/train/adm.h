@@ -170,6 +170,12 @@ int sr_adm_latent_step(sr_adm_t *a, const float *prob, const float *image, int C
 /* Zero a->total and a->calls (e.g. at the start of an epoch). */
 void sr_adm_stats_reset(sr_adm_t *a);
 
+/* Checkpoint state (train/checkpoint.h): the statistics 'stats', 'total'
+ * and 'calls'. Everything else is per batch (the latent X is recomputed
+ * from the network at every step) or config. Returns 0, or -1 with 'err'. */
+int sr_adm_state_save(const sr_adm_t *a, sr_ckpt_buf_t *b, sr_error_t *err);
+int sr_adm_state_load(sr_adm_t *a, sr_ckpt_buf_t *b, sr_error_t *err);
+
 /* sr_train_loss_f over a sr_adm_t ctx: Eq. 8 for every image, then the
  * value of Eq. 7 and its gradient (assigned). 'labels' are the scribbles. */
 int sr_adm_loss_fn(void *ctx, const sr_tensor_t *logits, const int32_t *labels, double *value,

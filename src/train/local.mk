@@ -1,8 +1,8 @@
 # src/train: the trainer (epochs, loss terms, validation, checkpoints).
-libsegrep_impl_la_SOURCES += src/train/train.c src/train/terms.c
+libsegrep_impl_la_SOURCES += src/train/train.c src/train/terms.c src/train/checkpoint.c
 
 srtrainincludedir = $(pkgincludedir)/train
-srtraininclude_HEADERS = src/train/train.h src/train/terms.h
+srtraininclude_HEADERS = src/train/train.h src/train/terms.h src/train/checkpoint.h
 
 # ADM training term and the Lovász prox ("modified backpropagation") term.
 libsegrep_impl_la_SOURCES += src/train/adm.c src/train/prox_term.c

@@ -71,7 +71,7 @@ static int loss_eval(void *ctx, const sr_train_batch_t *b, double *value, sr_ten
     return 0;
 }
 
-const sr_train_term_ops_t sr_train_loss_ops = {loss_eval, NULL, NULL};
+const sr_train_term_ops_t sr_train_loss_ops = {loss_eval, NULL, NULL, NULL, NULL};
 
 /* ---- constraint term -------------------------------------------------- */
 
@@ -375,5 +375,179 @@ static int constraint_epoch_end(void *ctx, sr_train_epoch_metrics_t *m, sr_error
     return 0;
 }
 
+/* ---- constraint term: checkpoint state ------------------------------------
+ * Saved: the barrier's t and epoch, the Lagrangian's duals, phase and epoch
+ * (if it has seen a batch), the statistics' per-image flags and counters,
+ * and the epoch's running sums. Loads build the new state aside and swap it
+ * in only when all of it has been read. */
+
+static int stats_save(const sr_constraint_stats_t *st, sr_ckpt_buf_t *b, sr_error_t *err)
+{
+    if (sr_ckpt_put_i64(b, st->n_images, err) || sr_ckpt_put_i64(b, st->epoch, err) ||
+        sr_ckpt_put_i64(b, st->total, err) || sr_ckpt_put_i64(b, st->satisfied, err) ||
+        sr_ckpt_put_i64(b, st->prev_satisfied_seen, err) ||
+        sr_ckpt_put_i64(b, st->still_satisfied, err))
+        return -1;
+    for (int64_t i = 0; i < st->n_images; i++) {
+        int64_t m = st->cur[i] ? st->count[i] : -1;
+        if (sr_ckpt_put_i64(b, m, err) || sr_ckpt_put_i64(b, st->cur_epoch[i], err) ||
+            sr_ckpt_put_i64(b, st->prev_epoch[i], err))
+            return -1;
+        if (m >= 0 && (sr_ckpt_put(b, st->cur[i], (size_t)m, err) ||
+                       sr_ckpt_put(b, st->prev[i], (size_t)m, err)))
+            return -1;
+    }
+    return 0;
+}
+
+static int stats_load(sr_constraint_stats_t *st, sr_ckpt_buf_t *b, sr_error_t *err)
+{
+    sr_constraint_stats_t n;
+    int64_t v[6] = {0};
+    if (sr_ckpt_get_count(b, st->n_images, st->n_images, &v[0], "statistics: images", err))
+        return -1;
+    for (int i = 1; i < 6; i++)
+        if (sr_ckpt_get_count(b, 0, INT64_MAX, &v[i], "statistics: counters", err))
+            return -1;
+    if (sr_constraint_stats_init(&n, st->n_images, st->tol, err))
+        return -1;
+    n.epoch = (int)v[1];
+    n.total = v[2];
+    n.satisfied = v[3];
+    n.prev_satisfied_seen = v[4];
+    n.still_satisfied = v[5];
+    for (int64_t i = 0; i < n.n_images; i++) {
+        int64_t m = 0, ce = 0, pe = 0;
+        if (sr_ckpt_get_count(b, -1, INT32_MAX, &m, "statistics: constraints of an image", err) ||
+            sr_ckpt_get_count(b, -1, INT32_MAX, &ce, "statistics: epoch", err) ||
+            sr_ckpt_get_count(b, -1, INT32_MAX, &pe, "statistics: epoch", err))
+            goto fail;
+        n.cur_epoch[i] = (int)ce;
+        n.prev_epoch[i] = (int)pe;
+        if (m < 0)
+            continue;
+        n.cur[i] = calloc((size_t)(m ? m : 1), 1);
+        n.prev[i] = calloc((size_t)(m ? m : 1), 1);
+        if (!n.cur[i] || !n.prev[i]) {
+            sr_errorf(err, "statistics: out of memory");
+            goto fail;
+        }
+        n.count[i] = (int)m;
+        if (sr_ckpt_get(b, n.cur[i], (size_t)m, "statistics: flags", err) ||
+            sr_ckpt_get(b, n.prev[i], (size_t)m, "statistics: flags", err))
+            goto fail;
+    }
+    sr_constraint_stats_free(st);
+    *st = n;
+    return 0;
+fail:
+    sr_constraint_stats_free(&n);
+    return -1;
+}
+
+static int lagrangian_save(const sr_lagrangian_t *lg, sr_ckpt_buf_t *b, sr_error_t *err)
+{
+    if (sr_ckpt_put_i64(b, lg->relu, err) || sr_ckpt_put_i64(b, lg->nslots, err) ||
+        sr_ckpt_put_i64(b, lg->n_images, err) || sr_ckpt_put_i64(b, lg->phase, err) ||
+        sr_ckpt_put_i64(b, lg->epoch, err))
+        return -1;
+    if (lg->relu)
+        return sr_ckpt_put(b, lg->lam_slot, sizeof(double) * (size_t)lg->nslots, err);
+    for (int64_t i = 0; i < lg->n_images; i++) {
+        int64_t m = lg->lam[i] ? lg->count[i] : -1;
+        if (sr_ckpt_put_i64(b, m, err) ||
+            (m > 0 && sr_ckpt_put(b, lg->lam[i], sizeof(double) * (size_t)m, err)))
+            return -1;
+    }
+    return 0;
+}
+
+static int lagrangian_load(sr_train_constraint_ctx_t *c, sr_ckpt_buf_t *b, sr_error_t *err)
+{
+    const sr_train_constraint_config_t *cfg = &c->cfg;
+    int64_t relu = 0, nslots = 0, n_images = 0, phase = 0, epoch = 0;
+    if (sr_ckpt_get_count(b, 0, 1, &relu, "lagrangian: variant", err) ||
+        sr_ckpt_get_count(b, 0, INT32_MAX, &nslots, "lagrangian: slots", err) ||
+        sr_ckpt_get_count(b, c->n_images, c->n_images, &n_images, "lagrangian: images", err) ||
+        sr_ckpt_get_count(b, 0, SR_LAGRANGIAN_PHASE_COUNT - 1, &phase, "lagrangian: phase", err) ||
+        sr_ckpt_get_count(b, 0, INT32_MAX, &epoch, "lagrangian: epoch", err))
+        return -1;
+    if (relu != (cfg->method == SR_CONSTRAINT_METHOD_RELU_LAGRANGIAN))
+        return sr_errorf(err, "lagrangian: the checkpoint's variant differs");
+    sr_lagrangian_t n;
+    memset(&n, 0, sizeof n);
+    sr_constraint_scale_t sc = method_scale(cfg);
+    if (sr_lagrangian_init(&n, (int)relu, c->n_images, relu ? (int)nslots : 1, cfg->dual_lr,
+                           cfg->lambda0, &sc, err))
+        return -1;
+    n.phase = (enum sr_lagrangian_phase)phase;
+    n.epoch = (int)epoch;
+    if (relu) {
+        if (sr_ckpt_get(b, n.lam_slot, sizeof(double) * (size_t)nslots, "lagrangian: duals",
+                        err))
+            goto fail;
+    } else {
+        for (int64_t i = 0; i < n.n_images; i++) {
+            int64_t m = 0;
+            if (sr_ckpt_get_count(b, -1, INT32_MAX, &m, "lagrangian: duals of an image", err))
+                goto fail;
+            if (m <= 0)
+                continue;
+            n.lam[i] = malloc(sizeof(double) * (size_t)m);
+            if (!n.lam[i]) {
+                sr_errorf(err, "lagrangian: out of memory");
+                goto fail;
+            }
+            n.count[i] = (int)m;
+            if (sr_ckpt_get(b, n.lam[i], sizeof(double) * (size_t)m, "lagrangian: duals", err))
+                goto fail;
+        }
+    }
+    sr_lagrangian_free(&c->lg);
+    c->lg = n;
+    c->lg_ready = 1;
+    return 0;
+fail:
+    sr_lagrangian_free(&n);
+    return -1;
+}
+
+static int constraint_save(void *ctx, sr_ckpt_buf_t *b, sr_error_t *err)
+{
+    sr_train_constraint_ctx_t *c = ctx;
+    if (sr_ckpt_put_i64(b, c->cfg.method, err) || sr_ckpt_put_f64(b, c->lb.t, err) ||
+        sr_ckpt_put_i64(b, c->lb.epoch, err) || sr_ckpt_put_f64(b, c->gap_sum, err) ||
+        sr_ckpt_put_f64(b, c->bound_sum, err) || sr_ckpt_put_i64(b, c->lg_ready, err) ||
+        (c->lg_ready && lagrangian_save(&c->lg, b, err)))
+        return -1;
+    return stats_save(&c->stats, b, err);
+}
+
+static int constraint_load(void *ctx, sr_ckpt_buf_t *b, sr_error_t *err)
+{
+    sr_train_constraint_ctx_t *c = ctx;
+    int64_t method = 0, lb_epoch = 0, lg_ready = 0;
+    double t = 0, gap = 0, bound = 0;
+    if (sr_ckpt_get_count(b, c->cfg.method, c->cfg.method, &method, "constraint method", err) ||
+        sr_ckpt_get_f64(b, &t, "barrier t", err) ||
+        sr_ckpt_get_count(b, 0, INT32_MAX, &lb_epoch, "barrier epoch", err) ||
+        sr_ckpt_get_f64(b, &gap, "gap", err) || sr_ckpt_get_f64(b, &bound, "gap bound", err) ||
+        sr_ckpt_get_count(b, 0, 1, &lg_ready, "lagrangian flag", err))
+        return -1;
+    if (lg_ready && !is_lagrangian(&c->cfg))
+        return sr_errorf(err, "checkpoint: duals for a term that has none");
+    // the duals and statistics are swapped in whole; the scalars last
+    if (lg_ready && lagrangian_load(c, b, err))
+        return -1;
+    if (stats_load(&c->stats, b, err))
+        return -1;
+    c->lb.t = t;
+    c->lb.epoch = (int)lb_epoch;
+    c->gap_sum = gap;
+    c->bound_sum = bound;
+    return 0;
+}
+
 const sr_train_term_ops_t sr_train_constraint_ops = {constraint_eval, constraint_phase,
-                                                     constraint_epoch_end};
+                                                     constraint_epoch_end, constraint_save,
+                                                     constraint_load};

@@ -269,7 +269,7 @@ int sr_trainer_run(sr_trainer_t *t, const sr_train_dataset_t *train,
     int tty = pf && isatty(fileno(pf));
     double elapsed_total = 0.0;
     int run_epochs = 0;
-    for (; t->epoch < t->cfg.epochs; t->epoch++) {
+    while (t->epoch < t->cfg.epochs) {
         double t0 = sr_time_now();
         sr_rng_t r;
         sr_rng_init(&r, t->cfg.seed, "shuffle", (uint64_t)t->epoch);
@@ -332,27 +332,20 @@ int sr_trainer_run(sr_trainer_t *t, const sr_train_dataset_t *train,
             t->epoch++;
             return sr_error_prefix(err, "epoch callback: ");
         }
+        t->epoch++;
+        int every = t->cfg.checkpoint_every;
+        if (t->cfg.checkpoint && every > 0 &&
+            (t->epoch % every == 0 || t->epoch == t->cfg.epochs) &&
+            t->cfg.checkpoint(t->cfg.checkpoint_ctx, t, err))
+            return sr_error_prefix(err, "checkpoint after epoch %d: ", t->epoch - 1);
     }
     return 0;
 }
 
 /* ---- checkpoints ---------------------------------------------------------- */
 
-#define CKPT_MAGIC "SRTRCKPT"
-#define CKPT_VERSION 1u
-
-typedef struct ckpt_header {
-    char magic[8];
-    uint32_t version, endian;
-    uint64_t fingerprint;
-    int64_t nparam, nstate, nm, nv;
-    int64_t opt_t;
-    uint64_t net_step;
-    int64_t epoch;
-    double lr, best;
-    int64_t best_epoch, bad_epochs;
-} ckpt_header_t;
-
+// What a checkpoint must match: the network's parameter layout, its state
+// size, the optimiser and the term list (names and whether they keep state).
 static uint64_t fingerprint(const sr_trainer_t *t)
 {
     const sr_net_t *net = t->net;
@@ -363,134 +356,197 @@ static uint64_t fingerprint(const sr_trainer_t *t)
     }
     h = sr_hash_combine64(h, (uint64_t)net->nstate_floats);
     h = sr_hash_combine64(h, (uint64_t)t->opt.cfg.type);
+    h = sr_hash_combine64(h, (uint64_t)t->nterms);
+    for (int i = 0; i < t->nterms; i++) {
+        h = sr_hash_combine64(h, sr_hash_str64(t->terms[i].name));
+        h = sr_hash_combine64(h, (uint64_t)(t->terms[i].ops && t->terms[i].ops->save));
+    }
     return h;
 }
 
-static void header_fill(const sr_trainer_t *t, ckpt_header_t *h)
+typedef struct core_state {
+    int64_t nparam, nstate, nm, nv;
+    int64_t opt_t;
+    uint64_t net_step;
+    int64_t epoch;
+    double lr, best;
+    int64_t best_epoch, bad_epochs;
+} core_state_t;
+
+static void core_fill(const sr_trainer_t *t, core_state_t *c)
 {
-    memset(h, 0, sizeof(*h));
-    memcpy(h->magic, CKPT_MAGIC, 8);
-    h->version = CKPT_VERSION;
-    h->endian = 0x01020304u;
-    h->fingerprint = fingerprint(t);
-    h->nparam = t->net->nparam_floats;
-    h->nstate = t->net->nstate_floats;
-    h->nm = t->opt.m ? t->opt.n : 0;
-    h->nv = t->opt.v ? t->opt.n : 0;
-    h->opt_t = t->opt.t;
-    h->net_step = t->net->step;
-    h->epoch = t->epoch;
-    h->lr = t->sched.lr;
-    h->best = t->sched.best;
-    h->best_epoch = t->sched.best_epoch;
-    h->bad_epochs = t->sched.bad_epochs;
+    memset(c, 0, sizeof(*c));
+    c->nparam = t->net->nparam_floats;
+    c->nstate = t->net->nstate_floats;
+    c->nm = t->opt.m ? t->opt.n : 0;
+    c->nv = t->opt.v ? t->opt.n : 0;
+    c->opt_t = t->opt.t;
+    c->net_step = t->net->step;
+    c->epoch = t->epoch;
+    c->lr = t->sched.lr;
+    c->best = t->sched.best;
+    c->best_epoch = t->sched.best_epoch;
+    c->bad_epochs = t->sched.bad_epochs;
 }
 
-int sr_trainer_checkpoint_save(const sr_trainer_t *t, const char *path, sr_error_t *err)
+int sr_trainer_checkpoint_write(sr_trainer_t *t, const char *path, const char *key,
+                                const void *extra, size_t extra_len, sr_error_t *err)
 {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-        return sr_errorf(err, "checkpoint path too long: %s", path);
-    ckpt_header_t h;
-    header_fill(t, &h);
-    const void *parts[5] = {&h, t->net->param_slab, t->net->state_slab, t->opt.m, t->opt.v};
-    size_t sizes[5] = {sizeof(h), sizeof(float) * (size_t)h.nparam,
-                       sizeof(float) * (size_t)h.nstate, sizeof(float) * (size_t)h.nm,
-                       sizeof(float) * (size_t)h.nv};
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return sr_errorf(err, "checkpoint %s: cannot create", tmp);
-    uint64_t sum = 0;
-    int ok = 1;
-    for (int i = 0; i < 5 && ok; i++) {
-        if (!sizes[i])
+    sr_ckpt_buf_t b = {0}, tb = {0};
+    core_state_t c;
+    core_fill(t, &c);
+    int rc = -1;
+    if (sr_ckpt_put_str(&b, key ? key : "", err) ||
+        sr_ckpt_put_i64(&b, (int64_t)fingerprint(t), err) || sr_ckpt_put(&b, &c, sizeof c, err) ||
+        sr_ckpt_put(&b, t->net->param_slab, sizeof(float) * (size_t)c.nparam, err) ||
+        sr_ckpt_put(&b, t->net->state_slab, sizeof(float) * (size_t)c.nstate, err) ||
+        sr_ckpt_put(&b, t->opt.m, sizeof(float) * (size_t)c.nm, err) ||
+        sr_ckpt_put(&b, t->opt.v, sizeof(float) * (size_t)c.nv, err))
+        goto out;
+    for (int i = 0; i < t->nterms; i++) {
+        const sr_train_loss_term_t *lt = &t->terms[i];
+        tb.len = 0;
+        if (lt->ops && lt->ops->save && lt->ops->save(lt->ctx, &tb, err)) {
+            sr_error_prefix(err, "checkpoint: term '%s': ", lt->name);
+            goto out;
+        }
+        if (sr_ckpt_put_str(&b, lt->name, err) || sr_ckpt_put_blob(&b, tb.data, tb.len, err))
+            goto out;
+    }
+    if (sr_ckpt_put_blob(&b, extra, extra ? extra_len : 0, err))
+        goto out;
+    rc = sr_ckpt_file_write(path, &b, err);
+out:
+    sr_ckpt_buf_free(&b);
+    sr_ckpt_buf_free(&tb);
+    return rc;
+}
+
+int sr_trainer_checkpoint_read(sr_trainer_t *t, const char *path, const char *key,
+                               sr_ckpt_buf_t *extra, sr_error_t *err)
+{
+    sr_ckpt_buf_t b;
+    if (sr_ckpt_file_read(path, &b, err))
+        return -1;
+    int rc = -1;
+    char stored_key[256];
+    int64_t fp = 0;
+    core_state_t c = {0}, mine;
+    core_fill(t, &mine);
+    const void *slab[4] = {0};
+    const void *term_data[SR_TRAIN_MAX_TERMS] = {0};
+    size_t term_len[SR_TRAIN_MAX_TERMS] = {0};
+    const void *xdata = NULL;
+    size_t xlen = 0;
+    if (sr_ckpt_get_str(&b, stored_key, sizeof stored_key, "key", err))
+        goto bad;
+    if (strcmp(stored_key, key ? key : "") != 0) {
+        sr_errorf(err, "checkpoint %s: written by run '%s', not by this run ('%s')", path,
+                  stored_key, key ? key : "");
+        goto out;
+    }
+    if (sr_ckpt_get_i64(&b, &fp, "fingerprint", err) ||
+        sr_ckpt_get(&b, &c, sizeof c, "trainer state", err))
+        goto bad;
+    if ((uint64_t)fp != fingerprint(t) || c.nparam != mine.nparam || c.nstate != mine.nstate ||
+        c.nm != mine.nm || c.nv != mine.nv) {
+        sr_errorf(err,
+                  "checkpoint %s: written for another network, optimiser or term list (%lld "
+                  "parameters, fingerprint %016llx; this run has %lld, %016llx)",
+                  path, (long long)c.nparam, (unsigned long long)fp, (long long)mine.nparam,
+                  (unsigned long long)fingerprint(t));
+        goto out;
+    }
+    if (c.epoch < 0 || c.epoch > t->cfg.epochs) {
+        sr_errorf(err, "checkpoint %s: next epoch %lld is outside this run's 0..%d", path,
+                  (long long)c.epoch, t->cfg.epochs);
+        goto out;
+    }
+    int64_t counts[4] = {c.nparam, c.nstate, c.nm, c.nv};
+    for (int i = 0; i < 4; i++) {
+        size_t n = sizeof(float) * (size_t)counts[i];
+        if (n > b.len - b.pos) {
+            sr_errorf(err, "checkpoint %s: truncated (slab %d)", path, i);
+            goto out;
+        }
+        slab[i] = b.data + b.pos;
+        b.pos += n;
+    }
+    for (int i = 0; i < t->nterms; i++) {
+        char name[sizeof t->terms[0].name];
+        if (sr_ckpt_get_str(&b, name, sizeof name, "term name", err) ||
+            sr_ckpt_get_blob(&b, &term_data[i], &term_len[i], "term state", err))
+            goto bad;
+        if (strcmp(name, t->terms[i].name) != 0) {
+            sr_errorf(err, "checkpoint %s: term %d is '%s', this run's is '%s'", path, i, name,
+                      t->terms[i].name);
+            goto out;
+        }
+    }
+    if (sr_ckpt_get_blob(&b, &xdata, &xlen, "caller state", err))
+        goto bad;
+    if (b.pos != b.len) {
+        sr_errorf(err, "checkpoint %s: %zu unexpected bytes at the end", path, b.len - b.pos);
+        goto out;
+    }
+    // everything checked: commit
+    memcpy(t->net->param_slab, slab[0], sizeof(float) * (size_t)c.nparam);
+    memcpy(t->net->state_slab, slab[1], sizeof(float) * (size_t)c.nstate);
+    if (c.nm)
+        memcpy(t->opt.m, slab[2], sizeof(float) * (size_t)c.nm);
+    if (c.nv)
+        memcpy(t->opt.v, slab[3], sizeof(float) * (size_t)c.nv);
+    t->opt.t = c.opt_t;
+    t->net->step = c.net_step;
+    t->epoch = (int)c.epoch;
+    t->sched.lr = c.lr;
+    t->sched.best = c.best;
+    t->sched.best_epoch = (int)c.best_epoch;
+    t->sched.bad_epochs = (int)c.bad_epochs;
+    for (int i = 0; i < t->nterms; i++) {
+        const sr_train_loss_term_t *lt = &t->terms[i];
+        if (!(lt->ops && lt->ops->load)) {
+            if (term_len[i]) {
+                sr_errorf(err, "checkpoint %s: term '%s' has state but cannot load it", path,
+                          lt->name);
+                rc = -2;
+                goto out;
+            }
             continue;
-        ok = fwrite(parts[i], 1, sizes[i], f) == sizes[i];
-        sum = sr_hash_combine64(sum, sr_hash_fnv1a64(parts[i], sizes[i]));
+        }
+        sr_ckpt_buf_t tb;
+        sr_ckpt_buf_view(&tb, term_data[i], term_len[i]);
+        if (lt->ops->load(lt->ctx, &tb, err) ||
+            (tb.pos != tb.len &&
+             sr_errorf(err, "%zu bytes of its state left unread", tb.len - tb.pos))) {
+            sr_error_prefix(err, "checkpoint %s: term '%s' (state half-restored; do not train "
+                            "on): ", path, lt->name);
+            rc = -2;
+            goto out;
+        }
     }
-    ok = ok && fwrite(&sum, sizeof(sum), 1, f) == 1;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        remove(tmp);
-        return sr_errorf(err, "checkpoint %s: write failed", path);
+    if (extra) {
+        sr_ckpt_buf_free(extra);
+        if (sr_ckpt_put(extra, xdata, xlen, err)) {
+            rc = -2;
+            goto out;
+        }
     }
-    return 0;
+    rc = 0;
+    goto out;
+bad:
+    sr_error_prefix(err, "checkpoint %s: ", path);
+out:
+    sr_ckpt_buf_free(&b);
+    return rc;
+}
+
+int sr_trainer_checkpoint_save(sr_trainer_t *t, const char *path, sr_error_t *err)
+{
+    return sr_trainer_checkpoint_write(t, path, "", NULL, 0, err);
 }
 
 int sr_trainer_checkpoint_load(sr_trainer_t *t, const char *path, sr_error_t *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return sr_errorf(err, "checkpoint %s: cannot open", path);
-    ckpt_header_t h, mine;
-    header_fill(t, &mine);
-    int rc = -1;
-    float *buf = NULL;
-    if (fread(&h, sizeof(h), 1, f) != 1 || memcmp(h.magic, CKPT_MAGIC, 8) != 0) {
-        sr_errorf(err, "checkpoint %s: not a segrep trainer checkpoint (bad magic)", path);
-        goto out;
-    }
-    if (h.version != CKPT_VERSION || h.endian != mine.endian) {
-        sr_errorf(err,
-                  "checkpoint %s: version %u (byte order %08x); this build reads version %u "
-                  "(%08x): resume with the segrep that wrote it",
-                  path, h.version, h.endian, CKPT_VERSION, mine.endian);
-        goto out;
-    }
-    if (h.fingerprint != mine.fingerprint || h.nparam != mine.nparam ||
-        h.nstate != mine.nstate || h.nm != mine.nm || h.nv != mine.nv) {
-        sr_errorf(err,
-                  "checkpoint %s: written for another network or optimiser (%lld parameters, "
-                  "fingerprint %016llx; this run has %lld, %016llx)",
-                  path, (long long)h.nparam, (unsigned long long)h.fingerprint,
-                  (long long)mine.nparam, (unsigned long long)mine.fingerprint);
-        goto out;
-    }
-    size_t total = (size_t)(h.nparam + h.nstate + h.nm + h.nv);
-    buf = malloc(sizeof(float) * (total ? total : 1));
-    if (!buf) {
-        sr_errorf(err, "checkpoint %s: out of memory", path);
-        goto out;
-    }
-    uint64_t sum = sr_hash_fnv1a64(&h, sizeof(h)), stored;
-    size_t counts[4] = {(size_t)h.nparam, (size_t)h.nstate, (size_t)h.nm, (size_t)h.nv};
-    sum = sr_hash_combine64(0, sum);
-    float *p = buf;
-    for (int i = 0; i < 4; i++) {
-        if (!counts[i])
-            continue;
-        if (fread(p, sizeof(float), counts[i], f) != counts[i]) {
-            sr_errorf(err, "checkpoint %s: truncated", path);
-            goto out;
-        }
-        sum = sr_hash_combine64(sum, sr_hash_fnv1a64(p, sizeof(float) * counts[i]));
-        p += counts[i];
-    }
-    if (fread(&stored, sizeof(stored), 1, f) != 1 || stored != sum) {
-        sr_errorf(err, "checkpoint %s: checksum mismatch (file damaged)", path);
-        goto out;
-    }
-    // all checks passed: commit
-    p = buf;
-    memcpy(t->net->param_slab, p, sizeof(float) * counts[0]);
-    p += counts[0];
-    memcpy(t->net->state_slab, p, sizeof(float) * counts[1]);
-    p += counts[1];
-    if (counts[2])
-        memcpy(t->opt.m, p, sizeof(float) * counts[2]);
-    p += counts[2];
-    if (counts[3])
-        memcpy(t->opt.v, p, sizeof(float) * counts[3]);
-    t->opt.t = h.opt_t;
-    t->net->step = h.net_step;
-    t->epoch = (int)h.epoch;
-    t->sched.lr = h.lr;
-    t->sched.best = h.best;
-    t->sched.best_epoch = (int)h.best_epoch;
-    t->sched.bad_epochs = (int)h.bad_epochs;
-    rc = 0;
-out:
-    free(buf);
-    fclose(f);
-    return rc;
+    return sr_trainer_checkpoint_read(t, path, "", NULL, err) ? -1 : 0;
 }

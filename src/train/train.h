@@ -26,9 +26,15 @@
  * forward passes without any weight update) and closes each epoch (t *= mu,
  * constraint statistics) adding named scalars to the epoch's metrics.
  *
+ * Checkpoints (train/checkpoint.h) also hold each term's state through its
+ * ops->save / ops->load (barrier t, duals and the alternation phase,
+ * constraint statistics, ADM statistics) and an opaque blob of the caller's
+ * (the runner stores the run's metric history there). With
+ * cfg.checkpoint_every > 0, sr_trainer_run hands the trainer to
+ * cfg.checkpoint after every that many epochs (and after the last one).
+ *
  * Not done: gradient accumulation, mixed precision, data augmentation
- * (belongs to the data layer), early stopping; checkpoints do not hold the
- * state of sr_train_term_ops_t terms (barrier t, duals, statistics).
+ * (belongs to the data layer), early stopping; checkpoints inside an epoch.
  */
 #ifndef SR_TRAIN_TRAIN_H
 #define SR_TRAIN_TRAIN_H
@@ -40,6 +46,7 @@
 #include "core/tensor.h"
 #include "nn/net.h"
 #include "optim/optim.h"
+#include "train/checkpoint.h"
 
 /* A loss term: the value of the loss at 'logits' (N,K,H,W) for integer
  * 'labels' (N,H,W) in '*value', and its gradient with respect to the logits
@@ -81,12 +88,18 @@ typedef struct sr_train_epoch_metrics sr_train_epoch_metrics_t;
  * wanted). 'phase' (may be NULL: always THETA) is asked before each epoch;
  * the epoch is DUAL if any term asks for it. 'epoch_end' (may be NULL) is
  * called after validation with the epoch's metrics, to which it may add
- * scalars (sr_train_metrics_add). Each returns 0, or -1 with 'err' set. */
+ * scalars (sr_train_metrics_add). 'save' (may be NULL: the term keeps no
+ * state across epochs) appends the term's state to a checkpoint; 'load'
+ * (NULL iff 'save' is) reads exactly what 'save' wrote, into a term set up
+ * with the same config, and fails rather than half-restore on a mismatch.
+ * Each returns 0, or -1 with 'err' set. */
 typedef struct sr_train_term_ops {
     int (*eval)(void *ctx, const sr_train_batch_t *b, double *value, sr_tensor_t *dlogits,
                 sr_error_t *err);
     enum sr_train_phase (*phase)(void *ctx);
     int (*epoch_end)(void *ctx, sr_train_epoch_metrics_t *m, sr_error_t *err);
+    int (*save)(void *ctx, sr_ckpt_buf_t *b, sr_error_t *err);
+    int (*load)(void *ctx, sr_ckpt_buf_t *b, sr_error_t *err);
 } sr_train_term_ops_t;
 
 typedef struct sr_train_loss_term {
@@ -133,6 +146,14 @@ int sr_train_metrics_add(sr_train_epoch_metrics_t *m, const char *name, double v
 typedef int (*sr_train_epoch_f)(void *ctx, const sr_train_epoch_metrics_t *m,
                                 sr_error_t *err);
 
+typedef struct sr_trainer sr_trainer_t;
+
+/* Called by sr_trainer_run after on_epoch, every cfg.checkpoint_every
+ * epochs and after the last epoch, with t->epoch = the next epoch to run;
+ * typically calls sr_trainer_checkpoint_write. A non-zero return stops
+ * training with 'err'. */
+typedef int (*sr_train_checkpoint_f)(void *ctx, sr_trainer_t *t, sr_error_t *err);
+
 typedef struct sr_train_config {
     int epochs;
     int batch_size;
@@ -140,9 +161,12 @@ typedef struct sr_train_config {
     FILE *progress;             /* progress lines, or NULL for none */
     sr_train_epoch_f on_epoch;  /* may be NULL */
     void *on_epoch_ctx;
+    int checkpoint_every;       /* 0: no checkpoints */
+    sr_train_checkpoint_f checkpoint; /* may be NULL */
+    void *checkpoint_ctx;
 } sr_train_config_t;
 
-typedef struct sr_trainer {
+struct sr_trainer {
     sr_train_config_t cfg;
     sr_net_t *net;              /* borrowed */
     sr_optim_t opt;
@@ -159,7 +183,7 @@ typedef struct sr_trainer {
     float *dlogits, *dterm;     /* (B,K,H,W) */
     int64_t *perm;
     int64_t cap_images, cap_labels, cap_logits, cap_perm;
-} sr_trainer_t;
+};
 
 /* Set up a trainer for 'net' (borrowed; its seed is set to cfg->seed's
  * dropout stream). Returns 0, or -1 with 'err' naming the bad setting. */
@@ -198,12 +222,31 @@ int sr_trainer_validate(sr_trainer_t *t, const sr_train_dataset_t *val, double *
 int sr_trainer_run(sr_trainer_t *t, const sr_train_dataset_t *train,
                    const sr_train_dataset_t *val, sr_error_t *err);
 
-/* Write / read a checkpoint as a flat binary file (magic "SRTRCKPT",
- * version, a fingerprint of the network and optimiser, the state, and a
- * checksum). Saving writes 'path'.tmp and renames it. Loading rejects a
- * file of another network, optimiser or version with a one-line error and
- * leaves the trainer unchanged. Returns 0, or -1 with 'err' set. */
-int sr_trainer_checkpoint_save(const sr_trainer_t *t, const char *path, sr_error_t *err);
+/* Write a checkpoint of everything needed to continue bit-identically:
+ * parameters, batch-norm statistics, optimiser moments and step count,
+ * schedule state, next epoch (t->epoch), dropout stream position, each
+ * term's state (ops->save), plus 'key' (identifies the run; "" for none)
+ * and the caller's 'extra' bytes (may be NULL with extra_len 0), as the
+ * flat binary file of train/checkpoint.h, atomically ('path'.tmp, then
+ * rename). Returns 0, or -1 with 'err' set. */
+int sr_trainer_checkpoint_write(sr_trainer_t *t, const char *path, const char *key,
+                                const void *extra, size_t extra_len, sr_error_t *err);
+
+/* Read the checkpoint at 'path' into 't', whose network, optimiser and
+ * terms are set up as when it was written. A damaged file (magic, version,
+ * length, checksum), another 'key', or another network, optimiser or term
+ * list is rejected with a one-line error naming the file, leaving the
+ * trainer and its terms unchanged (-1). A term whose state then fails to
+ * load (only after a bug: same key, same format) may be left half-restored:
+ * that returns -2, the error says so, and the caller must not train on. If
+ * 'extra' is not NULL, the caller's bytes are copied into it (an owned
+ * buffer; free with sr_ckpt_buf_free). Returns 0, -1 or -2 with 'err' set. */
+int sr_trainer_checkpoint_read(sr_trainer_t *t, const char *path, const char *key,
+                               sr_ckpt_buf_t *extra, sr_error_t *err);
+
+/* sr_trainer_checkpoint_write / _read with key "" and no extra bytes
+ * (load returns -1 for -2 as well). */
+int sr_trainer_checkpoint_save(sr_trainer_t *t, const char *path, sr_error_t *err);
 int sr_trainer_checkpoint_load(sr_trainer_t *t, const char *path, sr_error_t *err);
 
 #endif

@@ -16,3 +16,12 @@ TESTS += tests/train/test_terms.t
 
 TESTS += tests/train/train_adm.t
 EXTRA_DIST += tests/train/train_adm.t
+
+check_PROGRAMS += tests/train/test_checkpoint.t
+tests_train_test_checkpoint_t_SOURCES = tests/train/test_checkpoint.c
+tests_train_test_checkpoint_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_train_test_checkpoint_t_LDADD = $(SR_TEST_LDADD)
+TESTS += tests/train/test_checkpoint.t
+
+TESTS += tests/train/train_resume.t
+EXTRA_DIST += tests/train/train_resume.t

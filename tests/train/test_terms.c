@@ -243,7 +243,7 @@ static void test_trainer_dual_epochs(void)
     sr_net_t *net = sr_net_create(&nc, 3, &err);
     ok(net != NULL, "net: %s", err.text);
     watch_t w = {net, {0}, {0}, 0};
-    sr_train_config_t tc = {4, 1, 11, NULL, on_epoch, &w};
+    sr_train_config_t tc = {4, 1, 11, NULL, on_epoch, &w, 0, NULL, NULL};
     sr_optim_config_t oc;
     sr_optim_config_default(&oc, SR_OPTIM_ADAM);
     sr_schedule_config_t sc;
