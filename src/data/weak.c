@@ -172,6 +172,12 @@ static int32_t class_components(const uint8_t *lab, int k, int64_t H, int64_t W,
 void sr_weak_points(const uint8_t *labels, int64_t N, int64_t H, int64_t W, int K, int radius,
                     int per_component, uint64_t seed, uint8_t *out)
 {
+    sr_weak_points_from(labels, N, H, W, K, radius, per_component, seed, 0, out);
+}
+
+void sr_weak_points_from(const uint8_t *labels, int64_t N, int64_t H, int64_t W, int K,
+                         int radius, int per_component, uint64_t seed, int64_t n0, uint8_t *out)
+{
     int64_t HW = H * W;
     uint8_t *mask = malloc((size_t)HW);
     int32_t *comp = malloc((size_t)HW * sizeof *comp);
@@ -182,7 +188,7 @@ void sr_weak_points(const uint8_t *labels, int64_t N, int64_t H, int64_t W, int 
     for (int64_t n = 0; n < N; n++) {
         const uint8_t *lab = labels + n * HW;
         sr_rng_t r;
-        sr_rng_init(&r, seed, "points", (uint64_t)n);
+        sr_rng_init(&r, seed, "points", (uint64_t)(n0 + n));
         for (int k = 1; k < K; k++) {
             int32_t nc = class_components(lab, k, H, W, per_component, mask, comp, queue);
             if (!nc)
@@ -212,6 +218,13 @@ void sr_weak_points(const uint8_t *labels, int64_t N, int64_t H, int64_t W, int 
 
 int32_t *sr_weak_boxes(const uint8_t *labels, int64_t N, int64_t H, int64_t W, int K,
                        int margin, int per_component, int64_t *nrows, sr_error_t *err)
+{
+    return sr_weak_boxes_from(labels, N, H, W, K, margin, per_component, 0, nrows, err);
+}
+
+int32_t *sr_weak_boxes_from(const uint8_t *labels, int64_t N, int64_t H, int64_t W, int K,
+                            int margin, int per_component, int64_t n0, int64_t *nrows,
+                            sr_error_t *err)
 {
     int64_t HW = H * W, cap = 64, m = 0;
     uint8_t *mask = malloc((size_t)HW);
@@ -248,7 +261,7 @@ int32_t *sr_weak_boxes(const uint8_t *labels, int64_t N, int64_t H, int64_t W, i
                     cap *= 2;
                 }
                 int32_t *b = rows + 6 * m++;
-                b[0] = (int32_t)n;
+                b[0] = (int32_t)(n0 + n);
                 b[1] = k;
                 b[2] = (int32_t)(y0 - margin < 0 ? 0 : y0 - margin);
                 b[3] = (int32_t)(x0 - margin < 0 ? 0 : x0 - margin);
@@ -353,6 +366,13 @@ int sr_weak_scribble_shorten(const uint8_t *scribbles, int64_t N, int64_t H, int
 void sr_weak_scribbles(const uint8_t *labels, int64_t N, int64_t H, int64_t W, int K,
                        int margin, int background, uint64_t seed, uint8_t *out)
 {
+    sr_weak_scribbles_from(labels, N, H, W, K, margin, background, seed, 0, out);
+}
+
+void sr_weak_scribbles_from(const uint8_t *labels, int64_t N, int64_t H, int64_t W, int K,
+                            int margin, int background, uint64_t seed, int64_t n0,
+                            uint8_t *out)
+{
     int64_t HW = H * W;
     uint8_t *mask = malloc((size_t)HW * 5);
     int32_t *comp = malloc((size_t)HW * sizeof *comp);
@@ -366,7 +386,7 @@ void sr_weak_scribbles(const uint8_t *labels, int64_t N, int64_t H, int64_t W, i
     for (int64_t n = 0; n < N; n++) {
         const uint8_t *lab = labels + n * HW;
         sr_rng_t r;
-        sr_rng_init(&r, seed, "scribble", (uint64_t)n);
+        sr_rng_init(&r, seed, "scribble", (uint64_t)(n0 + n));
         for (int k = background ? 0 : 1; k < K; k++) {
             int64_t cnt = 0;
             for (int64_t i = 0; i < HW; i++)

@@ -20,6 +20,7 @@
 #include "io/datasets/ds_file.h"
 #include "io/datasets/image.h"
 #include "io/datasets/volume_io.h"
+#include "io/h5.h"
 #include "tap.h"
 
 static char top[4096];
@@ -184,6 +185,99 @@ static int boxes_contain(const sr_dataset_t *ds, int m)
     return 1;
 }
 
+/* The same arrays, names, parameters and weak labels (byte for byte). */
+static int same_dataset(const sr_dataset_t *a, const sr_dataset_t *b, char *why, size_t n)
+{
+    size_t N = (size_t)a->N, HW = (size_t)(a->H * a->W);
+#define DIFF(cond, what)                                                                   \
+    do {                                                                                   \
+        if (cond) {                                                                        \
+            snprintf(why, n, "%s differs", what);                                          \
+            return 0;                                                                      \
+        }                                                                                  \
+    } while (0)
+    DIFF(a->N != b->N || a->C != b->C || a->H != b->H || a->W != b->W || a->K != b->K,
+         "shape");
+    DIFF(memcmp(a->images, b->images, N * (size_t)a->C * HW * sizeof(float)), "images");
+    DIFF(memcmp(a->labels, b->labels, N * HW), "labels");
+    DIFF(memcmp(a->volume, b->volume, N * 4) || memcmp(a->slice, b->slice, N * 4), "volume");
+    DIFF(memcmp(a->split, b->split, N), "split");
+    DIFF(memcmp(a->spacing, b->spacing, N * 3 * sizeof(double)), "spacing");
+    DIFF(!a->augment != !b->augment ||
+             (a->augment && memcmp(a->augment, b->augment, N * 4 * sizeof(float))),
+         "augment");
+    DIFF(strcmp(a->params, b->params) || a->n_volumes != b->n_volumes, "params");
+    for (int64_t v = 0; v < a->n_volumes; v++)
+        DIFF(strcmp(a->volume_names[v], b->volume_names[v]), "volume names");
+    DIFF(a->n_weak != b->n_weak, "weak count");
+    for (int w = 0; w < a->n_weak; w++) {
+        const sr_weak_t *x = &a->weak[w], *y = sr_dataset_weak(b, x->name);
+        DIFF(!y || strcmp(x->params, y->params) || !x->map != !y->map, x->name);
+        DIFF(x->map && memcmp(x->map, y->map, N * HW), x->name);
+        DIFF(x->rows && (x->nrows != y->nrows || x->ncols != y->ncols ||
+                         memcmp(x->rows, y->rows, (size_t)(x->nrows * x->ncols) * 4)),
+             x->name);
+    }
+#undef DIFF
+    return 1;
+}
+
+/* The root and per-array "hash" attributes of two files agree. */
+static int same_hashes(const char *p1, const char *p2, char *why, size_t n)
+{
+    sr_error_t err = {{0}};
+    sr_h5file_t *f1 = sr_h5_open(p1, SR_H5_READ, &err), *f2 = sr_h5_open(p2, SR_H5_READ, &err);
+    const char *objs[] = {"/", "/images", "/labels", "/volume", "/slice", "/split", "/spacing",
+                          "/augment", "/weak/erosion", "/weak/points", "/weak/boxes",
+                          "/weak/tags", "/weak/scribbles"};
+    int same = f1 && f2;
+    for (size_t i = 0; same && i < sizeof objs / sizeof objs[0]; i++) {
+        if (!sr_h5_exists(f1, objs[i]) && !sr_h5_exists(f2, objs[i]))
+            continue;
+        char *h1 = NULL, *h2 = NULL;
+        same = sr_h5_attr_read_str(f1, objs[i], "hash", &h1, &err) == 0 &&
+               sr_h5_attr_read_str(f2, objs[i], "hash", &h2, &err) == 0 && !strcmp(h1, h2);
+        if (!same)
+            snprintf(why, n, "hash of %s: %s vs %s", objs[i], h1 ? h1 : "?", h2 ? h2 : "?");
+        free(h1), free(h2);
+    }
+    sr_h5_close(f1, 0, NULL), sr_h5_close(f2, 0, NULL);
+    return same;
+}
+
+/* Every conversion the tests make in memory is made again streaming
+ * (sr_convert_file): the file must hold byte-identical arrays and the same
+ * hashes as the in-memory dataset written by sr_ds_write; a conversion
+ * that fails in memory must fail streaming too, leaving no file. */
+static void check_streaming(enum sr_convert c, const char *src, const char *params,
+                            const sr_dataset_t *mem, int mem_rc)
+{
+    sr_error_t err = {{0}};
+    const char *pm = P("mem.h5"), *ps = P("stream.h5");
+    char why[600] = "";
+    int rc = sr_convert_file(c, src, ps, params, &err);
+    if (mem_rc) {
+        ok(rc == -1 && !exists(ps), "%s %s: fails streaming too, no file (%s)",
+           sr_convert_name(c), params, err.text);
+        return;
+    }
+    if (rc) {
+        ok(0, "%s %s: streaming conversion: %s", sr_convert_name(c), params, err.text);
+        return;
+    }
+    sr_dataset_t back;
+    int same = sr_ds_write(pm, mem, &err) == 0 && sr_ds_read(ps, &back, &err) == 0;
+    if (!same)
+        snprintf(why, sizeof why, "%s", err.text);
+    if (same) {
+        same = same_dataset(mem, &back, why, sizeof why) && same_hashes(pm, ps, why, sizeof why);
+        sr_dataset_free(&back);
+    }
+    ok(same, "%s %s: streaming gives byte-identical arrays and the same hashes %s",
+       sr_convert_name(c), params, why);
+    unlink(pm), unlink(ps);
+}
+
 static int convert(enum sr_convert c, const char *src, const char *params, sr_dataset_t *ds,
                    sr_error_t *err)
 {
@@ -191,6 +285,7 @@ static int convert(enum sr_convert c, const char *src, const char *params, sr_da
     int rc = sr_convert_run(c, src, params, ds, err);
     if (rc)
         diag("%s: %s", sr_convert_name(c), err->text);
+    check_streaming(c, src, params, ds, rc);
     return rc;
 }
 
@@ -727,12 +822,110 @@ static void test_voc(void)
            "voc2012 train_aug: SegmentationClassAug labels used, val image kept out of train");
         sr_dataset_free(&ds);
     }
+    // Every finishing step on the scribble maps (streaming compared inside).
+    if (convert(SR_CONVERT_VOC2012, P("voc"),
+                "height=12 width=16 shorten=0.5 augment=2 drop_background=all "
+                "weak=erosion,points,boxes,tags", &ds, &err) == 0) {
+        ok(ds.N > 0 && ds.augment && sr_dataset_weak(&ds, "scribbles_0.5"),
+           "voc2012: scribbles augmented with the images");
+        sr_dataset_free(&ds);
+    }
     if (convert(SR_CONVERT_VOC2012, P("voc"), "height=12 width=16 train_list=train", &ds,
                 &err) == 0) {
         sr_dataset_counts(&ds, counts, pix);
         ok(ds.N == 4 && counts[0] == 3, "voc2012 train_list=train: the official train list");
         sr_dataset_free(&ds);
     }
+}
+
+/* The row API under the streaming writer: appended, rewritten and resized
+ * rows read back as written, and equal to a whole-array write. */
+static void test_h5_rows(void)
+{
+    sr_error_t err = {{0}};
+    sr_h5file_t *f = sr_h5_open(P("rows.h5"), SR_H5_CREATE, &err);
+    float rows[5][2][3];
+    for (int i = 0; i < 30; i++)
+        rows[i / 6][(i / 3) % 2][i % 3] = (float)i * 0.5f - 3;
+    int64_t rd[2] = {2, 3}, all[3] = {5, 2, 3};
+    int rc = f ? 0 : -1;
+    if (rc == 0)
+        rc = sr_h5_rows_create(f, "/a/x", SR_H5_F32, 3, rd, 1, &err) ||
+             sr_h5_rows_append(f, "/a/x", SR_H5_F32, 2, rows[0], &err) ||
+             sr_h5_rows_append(f, "/a/x", SR_H5_F32, 4, rows[2], &err) || // rows 2..5 of 6
+             sr_h5_rows_write(f, "/a/x", SR_H5_F32, 2, 1, rows[4], &err) ||
+             sr_h5_rows_write(f, "/a/x", SR_H5_F32, 3, 1, rows[2], &err) ||
+             sr_h5_rows_resize(f, "/a/x", 5, &err) ||
+             sr_h5_write(f, "/b", SR_H5_F32, 3, all, rows, 1, &err);
+    float back[5][2][3], ref[5][2][3], expect[5][2][3];
+    memcpy(expect, rows, sizeof rows);
+    memcpy(expect[2], rows[4], sizeof rows[0]);
+    memcpy(expect[3], rows[2], sizeof rows[0]);
+    int rank = 0;
+    int64_t dims[SR_H5_MAX_RANK] = {0};
+    if (rc == 0)
+        rc = sr_h5_shape(f, "/a/x", &rank, dims, NULL, &err) ||
+             sr_h5_rows_read(f, "/a/x", SR_H5_F32, 0, 5, back, &err) ||
+             sr_h5_rows_read(f, "/b", SR_H5_F32, 0, 5, ref, &err); // fixed-size works too
+    ok(rc == 0 && rank == 3 && dims[0] == 5 && dims[1] == 2 && dims[2] == 3 &&
+           !memcmp(back, expect, sizeof back) && !memcmp(ref, rows, sizeof ref),
+       "h5 rows: append, rewrite, shrink and read back (%s)", err.text);
+    sr_error_clear(&err);
+    ok(f && sr_h5_rows_read(f, "/a/x", SR_H5_F32, 4, 2, back, &err) == -1 &&
+           strstr(err.text, "/a/x") && strstr(err.text, "5 rows"),
+       "h5 rows: reading past the end names the dataset: %s", err.text);
+    sr_error_clear(&err);
+    ok(f && sr_h5_rows_append(f, "/b", SR_H5_F32, 1, rows, &err) == -1 && strstr(err.text, "/b"),
+       "h5 rows: a fixed-size dataset cannot be extended: %s", err.text);
+    sr_h5_close(f, 0, NULL);
+    unlink(P("rows.h5"));
+}
+
+/* Streaming conversion holds one case, whatever the number of cases: the
+ * peak of the counted buffers (sr_convert_peak_bytes) does not grow with the
+ * dataset beyond its per-image metadata, while the in-memory conversion's
+ * grows with every image. */
+static void test_memory_bound(void)
+{
+    const int64_t Z = 16, Y = 40, X = 48, S = 64; // slices of each case, output 64x64
+    for (int c = 0; c < 8; c++)
+        for (int big = 0; big < 2; big++) {
+            if (!big && c >= 2)
+                continue;
+            const char *d = big ? "mem8" : "mem2";
+            write_vol(P("%s/Case%02d.mhd", d, c), Z, Y, X, ramp, c, 0, 3.0, 0.5, 0.5);
+            write_vol(P("%s/Case%02d_segmentation.mhd", d, c), Z, Y, X, box_gt, 0, 1, 3.0, 0.5,
+                      0.5);
+        }
+    const char *params = "n_val=1 height=64 width=64 augment=0 weak=points,tags";
+    sr_error_t err = {{0}};
+    int64_t peak[2][2] = {{0}}; // [streaming][big]
+    for (int big = 0; big < 2; big++) {
+        const char *d = big ? "mem8" : "mem2";
+        int rc = sr_convert_file(SR_CONVERT_PROMISE12, P("%s", d), P("m.h5"), params, &err);
+        peak[1][big] = sr_convert_peak_bytes();
+        sr_dataset_t ds;
+        rc |= sr_convert_run(SR_CONVERT_PROMISE12, P("%s", d), params, &ds, &err);
+        peak[0][big] = sr_convert_peak_bytes();
+        if (rc == 0)
+            sr_dataset_free(&ds);
+        if (rc)
+            diag("%s", err.text);
+        unlink(P("m.h5"));
+    }
+    int64_t extra = (8 - 2) * Z; // images added by the 6 more cases
+    int64_t row = S * S * (int64_t)sizeof(float) + S * S;
+    int64_t one_case = 2 * Z * Y * X * (int64_t)sizeof(float) + Z * Y * X;
+    diag("peak bytes: in memory %lld (2 cases) %lld (8 cases); streaming %lld, %lld; one case "
+         "%lld", (long long)peak[0][0], (long long)peak[0][1], (long long)peak[1][0],
+         (long long)peak[1][1], (long long)one_case);
+    ok(peak[0][1] - peak[0][0] >= extra * row,
+       "memory bound: in memory, the peak grows by at least the %lld added images' rows",
+       (long long)extra);
+    ok(peak[1][1] - peak[1][0] <= extra * 64,
+       "memory bound: streaming, the peak grows by at most 64 bytes per added image");
+    ok(peak[1][1] <= one_case + 8 * row + (512 << 10) + 8 * Z * 64,
+       "memory bound: streaming peak %lld <= one case + a few rows + 512 KiB", (long long)peak[1][1]);
 }
 
 static void test_bad_layout(void)
@@ -774,6 +967,8 @@ int main(void)
     test_dsb();
     test_drive();
     test_voc();
+    test_h5_rows();
+    test_memory_bound();
     test_bad_layout();
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);
