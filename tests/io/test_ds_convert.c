@@ -928,6 +928,100 @@ static void test_memory_bound(void)
        "memory bound: streaming peak %lld <= one case + a few rows + 512 KiB", (long long)peak[1][1]);
 }
 
+static void copy_file(const char *from, const char *to)
+{
+    FILE *a = fopen(from, "rb"), *b;
+    parent(to);
+    b = fopen(to, "wb");
+    if (!a || !b)
+        bail_out("copy %s -> %s", from, to);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, a)) > 0)
+        fwrite(buf, 1, n, b);
+    fclose(a);
+    fclose(b);
+}
+
+/* VOC + SBD as released: benchmark_RELEASE/dataset/{cls/<id>.mat, img/,
+ * train.txt, val.txt}; .mat files from tests/io/fixtures/gen_sbd_mat.py. */
+static void test_voc_sbd(void)
+{
+    const char *srcdir = getenv("SRCDIR");
+    char fix[4096];
+    snprintf(fix, sizeof fix, "%s/tests/io/fixtures", srcdir ? srcdir : ".");
+    mkdirs(P("sbd/VOCdevkit/VOC2012/ImageSets/Segmentation"));
+    FILE *f = fopen(P("sbd/VOCdevkit/VOC2012/ImageSets/Segmentation/train.txt"), "w");
+    fprintf(f, "2007_000032\n");
+    fclose(f);
+    f = fopen(P("sbd/VOCdevkit/VOC2012/ImageSets/Segmentation/val.txt"), "w");
+    fprintf(f, "2008_000002\n");
+    fclose(f);
+    f = fopen(P("sbd/benchmark_RELEASE/dataset/train.txt"), "w");
+    if (!f) {
+        mkdirs(P("sbd/benchmark_RELEASE/dataset"));
+        f = fopen(P("sbd/benchmark_RELEASE/dataset/train.txt"), "w");
+    }
+    fprintf(f, "2008_000123\n2007_000032\n");
+    fclose(f);
+    f = fopen(P("sbd/benchmark_RELEASE/dataset/val.txt"), "w");
+    fprintf(f, "2009_000001\n2008_000002\n");
+    fclose(f);
+    const char *voc_ids[] = {"2007_000032", "2008_000002"};
+    for (int i = 0; i < 2; i++) {
+        write_img(P("sbd/VOCdevkit/VOC2012/JPEGImages/%s.jpg", voc_ids[i]), SR_IMAGE_JPEG, 3, 12,
+                  16, voc_img, 0);
+        write_voc_png(P("sbd/VOCdevkit/VOC2012/SegmentationClass/%s.png", voc_ids[i]), voc_lab,
+                      i + 1);
+    }
+    const char *sbd_ids[] = {"2007_000032", "2008_000123", "2009_000001"};
+    for (int i = 0; i < 3; i++) {
+        char from[4200];
+        snprintf(from, sizeof from, "%s/cls/%s.mat", fix, sbd_ids[i]);
+        copy_file(from, P("sbd/benchmark_RELEASE/dataset/cls/%s.mat", sbd_ids[i]));
+        write_img(P("sbd/benchmark_RELEASE/dataset/img/%s.jpg", sbd_ids[i]), SR_IMAGE_JPEG, 3, 12,
+                  16, voc_img, 0);
+    }
+    sr_dataset_t ds;
+    sr_error_t err = {{0}};
+    if (convert(SR_CONVERT_VOC2012, P("sbd"), "height=12 width=16", &ds, &err)) {
+        ok(0, "voc2012 + SBD converts");
+        return;
+    }
+    int64_t counts[3];
+    sr_dataset_counts(&ds, counts, NULL);
+    ok(ds.N == 4 && counts[0] == 3 && counts[1] == 1 &&
+           !strcmp(ds.volume_names[ds.volume[0]], "2007_000032") &&
+           !strcmp(ds.volume_names[ds.volume[1]], "2008_000123") &&
+           !strcmp(ds.volume_names[ds.volume[2]], "2009_000001"),
+       "voc2012 + SBD: train = SBD train + val + VOC train, minus VOC val, in id order");
+    // 2007_000032: VOC's PNG (void band on row 0, class 1 from x = 6);
+    // 2008_000123: SBD's .mat (class 7 where y >= 3, x >= 6; class 1 at (0,0)).
+    const uint8_t *l0 = ds.labels, *l1 = ds.labels + 192;
+    ok(l0[0] == SR_LABEL_IGNORE && l0[16 + 6] == 1, "voc2012 + SBD: VOC's own labels preferred");
+    ok(l1[0] == 1 && l1[1] == 0 && l1[2 * 16 + 6] == 0 && l1[3 * 16 + 6] == 7 &&
+           l1[3 * 16 + 5] == 0 && l1[11 * 16 + 15] == 7,
+       "voc2012 + SBD: GTcls.Segmentation read in the right orientation");
+    sr_dataset_free(&ds);
+    // Bad .mat files: one line naming the file, no output.
+    const char *bad[][2] = {{"sbd_badlabel.mat", "label value 25"},
+                            {"sbd_nostruct.mat", "GTcls is a"},
+                            {"cls/2009_000001.mat", "truncated"}};
+    for (int i = 0; i < 3; i++) {
+        char from[4200];
+        snprintf(from, sizeof from, "%s/%s", fix, bad[i][0]);
+        copy_file(from, P("sbd/benchmark_RELEASE/dataset/cls/2009_000001.mat"));
+        if (i == 2 && truncate(P("sbd/benchmark_RELEASE/dataset/cls/2009_000001.mat"), 300))
+            bail_out("truncate");
+        sr_error_clear(&err);
+        int rc = sr_convert_file(SR_CONVERT_VOC2012, P("sbd"), P("sbd.h5"), "height=12 width=16",
+                                 &err);
+        ok(rc == -1 && strstr(err.text, "2009_000001.mat") && strstr(err.text, bad[i][1]) &&
+               !strchr(err.text, '\n') && !exists(P("sbd.h5")),
+           "voc2012 + SBD: %s: %s", bad[i][0], err.text);
+    }
+}
+
 static void test_bad_layout(void)
 {
     sr_dataset_t ds;
@@ -967,6 +1061,7 @@ int main(void)
     test_dsb();
     test_drive();
     test_voc();
+    test_voc_sbd();
     test_h5_rows();
     test_memory_bound();
     test_bad_layout();

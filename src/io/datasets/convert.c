@@ -32,6 +32,7 @@
 #include "data/weak.h"
 #include "io/datasets/ds_file.h"
 #include "io/datasets/image.h"
+#include "io/datasets/matfile.h"
 #include "io/datasets/volume_io.h"
 #include "io/h5.h"
 
@@ -95,7 +96,9 @@ static const char *const layouts[SR_CONVERT_COUNT] = {
     "SRC/stage1_train/<id>/images/<id>.png + SRC/stage1_train/<id>/masks/*.png",
     "SRC/[DRIVE/]{training,test}/images/NN_*.tif + {training,test}/1st_manual/NN_manual1.gif",
     "SRC/VOCdevkit/VOC2012/{JPEGImages,SegmentationClass,ImageSets/Segmentation} "
-    "[+ SRC/SegmentationClassAug + SRC/train_aug.txt] [+ SRC/pascal_2012_scribble]",
+    "[+ SRC/SegmentationClassAug + SRC/train_aug.txt | SRC/benchmark_RELEASE/dataset/"
+    "{cls/<id>.mat,img/<id>.jpg,train.txt,val.txt}] [+ SRC/scribble_annotation/pascal_2012/"
+    "<id>.xml | SRC/pascal_2012_scribble/<id>.png]",
 };
 
 /* ------------------------------------------------------------ parameters */
@@ -1957,6 +1960,76 @@ static int read_list(const char *path, strlist_t *out, sr_error_t *err)
     return rc;
 }
 
+/* SBD's cls/<id>.mat: struct GTcls, field Segmentation (HxW class map,
+ * column-major) -> 'out' (H*W, row-major). Values must be classes 0..K-1 or
+ * 255 (void). */
+static int read_sbd_label(const char *path, int K, int64_t *H, int64_t *W, uint8_t **out,
+                          sr_error_t *err)
+{
+    sr_mat_file_t mf;
+    if (sr_mat_read(path, &mf, err))
+        return -1;
+    const sr_mat_var_t *g = sr_mat_find(&mf, "GTcls"), *seg = NULL;
+    int rc = 0;
+    if (!g)
+        rc = sr_errorf(err, "%s: no variable GTcls (expected SBD's struct GTcls with field "
+                       "Segmentation)", path);
+    else if (g->cls != SR_MAT_STRUCT || g->numel != 1)
+        rc = sr_errorf(err, "%s: GTcls is a %lld-element %s array, expected a 1x1 struct with "
+                       "field Segmentation", path, (long long)g->numel,
+                       sr_mat_class_name(g->cls));
+    else if (!(seg = sr_mat_field(g, 0, "Segmentation")))
+        rc = sr_errorf(err, "%s: GTcls has no field Segmentation (expected SBD's cls layout)",
+                       path);
+    else if (!seg->data || seg->rank != 2 || seg->numel == 0)
+        rc = sr_errorf(err, "%s: GTcls.Segmentation is a %s array of rank %d with %lld "
+                       "elements, expected a non-empty numeric HxW map", path,
+                       sr_mat_class_name(seg->cls), seg->rank, (long long)seg->numel);
+    uint8_t *l = NULL;
+    if (rc == 0) {
+        *H = seg->dims[0], *W = seg->dims[1];
+        l = malloc((size_t)seg->numel);
+        if (!l)
+            rc = sr_errorf(err, "%s: out of memory", path);
+    }
+    for (int64_t x = 0; rc == 0 && x < *W; x++)
+        for (int64_t y = 0; rc == 0 && y < *H; y++) {
+            double v = seg->data[y + x * *H];
+            if (!(v == floor(v) && ((v >= 0 && v < K) || v == 255)))
+                rc = sr_errorf(err, "%s: label value %g at pixel (%lld,%lld) outside the class "
+                               "range (expected 0..%d or 255)", path, v, (long long)y,
+                               (long long)x, K - 1);
+            else
+                l[y * *W + x] = (uint8_t)v;
+        }
+    sr_mat_free(&mf);
+    if (rc) {
+        free(l);
+        return -1;
+    }
+    *out = l;
+    return 0;
+}
+
+/* Append the ids of list file 'path' to 'out', keeping it sorted and unique. */
+static int merge_list(const char *path, strlist_t *out, sr_error_t *err)
+{
+    if (read_list(path, out, err))
+        return -1;
+    if (out->n > 1)
+        qsort(out->s, (size_t)out->n, sizeof *out->s, cmp_str);
+    int64_t j = 0;
+    for (int64_t i = 0; i < out->n; i++) {
+        if (j > 0 && !strcmp(out->s[j - 1], out->s[i])) {
+            free(out->s[i]);
+            continue;
+        }
+        out->s[j++] = out->s[i];
+    }
+    out->n = j;
+    return 0;
+}
+
 /* Parse shorten=r1,r2 (ratios in [0,1]) into the builder. */
 static int parse_shorten(builder_t *b, const conf_t *c, sr_error_t *err)
 {
@@ -2014,15 +2087,35 @@ static int conv_voc(const char *src, conf_t *c, builder_t *b, sr_error_t *err)
         }
     }
     const char *tl = opt(&c->o, "train_list");
+    if (strcmp(tl, "train_aug") && strcmp(tl, "train"))
+        return sr_errorf(err, "dataset voc2012: invalid value '%s' for train_list (expected "
+                         "train_aug or train)", tl);
     strlist_t lists[2] = {{0}, {0}};
-    char aug[4096];
+    char aug[4096], sbd[4096];
     pathf(aug, sizeof aug, "%s/SegmentationClassAug", src);
+    pathf(sbd, sizeof sbd, "%s/benchmark_RELEASE/dataset", src);
+    // The augmented training set: the SegmentationClassAug release with its
+    // train_aug.txt, else SBD as released (cls/*.mat with train.txt and
+    // val.txt; their union with VOC's train list), else VOC's train list.
     int use_aug = !strcmp(tl, "train_aug") && is_dir(aug);
-    if (use_aug)
+    int use_sbd = !strcmp(tl, "train_aug") && !use_aug && is_dir(sbd);
+    int rc = 0;
+    if (use_aug) {
         pathf(path, sizeof path, "%s/train_aug.txt", src);
-    else
+        rc = read_list(path, &lists[0], err);
+    } else if (use_sbd) {
+        for (int i = 0; i < 2 && rc == 0; i++) {
+            char lp[4200];
+            pathf(lp, sizeof lp, i ? "%s/val.txt" : "%s/train.txt", sbd);
+            rc = merge_list(lp, &lists[0], err);
+        }
         pathf(path, sizeof path, "%s/ImageSets/Segmentation/train.txt", voc);
-    int rc = read_list(path, &lists[0], err);
+        if (rc == 0)
+            rc = merge_list(path, &lists[0], err);
+    } else {
+        pathf(path, sizeof path, "%s/ImageSets/Segmentation/train.txt", voc);
+        rc = read_list(path, &lists[0], err);
+    }
     pathf(path, sizeof path, "%s/ImageSets/Segmentation/val.txt", voc);
     if (rc == 0)
         rc = read_list(path, &lists[1], err);
@@ -2037,16 +2130,26 @@ static int conv_voc(const char *src, conf_t *c, builder_t *b, sr_error_t *err)
                 if (in_val)
                     continue;
             }
+            // Images from VOC (else SBD's img/); labels from VOC's own
+            // SegmentationClass when it has the image (it marks the void
+            // band), else the augmented release, else SBD's cls/<id>.mat.
             char img[4096], lab[4096];
             pathf(img, sizeof img, "%s/JPEGImages/%s.jpg", voc, id);
+            if (!is_file(img) && use_sbd)
+                pathf(img, sizeof img, "%s/img/%s.jpg", sbd, id);
             pathf(lab, sizeof lab, "%s/SegmentationClass/%s.png", voc, id);
+            int from_mat = 0;
             if (!is_file(lab) && use_aug)
                 pathf(lab, sizeof lab, "%s/%s.png", aug, id);
+            else if (!is_file(lab) && use_sbd)
+                pathf(lab, sizeof lab, "%s/cls/%s.mat", sbd, id), from_mat = 1;
             sr_image_t im, li;
             uint8_t *l = NULL;
             memset(&li, 0, sizeof li);
             rc = read_rgb(img, 3, &im, err);
-            if (rc == 0)
+            if (rc == 0 && from_mat)
+                rc = read_sbd_label(lab, 21, &li.H, &li.W, &l, err);
+            else if (rc == 0)
                 rc = read_label(lab, LAB_INDEX, 21, &li, &l, err);
             if (rc == 0 && (li.H != im.H || li.W != im.W))
                 rc = sr_errorf(err, "%s: %lldx%lld, expected the size of %s", lab,
