@@ -4,6 +4,7 @@
  */
 #include "data/weak.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -414,4 +415,27 @@ void sr_weak_scribbles_from(const uint8_t *labels, int64_t N, int64_t H, int64_t
         }
     }
     free(mask), free(comp), free(dist), free(queue), free(prev), free(pix);
+}
+
+void sr_weak_draw_polyline(uint8_t *map, int64_t H, int64_t W, const double *xy, int64_t n,
+                           double width, uint8_t cls)
+{
+    double r = width / 2, r2 = r * r;
+    for (int64_t s = 0; s + 1 < n; s++) {
+        double x0 = xy[2 * s], y0 = xy[2 * s + 1], x1 = xy[2 * s + 2], y1 = xy[2 * s + 3];
+        double dx = x1 - x0, dy = y1 - y0, len2 = dx * dx + dy * dy;
+        int64_t xa = (int64_t)floor(fmin(x0, x1) - r), xb = (int64_t)ceil(fmax(x0, x1) + r);
+        int64_t ya = (int64_t)floor(fmin(y0, y1) - r), yb = (int64_t)ceil(fmax(y0, y1) + r);
+        xa = xa < 0 ? 0 : xa, ya = ya < 0 ? 0 : ya;
+        xb = xb > W - 1 ? W - 1 : xb, yb = yb > H - 1 ? H - 1 : yb;
+        for (int64_t y = ya; y <= yb; y++)
+            for (int64_t x = xa; x <= xb; x++) {
+                // Distance from the pixel centre to the segment.
+                double t = len2 > 0 ? ((x - x0) * dx + (y - y0) * dy) / len2 : 0;
+                t = t < 0 ? 0 : t > 1 ? 1 : t;
+                double ex = x - (x0 + t * dx), ey = y - (y0 + t * dy);
+                if (ex * ex + ey * ey <= r2 + 1e-9)
+                    map[y * W + x] = cls;
+            }
+    }
 }

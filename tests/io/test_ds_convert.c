@@ -1022,6 +1022,100 @@ static void test_voc_sbd(void)
     }
 }
 
+/* One ScribbleSup annotation: polygons of (class, points). */
+static void write_scribble_xml(const char *path, int W, int H, const char *body)
+{
+    parent(path);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        bail_out("cannot write %s", path);
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<annotation>\n"
+               "\t<filename>x.jpg</filename>\n\t<folder>VOC2012</folder>\n%s"
+               "\t<size>\n\t\t<width>%d</width>\n\t\t<height>%d</height>\n\t</size>\n"
+               "</annotation>\n", body, W, H);
+    fclose(f);
+}
+
+#define POLY(cls, pts) "\t<polygon>\n\t\t<tag>" cls "</tag>\n" pts "\t</polygon>\n"
+#define PT(x, y) "\t\t<point>\n\t\t\t<X>" #x "</X>\n\t\t\t<Y>" #y "</Y>\n\t\t</point>\n"
+
+/* ScribbleSup's XML scribbles (scribble_annotation/pascal_2012/<id>.xml)
+ * rasterised with width 3 into the scribbles map. */
+static void test_voc_xml(void)
+{
+    const char *ids[] = {"2007_000032", "2007_000039", "2008_000002"};
+    mkdirs(P("vocx/VOCdevkit/VOC2012/ImageSets/Segmentation"));
+    FILE *tr = fopen(P("vocx/VOCdevkit/VOC2012/ImageSets/Segmentation/train.txt"), "w");
+    FILE *va = fopen(P("vocx/VOCdevkit/VOC2012/ImageSets/Segmentation/val.txt"), "w");
+    for (int i = 0; i < 3; i++) {
+        fprintf(i < 2 ? tr : va, "%s\n", ids[i]);
+        write_img(P("vocx/VOCdevkit/VOC2012/JPEGImages/%s.jpg", ids[i]), SR_IMAGE_JPEG, 3, 12,
+                  16, voc_img, 0);
+        write_voc_png(P("vocx/VOCdevkit/VOC2012/SegmentationClass/%s.png", ids[i]), voc_lab,
+                      i + 1);
+    }
+    fclose(tr);
+    fclose(va);
+    const char *good = POLY("aeroplane", PT(2, 5) PT(9, 5)) POLY("background", PT(13, 1) PT(13, 8))
+        POLY("cat", PT(5, 2) PT(5, 8)) POLY("bird", PT(1, 1)) POLY("dog", PT(-5, 11) PT(40, 11));
+    const char *xml0 = "vocx/scribble_annotation/pascal_2012/2007_000032.xml";
+    write_scribble_xml(P("%s", xml0), 16, 12, good);
+    write_scribble_xml(P("vocx/scribble_annotation/pascal_2012/2008_000002.xml"), 16, 12,
+                       POLY("person", PT(3, 3) PT(3, 4) PT(8, 4)));
+    sr_dataset_t ds;
+    sr_error_t err = {{0}};
+    if (convert(SR_CONVERT_VOC2012, P("vocx"), "height=12 width=16 shorten=0.5", &ds, &err)) {
+        ok(0, "voc2012 with XML scribbles converts");
+        return;
+    }
+    sr_weak_t *s = sr_dataset_weak(&ds, "scribbles");
+    const uint8_t *m = s ? s->map : NULL;
+#define AT(n, x, y) m[(n) * 192 + (y) * 16 + (x)]
+    ok(m && AT(0, 1, 5) == 1 && AT(0, 10, 4) == 1 && AT(0, 3, 6) == 1 && AT(0, 3, 7) == 255 &&
+           AT(0, 11, 5) == 255 && AT(0, 0, 5) == 255,
+       "voc2012 XML: aeroplane (class 1) drawn 3 wide from x=1 to x=10 on rows 4..6");
+    ok(m && AT(0, 5, 5) == 8 && AT(0, 5, 2) == 8 && AT(0, 12, 3) == 0 && AT(0, 14, 8) == 0 &&
+           AT(0, 15, 3) == 255,
+       "voc2012 XML: a later scribble overwrites an earlier one; background is class 0");
+    ok(m && AT(0, 1, 1) == 255 && AT(0, 0, 11) == 12 && AT(0, 15, 10) == 12,
+       "voc2012 XML: a one-point scribble draws nothing; points outside are clamped");
+    int none = 1;
+    for (int i = 0; m && i < 192; i++)
+        none &= AT(1, i % 16, i / 16) == 255;
+    ok(m && none && AT(2, 3, 4) == 15, "voc2012 XML: an image without a file is unlabelled");
+    ok(s && strstr(s->params, "XML") && strstr(s->params, "width=3"),
+       "voc2012 XML: source and width recorded (%s)", s ? s->params : "");
+    ok(sr_dataset_weak(&ds, "scribbles_0.5") != NULL, "voc2012 XML: shortened scribbles made");
+#undef AT
+    sr_dataset_free(&ds);
+    // Bad files: one line naming the file and what was expected; no output.
+    const char *bad[][2] = {
+        {POLY("aeroplan", PT(1, 1) PT(2, 2)), "class 'aeroplan' is not one of the 21 classes"},
+        {POLY("cat", PT(1, 1) "<point><X>two</X><Y>3</Y></point>"), "expected a number"},
+        {POLY("cat", ""), "has no <point>"},
+        {"\t<polygon><point><X>1</X><Y>1</Y></point></polygon>\n", "has no <tag>"},
+        {"size", "expected the image's 16x12"},
+        {"truncated", "not well-formed XML"},
+    };
+    for (int i = 0; i < 6; i++) {
+        if (!strcmp(bad[i][0], "size")) {
+            write_scribble_xml(P("%s", xml0), 15, 12, good);
+        } else if (!strcmp(bad[i][0], "truncated")) {
+            write_scribble_xml(P("%s", xml0), 16, 12, good);
+            if (truncate(P("%s", xml0), 120))
+                bail_out("truncate");
+        } else {
+            write_scribble_xml(P("%s", xml0), 16, 12, bad[i][0]);
+        }
+        sr_error_clear(&err);
+        int rc = sr_convert_file(SR_CONVERT_VOC2012, P("vocx"), P("x.h5"), "height=12 width=16",
+                                 &err);
+        ok(rc == -1 && strstr(err.text, "2007_000032.xml") && strstr(err.text, bad[i][1]) &&
+               !strchr(err.text, '\n') && !exists(P("x.h5")),
+           "voc2012 XML, bad file: %s", err.text);
+    }
+}
+
 static void test_bad_layout(void)
 {
     sr_dataset_t ds;
@@ -1062,6 +1156,7 @@ int main(void)
     test_drive();
     test_voc();
     test_voc_sbd();
+    test_voc_xml();
     test_h5_rows();
     test_memory_bound();
     test_bad_layout();

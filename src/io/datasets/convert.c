@@ -33,6 +33,7 @@
 #include "io/datasets/ds_file.h"
 #include "io/datasets/image.h"
 #include "io/datasets/matfile.h"
+#include "io/datasets/scribble_xml.h"
 #include "io/datasets/volume_io.h"
 #include "io/h5.h"
 
@@ -78,7 +79,7 @@ static const char *const defaults[SR_CONVERT_COUNT] = {
     COMMON_DEFAULTS "val_fraction=0.2 weak=tags",
     COMMON_DEFAULTS "val_fraction=0.2 weak=points,boxes,tags",
     COMMON_DEFAULTS "val_fraction=0.2 fit=none patch=64 stride=64 weak=tags",
-    COMMON_DEFAULTS "train_list=train_aug shorten=none weak=tags",
+    COMMON_DEFAULTS "train_list=train_aug shorten=none scribble_width=3 weak=tags",
 };
 
 static const char *const layouts[SR_CONVERT_COUNT] = {
@@ -407,6 +408,7 @@ typedef struct builder {
     uint8_t *bg;       /* (cap) 1 if the image's labels are all 0 */
     int has_scr;       /* a per-image "scribbles" map comes with the images */
     uint8_t *scr;      /* in memory: (cap,H,W) scribbles */
+    char scr_params[160]; /* the weak map's params: its source */
     int n_short;       /* shortened scribble maps (VOC shorten=...) */
     char short_tok[MAX_SHORTEN][32];
     double short_ratio[MAX_SHORTEN];
@@ -1001,8 +1003,6 @@ static int set_record(sr_dataset_t *ds, const conf_t *c, sr_error_t *err)
     return sr_dataset_set_params(ds, rec, err);
 }
 
-#define SCRIBBLE_PARAMS "kind=scribbles source=ScribbleSup (pascal_2012_scribble)"
-
 /* In memory: the ScribbleSup map and its shortened versions as weak maps. */
 static int add_scribble_maps(builder_t *b, sr_error_t *err)
 {
@@ -1013,7 +1013,7 @@ static int add_scribble_maps(builder_t *b, sr_error_t *err)
     uint8_t *m = realloc(b->scr, (size_t)(sz > 0 ? sz : 1));
     if (m)
         b->scr = m;
-    if (!sr_dataset_add_weak_map(ds, "scribbles", b->scr, SCRIBBLE_PARAMS, err))
+    if (!sr_dataset_add_weak_map(ds, "scribbles", b->scr, b->scr_params, err))
         return -1;
     b->scr = NULL;
     for (int s = 0; s < b->n_short; s++) {
@@ -1183,7 +1183,7 @@ static int finish_stream(builder_t *b, const conf_t *c, int split_done, sr_error
     if (b->has_scr) {
         memset(&maps[n_maps], 0, sizeof maps[0]);
         pathf(maps[n_maps].name, sizeof maps[0].name, "scribbles");
-        pathf(maps[n_maps++].params, sizeof maps[0].params, SCRIBBLE_PARAMS);
+        pathf(maps[n_maps++].params, sizeof maps[0].params, "%s", b->scr_params);
         rowsets_add(&rs, "/weak/scribbles", 0);
         for (int s = 0; s < b->n_short; s++) {
             char p[64];
@@ -2068,11 +2068,25 @@ static int conv_voc(const char *src, conf_t *c, builder_t *b, sr_error_t *err)
     pathf(voc, sizeof voc, "%s/VOCdevkit/VOC2012", src);
     if (!is_dir(voc))
         return no_match(src, SR_CONVERT_VOC2012, "VOCdevkit/VOC2012/", err);
-    char scr[4096];
+    // Scribbles: ScribbleSup's XML (scribble_annotation/pascal_2012, or
+    // pascal_2012), else the PNGs converted by rloss (pascal_2012_scribble).
+    char scr[4096], sxml[4096];
+    pathf(sxml, sizeof sxml, "%s/scribble_annotation/pascal_2012", src);
+    if (!is_dir(sxml))
+        pathf(sxml, sizeof sxml, "%s/pascal_2012", src);
     pathf(scr, sizeof scr, "%s/pascal_2012_scribble", src);
-    b->has_scr = is_dir(scr);
-    if (parse_shorten(b, c, err))
+    int have_xml = is_dir(sxml);
+    b->has_scr = have_xml || is_dir(scr);
+    double swidth;
+    if (opt_num(&c->o, "voc2012", "scribble_width", 1, 100, 0, &swidth, err) ||
+        parse_shorten(b, c, err))
         return -1;
+    if (have_xml)
+        pathf(b->scr_params, sizeof b->scr_params, "kind=scribbles source=ScribbleSup "
+              "(%s, XML) width=%g", sxml + strlen(src) + 1, swidth);
+    else
+        pathf(b->scr_params, sizeof b->scr_params, "kind=scribbles source=ScribbleSup "
+              "(pascal_2012_scribble, PNG)");
     if (b_init(b, "voc2012", 3, c->H, c->W, 21, names, err))
         return -1;
     if (b->f && b->has_scr) {
@@ -2159,9 +2173,22 @@ static int conv_voc(const char *src, conf_t *c, builder_t *b, sr_error_t *err)
             if (rc == 0 && b->has_scr) {
                 // The scribble map of this image (before it is pushed).
                 int64_t HW = b->ds.H * b->ds.W;
-                char sp[4096];
+                char sp[4096], xp[4200];
                 pathf(sp, sizeof sp, "%s/%s.png", scr, id);
-                if (is_file(sp)) {
+                pathf(xp, sizeof xp, "%s/%s.xml", sxml, id);
+                if (have_xml && is_file(xp)) {
+                    // Drawn at the image's size, then fitted like the labels.
+                    uint8_t *sl = malloc((size_t)(im.H * im.W));
+                    const char *const *cn = (const char *const *)b->ds.class_names;
+                    double sy, sx;
+                    rc = !sl ? sr_errorf(err, "%s: out of memory", xp)
+                             : sr_scribble_xml_read(xp, cn, b->ds.K, im.H, im.W, swidth, sl,
+                                                    err);
+                    if (rc == 0)
+                        fit_plane(c, NULL, sl, im.H, im.W, NULL, b_scr(b), b->ds.H, b->ds.W,
+                                  &sy, &sx);
+                    free(sl);
+                } else if (!have_xml && is_file(sp)) {
                     sr_image_t si;
                     uint8_t *sl = NULL;
                     memset(&si, 0, sizeof si);
