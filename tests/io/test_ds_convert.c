@@ -852,7 +852,8 @@ static void test_h5_rows(void)
     if (rc == 0)
         rc = sr_h5_rows_create(f, "/a/x", SR_H5_F32, 3, rd, 1, &err) ||
              sr_h5_rows_append(f, "/a/x", SR_H5_F32, 2, rows[0], &err) ||
-             sr_h5_rows_append(f, "/a/x", SR_H5_F32, 4, rows[2], &err) || // rows 2..5 of 6
+             sr_h5_rows_append(f, "/a/x", SR_H5_F32, 3, rows[2], &err) ||
+             sr_h5_rows_append(f, "/a/x", SR_H5_F32, 1, rows[0], &err) || // 6 rows
              sr_h5_rows_write(f, "/a/x", SR_H5_F32, 2, 1, rows[4], &err) ||
              sr_h5_rows_write(f, "/a/x", SR_H5_F32, 3, 1, rows[2], &err) ||
              sr_h5_rows_resize(f, "/a/x", 5, &err) ||
