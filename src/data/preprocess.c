@@ -271,6 +271,30 @@ static void transform_u8(const uint8_t *src, uint8_t *dst, int64_t H, int64_t W,
         }
 }
 
+void sr_augment_draw(uint64_t seed, int64_t copy, double max_angle, int *flip, int *mirror,
+                     double *angle)
+{
+    sr_rng_t r;
+    sr_rng_init(&r, seed, "augment", (uint64_t)copy);
+    *flip = sr_rng_uniform(&r) < 0.5f;
+    *mirror = sr_rng_uniform(&r) < 0.5f;
+    int rot = sr_rng_uniform(&r) < 0.5f;
+    double a = (2.0 * sr_rng_uniform_double(&r) - 1.0) * max_angle;
+    *angle = rot ? a : 0;
+}
+
+void sr_augment_plane_f32(const float *src, float *dst, int64_t H, int64_t W, int flip,
+                          int mirror, double angle)
+{
+    transform_f32(src, dst, H, W, flip, mirror, angle);
+}
+
+void sr_augment_plane_u8(const uint8_t *src, uint8_t *dst, int64_t H, int64_t W, int flip,
+                         int mirror, double angle, uint8_t fill)
+{
+    transform_u8(src, dst, H, W, flip, mirror, angle, fill);
+}
+
 int sr_dataset_augment(sr_dataset_t *ds, int n_aug, double max_angle, uint64_t seed,
                        sr_error_t *err)
 {
@@ -325,14 +349,9 @@ int sr_dataset_augment(sr_dataset_t *ds, int n_aug, double max_angle, uint64_t s
         for (int64_t n = 0; n < N; n++) {
             if (ds->split[n] != SR_SPLIT_TRAIN)
                 continue;
-            sr_rng_t r;
-            sr_rng_init(&r, seed, "augment", (uint64_t)copy++);
-            int flip = sr_rng_uniform(&r) < 0.5f;
-            int mirror = sr_rng_uniform(&r) < 0.5f;
-            int rot = sr_rng_uniform(&r) < 0.5f;
-            double angle = (2.0 * sr_rng_uniform_double(&r) - 1.0) * max_angle;
-            if (!rot)
-                angle = 0;
+            int flip, mirror;
+            double angle;
+            sr_augment_draw(seed, copy++, max_angle, &flip, &mirror, &angle);
             for (int64_t c = 0; c < ds->C; c++)
                 transform_f32(ds->images + n * CHW + c * HW, ds->images + out * CHW + c * HW,
                               ds->H, ds->W, flip, mirror, angle);

@@ -87,4 +87,16 @@ void sr_mark_background_only(const sr_dataset_t *ds, int split, uint8_t *keep);
 int sr_dataset_augment(sr_dataset_t *ds, int n_aug, double max_angle, uint64_t seed,
                        sr_error_t *err);
 
+/* One augmented copy, as sr_dataset_augment draws and applies it: copy
+ * number 'copy' (counted over copies a = 0..n_aug-1 and, within each, the
+ * training images in order) draws flip, mirror and angle from stream
+ * (seed, "augment", copy); the plane functions apply them to one (H,W)
+ * plane (images bilinear, maps nearest with 'fill'). */
+void sr_augment_draw(uint64_t seed, int64_t copy, double max_angle, int *flip, int *mirror,
+                     double *angle);
+void sr_augment_plane_f32(const float *src, float *dst, int64_t H, int64_t W, int flip,
+                          int mirror, double angle);
+void sr_augment_plane_u8(const uint8_t *src, uint8_t *dst, int64_t H, int64_t W, int flip,
+                         int mirror, double angle, uint8_t fill);
+
 #endif

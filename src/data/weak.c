@@ -4,6 +4,7 @@
  */
 #include "data/weak.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,6 +173,12 @@ static int32_t class_components(const uint8_t *lab, int k, int64_t H, int64_t W,
 void sr_weak_points(const uint8_t *labels, int64_t N, int64_t H, int64_t W, int K, int radius,
                     int per_component, uint64_t seed, uint8_t *out)
 {
+    sr_weak_points_from(labels, N, H, W, K, radius, per_component, seed, 0, out);
+}
+
+void sr_weak_points_from(const uint8_t *labels, int64_t N, int64_t H, int64_t W, int K,
+                         int radius, int per_component, uint64_t seed, int64_t n0, uint8_t *out)
+{
     int64_t HW = H * W;
     uint8_t *mask = malloc((size_t)HW);
     int32_t *comp = malloc((size_t)HW * sizeof *comp);
@@ -182,7 +189,7 @@ void sr_weak_points(const uint8_t *labels, int64_t N, int64_t H, int64_t W, int 
     for (int64_t n = 0; n < N; n++) {
         const uint8_t *lab = labels + n * HW;
         sr_rng_t r;
-        sr_rng_init(&r, seed, "points", (uint64_t)n);
+        sr_rng_init(&r, seed, "points", (uint64_t)(n0 + n));
         for (int k = 1; k < K; k++) {
             int32_t nc = class_components(lab, k, H, W, per_component, mask, comp, queue);
             if (!nc)
@@ -212,6 +219,13 @@ void sr_weak_points(const uint8_t *labels, int64_t N, int64_t H, int64_t W, int 
 
 int32_t *sr_weak_boxes(const uint8_t *labels, int64_t N, int64_t H, int64_t W, int K,
                        int margin, int per_component, int64_t *nrows, sr_error_t *err)
+{
+    return sr_weak_boxes_from(labels, N, H, W, K, margin, per_component, 0, nrows, err);
+}
+
+int32_t *sr_weak_boxes_from(const uint8_t *labels, int64_t N, int64_t H, int64_t W, int K,
+                            int margin, int per_component, int64_t n0, int64_t *nrows,
+                            sr_error_t *err)
 {
     int64_t HW = H * W, cap = 64, m = 0;
     uint8_t *mask = malloc((size_t)HW);
@@ -248,7 +262,7 @@ int32_t *sr_weak_boxes(const uint8_t *labels, int64_t N, int64_t H, int64_t W, i
                     cap *= 2;
                 }
                 int32_t *b = rows + 6 * m++;
-                b[0] = (int32_t)n;
+                b[0] = (int32_t)(n0 + n);
                 b[1] = k;
                 b[2] = (int32_t)(y0 - margin < 0 ? 0 : y0 - margin);
                 b[3] = (int32_t)(x0 - margin < 0 ? 0 : x0 - margin);
@@ -353,6 +367,13 @@ int sr_weak_scribble_shorten(const uint8_t *scribbles, int64_t N, int64_t H, int
 void sr_weak_scribbles(const uint8_t *labels, int64_t N, int64_t H, int64_t W, int K,
                        int margin, int background, uint64_t seed, uint8_t *out)
 {
+    sr_weak_scribbles_from(labels, N, H, W, K, margin, background, seed, 0, out);
+}
+
+void sr_weak_scribbles_from(const uint8_t *labels, int64_t N, int64_t H, int64_t W, int K,
+                            int margin, int background, uint64_t seed, int64_t n0,
+                            uint8_t *out)
+{
     int64_t HW = H * W;
     uint8_t *mask = malloc((size_t)HW * 5);
     int32_t *comp = malloc((size_t)HW * sizeof *comp);
@@ -366,7 +387,7 @@ void sr_weak_scribbles(const uint8_t *labels, int64_t N, int64_t H, int64_t W, i
     for (int64_t n = 0; n < N; n++) {
         const uint8_t *lab = labels + n * HW;
         sr_rng_t r;
-        sr_rng_init(&r, seed, "scribble", (uint64_t)n);
+        sr_rng_init(&r, seed, "scribble", (uint64_t)(n0 + n));
         for (int k = background ? 0 : 1; k < K; k++) {
             int64_t cnt = 0;
             for (int64_t i = 0; i < HW; i++)
@@ -394,4 +415,27 @@ void sr_weak_scribbles(const uint8_t *labels, int64_t N, int64_t H, int64_t W, i
         }
     }
     free(mask), free(comp), free(dist), free(queue), free(prev), free(pix);
+}
+
+void sr_weak_draw_polyline(uint8_t *map, int64_t H, int64_t W, const double *xy, int64_t n,
+                           double width, uint8_t cls)
+{
+    double r = width / 2, r2 = r * r;
+    for (int64_t s = 0; s + 1 < n; s++) {
+        double x0 = xy[2 * s], y0 = xy[2 * s + 1], x1 = xy[2 * s + 2], y1 = xy[2 * s + 3];
+        double dx = x1 - x0, dy = y1 - y0, len2 = dx * dx + dy * dy;
+        int64_t xa = (int64_t)floor(fmin(x0, x1) - r), xb = (int64_t)ceil(fmax(x0, x1) + r);
+        int64_t ya = (int64_t)floor(fmin(y0, y1) - r), yb = (int64_t)ceil(fmax(y0, y1) + r);
+        xa = xa < 0 ? 0 : xa, ya = ya < 0 ? 0 : ya;
+        xb = xb > W - 1 ? W - 1 : xb, yb = yb > H - 1 ? H - 1 : yb;
+        for (int64_t y = ya; y <= yb; y++)
+            for (int64_t x = xa; x <= xb; x++) {
+                // Distance from the pixel centre to the segment.
+                double t = len2 > 0 ? ((x - x0) * dx + (y - y0) * dy) / len2 : 0;
+                t = t < 0 ? 0 : t > 1 ? 1 : t;
+                double ex = x - (x0 + t * dx), ey = y - (y0 + t * dy);
+                if (ex * ex + ey * ey <= r2 + 1e-9)
+                    map[y * W + x] = cls;
+            }
+    }
 }

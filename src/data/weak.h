@@ -68,4 +68,25 @@ int sr_weak_scribble_shorten(const uint8_t *scribbles, int64_t N, int64_t H, int
 void sr_weak_scribbles(const uint8_t *labels, int64_t N, int64_t H, int64_t W, int K,
                        int margin, int background, uint64_t seed, uint8_t *out);
 
+/* Draw a scribble: the polyline through the 'n' points (x, y) of 'xy'
+ * (pixel coordinates, pixel centres at integers), 'width' pixels wide: every
+ * pixel whose centre lies within width/2 of one of its segments (round caps)
+ * gets 'cls'; pixels outside the (H,W) plane are clipped. A single point has
+ * no segment and draws nothing (as ScribbleSup's converter). */
+void sr_weak_draw_polyline(uint8_t *map, int64_t H, int64_t W, const double *xy, int64_t n,
+                           double width, uint8_t cls);
+
+/* The same as sr_weak_points, sr_weak_boxes and sr_weak_scribbles for images
+ * n0 .. n0+N-1 of a larger dataset whose labels start at 'labels': random
+ * streams use index n0 + n and box rows hold n0 + n, so converting image by
+ * image gives the same result as converting all at once. */
+void sr_weak_points_from(const uint8_t *labels, int64_t N, int64_t H, int64_t W, int K,
+                         int radius, int per_component, uint64_t seed, int64_t n0, uint8_t *out);
+int32_t *sr_weak_boxes_from(const uint8_t *labels, int64_t N, int64_t H, int64_t W, int K,
+                            int margin, int per_component, int64_t n0, int64_t *nrows,
+                            sr_error_t *err);
+void sr_weak_scribbles_from(const uint8_t *labels, int64_t N, int64_t H, int64_t W, int K,
+                            int margin, int background, uint64_t seed, int64_t n0,
+                            uint8_t *out);
+
 #endif

@@ -556,3 +556,163 @@ void sr_h5_library_version(char *buf, size_t size)
     else
         snprintf(buf, size, "%u.%u.%u", maj, min, rel);
 }
+
+/* ------------------------------------------------- row-extendable datasets */
+
+int sr_h5_rows_create(sr_h5file_t *f, const char *path, enum sr_h5_type type, int rank,
+                      const int64_t *row_dims, int compress, sr_error_t *err)
+{
+    if (rank < 1 || rank > SR_H5_MAX_RANK || (unsigned)type >= SR_H5_TYPE_COUNT)
+        return sr_errorf(err, "%s: %s: rank %d or type out of range", f->path, path, rank);
+    if (mkparent(f, path, err) < 0)
+        return -1;
+    if (sr_h5_exists(f, path) && H5Ldelete(f->id, path, H5P_DEFAULT) < 0)
+        return sr_errorf(err, "%s: cannot replace %s", f->path, path);
+    hsize_t hd[SR_H5_MAX_RANK], mx[SR_H5_MAX_RANK], chunk[SR_H5_MAX_RANK];
+    hd[0] = 0, mx[0] = H5S_UNLIMITED;
+    for (int i = 1; i < rank; i++) {
+        hd[i] = mx[i] = (hsize_t)row_dims[i - 1];
+        if (row_dims[i - 1] < 1)
+            return sr_errorf(err, "%s: %s: row dim %d is %lld (must be >= 1)", f->path, path,
+                             i, (long long)row_dims[i - 1]);
+    }
+    // One row per chunk, at most ~1 MiB: split the leading trailing dims.
+    size_t budget = (1u << 20) / sr_h5_type_size(type);
+    hsize_t elems = 1;
+    for (int i = rank - 1; i >= 1; i--) {
+        hsize_t c = hd[i];
+        if (elems * c > budget)
+            c = budget / elems ? budget / elems : 1;
+        chunk[i] = c;
+        elems *= c;
+    }
+    chunk[0] = 1;
+    hid_t space = H5Screate_simple(rank, hd, mx);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, rank, chunk);
+    if (compress) {
+        H5Pset_shuffle(dcpl);
+        H5Pset_deflate(dcpl, 4);
+    }
+    hid_t ds = H5Dcreate2(f->id, path, file_type(type), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    H5Pclose(dcpl);
+    H5Sclose(space);
+    if (ds < 0)
+        return sr_errorf(err, "%s: cannot create extendable dataset %s", f->path, path);
+    H5Dclose(ds);
+    return 0;
+}
+
+/* Open 'path' and get its dims; 'rank' out. */
+static hid_t rows_open(sr_h5file_t *f, const char *path, int *rank, hsize_t *dims,
+                       sr_error_t *err)
+{
+    hid_t ds = open_dataset(f, path, err);
+    if (ds < 0)
+        return ds;
+    hid_t space = H5Dget_space(ds);
+    *rank = H5Sget_simple_extent_ndims(space);
+    if (*rank < 1 || *rank > SR_H5_MAX_RANK) {
+        H5Sclose(space);
+        H5Dclose(ds);
+        sr_errorf(err, "%s: %s has rank %d, expected 1..%d", f->path, path, *rank,
+                  SR_H5_MAX_RANK);
+        return H5I_INVALID_HID;
+    }
+    H5Sget_simple_extent_dims(space, dims, NULL);
+    H5Sclose(space);
+    return ds;
+}
+
+/* Transfer rows [row0, row0+nrows) of open dataset 'ds' (dims 'dims'). */
+static int rows_io(sr_h5file_t *f, const char *path, hid_t ds, int rank, const hsize_t *dims,
+                   enum sr_h5_type type, int64_t row0, int64_t nrows, void *buf, int write,
+                   sr_error_t *err)
+{
+    if (row0 < 0 || nrows < 0 || (hsize_t)(row0 + nrows) > dims[0])
+        return sr_errorf(err, "%s: %s: rows %lld..%lld outside its %llu rows", f->path, path,
+                         (long long)row0, (long long)(row0 + nrows),
+                         (unsigned long long)dims[0]);
+    if (nrows == 0)
+        return 0;
+    hsize_t start[SR_H5_MAX_RANK] = {0}, count[SR_H5_MAX_RANK];
+    start[0] = (hsize_t)row0;
+    count[0] = (hsize_t)nrows;
+    for (int i = 1; i < rank; i++)
+        count[i] = dims[i];
+    hid_t fs = H5Dget_space(ds);
+    hid_t ms = H5Screate_simple(rank, count, NULL);
+    herr_t st = H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
+    if (st >= 0)
+        st = write ? H5Dwrite(ds, mem_type(type), ms, fs, H5P_DEFAULT, buf)
+                   : H5Dread(ds, mem_type(type), ms, fs, H5P_DEFAULT, buf);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    if (st < 0)
+        return sr_errorf(err, "%s: cannot %s rows %lld..%lld of %s", f->path,
+                         write ? "write" : "read", (long long)row0, (long long)(row0 + nrows),
+                         path);
+    return 0;
+}
+
+int sr_h5_rows_append(sr_h5file_t *f, const char *path, enum sr_h5_type type, int64_t nrows,
+                      const void *data, sr_error_t *err)
+{
+    int rank;
+    hsize_t dims[SR_H5_MAX_RANK];
+    hid_t ds = rows_open(f, path, &rank, dims, err);
+    if (ds < 0)
+        return -1;
+    int64_t row0 = (int64_t)dims[0];
+    dims[0] += (hsize_t)nrows;
+    int rc = 0;
+    if (H5Dset_extent(ds, dims) < 0)
+        rc = sr_errorf(err, "%s: cannot extend %s to %llu rows (not extendable?)", f->path,
+                       path, (unsigned long long)dims[0]);
+    if (rc == 0)
+        rc = rows_io(f, path, ds, rank, dims, type, row0, nrows, (void *)data, 1, err);
+    H5Dclose(ds);
+    return rc;
+}
+
+int sr_h5_rows_write(sr_h5file_t *f, const char *path, enum sr_h5_type type, int64_t row0,
+                     int64_t nrows, const void *data, sr_error_t *err)
+{
+    int rank;
+    hsize_t dims[SR_H5_MAX_RANK];
+    hid_t ds = rows_open(f, path, &rank, dims, err);
+    if (ds < 0)
+        return -1;
+    int rc = rows_io(f, path, ds, rank, dims, type, row0, nrows, (void *)data, 1, err);
+    H5Dclose(ds);
+    return rc;
+}
+
+int sr_h5_rows_read(sr_h5file_t *f, const char *path, enum sr_h5_type type, int64_t row0,
+                    int64_t nrows, void *buf, sr_error_t *err)
+{
+    int rank;
+    hsize_t dims[SR_H5_MAX_RANK];
+    hid_t ds = rows_open(f, path, &rank, dims, err);
+    if (ds < 0)
+        return -1;
+    int rc = rows_io(f, path, ds, rank, dims, type, row0, nrows, buf, 0, err);
+    H5Dclose(ds);
+    return rc;
+}
+
+int sr_h5_rows_resize(sr_h5file_t *f, const char *path, int64_t nrows, sr_error_t *err)
+{
+    int rank;
+    hsize_t dims[SR_H5_MAX_RANK];
+    hid_t ds = rows_open(f, path, &rank, dims, err);
+    if (ds < 0)
+        return -1;
+    dims[0] = (hsize_t)nrows;
+    int rc = H5Dset_extent(ds, dims) < 0
+                 ? sr_errorf(err, "%s: cannot resize %s to %lld rows", f->path, path,
+                             (long long)nrows)
+                 : 0;
+    H5Dclose(ds);
+    return rc;
+}

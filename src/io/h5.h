@@ -72,6 +72,27 @@ int sr_h5_mkgroup(sr_h5file_t *f, const char *path, sr_error_t *err);
 int sr_h5_write(sr_h5file_t *f, const char *path, enum sr_h5_type type, int rank,
                 const int64_t *dims, const void *data, int compress, sr_error_t *err);
 
+/* Row-extendable datasets, for writing arrays too large to hold in memory
+ * one row (first-dim index) at a time. sr_h5_rows_create makes dataset 'path'
+ * of 'type' with 0 rows of shape 'row_dims[0..rank-1)' (rank >= 1 counts the
+ * row dim), an unlimited first dim, chunks of one row (split along the
+ * leading trailing dims if a row exceeds 1 MiB) and, if 'compress', deflate
+ * level 4 with shuffle (as sr_h5_write). The values read back are the same
+ * as if the whole array had been written by sr_h5_write.
+ * sr_h5_rows_append extends it by 'nrows' and writes them (hyperslab);
+ * sr_h5_rows_write / sr_h5_rows_read write / read rows [row0, row0+nrows),
+ * which must exist; sr_h5_rows_resize sets the row count (shrinking drops
+ * the last rows). All return 0, or -1 with 'err' naming file, path and rows. */
+int sr_h5_rows_create(sr_h5file_t *f, const char *path, enum sr_h5_type type, int rank,
+                      const int64_t *row_dims, int compress, sr_error_t *err);
+int sr_h5_rows_append(sr_h5file_t *f, const char *path, enum sr_h5_type type, int64_t nrows,
+                      const void *data, sr_error_t *err);
+int sr_h5_rows_write(sr_h5file_t *f, const char *path, enum sr_h5_type type, int64_t row0,
+                     int64_t nrows, const void *data, sr_error_t *err);
+int sr_h5_rows_read(sr_h5file_t *f, const char *path, enum sr_h5_type type, int64_t row0,
+                    int64_t nrows, void *buf, sr_error_t *err);
+int sr_h5_rows_resize(sr_h5file_t *f, const char *path, int64_t nrows, sr_error_t *err);
+
 /* Shape of dataset 'path': '*rank' and 'dims[0..rank)'; '*stored' (may be
  * NULL) gets the closest sr_h5_type of the stored type (-1 if none).
  * Returns 0, or -1 with 'err' set ("file: no dataset /x"). */

@@ -31,3 +31,14 @@ TESTS += tests/io/test_ds_convert.t
 
 TESTS += tests/data/dataset_cli.t
 EXTRA_DIST += tests/data/dataset_cli.t datasets
+
+check_PROGRAMS += tests/io/test_ds_mat.t
+tests_io_test_ds_mat_t_SOURCES = tests/io/test_ds_mat.c
+tests_io_test_ds_mat_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_io_test_ds_mat_t_LDADD = $(SR_TEST_LDADD)
+TESTS += tests/io/test_ds_mat.t
+EXTRA_DIST += tests/io/fixtures/gen_sbd_mat.py tests/io/fixtures/sbd_z.mat \
+	tests/io/fixtures/sbd_u.mat tests/io/fixtures/sbd_ref.txt \
+	tests/io/fixtures/sbd_badlabel.mat tests/io/fixtures/sbd_nostruct.mat \
+	tests/io/fixtures/cls/2007_000032.mat tests/io/fixtures/cls/2008_000123.mat \
+	tests/io/fixtures/cls/2009_000001.mat

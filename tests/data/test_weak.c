@@ -268,6 +268,43 @@ static void test_scribbles(void)
     ok(bar >= 55 && bar <= 60, "the bar's scribble runs its length (%d pixels)", bar);
 }
 
+/* Drawing a scribble polyline, width 3 (pixels within 1.5 of a segment). */
+static void test_draw_polyline(void)
+{
+    uint8_t m[12 * 16];
+    memset(m, SR_WEAK_UNLABELED, sizeof m);
+    double h[] = {2, 5, 9, 5};
+    sr_weak_draw_polyline(m, 12, 16, h, 2, 3.0, 4);
+    int n = 0, rows_ok = 1;
+    for (int y = 0; y < 12; y++)
+        for (int x = 0; x < 16; x++) {
+            int in = m[y * 16 + x] == 4;
+            n += in;
+            // Rows 4..6 (distance <= 1), columns 1..10 (round caps of radius 1.5
+            // reach one pixel past each end, also diagonally: sqrt(2) <= 1.5).
+            rows_ok &= in == (y >= 4 && y <= 6 && x >= 1 && x <= 10);
+        }
+    ok(n == 30 && rows_ok, "draw_polyline: a horizontal segment of width 3 is a 3x10 block");
+    memset(m, SR_WEAK_UNLABELED, sizeof m);
+    double d[] = {0, 0, 6, 6};
+    sr_weak_draw_polyline(m, 12, 16, d, 2, 3.0, 1);
+#define AT(x, y) m[(y) * 16 + (x)]
+    ok(AT(3, 3) == 1 && AT(5, 3) == 1 && AT(6, 3) == 255 && AT(7, 7) == 1 && AT(8, 8) == 255 &&
+           AT(7, 6) == 1 && AT(0, 2) == 1 && AT(0, 3) == 255,
+       "draw_polyline: a diagonal keeps |x - y| <= 2 (distance sqrt(2)), caps of radius 1.5");
+    memset(m, SR_WEAK_UNLABELED, sizeof m);
+    double one[] = {5, 5};
+    double edge[] = {-3, 11, 20, 11};
+    sr_weak_draw_polyline(m, 12, 16, one, 1, 3.0, 2);
+    int any = 0;
+    for (int i = 0; i < 12 * 16; i++)
+        any |= m[i] != 255;
+    sr_weak_draw_polyline(m, 12, 16, edge, 2, 3.0, 3);
+    ok(!any && AT(0, 11) == 3 && AT(15, 10) == 3 && AT(15, 9) == 255,
+       "draw_polyline: one point draws nothing; a line past the border is clipped");
+#undef AT
+}
+
 int main(void)
 {
     char fix[4096];
@@ -280,5 +317,6 @@ int main(void)
     test_tags();
     test_shorten();
     test_scribbles();
+    test_draw_polyline();
     return done_testing();
 }

@@ -20,6 +20,7 @@
 #include "io/datasets/ds_file.h"
 #include "io/datasets/image.h"
 #include "io/datasets/volume_io.h"
+#include "io/h5.h"
 #include "tap.h"
 
 static char top[4096];
@@ -184,6 +185,99 @@ static int boxes_contain(const sr_dataset_t *ds, int m)
     return 1;
 }
 
+/* The same arrays, names, parameters and weak labels (byte for byte). */
+static int same_dataset(const sr_dataset_t *a, const sr_dataset_t *b, char *why, size_t n)
+{
+    size_t N = (size_t)a->N, HW = (size_t)(a->H * a->W);
+#define DIFF(cond, what)                                                                   \
+    do {                                                                                   \
+        if (cond) {                                                                        \
+            snprintf(why, n, "%s differs", what);                                          \
+            return 0;                                                                      \
+        }                                                                                  \
+    } while (0)
+    DIFF(a->N != b->N || a->C != b->C || a->H != b->H || a->W != b->W || a->K != b->K,
+         "shape");
+    DIFF(memcmp(a->images, b->images, N * (size_t)a->C * HW * sizeof(float)), "images");
+    DIFF(memcmp(a->labels, b->labels, N * HW), "labels");
+    DIFF(memcmp(a->volume, b->volume, N * 4) || memcmp(a->slice, b->slice, N * 4), "volume");
+    DIFF(memcmp(a->split, b->split, N), "split");
+    DIFF(memcmp(a->spacing, b->spacing, N * 3 * sizeof(double)), "spacing");
+    DIFF(!a->augment != !b->augment ||
+             (a->augment && memcmp(a->augment, b->augment, N * 4 * sizeof(float))),
+         "augment");
+    DIFF(strcmp(a->params, b->params) || a->n_volumes != b->n_volumes, "params");
+    for (int64_t v = 0; v < a->n_volumes; v++)
+        DIFF(strcmp(a->volume_names[v], b->volume_names[v]), "volume names");
+    DIFF(a->n_weak != b->n_weak, "weak count");
+    for (int w = 0; w < a->n_weak; w++) {
+        const sr_weak_t *x = &a->weak[w], *y = sr_dataset_weak(b, x->name);
+        DIFF(!y || strcmp(x->params, y->params) || !x->map != !y->map, x->name);
+        DIFF(x->map && memcmp(x->map, y->map, N * HW), x->name);
+        DIFF(x->rows && (x->nrows != y->nrows || x->ncols != y->ncols ||
+                         memcmp(x->rows, y->rows, (size_t)(x->nrows * x->ncols) * 4)),
+             x->name);
+    }
+#undef DIFF
+    return 1;
+}
+
+/* The root and per-array "hash" attributes of two files agree. */
+static int same_hashes(const char *p1, const char *p2, char *why, size_t n)
+{
+    sr_error_t err = {{0}};
+    sr_h5file_t *f1 = sr_h5_open(p1, SR_H5_READ, &err), *f2 = sr_h5_open(p2, SR_H5_READ, &err);
+    const char *objs[] = {"/", "/images", "/labels", "/volume", "/slice", "/split", "/spacing",
+                          "/augment", "/weak/erosion", "/weak/points", "/weak/boxes",
+                          "/weak/tags", "/weak/scribbles"};
+    int same = f1 && f2;
+    for (size_t i = 0; same && i < sizeof objs / sizeof objs[0]; i++) {
+        if (!sr_h5_exists(f1, objs[i]) && !sr_h5_exists(f2, objs[i]))
+            continue;
+        char *h1 = NULL, *h2 = NULL;
+        same = sr_h5_attr_read_str(f1, objs[i], "hash", &h1, &err) == 0 &&
+               sr_h5_attr_read_str(f2, objs[i], "hash", &h2, &err) == 0 && !strcmp(h1, h2);
+        if (!same)
+            snprintf(why, n, "hash of %s: %s vs %s", objs[i], h1 ? h1 : "?", h2 ? h2 : "?");
+        free(h1), free(h2);
+    }
+    sr_h5_close(f1, 0, NULL), sr_h5_close(f2, 0, NULL);
+    return same;
+}
+
+/* Every conversion the tests make in memory is made again streaming
+ * (sr_convert_file): the file must hold byte-identical arrays and the same
+ * hashes as the in-memory dataset written by sr_ds_write; a conversion
+ * that fails in memory must fail streaming too, leaving no file. */
+static void check_streaming(enum sr_convert c, const char *src, const char *params,
+                            const sr_dataset_t *mem, int mem_rc)
+{
+    sr_error_t err = {{0}};
+    const char *pm = P("mem.h5"), *ps = P("stream.h5");
+    char why[600] = "";
+    int rc = sr_convert_file(c, src, ps, params, &err);
+    if (mem_rc) {
+        ok(rc == -1 && !exists(ps), "%s %s: fails streaming too, no file (%s)",
+           sr_convert_name(c), params, err.text);
+        return;
+    }
+    if (rc) {
+        ok(0, "%s %s: streaming conversion: %s", sr_convert_name(c), params, err.text);
+        return;
+    }
+    sr_dataset_t back;
+    int same = sr_ds_write(pm, mem, &err) == 0 && sr_ds_read(ps, &back, &err) == 0;
+    if (!same)
+        snprintf(why, sizeof why, "%s", err.text);
+    if (same) {
+        same = same_dataset(mem, &back, why, sizeof why) && same_hashes(pm, ps, why, sizeof why);
+        sr_dataset_free(&back);
+    }
+    ok(same, "%s %s: streaming gives byte-identical arrays and the same hashes %s",
+       sr_convert_name(c), params, why);
+    unlink(pm), unlink(ps);
+}
+
 static int convert(enum sr_convert c, const char *src, const char *params, sr_dataset_t *ds,
                    sr_error_t *err)
 {
@@ -191,6 +285,7 @@ static int convert(enum sr_convert c, const char *src, const char *params, sr_da
     int rc = sr_convert_run(c, src, params, ds, err);
     if (rc)
         diag("%s: %s", sr_convert_name(c), err->text);
+    check_streaming(c, src, params, ds, rc);
     return rc;
 }
 
@@ -727,11 +822,298 @@ static void test_voc(void)
            "voc2012 train_aug: SegmentationClassAug labels used, val image kept out of train");
         sr_dataset_free(&ds);
     }
+    // Every finishing step on the scribble maps (streaming compared inside).
+    if (convert(SR_CONVERT_VOC2012, P("voc"),
+                "height=12 width=16 shorten=0.5 augment=2 drop_background=all "
+                "weak=erosion,points,boxes,tags", &ds, &err) == 0) {
+        ok(ds.N > 0 && ds.augment && sr_dataset_weak(&ds, "scribbles_0.5"),
+           "voc2012: scribbles augmented with the images");
+        sr_dataset_free(&ds);
+    }
     if (convert(SR_CONVERT_VOC2012, P("voc"), "height=12 width=16 train_list=train", &ds,
                 &err) == 0) {
         sr_dataset_counts(&ds, counts, pix);
         ok(ds.N == 4 && counts[0] == 3, "voc2012 train_list=train: the official train list");
         sr_dataset_free(&ds);
+    }
+}
+
+/* The row API under the streaming writer: appended, rewritten and resized
+ * rows read back as written, and equal to a whole-array write. */
+static void test_h5_rows(void)
+{
+    sr_error_t err = {{0}};
+    sr_h5file_t *f = sr_h5_open(P("rows.h5"), SR_H5_CREATE, &err);
+    float rows[5][2][3];
+    for (int i = 0; i < 30; i++)
+        rows[i / 6][(i / 3) % 2][i % 3] = (float)i * 0.5f - 3;
+    int64_t rd[2] = {2, 3}, all[3] = {5, 2, 3};
+    int rc = f ? 0 : -1;
+    if (rc == 0)
+        rc = sr_h5_rows_create(f, "/a/x", SR_H5_F32, 3, rd, 1, &err) ||
+             sr_h5_rows_append(f, "/a/x", SR_H5_F32, 2, rows[0], &err) ||
+             sr_h5_rows_append(f, "/a/x", SR_H5_F32, 3, rows[2], &err) ||
+             sr_h5_rows_append(f, "/a/x", SR_H5_F32, 1, rows[0], &err) || // 6 rows
+             sr_h5_rows_write(f, "/a/x", SR_H5_F32, 2, 1, rows[4], &err) ||
+             sr_h5_rows_write(f, "/a/x", SR_H5_F32, 3, 1, rows[2], &err) ||
+             sr_h5_rows_resize(f, "/a/x", 5, &err) ||
+             sr_h5_write(f, "/b", SR_H5_F32, 3, all, rows, 1, &err);
+    float back[5][2][3], ref[5][2][3], expect[5][2][3];
+    memcpy(expect, rows, sizeof rows);
+    memcpy(expect[2], rows[4], sizeof rows[0]);
+    memcpy(expect[3], rows[2], sizeof rows[0]);
+    int rank = 0;
+    int64_t dims[SR_H5_MAX_RANK] = {0};
+    if (rc == 0)
+        rc = sr_h5_shape(f, "/a/x", &rank, dims, NULL, &err) ||
+             sr_h5_rows_read(f, "/a/x", SR_H5_F32, 0, 5, back, &err) ||
+             sr_h5_rows_read(f, "/b", SR_H5_F32, 0, 5, ref, &err); // fixed-size works too
+    ok(rc == 0 && rank == 3 && dims[0] == 5 && dims[1] == 2 && dims[2] == 3 &&
+           !memcmp(back, expect, sizeof back) && !memcmp(ref, rows, sizeof ref),
+       "h5 rows: append, rewrite, shrink and read back (%s)", err.text);
+    sr_error_clear(&err);
+    ok(f && sr_h5_rows_read(f, "/a/x", SR_H5_F32, 4, 2, back, &err) == -1 &&
+           strstr(err.text, "/a/x") && strstr(err.text, "5 rows"),
+       "h5 rows: reading past the end names the dataset: %s", err.text);
+    sr_error_clear(&err);
+    ok(f && sr_h5_rows_append(f, "/b", SR_H5_F32, 1, rows, &err) == -1 && strstr(err.text, "/b"),
+       "h5 rows: a fixed-size dataset cannot be extended: %s", err.text);
+    sr_h5_close(f, 0, NULL);
+    unlink(P("rows.h5"));
+}
+
+/* Streaming conversion holds one case, whatever the number of cases: the
+ * peak of the counted buffers (sr_convert_peak_bytes) does not grow with the
+ * dataset beyond its per-image metadata, while the in-memory conversion's
+ * grows with every image. */
+static void test_memory_bound(void)
+{
+    const int64_t Z = 16, Y = 40, X = 48, S = 64; // slices of each case, output 64x64
+    for (int c = 0; c < 8; c++)
+        for (int big = 0; big < 2; big++) {
+            if (!big && c >= 2)
+                continue;
+            const char *d = big ? "mem8" : "mem2";
+            write_vol(P("%s/Case%02d.mhd", d, c), Z, Y, X, ramp, c, 0, 3.0, 0.5, 0.5);
+            write_vol(P("%s/Case%02d_segmentation.mhd", d, c), Z, Y, X, box_gt, 0, 1, 3.0, 0.5,
+                      0.5);
+        }
+    const char *params = "n_val=1 height=64 width=64 augment=0 weak=points,tags";
+    sr_error_t err = {{0}};
+    int64_t peak[2][2] = {{0}}; // [streaming][big]
+    for (int big = 0; big < 2; big++) {
+        const char *d = big ? "mem8" : "mem2";
+        int rc = sr_convert_file(SR_CONVERT_PROMISE12, P("%s", d), P("m.h5"), params, &err);
+        peak[1][big] = sr_convert_peak_bytes();
+        sr_dataset_t ds;
+        rc |= sr_convert_run(SR_CONVERT_PROMISE12, P("%s", d), params, &ds, &err);
+        peak[0][big] = sr_convert_peak_bytes();
+        if (rc == 0)
+            sr_dataset_free(&ds);
+        if (rc)
+            diag("%s", err.text);
+        unlink(P("m.h5"));
+    }
+    int64_t extra = (8 - 2) * Z; // images added by the 6 more cases
+    int64_t row = S * S * (int64_t)sizeof(float) + S * S;
+    int64_t one_case = 2 * Z * Y * X * (int64_t)sizeof(float) + Z * Y * X;
+    diag("peak bytes: in memory %lld (2 cases) %lld (8 cases); streaming %lld, %lld; one case "
+         "%lld", (long long)peak[0][0], (long long)peak[0][1], (long long)peak[1][0],
+         (long long)peak[1][1], (long long)one_case);
+    ok(peak[0][1] - peak[0][0] >= extra * row,
+       "memory bound: in memory, the peak grows by at least the %lld added images' rows",
+       (long long)extra);
+    ok(peak[1][1] - peak[1][0] <= extra * 64,
+       "memory bound: streaming, the peak grows by at most 64 bytes per added image");
+    ok(peak[1][1] <= one_case + 8 * row + (512 << 10) + 8 * Z * 64,
+       "memory bound: streaming peak %lld <= one case + a few rows + 512 KiB", (long long)peak[1][1]);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    FILE *a = fopen(from, "rb"), *b;
+    parent(to);
+    b = fopen(to, "wb");
+    if (!a || !b)
+        bail_out("copy %s -> %s", from, to);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, a)) > 0)
+        fwrite(buf, 1, n, b);
+    fclose(a);
+    fclose(b);
+}
+
+/* VOC + SBD as released: benchmark_RELEASE/dataset/{cls/<id>.mat, img/,
+ * train.txt, val.txt}; .mat files from tests/io/fixtures/gen_sbd_mat.py. */
+static void test_voc_sbd(void)
+{
+    const char *srcdir = getenv("SRCDIR");
+    char fix[4096];
+    snprintf(fix, sizeof fix, "%s/tests/io/fixtures", srcdir ? srcdir : ".");
+    mkdirs(P("sbd/VOCdevkit/VOC2012/ImageSets/Segmentation"));
+    FILE *f = fopen(P("sbd/VOCdevkit/VOC2012/ImageSets/Segmentation/train.txt"), "w");
+    fprintf(f, "2007_000032\n");
+    fclose(f);
+    f = fopen(P("sbd/VOCdevkit/VOC2012/ImageSets/Segmentation/val.txt"), "w");
+    fprintf(f, "2008_000002\n");
+    fclose(f);
+    f = fopen(P("sbd/benchmark_RELEASE/dataset/train.txt"), "w");
+    if (!f) {
+        mkdirs(P("sbd/benchmark_RELEASE/dataset"));
+        f = fopen(P("sbd/benchmark_RELEASE/dataset/train.txt"), "w");
+    }
+    fprintf(f, "2008_000123\n2007_000032\n");
+    fclose(f);
+    f = fopen(P("sbd/benchmark_RELEASE/dataset/val.txt"), "w");
+    fprintf(f, "2009_000001\n2008_000002\n");
+    fclose(f);
+    const char *voc_ids[] = {"2007_000032", "2008_000002"};
+    for (int i = 0; i < 2; i++) {
+        write_img(P("sbd/VOCdevkit/VOC2012/JPEGImages/%s.jpg", voc_ids[i]), SR_IMAGE_JPEG, 3, 12,
+                  16, voc_img, 0);
+        write_voc_png(P("sbd/VOCdevkit/VOC2012/SegmentationClass/%s.png", voc_ids[i]), voc_lab,
+                      i + 1);
+    }
+    const char *sbd_ids[] = {"2007_000032", "2008_000123", "2009_000001"};
+    for (int i = 0; i < 3; i++) {
+        char from[4200];
+        snprintf(from, sizeof from, "%s/cls/%s.mat", fix, sbd_ids[i]);
+        copy_file(from, P("sbd/benchmark_RELEASE/dataset/cls/%s.mat", sbd_ids[i]));
+        write_img(P("sbd/benchmark_RELEASE/dataset/img/%s.jpg", sbd_ids[i]), SR_IMAGE_JPEG, 3, 12,
+                  16, voc_img, 0);
+    }
+    sr_dataset_t ds;
+    sr_error_t err = {{0}};
+    if (convert(SR_CONVERT_VOC2012, P("sbd"), "height=12 width=16", &ds, &err)) {
+        ok(0, "voc2012 + SBD converts");
+        return;
+    }
+    int64_t counts[3];
+    sr_dataset_counts(&ds, counts, NULL);
+    ok(ds.N == 4 && counts[0] == 3 && counts[1] == 1 &&
+           !strcmp(ds.volume_names[ds.volume[0]], "2007_000032") &&
+           !strcmp(ds.volume_names[ds.volume[1]], "2008_000123") &&
+           !strcmp(ds.volume_names[ds.volume[2]], "2009_000001"),
+       "voc2012 + SBD: train = SBD train + val + VOC train, minus VOC val, in id order");
+    // 2007_000032: VOC's PNG (void band on row 0, class 1 from x = 6);
+    // 2008_000123: SBD's .mat (class 7 where y >= 3, x >= 6; class 1 at (0,0)).
+    const uint8_t *l0 = ds.labels, *l1 = ds.labels + 192;
+    ok(l0[0] == SR_LABEL_IGNORE && l0[16 + 6] == 1, "voc2012 + SBD: VOC's own labels preferred");
+    ok(l1[0] == 1 && l1[1] == 0 && l1[2 * 16 + 6] == 0 && l1[3 * 16 + 6] == 7 &&
+           l1[3 * 16 + 5] == 0 && l1[11 * 16 + 15] == 7,
+       "voc2012 + SBD: GTcls.Segmentation read in the right orientation");
+    sr_dataset_free(&ds);
+    // Bad .mat files: one line naming the file, no output.
+    const char *bad[][2] = {{"sbd_badlabel.mat", "label value 25"},
+                            {"sbd_nostruct.mat", "GTcls is a"},
+                            {"cls/2009_000001.mat", "truncated"}};
+    for (int i = 0; i < 3; i++) {
+        char from[4200];
+        snprintf(from, sizeof from, "%s/%s", fix, bad[i][0]);
+        copy_file(from, P("sbd/benchmark_RELEASE/dataset/cls/2009_000001.mat"));
+        if (i == 2 && truncate(P("sbd/benchmark_RELEASE/dataset/cls/2009_000001.mat"), 300))
+            bail_out("truncate");
+        sr_error_clear(&err);
+        int rc = sr_convert_file(SR_CONVERT_VOC2012, P("sbd"), P("sbd.h5"), "height=12 width=16",
+                                 &err);
+        ok(rc == -1 && strstr(err.text, "2009_000001.mat") && strstr(err.text, bad[i][1]) &&
+               !strchr(err.text, '\n') && !exists(P("sbd.h5")),
+           "voc2012 + SBD: %s: %s", bad[i][0], err.text);
+    }
+}
+
+/* One ScribbleSup annotation: polygons of (class, points). */
+static void write_scribble_xml(const char *path, int W, int H, const char *body)
+{
+    parent(path);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        bail_out("cannot write %s", path);
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<annotation>\n"
+               "\t<filename>x.jpg</filename>\n\t<folder>VOC2012</folder>\n%s"
+               "\t<size>\n\t\t<width>%d</width>\n\t\t<height>%d</height>\n\t</size>\n"
+               "</annotation>\n", body, W, H);
+    fclose(f);
+}
+
+#define POLY(cls, pts) "\t<polygon>\n\t\t<tag>" cls "</tag>\n" pts "\t</polygon>\n"
+#define PT(x, y) "\t\t<point>\n\t\t\t<X>" #x "</X>\n\t\t\t<Y>" #y "</Y>\n\t\t</point>\n"
+
+/* ScribbleSup's XML scribbles (scribble_annotation/pascal_2012/<id>.xml)
+ * rasterised with width 3 into the scribbles map. */
+static void test_voc_xml(void)
+{
+    const char *ids[] = {"2007_000032", "2007_000039", "2008_000002"};
+    mkdirs(P("vocx/VOCdevkit/VOC2012/ImageSets/Segmentation"));
+    FILE *tr = fopen(P("vocx/VOCdevkit/VOC2012/ImageSets/Segmentation/train.txt"), "w");
+    FILE *va = fopen(P("vocx/VOCdevkit/VOC2012/ImageSets/Segmentation/val.txt"), "w");
+    for (int i = 0; i < 3; i++) {
+        fprintf(i < 2 ? tr : va, "%s\n", ids[i]);
+        write_img(P("vocx/VOCdevkit/VOC2012/JPEGImages/%s.jpg", ids[i]), SR_IMAGE_JPEG, 3, 12,
+                  16, voc_img, 0);
+        write_voc_png(P("vocx/VOCdevkit/VOC2012/SegmentationClass/%s.png", ids[i]), voc_lab,
+                      i + 1);
+    }
+    fclose(tr);
+    fclose(va);
+    const char *good = POLY("aeroplane", PT(2, 5) PT(9, 5)) POLY("background", PT(13, 1) PT(13, 8))
+        POLY("cat", PT(5, 2) PT(5, 8)) POLY("bird", PT(1, 1)) POLY("dog", PT(-5, 11) PT(40, 11));
+    const char *xml0 = "vocx/scribble_annotation/pascal_2012/2007_000032.xml";
+    write_scribble_xml(P("%s", xml0), 16, 12, good);
+    write_scribble_xml(P("vocx/scribble_annotation/pascal_2012/2008_000002.xml"), 16, 12,
+                       POLY("person", PT(3, 3) PT(3, 4) PT(8, 4)));
+    sr_dataset_t ds;
+    sr_error_t err = {{0}};
+    if (convert(SR_CONVERT_VOC2012, P("vocx"), "height=12 width=16 shorten=0.5", &ds, &err)) {
+        ok(0, "voc2012 with XML scribbles converts");
+        return;
+    }
+    sr_weak_t *s = sr_dataset_weak(&ds, "scribbles");
+    const uint8_t *m = s ? s->map : NULL;
+#define AT(n, x, y) m[(n) * 192 + (y) * 16 + (x)]
+    ok(m && AT(0, 1, 5) == 1 && AT(0, 10, 4) == 1 && AT(0, 3, 6) == 1 && AT(0, 3, 7) == 255 &&
+           AT(0, 11, 5) == 255 && AT(0, 0, 5) == 255,
+       "voc2012 XML: aeroplane (class 1) drawn 3 wide from x=1 to x=10 on rows 4..6");
+    ok(m && AT(0, 5, 5) == 8 && AT(0, 5, 2) == 8 && AT(0, 12, 3) == 0 && AT(0, 14, 8) == 0 &&
+           AT(0, 15, 3) == 255,
+       "voc2012 XML: a later scribble overwrites an earlier one; background is class 0");
+    ok(m && AT(0, 1, 1) == 255 && AT(0, 0, 11) == 12 && AT(0, 15, 10) == 12,
+       "voc2012 XML: a one-point scribble draws nothing; points outside are clamped");
+    int none = 1;
+    for (int i = 0; m && i < 192; i++)
+        none &= AT(1, i % 16, i / 16) == 255;
+    ok(m && none && AT(2, 3, 4) == 15, "voc2012 XML: an image without a file is unlabelled");
+    ok(s && strstr(s->params, "XML") && strstr(s->params, "width=3"),
+       "voc2012 XML: source and width recorded (%s)", s ? s->params : "");
+    ok(sr_dataset_weak(&ds, "scribbles_0.5") != NULL, "voc2012 XML: shortened scribbles made");
+#undef AT
+    sr_dataset_free(&ds);
+    // Bad files: one line naming the file and what was expected; no output.
+    const char *bad[][2] = {
+        {POLY("aeroplan", PT(1, 1) PT(2, 2)), "class 'aeroplan' is not one of the 21 classes"},
+        {POLY("cat", PT(1, 1) "<point><X>two</X><Y>3</Y></point>"), "expected a number"},
+        {POLY("cat", ""), "has no <point>"},
+        {"\t<polygon><point><X>1</X><Y>1</Y></point></polygon>\n", "has no <tag>"},
+        {"size", "expected the image's 16x12"},
+        {"truncated", "not well-formed XML"},
+    };
+    for (int i = 0; i < 6; i++) {
+        if (!strcmp(bad[i][0], "size")) {
+            write_scribble_xml(P("%s", xml0), 15, 12, good);
+        } else if (!strcmp(bad[i][0], "truncated")) {
+            write_scribble_xml(P("%s", xml0), 16, 12, good);
+            if (truncate(P("%s", xml0), 120))
+                bail_out("truncate");
+        } else {
+            write_scribble_xml(P("%s", xml0), 16, 12, bad[i][0]);
+        }
+        sr_error_clear(&err);
+        int rc = sr_convert_file(SR_CONVERT_VOC2012, P("vocx"), P("x.h5"), "height=12 width=16",
+                                 &err);
+        ok(rc == -1 && strstr(err.text, "2007_000032.xml") && strstr(err.text, bad[i][1]) &&
+               !strchr(err.text, '\n') && !exists(P("x.h5")),
+           "voc2012 XML, bad file: %s", err.text);
     }
 }
 
@@ -774,6 +1156,10 @@ int main(void)
     test_dsb();
     test_drive();
     test_voc();
+    test_voc_sbd();
+    test_voc_xml();
+    test_h5_rows();
+    test_memory_bound();
     test_bad_layout();
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);

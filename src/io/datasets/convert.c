@@ -1,19 +1,25 @@
 /* convert.c - the dataset converters (see convert.h and doc/datasets.md).
  *
  * Structure: parameters (defaults per dataset, user overrides, all recorded),
- * a growable dataset builder, two pipelines (volumes -> 2D slices, and 2D
- * images), a finishing step (splits, background-slice removal, offline
- * augmentation, weak labels), then one layout function per dataset that
- * finds the archive's files and feeds the pipelines.
+ * a dataset builder that grows image by image, two pipelines (volumes -> 2D
+ * slices, and 2D images), a finishing step (splits, background-slice
+ * removal, offline augmentation, weak labels), then one layout function per
+ * dataset that finds the archive's files and feeds the pipelines.
  *
- * Deliberately not done: SBD's MATLAB .mat ground truth (use the PNG
- * SegmentationClassAug release), 4D perfusion series, DICOM.
+ * Two modes share the pipelines: in memory (sr_convert_run: the builder
+ * holds every array, finish() uses the whole-dataset functions), and
+ * streaming (sr_convert_file: each finished image is appended to row-
+ * extendable HDF5 datasets, finish_stream() works row by row on the file
+ * and hashes it incrementally). Tests check both give the same bytes.
+ *
+ * Deliberately not done: 4D perfusion series, DICOM.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "io/datasets/convert.h"
 
 #include <dirent.h>
 #include <fnmatch.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,7 +32,10 @@
 #include "data/weak.h"
 #include "io/datasets/ds_file.h"
 #include "io/datasets/image.h"
+#include "io/datasets/matfile.h"
+#include "io/datasets/scribble_xml.h"
 #include "io/datasets/volume_io.h"
+#include "io/h5.h"
 
 /* snprintf for paths and names: truncation is harmless here (a truncated
  * path simply does not exist and is reported as missing), so we do not want
@@ -70,7 +79,7 @@ static const char *const defaults[SR_CONVERT_COUNT] = {
     COMMON_DEFAULTS "val_fraction=0.2 weak=tags",
     COMMON_DEFAULTS "val_fraction=0.2 weak=points,boxes,tags",
     COMMON_DEFAULTS "val_fraction=0.2 fit=none patch=64 stride=64 weak=tags",
-    COMMON_DEFAULTS "train_list=train_aug shorten=none weak=tags",
+    COMMON_DEFAULTS "train_list=train_aug shorten=none scribble_width=3 weak=tags",
 };
 
 static const char *const layouts[SR_CONVERT_COUNT] = {
@@ -88,7 +97,9 @@ static const char *const layouts[SR_CONVERT_COUNT] = {
     "SRC/stage1_train/<id>/images/<id>.png + SRC/stage1_train/<id>/masks/*.png",
     "SRC/[DRIVE/]{training,test}/images/NN_*.tif + {training,test}/1st_manual/NN_manual1.gif",
     "SRC/VOCdevkit/VOC2012/{JPEGImages,SegmentationClass,ImageSets/Segmentation} "
-    "[+ SRC/SegmentationClassAug + SRC/train_aug.txt] [+ SRC/pascal_2012_scribble]",
+    "[+ SRC/SegmentationClassAug + SRC/train_aug.txt | SRC/benchmark_RELEASE/dataset/"
+    "{cls/<id>.mat,img/<id>.jpg,train.txt,val.txt}] [+ SRC/scribble_annotation/pascal_2012/"
+    "<id>.xml | SRC/pascal_2012_scribble/<id>.png]",
 };
 
 /* ------------------------------------------------------------ parameters */
@@ -358,6 +369,30 @@ static const char *const vol_ext[] = {".nii.gz", ".nii", ".hdr", ".mhd", ".mha",
 
 /* -------------------------------------------------------------- builder */
 
+/* Memory accounting (a test hook, sr_convert_peak_bytes): bytes of the
+ * dataset-sized buffers this file holds (the builder's arrays, row buffers,
+ * volumes and decoded images, weak-label buffers). Library internals (HDF5's
+ * chunk cache, libpng's rows) are not counted. */
+static int64_t acct_cur, acct_peak;
+
+static void acct(int64_t delta)
+{
+    acct_cur += delta;
+    if (acct_cur > acct_peak)
+        acct_peak = acct_cur;
+}
+
+int64_t sr_convert_peak_bytes(void)
+{
+    return acct_peak;
+}
+
+#define MAX_SHORTEN 8
+
+/* The builder grows a dataset image by image. In memory (f == NULL) it
+ * holds every array; streaming (f != NULL) it holds the per-image metadata
+ * (volume, slice, split, spacing: tens of bytes per image) and one row of
+ * each per-image array, and appends each finished row to the file. */
 typedef struct builder {
     sr_dataset_t ds;
     int64_t cap;
@@ -365,23 +400,68 @@ typedef struct builder {
     strlist_t groups;  /* group (patient) names */
     int32_t *group;    /* (n_volumes) group of each volume */
     int64_t gcap;
+    sr_h5file_t *f;    /* streaming output, or NULL */
+    float *row_img;    /* streaming: (C,H,W) of the image being added */
+    uint8_t *row_lab;  /* streaming: (H,W) */
+    uint8_t *row_scr;  /* streaming: (H,W) ScribbleSup map, if has_scr */
+    uint8_t *row_tmp;  /* streaming: (H,W) scratch */
+    uint8_t *bg;       /* (cap) 1 if the image's labels are all 0 */
+    int has_scr;       /* a per-image "scribbles" map comes with the images */
+    uint8_t *scr;      /* in memory: (cap,H,W) scribbles */
+    char scr_params[160]; /* the weak map's params: its source */
+    int n_short;       /* shortened scribble maps (VOC shorten=...) */
+    char short_tok[MAX_SHORTEN][32];
+    double short_ratio[MAX_SHORTEN];
 } builder_t;
+
+static int64_t b_meta_bytes(void)
+{
+    return 2 * sizeof(int32_t) + 2 + 3 * sizeof(double);
+}
 
 static int b_init(builder_t *b, const char *name, int64_t C, int64_t H, int64_t W, int K,
                   const char *const *classes, sr_error_t *err)
 {
-    memset(b, 0, sizeof *b);
-    return sr_dataset_init(&b->ds, name, 0, C, H, W, K, classes, err);
+    if (sr_dataset_init(&b->ds, name, 0, C, H, W, K, classes, err))
+        return -1;
+    if (!b->f)
+        return 0;
+    size_t HW = (size_t)(H * W);
+    b->row_img = malloc((size_t)C * HW * sizeof(float));
+    b->row_lab = malloc(HW);
+    b->row_scr = malloc(HW);
+    b->row_tmp = malloc(HW);
+    if (!b->row_img || !b->row_lab || !b->row_scr || !b->row_tmp)
+        return sr_errorf(err, "dataset %s: out of memory", name);
+    acct((int64_t)((size_t)C * HW * sizeof(float) + 3 * HW));
+    int64_t d3[3] = {C, H, W}, d2[2] = {H, W};
+    return sr_h5_rows_create(b->f, "/images", SR_H5_F32, 4, d3, 1, err) ||
+                   sr_h5_rows_create(b->f, "/labels", SR_H5_U8, 3, d2, 1, err)
+               ? -1
+               : 0;
+}
+
+static int64_t b_row_bytes(const builder_t *b)
+{
+    int64_t HW = b->ds.H * b->ds.W;
+    return b->f ? 0 : b->ds.C * HW * (int64_t)sizeof(float) + HW + (b->has_scr ? HW : 0);
 }
 
 static void b_free(builder_t *b)
 {
+    acct(-b->cap * (b_meta_bytes() + b_row_bytes(b)));
+    if (b->row_img)
+        acct(-(int64_t)(b->ds.C * b->ds.H * b->ds.W * (int64_t)sizeof(float) +
+                        3 * b->ds.H * b->ds.W));
     sr_dataset_free(&b->ds);
     sl_free(&b->volumes);
     sl_free(&b->groups);
     free(b->group);
+    free(b->row_img), free(b->row_lab), free(b->row_scr), free(b->row_tmp);
+    free(b->bg), free(b->scr);
 }
 
+/* Room for 'n' more images (metadata always; rows only in memory). */
 static int b_reserve(builder_t *b, int64_t n, sr_error_t *err)
 {
     sr_dataset_t *ds = &b->ds;
@@ -391,12 +471,22 @@ static int b_reserve(builder_t *b, int64_t n, sr_error_t *err)
     while (cap < ds->N + n)
         cap *= 2;
     size_t HW = (size_t)(ds->H * ds->W);
-    float *im = realloc(ds->images, (size_t)cap * (size_t)ds->C * HW * sizeof(float));
-    if (im)
-        ds->images = im;
-    uint8_t *lab = realloc(ds->labels, (size_t)cap * HW);
-    if (lab)
-        ds->labels = lab;
+    int ok = 1;
+    if (!b->f) {
+        float *im = realloc(ds->images, (size_t)cap * (size_t)ds->C * HW * sizeof(float));
+        if (im)
+            ds->images = im;
+        uint8_t *lab = realloc(ds->labels, (size_t)cap * HW);
+        if (lab)
+            ds->labels = lab;
+        ok = im && lab;
+        if (ok && b->has_scr) {
+            uint8_t *s = realloc(b->scr, (size_t)cap * HW);
+            if (s)
+                b->scr = s;
+            ok = s != NULL;
+        }
+    }
     int32_t *vol = realloc(ds->volume, (size_t)cap * sizeof(int32_t));
     if (vol)
         ds->volume = vol;
@@ -409,10 +499,81 @@ static int b_reserve(builder_t *b, int64_t n, sr_error_t *err)
     double *spc = realloc(ds->spacing, (size_t)cap * 3 * sizeof(double));
     if (spc)
         ds->spacing = spc;
-    if (!im || !lab || !vol || !sl || !sp || !spc)
+    uint8_t *bg = realloc(b->bg, (size_t)cap);
+    if (bg)
+        b->bg = bg;
+    if (!ok || !vol || !sl || !sp || !spc || !bg)
         return sr_errorf(err, "dataset %s: out of memory for %lld images", ds->name,
                          (long long)cap);
+    acct((cap - b->cap) * (b_meta_bytes() + b_row_bytes(b)));
     b->cap = cap;
+    return 0;
+}
+
+/* Where the image being added (index ds.N) goes: call b_reserve(b, 1) first. */
+static float *b_img(builder_t *b)
+{
+    return b->f ? b->row_img : b->ds.images + b->ds.N * b->ds.C * b->ds.H * b->ds.W;
+}
+
+static uint8_t *b_lab(builder_t *b)
+{
+    return b->f ? b->row_lab : b->ds.labels + b->ds.N * b->ds.H * b->ds.W;
+}
+
+static uint8_t *b_scr(builder_t *b)
+{
+    return b->f ? b->row_scr : b->scr + b->ds.N * b->ds.H * b->ds.W;
+}
+
+static int weak_path(char *buf, size_t size, const char *name);
+
+/* The image being added is complete (rows filled, metadata set): note if it
+ * is background only and, streaming, check it as sr_dataset_validate would
+ * and append its rows. */
+static int b_push(builder_t *b, sr_error_t *err)
+{
+    sr_dataset_t *ds = &b->ds;
+    int64_t n = ds->N, HW = ds->H * ds->W, CHW = ds->C * HW;
+    const float *img = b_img(b);
+    const uint8_t *lab = b_lab(b);
+    int any = 0;
+    for (int64_t i = 0; i < HW && !any; i++)
+        any = lab[i] != 0;
+    b->bg[n] = !any;
+    if (b->f) {
+        for (int64_t i = 0; i < HW; i++)
+            if (lab[i] >= ds->K && lab[i] != SR_LABEL_IGNORE)
+                return sr_errorf(err, "dataset %s: labels value %lld = %d, expected 0..%d or "
+                                 "%d", ds->name, (long long)(n * HW + i), lab[i], ds->K - 1,
+                                 SR_LABEL_IGNORE);
+        for (int64_t i = 0; i < CHW; i++)
+            if (!isfinite(img[i]))
+                return sr_errorf(err, "dataset %s: images value %lld is not finite", ds->name,
+                                 (long long)(n * CHW + i));
+        if (sr_h5_rows_append(b->f, "/images", SR_H5_F32, 1, img, err) ||
+            sr_h5_rows_append(b->f, "/labels", SR_H5_U8, 1, lab, err))
+            return -1;
+        if (b->has_scr) {
+            for (int64_t i = 0; i < HW; i++)
+                if (b->row_scr[i] >= ds->K && b->row_scr[i] != SR_WEAK_UNLABELED)
+                    return sr_errorf(err, "dataset %s: weak/scribbles[%lld] = %d, expected "
+                                     "0..%d or 255", ds->name, (long long)(n * HW + i),
+                                     b->row_scr[i], ds->K - 1);
+            if (sr_h5_rows_append(b->f, "/weak/scribbles", SR_H5_U8, 1, b->row_scr, err))
+                return -1;
+            for (int s = 0; s < b->n_short; s++) {
+                char p[64], name[32];
+                pathf(name, sizeof name, "scribbles_%s", b->short_tok[s]);
+                weak_path(p, sizeof p, name);
+                if (sr_weak_scribble_shorten(b->row_scr, 1, ds->H, ds->W, b->short_ratio[s],
+                                             b->row_tmp, err) ||
+                    sr_h5_rows_append(b->f, p, SR_H5_U8, 1, b->row_tmp, err))
+                    return -1;
+            }
+        }
+    }
+    ds->N++;
     return 0;
 }
 
@@ -501,22 +662,30 @@ static int convert_labels(const float *v, size_t n, const uint8_t *map, const ch
 
 /* ---------------------------------------------------- volume pipeline */
 
-/* Read one case (nchan image volumes + one label volume), normalise,
- * slice along the configured axis, fit, and append. */
+/* Read one case (nchan image volumes + label volumes), normalise, slice
+ * along the configured axis, fit, and append. With nlab > 1 the label
+ * volumes are binarised and united (ATLAS's several lesion masks; 'map'
+ * must then be NULL). Holds one case in memory. */
 static int add_volume_case(builder_t *b, const conf_t *c, const char *vname, const char *group,
-                           char *const *chan, int nchan, const char *label, const uint8_t *map,
-                           sr_error_t *err)
+                           char *const *chan, int nchan, char *const *labels, int nlab,
+                           const uint8_t *map, sr_error_t *err)
 {
     sr_dataset_t *ds = &b->ds;
+    const char *label = labels[0];
     sr_volume_t vols[8], lv;
     int nread = 0, rc = 0;
     memset(&lv, 0, sizeof lv);
-    for (; nread < nchan && rc == 0; nread++)
+    for (; nread < nchan && rc == 0; nread++) {
         rc = sr_volume_read(chan[nread], &vols[nread], err);
+        if (rc == 0)
+            acct(vols[nread].Z * vols[nread].Y * vols[nread].X * (int64_t)sizeof(float));
+    }
     if (rc)
         nread--;
     if (rc == 0)
         rc = sr_volume_read(label, &lv, err);
+    int64_t lvbytes = rc == 0 ? lv.Z * lv.Y * lv.X * (int64_t)sizeof(float) : 0;
+    acct(lvbytes);
     for (int i = 0; rc == 0 && i < nchan; i++) {
         sr_volume_t *v = &vols[i];
         if (v->Z != lv.Z || v->Y != lv.Y || v->X != lv.X)
@@ -531,6 +700,26 @@ static int add_volume_case(builder_t *b, const conf_t *c, const char *vname, con
         lab = malloc((size_t)(Z * Y * X));
         rc = lab ? convert_labels(lv.data, (size_t)(Z * Y * X), map, label, ds->K, lab, err)
                  : sr_errorf(err, "%s: out of memory", label);
+        acct(Z * Y * X);
+    }
+    for (int l = 1; rc == 0 && l < nlab; l++) {
+        sr_volume_t ov;
+        memset(&ov, 0, sizeof ov);
+        if (sr_volume_read(labels[l], &ov, err))
+            rc = -1;
+        else
+            acct(ov.Z * ov.Y * ov.X * (int64_t)sizeof(float));
+        if (rc)
+            ;
+        else if (ov.Z != Z || ov.Y != Y || ov.X != X)
+            rc = sr_errorf(err, "%s: size %lldx%lldx%lld differs from %s (%lldx%lldx%lld)",
+                           labels[l], (long long)ov.X, (long long)ov.Y, (long long)ov.Z, label,
+                           (long long)X, (long long)Y, (long long)Z);
+        else
+            for (int64_t i = 0; i < Z * Y * X; i++)
+                lab[i] |= ov.data[i] > 0;
+        acct(-ov.Z * ov.Y * ov.X * (int64_t)sizeof(float));
+        sr_volume_free(&ov);
     }
     for (int i = 0; rc == 0 && i < nchan; i++)
         sr_minmax_normalise(vols[i].data, (size_t)(Z * Y * X), 0.0f, 1.0f);
@@ -558,6 +747,8 @@ static int add_volume_case(builder_t *b, const conf_t *c, const char *vname, con
     for (int64_t s = 0; rc == 0 && s < ns; s++) {
         int64_t n = ds->N;
         double sy = 1, sx = 1;
+        float *oimg = b_img(b);
+        uint8_t *olab = b_lab(b);
         for (int ch = 0; ch <= nchan; ch++) {
             // ch == nchan: the labels
             for (int64_t r = 0; r < h2; r++)
@@ -576,11 +767,9 @@ static int add_volume_case(builder_t *b, const conf_t *c, const char *vname, con
                         pl[r * w + q] = lab[i];
                 }
             if (ch < nchan)
-                fit_plane(c, pi, NULL, h2, w, ds->images + (n * ds->C + ch) * HW, NULL, ds->H,
-                          ds->W, &sy, &sx);
+                fit_plane(c, pi, NULL, h2, w, oimg + ch * HW, NULL, ds->H, ds->W, &sy, &sx);
             else
-                fit_plane(c, NULL, pl, h2, w, NULL, ds->labels + n * HW, ds->H, ds->W, &sy,
-                          &sx);
+                fit_plane(c, NULL, pl, h2, w, NULL, olab, ds->H, ds->W, &sy, &sx);
         }
         ds->volume[n] = vid;
         ds->slice[n] = (int32_t)s;
@@ -588,11 +777,16 @@ static int add_volume_case(builder_t *b, const conf_t *c, const char *vname, con
         ds->spacing[3 * n] = sp_s;
         ds->spacing[3 * n + 1] = sp_h * sy;
         ds->spacing[3 * n + 2] = sp_w * sx;
-        ds->N++;
+        rc = b_push(b, err);
     }
-    for (int i = 0; i < nread; i++)
+    for (int i = 0; i < nread; i++) {
+        acct(-vols[i].Z * vols[i].Y * vols[i].X * (int64_t)sizeof(float));
         sr_volume_free(&vols[i]);
+    }
+    acct(-lvbytes);
     sr_volume_free(&lv);
+    if (lab)
+        acct(-Z * Y * X);
     free(lab), free(pi), free(pl);
     return rc;
 }
@@ -601,12 +795,27 @@ static int add_volume_case(builder_t *b, const conf_t *c, const char *vname, con
 
 enum labmode { LAB_BIN255, LAB_THRESH, LAB_INDEX };
 
+/* sr_image_free, for an image read by read_rgb or read_label (accounted). */
+static void img_free(sr_image_t *im)
+{
+    if (im->data)
+        acct(-im->C * im->H * im->W * (int64_t)sizeof(float));
+    sr_image_free(im);
+}
+
 /* Read an image and scale it to [0,1] with ds->C channels (gray is
  * replicated, alpha dropped). */
 static int read_rgb(const char *path, int64_t C, sr_image_t *im, sr_error_t *err)
 {
-    if (sr_image_read(path, im, err) || sr_image_expand(im, err))
+    if (sr_image_read(path, im, err))
         return -1;
+    int64_t c0 = im->C;
+    acct(c0 * im->H * im->W * (int64_t)sizeof(float));
+    if (sr_image_expand(im, err)) {
+        im->C = c0; // img_free releases what was counted
+        return -1;
+    }
+    acct((C - c0) * im->H * im->W * (int64_t)sizeof(float)); // im->C becomes C below
     double mx = im->bits == 16 ? 65535.0 : 255.0;
     int64_t HW = im->H * im->W;
     float *d = malloc((size_t)(C * HW) * sizeof *d);
@@ -629,6 +838,7 @@ static int read_label(const char *path, enum labmode mode, int K, sr_image_t *im
 {
     if (sr_image_read(path, im, err))
         return -1;
+    acct(im->C * im->H * im->W * (int64_t)sizeof(float));
     if (mode != LAB_INDEX && sr_image_expand(im, err))
         return -1;
     int64_t HW = im->H * im->W;
@@ -670,18 +880,18 @@ static int add_image_vid(builder_t *b, const conf_t *c, const sr_image_t *im,
         return -1;
     int64_t n = ds->N, HW = ds->H * ds->W;
     double sy = 1, sx = 1;
+    float *oimg = b_img(b);
     for (int64_t ch = 0; ch < ds->C; ch++)
-        fit_plane(c, im->data + ch * im->H * im->W, NULL, im->H, im->W,
-                  ds->images + (n * ds->C + ch) * HW, NULL, ds->H, ds->W, &sy, &sx);
-    fit_plane(c, NULL, lab, im->H, im->W, NULL, ds->labels + n * HW, ds->H, ds->W, &sy, &sx);
+        fit_plane(c, im->data + ch * im->H * im->W, NULL, im->H, im->W, oimg + ch * HW, NULL,
+                  ds->H, ds->W, &sy, &sx);
+    fit_plane(c, NULL, lab, im->H, im->W, NULL, b_lab(b), ds->H, ds->W, &sy, &sx);
     ds->volume[n] = vid;
     ds->slice[n] = slice;
     ds->split[n] = SR_SPLIT_TRAIN;
     ds->spacing[3 * n] = 1;
     ds->spacing[3 * n + 1] = sy;
     ds->spacing[3 * n + 2] = sx;
-    ds->N++;
-    return 0;
+    return b_push(b, err);
 }
 
 /* Append one image as its own volume 'name'. */
@@ -760,32 +970,80 @@ static int add_weak(sr_dataset_t *ds, const conf_t *c, sr_error_t *err)
     return 0;
 }
 
-/* Splits (by group = patient), background-slice removal, augmentation,
- * weak labels, names and the parameter record. Moves the dataset to 'out'. */
+/* Splits by group (patient), with the papers' counts. */
+static int assign_split(builder_t *b, const conf_t *c, sr_error_t *err)
+{
+    sr_dataset_t *ds = &b->ds;
+    int64_t G = b->groups.n, n_val = c->n_val, n_test = c->n_test;
+    if (c->val_fraction > 0)
+        n_val = (int64_t)floor(c->val_fraction * (double)G + 0.5);
+    uint8_t *gs = malloc((size_t)(G > 0 ? G : 1));
+    if (!gs)
+        return sr_errorf(err, "out of memory");
+    int rc = !strcmp(c->ds, "ibsr")
+                 ? sr_split_volumes_fold(G, n_val, n_test, c->fold, c->seed, gs, err)
+                 : sr_split_volumes(G, n_val, n_test, c->seed, gs, err);
+    if (rc) {
+        free(gs);
+        return sr_error_prefix(err, "dataset %s: ", c->ds);
+    }
+    for (int64_t n = 0; n < ds->N; n++)
+        ds->split[n] = gs[b->group[ds->volume[n]]];
+    free(gs);
+    return 0;
+}
+
+/* The parameter record: converter name and every final k=v. */
+static int set_record(sr_dataset_t *ds, const conf_t *c, sr_error_t *err)
+{
+    char rec[4096] = "";
+    pathf(rec, sizeof rec, "converter=%s", c->ds);
+    for (int i = 0; i < c->o.n; i++)
+        pathf(rec + strlen(rec), sizeof rec - strlen(rec), " %s=%s", c->o.key[i], c->o.val[i]);
+    return sr_dataset_set_params(ds, rec, err);
+}
+
+/* In memory: the ScribbleSup map and its shortened versions as weak maps. */
+static int add_scribble_maps(builder_t *b, sr_error_t *err)
+{
+    sr_dataset_t *ds = &b->ds;
+    if (!b->has_scr)
+        return 0;
+    int64_t sz = ds->N * ds->H * ds->W;
+    uint8_t *m = realloc(b->scr, (size_t)(sz > 0 ? sz : 1));
+    if (m)
+        b->scr = m;
+    if (!sr_dataset_add_weak_map(ds, "scribbles", b->scr, b->scr_params, err))
+        return -1;
+    b->scr = NULL;
+    for (int s = 0; s < b->n_short; s++) {
+        char name[48], wp[96];
+        uint8_t *o = malloc((size_t)(sz > 0 ? sz : 1));
+        if (!o)
+            return sr_errorf(err, "out of memory");
+        acct(sz);
+        sr_weak_scribble_shorten(sr_dataset_weak(ds, "scribbles")->map, ds->N, ds->H, ds->W,
+                                 b->short_ratio[s], o, err);
+        pathf(name, sizeof name, "scribbles_%s", b->short_tok[s]);
+        pathf(wp, sizeof wp, "kind=scribbles source=scribbles ratio=%s", b->short_tok[s]);
+        if (!sr_dataset_add_weak_map(ds, name, o, wp, err))
+            return -1;
+    }
+    return 0;
+}
+
+/* In memory: splits, background-slice removal, augmentation, weak labels,
+ * names and the parameter record. Moves the dataset to 'out'. */
 static int finish(builder_t *b, const conf_t *c, int split_done, sr_dataset_t *out,
                   sr_error_t *err)
 {
     sr_dataset_t *ds = &b->ds;
     if (ds->N == 0)
         return sr_errorf(err, "dataset %s: no images found", c->ds);
-    if (!split_done) {
-        int64_t G = b->groups.n, n_val = c->n_val, n_test = c->n_test;
-        if (c->val_fraction > 0)
-            n_val = (int64_t)floor(c->val_fraction * (double)G + 0.5);
-        uint8_t *gs = malloc((size_t)G);
-        if (!gs)
-            return sr_errorf(err, "out of memory");
-        int rc = !strcmp(c->ds, "ibsr")
-                     ? sr_split_volumes_fold(G, n_val, n_test, c->fold, c->seed, gs, err)
-                     : sr_split_volumes(G, n_val, n_test, c->seed, gs, err);
-        if (rc) {
-            free(gs);
-            return sr_error_prefix(err, "dataset %s: ", c->ds);
-        }
-        for (int64_t n = 0; n < ds->N; n++)
-            ds->split[n] = gs[b->group[ds->volume[n]]];
-        free(gs);
-    }
+    if (!split_done && assign_split(b, c, err))
+        return -1;
+    if (add_scribble_maps(b, err))
+        return -1;
     if (c->drop_bg) {
         uint8_t *keep = malloc((size_t)ds->N);
         if (!keep)
@@ -797,22 +1055,407 @@ static int finish(builder_t *b, const conf_t *c, int split_done, sr_dataset_t *o
         if (rc)
             return -1;
     }
-    if (c->augment > 0 && sr_dataset_augment(ds, c->augment, c->max_angle, c->seed, err))
-        return -1;
+    if (c->augment > 0) {
+        int64_t n_train = 0, HW = ds->H * ds->W;
+        for (int64_t n = 0; n < ds->N; n++)
+            n_train += ds->split[n] == SR_SPLIT_TRAIN;
+        acct(c->augment * n_train * (ds->C * HW * 4 + HW * (1 + ds->n_weak)));
+        if (sr_dataset_augment(ds, c->augment, c->max_angle, c->seed, err))
+            return -1;
+    }
+    acct(ds->N * ds->H * ds->W * 3); // at most three weak maps
     if (add_weak(ds, c, err))
         return -1;
     if (sr_dataset_set_volume_names(ds, b->volumes.n, (const char *const *)b->volumes.s, err))
         return -1;
-    char rec[4096] = "";
-    pathf(rec, sizeof rec, "converter=%s", c->ds);
-    for (int i = 0; i < c->o.n; i++)
-        pathf(rec + strlen(rec), sizeof rec - strlen(rec), " %s=%s", c->o.key[i],
-                 c->o.val[i]);
-    if (sr_dataset_set_params(ds, rec, err))
+    if (set_record(ds, c, err))
         return -1;
     *out = *ds;
     memset(ds, 0, sizeof *ds);
     return 0;
+}
+
+/* ------------------------------------------------------ streaming finish */
+
+static uint64_t fnv_more(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+
+static int weak_path(char *buf, size_t size, const char *name)
+{
+    return pathf(buf, size, "/weak/%s", name);
+}
+
+/* The per-image arrays in the file: images, labels and the weak maps. */
+typedef struct rowsets {
+    int n;
+    char path[SR_DATASET_MAX_WEAK + 2][64];
+    int is_img[SR_DATASET_MAX_WEAK + 2];
+} rowsets_t;
+
+static void rowsets_add(rowsets_t *r, const char *path, int is_img)
+{
+    pathf(r->path[r->n], sizeof r->path[r->n], "%s", path);
+    r->is_img[r->n++] = is_img;
+}
+
+/* Grow the metadata arrays (and augment) to hold 'M' images. */
+static int meta_grow(builder_t *b, int64_t M, sr_error_t *err)
+{
+    sr_dataset_t *ds = &b->ds;
+    if (M <= b->cap)
+        return 0;
+    int32_t *vol = realloc(ds->volume, (size_t)M * sizeof(int32_t));
+    if (vol)
+        ds->volume = vol;
+    int32_t *sl = realloc(ds->slice, (size_t)M * sizeof(int32_t));
+    if (sl)
+        ds->slice = sl;
+    uint8_t *sp = realloc(ds->split, (size_t)M);
+    if (sp)
+        ds->split = sp;
+    double *spc = realloc(ds->spacing, (size_t)M * 3 * sizeof(double));
+    if (spc)
+        ds->spacing = spc;
+    if (!vol || !sl || !sp || !spc)
+        return sr_errorf(err, "dataset %s: out of memory for %lld images", ds->name,
+                         (long long)M);
+    acct((M - b->cap) * b_meta_bytes());
+    b->cap = M;
+    return 0;
+}
+
+/* Hash rows of 'path' (N rows of 'row_bytes') into '*h' and return the
+ * array's own FNV-1a. Reads 'block' rows at a time into 'buf'. */
+static int hash_rows(sr_h5file_t *f, const char *path, enum sr_h5_type type, int64_t N,
+                     size_t row_bytes, void *buf, int64_t block, uint64_t *h, uint64_t *own,
+                     sr_error_t *err)
+{
+    *own = FNV_OFFSET;
+    for (int64_t n = 0; n < N; n += block) {
+        int64_t m = N - n < block ? N - n : block;
+        if (sr_h5_rows_read(f, path, type, n, m, buf, err))
+            return -1;
+        *h = fnv_more(*h, buf, (size_t)m * row_bytes);
+        *own = fnv_more(*own, buf, (size_t)m * row_bytes);
+    }
+    return 0;
+}
+
+static int attr_hash(sr_h5file_t *f, const char *path, uint64_t h, sr_error_t *err)
+{
+    char s[32];
+    pathf(s, sizeof s, "%016" PRIx64, h);
+    return sr_h5_attr_write_str(f, path, "hash", s, err);
+}
+
+static int cmp_weak_name(const void *a, const void *b)
+{
+    return strcmp(((const sr_weak_t *)a)->name, ((const sr_weak_t *)b)->name);
+}
+
+/* Streaming: the same steps as finish() on the rows already in the file,
+ * one image at a time, then the metadata, hashes and attributes as
+ * sr_ds_write writes them. The file is committed by the caller. */
+static int finish_stream(builder_t *b, const conf_t *c, int split_done, sr_error_t *err)
+{
+    sr_dataset_t *ds = &b->ds;
+    sr_h5file_t *f = b->f;
+    if (ds->N == 0)
+        return sr_errorf(err, "dataset %s: no images found", c->ds);
+    if (!split_done && assign_split(b, c, err))
+        return -1;
+    int64_t H = ds->H, W = ds->W, HW = H * W, CHW = ds->C * HW;
+    // Weak-map entries (no data in memory: map == NULL, rows == NULL).
+    sr_weak_t maps[SR_DATASET_MAX_WEAK];
+    int n_maps = 0;
+    rowsets_t rs = {0};
+    rowsets_add(&rs, "/images", 1);
+    rowsets_add(&rs, "/labels", 0);
+    if (b->has_scr) {
+        memset(&maps[n_maps], 0, sizeof maps[0]);
+        pathf(maps[n_maps].name, sizeof maps[0].name, "scribbles");
+        pathf(maps[n_maps++].params, sizeof maps[0].params, "%s", b->scr_params);
+        rowsets_add(&rs, "/weak/scribbles", 0);
+        for (int s = 0; s < b->n_short; s++) {
+            char p[64];
+            memset(&maps[n_maps], 0, sizeof maps[0]);
+            pathf(maps[n_maps].name, sizeof maps[0].name, "scribbles_%s", b->short_tok[s]);
+            pathf(maps[n_maps].params, sizeof maps[0].params,
+                  "kind=scribbles source=scribbles ratio=%s", b->short_tok[s]);
+            weak_path(p, sizeof p, maps[n_maps++].name);
+            rowsets_add(&rs, p, 0);
+        }
+    }
+    // Two row buffers (one image each) for copying and transforming.
+    float *bi = malloc((size_t)CHW * sizeof(float)), *bo = malloc((size_t)CHW * sizeof(float));
+    if (!bi || !bo) {
+        free(bi), free(bo);
+        return sr_errorf(err, "out of memory");
+    }
+    int64_t held = 2 * CHW * (int64_t)sizeof(float);
+    acct(held);
+    uint8_t *li = (uint8_t *)bi, *lo = (uint8_t *)bo;
+    int rc = 0;
+    // Background-only images out (the rows move down in the file).
+    if (c->drop_bg) {
+        int64_t j = 0;
+        for (int64_t i = 0; rc == 0 && i < ds->N; i++) {
+            int drop = b->bg[i] && (c->drop_bg == 2 || ds->split[i] == SR_SPLIT_TRAIN);
+            if (drop)
+                continue;
+            for (int r = 0; rc == 0 && r < rs.n && i != j; r++) {
+                enum sr_h5_type t = rs.is_img[r] ? SR_H5_F32 : SR_H5_U8;
+                rc = sr_h5_rows_read(f, rs.path[r], t, i, 1, bi, err) ||
+                     sr_h5_rows_write(f, rs.path[r], t, j, 1, bi, err);
+            }
+            ds->volume[j] = ds->volume[i], ds->slice[j] = ds->slice[i];
+            ds->split[j] = ds->split[i];
+            memmove(ds->spacing + 3 * j, ds->spacing + 3 * i, 3 * sizeof(double));
+            j++;
+        }
+        for (int r = 0; rc == 0 && r < rs.n; r++)
+            rc = sr_h5_rows_resize(f, rs.path[r], j, err);
+        ds->N = j;
+    }
+    // Offline augmentation: copies of the training images appended.
+    if (rc == 0 && c->augment > 0) {
+        int64_t N = ds->N, n_train = 0;
+        for (int64_t n = 0; n < N; n++)
+            n_train += ds->split[n] == SR_SPLIT_TRAIN;
+        int64_t M = N + (int64_t)c->augment * n_train;
+        rc = meta_grow(b, M, err);
+        ds->augment = rc == 0 ? malloc((size_t)M * 4 * sizeof(float)) : NULL;
+        if (rc == 0 && !ds->augment)
+            rc = sr_errorf(err, "out of memory");
+        for (int64_t n = 0; rc == 0 && n < N; n++) {
+            ds->augment[4 * n] = (float)n;
+            ds->augment[4 * n + 1] = ds->augment[4 * n + 2] = ds->augment[4 * n + 3] = 0;
+        }
+        int64_t out = N, copy = 0;
+        for (int a = 0; rc == 0 && a < c->augment; a++)
+            for (int64_t n = 0; rc == 0 && n < N; n++) {
+                if (ds->split[n] != SR_SPLIT_TRAIN)
+                    continue;
+                int flip, mirror;
+                double angle;
+                sr_augment_draw(c->seed, copy++, c->max_angle, &flip, &mirror, &angle);
+                for (int r = 0; rc == 0 && r < rs.n; r++) {
+                    enum sr_h5_type t = rs.is_img[r] ? SR_H5_F32 : SR_H5_U8;
+                    rc = sr_h5_rows_read(f, rs.path[r], t, n, 1, bi, err);
+                    if (rc == 0 && rs.is_img[r])
+                        for (int64_t ch = 0; ch < ds->C; ch++)
+                            sr_augment_plane_f32(bi + ch * HW, bo + ch * HW, H, W, flip,
+                                                 mirror, angle);
+                    else if (rc == 0)
+                        sr_augment_plane_u8(li, lo, H, W, flip, mirror, angle,
+                                            r == 1 ? 0 : SR_WEAK_UNLABELED);
+                    if (rc == 0)
+                        rc = sr_h5_rows_append(f, rs.path[r], t, 1, bo, err);
+                }
+                ds->volume[out] = ds->volume[n];
+                ds->slice[out] = ds->slice[n];
+                ds->split[out] = SR_SPLIT_TRAIN;
+                memcpy(ds->spacing + 3 * out, ds->spacing + 3 * n, 3 * sizeof(double));
+                ds->augment[4 * out] = (float)n;
+                ds->augment[4 * out + 1] = (float)flip;
+                ds->augment[4 * out + 2] = (float)mirror;
+                ds->augment[4 * out + 3] = (float)angle;
+                out++;
+            }
+        ds->N = M;
+    }
+    // Weak labels, image by image from the stored labels.
+    int64_t N = ds->N;
+    int want_ero = has_word(c->weak, "erosion"), want_pts = has_word(c->weak, "points");
+    int want_box = has_word(c->weak, "boxes"), want_tag = has_word(c->weak, "tags");
+    int want_scr = has_word(c->weak, "scribbles") && !b->has_scr;
+    const char *new_maps[3];
+    int n_new = 0;
+    if (want_ero)
+        new_maps[n_new++] = "erosion";
+    if (want_pts)
+        new_maps[n_new++] = "points";
+    if (want_scr)
+        new_maps[n_new++] = "scribbles";
+    for (int m = 0; rc == 0 && m < n_new; m++) {
+        char p[64];
+        int64_t d2[2] = {H, W};
+        memset(&maps[n_maps], 0, sizeof maps[0]);
+        pathf(maps[n_maps].name, sizeof maps[0].name, "%s", new_maps[m]);
+        if (!strcmp(new_maps[m], "erosion"))
+            pathf(maps[n_maps].params, sizeof maps[0].params,
+                  "kind=erosion structure=3x3 iterations=%d fallback=fewer", c->erosion_iter);
+        else if (!strcmp(new_maps[m], "points"))
+            pathf(maps[n_maps].params, sizeof maps[0].params,
+                  "kind=points radius=%d per_component=0 seed=%llu", c->point_radius,
+                  (unsigned long long)c->seed);
+        else
+            pathf(maps[n_maps].params, sizeof maps[0].params,
+                  "kind=scribbles generator=synthetic margin=%d background=1 seed=%llu",
+                  c->scribble_margin, (unsigned long long)c->seed);
+        weak_path(p, sizeof p, maps[n_maps++].name);
+        rc = sr_h5_rows_create(f, p, SR_H5_U8, 3, d2, 1, err);
+    }
+    int32_t *boxes = NULL, *tags = NULL;
+    int64_t n_boxes = 0, box_cap = 0;
+    if (rc == 0 && want_tag) {
+        tags = malloc((size_t)(N * ds->K) * sizeof *tags);
+        if (!tags)
+            rc = sr_errorf(err, "out of memory");
+    }
+    uint8_t *t = rc == 0 ? malloc((size_t)ds->K) : NULL;
+    if (rc == 0 && !t)
+        rc = sr_errorf(err, "out of memory");
+    for (int64_t n = 0; rc == 0 && n < N; n++) {
+        if (!n_new && !want_box && !want_tag)
+            break;
+        rc = sr_h5_rows_read(f, "/labels", SR_H5_U8, n, 1, li, err);
+        if (rc == 0 && want_ero) {
+            sr_weak_erosion(li, 1, H, W, ds->K, c->erosion_iter, lo);
+            rc = sr_h5_rows_append(f, "/weak/erosion", SR_H5_U8, 1, lo, err);
+        }
+        if (rc == 0 && want_pts) {
+            sr_weak_points_from(li, 1, H, W, ds->K, c->point_radius, 0, c->seed, n, lo);
+            rc = sr_h5_rows_append(f, "/weak/points", SR_H5_U8, 1, lo, err);
+        }
+        if (rc == 0 && want_scr) {
+            sr_weak_scribbles_from(li, 1, H, W, ds->K, c->scribble_margin, 1, c->seed, n, lo);
+            rc = sr_h5_rows_append(f, "/weak/scribbles", SR_H5_U8, 1, lo, err);
+        }
+        if (rc == 0 && want_box) {
+            int64_t nr = 0;
+            int32_t *r = sr_weak_boxes_from(li, 1, H, W, ds->K, c->box_margin,
+                                            c->per_component, n, &nr, err);
+            if (!r)
+                rc = -1;
+            if (rc == 0 && n_boxes + nr > box_cap) {
+                int64_t cap = box_cap ? 2 * box_cap : 256;
+                while (cap < n_boxes + nr)
+                    cap *= 2;
+                int32_t *nb = realloc(boxes, (size_t)cap * 6 * sizeof *nb);
+                if (!nb)
+                    rc = sr_errorf(err, "out of memory");
+                else
+                    boxes = nb, box_cap = cap;
+            }
+            if (rc == 0)
+                memcpy(boxes + 6 * n_boxes, r, (size_t)nr * 6 * sizeof *r);
+            n_boxes += rc == 0 ? nr : 0;
+            free(r);
+        }
+        if (rc == 0 && want_tag) {
+            sr_weak_tags(li, 1, H, W, ds->K, t);
+            for (int k = 0; k < ds->K; k++)
+                tags[n * ds->K + k] = t[k];
+        }
+    }
+    free(t);
+    if (rc == 0 && want_box) {
+        int32_t *rows = boxes ? boxes : malloc(6 * sizeof *rows);
+        boxes = NULL;
+        char bp[160];
+        pathf(bp, sizeof bp, "kind=boxes columns=index,class,y0,x0,y1,x1 margin=%d "
+              "per_component=%d connectivity=4", c->box_margin, c->per_component);
+        if (!rows)
+            rc = sr_errorf(err, "out of memory");
+        else if (!sr_dataset_add_weak_rows(ds, "boxes", rows, n_boxes, 6, bp, err))
+            rc = -1;
+    }
+    free(boxes);
+    if (rc == 0 && want_tag) {
+        if (!sr_dataset_add_weak_rows(ds, "tags", tags, N, ds->K, "kind=tags columns=classes",
+                                      err))
+            rc = -1;
+        tags = NULL;
+    }
+    free(tags);
+    if (rc == 0)
+        rc = sr_dataset_set_volume_names(ds, b->volumes.n, (const char *const *)b->volumes.s,
+                                         err) ||
+                     set_record(ds, c, err)
+                 ? -1
+                 : 0;
+    // Metadata, hashes (the root hash in sr_dataset_hash's order) and attributes.
+    uint64_t h = FNV_OFFSET, own;
+    int64_t block = CHW * 4 >= (1 << 18) ? 1 : (1 << 18) / (CHW * 4); // rows of bi
+    if (block > 1) { // a bigger read buffer for hashing, ~256 KiB
+        free(bi);
+        bi = malloc((size_t)(block * CHW) * sizeof(float));
+        li = (uint8_t *)bi;
+        if (!bi)
+            rc = rc ? rc : sr_errorf(err, "out of memory");
+        acct((block - 1) * CHW * (int64_t)sizeof(float));
+        held += (block - 1) * CHW * (int64_t)sizeof(float);
+    }
+    if (rc == 0)
+        rc = hash_rows(f, "/images", SR_H5_F32, N, (size_t)CHW * sizeof(float), bi, block, &h,
+                       &own, err) ||
+             attr_hash(f, "/images", own, err) ||
+             hash_rows(f, "/labels", SR_H5_U8, N, (size_t)HW, li, block, &h, &own, err) ||
+             attr_hash(f, "/labels", own, err);
+    int64_t d1[1] = {N}, d2[2] = {N, 3}, da[2] = {N, 4};
+    struct {
+        const char *path;
+        enum sr_h5_type type;
+        int rank;
+        const int64_t *dims;
+        const void *data;
+        size_t bytes;
+    } meta[] = {
+        {"/volume", SR_H5_I32, 1, d1, ds->volume, (size_t)N * sizeof(int32_t)},
+        {"/slice", SR_H5_I32, 1, d1, ds->slice, (size_t)N * sizeof(int32_t)},
+        {"/split", SR_H5_U8, 1, d1, ds->split, (size_t)N},
+        {"/spacing", SR_H5_F64, 2, d2, ds->spacing, (size_t)N * 3 * sizeof(double)},
+        {"/augment", SR_H5_F32, 2, da, ds->augment, (size_t)N * 4 * sizeof(float)},
+    };
+    for (size_t a = 0; rc == 0 && a < sizeof meta / sizeof meta[0]; a++) {
+        if (!meta[a].data)
+            continue;
+        h = fnv_more(h, meta[a].data, meta[a].bytes);
+        rc = sr_h5_write(f, meta[a].path, meta[a].type, meta[a].rank, meta[a].dims,
+                         meta[a].data, 0, err) ||
+             attr_hash(f, meta[a].path, fnv_more(FNV_OFFSET, meta[a].data, meta[a].bytes),
+                       err);
+    }
+    // Weak labels in name order: maps from the file, tables from memory.
+    sr_weak_t all[SR_DATASET_MAX_WEAK * 2];
+    int n_all = 0;
+    for (int m = 0; m < n_maps; m++)
+        all[n_all++] = maps[m];
+    for (int w = 0; w < ds->n_weak; w++)
+        all[n_all++] = ds->weak[w];
+    qsort(all, (size_t)n_all, sizeof all[0], cmp_weak_name);
+    for (int w = 0; rc == 0 && w < n_all; w++) {
+        char p[64];
+        weak_path(p, sizeof p, all[w].name);
+        h = fnv_more(h, all[w].name, strlen(all[w].name));
+        if (all[w].rows) {
+            size_t bytes = (size_t)(all[w].nrows * all[w].ncols) * sizeof(int32_t);
+            int64_t dr[2] = {all[w].nrows, all[w].ncols};
+            h = fnv_more(h, all[w].rows, bytes);
+            rc = sr_h5_write(f, p, SR_H5_I32, 2, dr, all[w].rows, 0, err) ||
+                 attr_hash(f, p, fnv_more(FNV_OFFSET, all[w].rows, bytes), err);
+        } else {
+            rc = hash_rows(f, p, SR_H5_U8, N, (size_t)HW, li, block, &h, &own, err) ||
+                 attr_hash(f, p, own, err);
+        }
+        if (rc == 0)
+            rc = sr_h5_attr_write_str(f, p, "params", all[w].params, err);
+    }
+    acct(-held);
+    free(bi), free(bo);
+    if (rc)
+        return -1;
+    return sr_ds_write_attrs(f, ds, h, err);
 }
 
 /* -------------------------------------------------------------- layouts */
@@ -865,7 +1508,7 @@ static int conv_acdc(const char *src, conf_t *c, builder_t *b, sr_error_t *err)
                 rc = sr_errorf(err, "%s: missing (the image of %s)", img, gt);
             else
                 rc = add_volume_case(b, c, vname, base_name(pats.s[p]), (char *const[]){img},
-                                     1, gt, map, err);
+                                     1, (char *const[]){(char *)gt}, 1, map, err);
         }
         sl_free(&gts);
     }
@@ -897,7 +1540,7 @@ static int conv_promise12(const char *src, conf_t *c, builder_t *b, sr_error_t *
         if (!is_file(seg))
             rc = sr_errorf(err, "%s: missing (the segmentation of %s)", seg, cases.s[i]);
         else
-            rc = add_volume_case(b, c, vname, vname, &cases.s[i], 1, seg, map, err);
+            rc = add_volume_case(b, c, vname, vname, &cases.s[i], 1, (char *const[]){seg}, 1, map, err);
     }
     sl_free(&cases);
     return rc;
@@ -930,7 +1573,8 @@ static int conv_vb(const char *src, conf_t *c, builder_t *b, sr_error_t *err)
             rc = sr_errorf(err, "%s: missing (the image of mask %s)", img, m);
             break;
         }
-        rc = add_volume_case(b, c, vname, vname, (char *const[]){img}, 1, m, NULL, err);
+        rc = add_volume_case(b, c, vname, vname, (char *const[]){img}, 1, (char *const[]){(char *)m}, 1, NULL,
+                             err);
         found++;
     }
     sl_free(&masks);
@@ -984,7 +1628,7 @@ static int conv_isles(const char *src, conf_t *c, builder_t *b, sr_error_t *err)
             rc = sr_errorf(err, "%s: no SMIR.Brain.XX.O.OT.*.nii ground truth", cases.s[i]);
         if (rc == 0)
             rc = add_volume_case(b, c, base_name(cases.s[i]), base_name(cases.s[i]), chan, 5,
-                                 lab, map, err);
+                                 (char *const[]){lab}, 1, map, err);
         sl_free(&files);
     }
     sl_free(&cases);
@@ -1033,7 +1677,8 @@ static int conv_wmh(const char *src, conf_t *c, builder_t *b, sr_error_t *err)
             if (*--p == '/')
                 slashes++;
         pathf(vname, sizeof vname, "%s", *p == '/' ? p + 1 : p);
-        rc = add_volume_case(b, c, vname, vname, (char *const[]){fl, t1}, 2, gts.s[i], map, err);
+        rc = add_volume_case(b, c, vname, vname, (char *const[]){fl, t1}, 2, &gts.s[i], 1, map,
+                             err);
     }
     sl_free(&gts);
     return rc;
@@ -1064,34 +1709,8 @@ static int conv_atlas(const char *src, conf_t *c, builder_t *b, sr_error_t *err)
             sl_free(&les);
             break;
         }
-        // Several lesion masks: their union. Convert the first, then OR the
-        // others into the appended slices.
-        int64_t first = b->ds.N;
-        rc = add_volume_case(b, c, subj, subj, &t1s.s[i], 1, les.s[0], NULL, err);
-        for (int64_t l = 1; l < les.n && rc == 0; l++) {
-            sr_volume_t v;
-            rc = sr_volume_read(les.s[l], &v, err);
-            if (rc)
-                break;
-            int64_t HW = b->ds.H * b->ds.W, ns = b->ds.N - first;
-            uint8_t *lab = malloc((size_t)(v.Z * v.Y * v.X)), *pl = malloc((size_t)(v.Y * v.X));
-            uint8_t *fl = malloc((size_t)HW);
-            if (!lab || !pl || !fl || ns != v.Z) {
-                rc = sr_errorf(err, "%s: size differs from %s or out of memory", les.s[l],
-                               les.s[0]);
-            } else {
-                double sy, sx;
-                convert_labels(v.data, (size_t)(v.Z * v.Y * v.X), NULL, les.s[l], 2, lab, err);
-                for (int64_t s = 0; s < ns; s++) {
-                    fit_plane(c, NULL, lab + s * v.Y * v.X, v.Y, v.X, NULL, fl, b->ds.H,
-                              b->ds.W, &sy, &sx);
-                    for (int64_t j = 0; j < HW; j++)
-                        b->ds.labels[(first + s) * HW + j] |= fl[j];
-                }
-            }
-            free(lab), free(pl), free(fl);
-            sr_volume_free(&v);
-        }
+        // Several lesion masks: their union.
+        rc = add_volume_case(b, c, subj, subj, &t1s.s[i], 1, les.s, (int)les.n, NULL, err);
         sl_free(&les);
     }
     sl_free(&t1s);
@@ -1131,7 +1750,8 @@ static int conv_ibsr(const char *src, conf_t *c, builder_t *b, sr_error_t *err)
             rc = sr_errorf(err, "%s.nii.gz: missing (or .hdr/.img)", pre);
             break;
         }
-        rc = add_volume_case(b, c, bn, bn, (char *const[]){img}, 1, seg, map, err);
+        rc = add_volume_case(b, c, bn, bn, (char *const[]){img}, 1, (char *const[]){seg}, 1, map,
+                             err);
     }
     sl_free(&subj);
     return rc;
@@ -1172,7 +1792,7 @@ static int conv_isic(const char *src, conf_t *c, builder_t *b, sr_error_t *err)
                            (long long)im.H);
         if (rc == 0)
             rc = add_image(b, c, &im, l, id, 0, err);
-        sr_image_free(&im), sr_image_free(&li), free(l);
+        img_free(&im), img_free(&li), free(l);
     }
     sl_free(&imgs);
     return rc;
@@ -1215,14 +1835,14 @@ static int conv_dsb(const char *src, conf_t *c, builder_t *b, sr_error_t *err)
                                (long long)mi.W, (long long)mi.H, img);
             for (int64_t j = 0; rc == 0 && j < im.H * im.W; j++)
                 u[j] |= l[j];
-            sr_image_free(&mi);
+            img_free(&mi);
             free(l);
         }
         if (rc == 0)
             rc = add_image(b, c, &im, u, id, 0, err);
         free(u);
         sl_free(&masks);
-        sr_image_free(&im);
+        img_free(&im);
     }
     sl_free(&ids);
     if (rc == 0 && !found)
@@ -1308,7 +1928,7 @@ static int conv_drive(const char *src, conf_t *c, builder_t *b, sr_error_t *err)
                 free(pim.data);
                 free(pl);
             }
-            sr_image_free(&im), sr_image_free(&li), free(l);
+            img_free(&im), img_free(&li), free(l);
         }
         sl_free(&imgs);
     }
@@ -1340,36 +1960,179 @@ static int read_list(const char *path, strlist_t *out, sr_error_t *err)
     return rc;
 }
 
+/* SBD's cls/<id>.mat: struct GTcls, field Segmentation (HxW class map,
+ * column-major) -> 'out' (H*W, row-major). Values must be classes 0..K-1 or
+ * 255 (void). */
+static int read_sbd_label(const char *path, int K, int64_t *H, int64_t *W, uint8_t **out,
+                          sr_error_t *err)
+{
+    sr_mat_file_t mf;
+    if (sr_mat_read(path, &mf, err))
+        return -1;
+    const sr_mat_var_t *g = sr_mat_find(&mf, "GTcls"), *seg = NULL;
+    int rc = 0;
+    if (!g)
+        rc = sr_errorf(err, "%s: no variable GTcls (expected SBD's struct GTcls with field "
+                       "Segmentation)", path);
+    else if (g->cls != SR_MAT_STRUCT || g->numel != 1)
+        rc = sr_errorf(err, "%s: GTcls is a %lld-element %s array, expected a 1x1 struct with "
+                       "field Segmentation", path, (long long)g->numel,
+                       sr_mat_class_name(g->cls));
+    else if (!(seg = sr_mat_field(g, 0, "Segmentation")))
+        rc = sr_errorf(err, "%s: GTcls has no field Segmentation (expected SBD's cls layout)",
+                       path);
+    else if (!seg->data || seg->rank != 2 || seg->numel == 0)
+        rc = sr_errorf(err, "%s: GTcls.Segmentation is a %s array of rank %d with %lld "
+                       "elements, expected a non-empty numeric HxW map", path,
+                       sr_mat_class_name(seg->cls), seg->rank, (long long)seg->numel);
+    uint8_t *l = NULL;
+    if (rc == 0) {
+        *H = seg->dims[0], *W = seg->dims[1];
+        l = malloc((size_t)seg->numel);
+        if (!l)
+            rc = sr_errorf(err, "%s: out of memory", path);
+    }
+    for (int64_t x = 0; rc == 0 && x < *W; x++)
+        for (int64_t y = 0; rc == 0 && y < *H; y++) {
+            double v = seg->data[y + x * *H];
+            if (!(v == floor(v) && ((v >= 0 && v < K) || v == 255)))
+                rc = sr_errorf(err, "%s: label value %g at pixel (%lld,%lld) outside the class "
+                               "range (expected 0..%d or 255)", path, v, (long long)y,
+                               (long long)x, K - 1);
+            else
+                l[y * *W + x] = (uint8_t)v;
+        }
+    sr_mat_free(&mf);
+    if (rc) {
+        free(l);
+        return -1;
+    }
+    *out = l;
+    return 0;
+}
+
+/* Append the ids of list file 'path' to 'out', keeping it sorted and unique. */
+static int merge_list(const char *path, strlist_t *out, sr_error_t *err)
+{
+    if (read_list(path, out, err))
+        return -1;
+    if (out->n > 1)
+        qsort(out->s, (size_t)out->n, sizeof *out->s, cmp_str);
+    int64_t j = 0;
+    for (int64_t i = 0; i < out->n; i++) {
+        if (j > 0 && !strcmp(out->s[j - 1], out->s[i])) {
+            free(out->s[i]);
+            continue;
+        }
+        out->s[j++] = out->s[i];
+    }
+    out->n = j;
+    return 0;
+}
+
+/* Parse shorten=r1,r2 (ratios in [0,1]) into the builder. */
+static int parse_shorten(builder_t *b, const conf_t *c, sr_error_t *err)
+{
+    const char *sh = opt(&c->o, "shorten");
+    b->n_short = 0;
+    if (!strcmp(sh, "none"))
+        return 0;
+    for (const char *p = sh; *p;) {
+        size_t len = strcspn(p, ",");
+        char tok[32];
+        pathf(tok, sizeof tok, "%.*s", (int)len, p);
+        char *end;
+        double r = strtod(tok, &end);
+        if (end == tok || *end || r < 0 || r > 1)
+            return sr_errorf(err, "dataset voc2012: invalid ratio '%s' in shorten (expected "
+                             "numbers in [0,1] separated by commas)", tok);
+        if (b->n_short == MAX_SHORTEN)
+            return sr_errorf(err, "dataset voc2012: more than %d ratios in shorten",
+                             MAX_SHORTEN);
+        pathf(b->short_tok[b->n_short], sizeof b->short_tok[0], "%s", tok);
+        b->short_ratio[b->n_short++] = r;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
 static int conv_voc(const char *src, conf_t *c, builder_t *b, sr_error_t *err)
 {
     const char *names[] = {"background", "aeroplane", "bicycle", "bird", "boat", "bottle",
                            "bus", "car", "cat", "chair", "cow", "diningtable", "dog",
                            "horse", "motorbike", "person", "pottedplant", "sheep", "sofa",
                            "train", "tvmonitor"};
-    if (b_init(b, "voc2012", 3, c->H, c->W, 21, names, err))
-        return -1;
     char voc[4096], path[4096];
     pathf(voc, sizeof voc, "%s/VOCdevkit/VOC2012", src);
     if (!is_dir(voc))
         return no_match(src, SR_CONVERT_VOC2012, "VOCdevkit/VOC2012/", err);
-    const char *tl = opt(&c->o, "train_list");
-    strlist_t lists[2] = {{0}, {0}};
-    char aug[4096];
-    pathf(aug, sizeof aug, "%s/SegmentationClassAug", src);
-    int use_aug = !strcmp(tl, "train_aug") && is_dir(aug);
-    if (use_aug)
-        pathf(path, sizeof path, "%s/train_aug.txt", src);
+    // Scribbles: ScribbleSup's XML (scribble_annotation/pascal_2012, or
+    // pascal_2012), else the PNGs converted by rloss (pascal_2012_scribble).
+    char scr[4096], sxml[4096];
+    pathf(sxml, sizeof sxml, "%s/scribble_annotation/pascal_2012", src);
+    if (!is_dir(sxml))
+        pathf(sxml, sizeof sxml, "%s/pascal_2012", src);
+    pathf(scr, sizeof scr, "%s/pascal_2012_scribble", src);
+    int have_xml = is_dir(sxml);
+    b->has_scr = have_xml || is_dir(scr);
+    double swidth;
+    if (opt_num(&c->o, "voc2012", "scribble_width", 1, 100, 0, &swidth, err) ||
+        parse_shorten(b, c, err))
+        return -1;
+    if (have_xml)
+        pathf(b->scr_params, sizeof b->scr_params, "kind=scribbles source=ScribbleSup "
+              "(%s, XML) width=%g", sxml + strlen(src) + 1, swidth);
     else
+        pathf(b->scr_params, sizeof b->scr_params, "kind=scribbles source=ScribbleSup "
+              "(pascal_2012_scribble, PNG)");
+    if (b_init(b, "voc2012", 3, c->H, c->W, 21, names, err))
+        return -1;
+    if (b->f && b->has_scr) {
+        int64_t d2[2] = {c->H, c->W};
+        if (sr_h5_rows_create(b->f, "/weak/scribbles", SR_H5_U8, 3, d2, 1, err))
+            return -1;
+        for (int s = 0; s < b->n_short; s++) {
+            char p[64];
+            pathf(p, sizeof p, "/weak/scribbles_%s", b->short_tok[s]);
+            if (sr_h5_rows_create(b->f, p, SR_H5_U8, 3, d2, 1, err))
+                return -1;
+        }
+    }
+    const char *tl = opt(&c->o, "train_list");
+    if (strcmp(tl, "train_aug") && strcmp(tl, "train"))
+        return sr_errorf(err, "dataset voc2012: invalid value '%s' for train_list (expected "
+                         "train_aug or train)", tl);
+    strlist_t lists[2] = {{0}, {0}};
+    char aug[4096], sbd[4096];
+    pathf(aug, sizeof aug, "%s/SegmentationClassAug", src);
+    pathf(sbd, sizeof sbd, "%s/benchmark_RELEASE/dataset", src);
+    // The augmented training set: the SegmentationClassAug release with its
+    // train_aug.txt, else SBD as released (cls/*.mat with train.txt and
+    // val.txt; their union with VOC's train list), else VOC's train list.
+    int use_aug = !strcmp(tl, "train_aug") && is_dir(aug);
+    int use_sbd = !strcmp(tl, "train_aug") && !use_aug && is_dir(sbd);
+    int rc = 0;
+    if (use_aug) {
+        pathf(path, sizeof path, "%s/train_aug.txt", src);
+        rc = read_list(path, &lists[0], err);
+    } else if (use_sbd) {
+        for (int i = 0; i < 2 && rc == 0; i++) {
+            char lp[4200];
+            pathf(lp, sizeof lp, i ? "%s/val.txt" : "%s/train.txt", sbd);
+            rc = merge_list(lp, &lists[0], err);
+        }
         pathf(path, sizeof path, "%s/ImageSets/Segmentation/train.txt", voc);
-    int rc = read_list(path, &lists[0], err);
+        if (rc == 0)
+            rc = merge_list(path, &lists[0], err);
+    } else {
+        pathf(path, sizeof path, "%s/ImageSets/Segmentation/train.txt", voc);
+        rc = read_list(path, &lists[0], err);
+    }
     pathf(path, sizeof path, "%s/ImageSets/Segmentation/val.txt", voc);
     if (rc == 0)
         rc = read_list(path, &lists[1], err);
-    char scr[4096];
-    pathf(scr, sizeof scr, "%s/pascal_2012_scribble", src);
-    int have_scr = is_dir(scr);
-    uint8_t *smap = NULL;
-    int64_t scap = 0;
     for (int part = 0; part < 2 && rc == 0; part++) {
         // train_aug contains val images in some releases: never train on val.
         for (int64_t i = 0; i < lists[part].n && rc == 0; i++) {
@@ -1381,98 +2144,79 @@ static int conv_voc(const char *src, conf_t *c, builder_t *b, sr_error_t *err)
                 if (in_val)
                     continue;
             }
+            // Images from VOC (else SBD's img/); labels from VOC's own
+            // SegmentationClass when it has the image (it marks the void
+            // band), else the augmented release, else SBD's cls/<id>.mat.
             char img[4096], lab[4096];
             pathf(img, sizeof img, "%s/JPEGImages/%s.jpg", voc, id);
+            if (!is_file(img) && use_sbd)
+                pathf(img, sizeof img, "%s/img/%s.jpg", sbd, id);
             pathf(lab, sizeof lab, "%s/SegmentationClass/%s.png", voc, id);
+            int from_mat = 0;
             if (!is_file(lab) && use_aug)
                 pathf(lab, sizeof lab, "%s/%s.png", aug, id);
+            else if (!is_file(lab) && use_sbd)
+                pathf(lab, sizeof lab, "%s/cls/%s.mat", sbd, id), from_mat = 1;
             sr_image_t im, li;
             uint8_t *l = NULL;
             memset(&li, 0, sizeof li);
             rc = read_rgb(img, 3, &im, err);
-            if (rc == 0)
+            if (rc == 0 && from_mat)
+                rc = read_sbd_label(lab, 21, &li.H, &li.W, &l, err);
+            else if (rc == 0)
                 rc = read_label(lab, LAB_INDEX, 21, &li, &l, err);
             if (rc == 0 && (li.H != im.H || li.W != im.W))
                 rc = sr_errorf(err, "%s: %lldx%lld, expected the size of %s", lab,
                                (long long)li.W, (long long)li.H, img);
+            if (rc == 0)
+                rc = b_reserve(b, 1, err);
+            if (rc == 0 && b->has_scr) {
+                // The scribble map of this image (before it is pushed).
+                int64_t HW = b->ds.H * b->ds.W;
+                char sp[4096], xp[4200];
+                pathf(sp, sizeof sp, "%s/%s.png", scr, id);
+                pathf(xp, sizeof xp, "%s/%s.xml", sxml, id);
+                if (have_xml && is_file(xp)) {
+                    // Drawn at the image's size, then fitted like the labels.
+                    uint8_t *sl = malloc((size_t)(im.H * im.W));
+                    const char *const *cn = (const char *const *)b->ds.class_names;
+                    double sy, sx;
+                    rc = !sl ? sr_errorf(err, "%s: out of memory", xp)
+                             : sr_scribble_xml_read(xp, cn, b->ds.K, im.H, im.W, swidth, sl,
+                                                    err);
+                    if (rc == 0)
+                        fit_plane(c, NULL, sl, im.H, im.W, NULL, b_scr(b), b->ds.H, b->ds.W,
+                                  &sy, &sx);
+                    free(sl);
+                } else if (!have_xml && is_file(sp)) {
+                    sr_image_t si;
+                    uint8_t *sl = NULL;
+                    memset(&si, 0, sizeof si);
+                    rc = read_label(sp, LAB_INDEX, 21, &si, &sl, err);
+                    if (rc == 0 && (si.H != im.H || si.W != im.W))
+                        rc = sr_errorf(err, "%s: %lldx%lld, expected the size of %s", sp,
+                                       (long long)si.W, (long long)si.H, img);
+                    double sy, sx;
+                    if (rc == 0)
+                        fit_plane(c, NULL, sl, si.H, si.W, NULL, b_scr(b), b->ds.H, b->ds.W,
+                                  &sy, &sx);
+                    img_free(&si);
+                    free(sl);
+                } else {
+                    memset(b_scr(b), SR_WEAK_UNLABELED, (size_t)HW);
+                }
+            }
             if (rc == 0) {
                 // VOC's void (255) must survive resizing: nearest keeps it.
                 rc = add_image(b, c, &im, l, id, 0, err);
                 if (rc == 0)
                     b->ds.split[b->ds.N - 1] = part == 0 ? SR_SPLIT_TRAIN : SR_SPLIT_VAL;
             }
-            if (rc == 0 && have_scr) {
-                int64_t HW = b->ds.H * b->ds.W, n = b->ds.N - 1;
-                if (b->ds.N > scap) {
-                    int64_t cap = scap ? 2 * scap : 64;
-                    while (cap < b->ds.N)
-                        cap *= 2;
-                    uint8_t *p = realloc(smap, (size_t)(cap * HW));
-                    if (!p)
-                        rc = sr_errorf(err, "out of memory");
-                    else
-                        smap = p, scap = cap;
-                }
-                char sp[4096];
-                pathf(sp, sizeof sp, "%s/%s.png", scr, id);
-                if (rc == 0 && is_file(sp)) {
-                    sr_image_t si;
-                    uint8_t *sl = NULL;
-                    rc = read_label(sp, LAB_INDEX, 21, &si, &sl, err);
-                    if (rc == 0 && (si.H != im.H || si.W != im.W))
-                        rc = sr_errorf(err, "%s: %lldx%lld, expected the size of %s", sp,
-                                       (long long)si.W, (long long)si.H, img);
-                    double sy, sx;
-                    conf_t pc = *c;
-                    if (rc == 0)
-                        fit_plane(&pc, NULL, sl, si.H, si.W, NULL, smap + n * HW, b->ds.H,
-                                  b->ds.W, &sy, &sx);
-                    sr_image_free(&si);
-                    free(sl);
-                } else if (rc == 0) {
-                    memset(smap + n * HW, SR_WEAK_UNLABELED, (size_t)HW);
-                }
-            }
-            sr_image_free(&im), sr_image_free(&li), free(l);
+            img_free(&im), img_free(&li), free(l);
         }
     }
     sl_free(&lists[0]);
     sl_free(&lists[1]);
-    if (rc == 0 && have_scr) {
-        uint8_t *m = realloc(smap, (size_t)((b->ds.N > 0 ? b->ds.N : 1) * b->ds.H * b->ds.W));
-        if (m)
-            smap = m;
-        if (!sr_dataset_add_weak_map(&b->ds, "scribbles", smap,
-                                     "kind=scribbles source=ScribbleSup (pascal_2012_scribble)",
-                                     err))
-            return -1;
-        smap = NULL;
-        const char *sh = opt(&c->o, "shorten");
-        for (const char *p = sh; rc == 0 && *p && strcmp(sh, "none");) {
-            size_t len = strcspn(p, ",");
-            char tok[32], name[32], wp[96];
-            pathf(tok, sizeof tok, "%.*s", (int)len, p);
-            char *end;
-            double r = strtod(tok, &end);
-            if (end == tok || *end || r < 0 || r > 1)
-                return sr_errorf(err, "dataset voc2012: invalid ratio '%s' in shorten (expected "
-                                 "numbers in [0,1] separated by commas)", tok);
-            int64_t sz = b->ds.N * b->ds.H * b->ds.W;
-            uint8_t *o = malloc((size_t)(sz > 0 ? sz : 1));
-            if (!o)
-                return sr_errorf(err, "out of memory");
-            sr_weak_scribble_shorten(sr_dataset_weak(&b->ds, "scribbles")->map, b->ds.N,
-                                     b->ds.H, b->ds.W, r, o, err);
-            pathf(name, sizeof name, "scribbles_%s", tok);
-            pathf(wp, sizeof wp, "kind=scribbles source=scribbles ratio=%s", tok);
-            if (!sr_dataset_add_weak_map(&b->ds, name, o, wp, err))
-                return -1;
-            p += len;
-            if (*p == ',')
-                p++;
-        }
-    }
-    free(smap);
     return rc;
 }
 
@@ -1496,10 +2240,12 @@ const char *sr_convert_layout(enum sr_convert c)
     return (unsigned)c < SR_CONVERT_COUNT ? layouts[c] : "";
 }
 
-int sr_convert_run(enum sr_convert which, const char *src, const char *params, sr_dataset_t *ds,
-                   sr_error_t *err)
+/* Run converter 'which': in memory into 'ds' (f == NULL), or streaming
+ * into the open file 'f' (ds unused). */
+static int convert(enum sr_convert which, const char *src, const char *params,
+                   sr_h5file_t *f, sr_dataset_t *ds, sr_error_t *err)
 {
-    memset(ds, 0, sizeof *ds);
+    acct_cur = acct_peak = 0;
     if ((unsigned)which >= SR_CONVERT_COUNT)
         return sr_errorf(err, "converter %d unknown", (int)which);
     if (!is_dir(src))
@@ -1510,6 +2256,7 @@ int sr_convert_run(enum sr_convert which, const char *src, const char *params, s
         return sr_errorf(err, "out of memory");
     builder_t b;
     memset(&b, 0, sizeof b);
+    b.f = f;
     int rc = conf_load(c, which, params, err);
     if (rc == 0) {
         typedef int (*conv_f)(const char *, conf_t *, builder_t *, sr_error_t *);
@@ -1520,19 +2267,33 @@ int sr_convert_run(enum sr_convert which, const char *src, const char *params, s
     }
     int split_done = which == SR_CONVERT_VOC2012;
     if (rc == 0)
-        rc = finish(&b, c, split_done, ds, err);
+        rc = f ? finish_stream(&b, c, split_done, err) : finish(&b, c, split_done, ds, err);
     b_free(&b);
     free(c);
     return rc;
 }
 
+int sr_convert_run(enum sr_convert which, const char *src, const char *params, sr_dataset_t *ds,
+                   sr_error_t *err)
+{
+    memset(ds, 0, sizeof *ds);
+    return convert(which, src, params, NULL, ds, err);
+}
+
 int sr_convert_file(enum sr_convert c, const char *src, const char *dest, const char *params,
                     sr_error_t *err)
 {
-    sr_dataset_t ds;
-    if (sr_convert_run(c, src, params, &ds, err))
+    // Check the source before creating the (temporary) output file.
+    if ((unsigned)c < SR_CONVERT_COUNT && !is_dir(src))
+        return sr_errorf(err, "%s: not a directory (expected the unpacked %s archive: %s)", src,
+                         convert_names[c], layouts[c]);
+    sr_h5file_t *f = sr_h5_open(dest, SR_H5_CREATE_ATOMIC, err);
+    if (!f)
         return -1;
-    int rc = sr_ds_write(dest, &ds, err);
-    sr_dataset_free(&ds);
-    return rc;
+    int rc = convert(c, src, params, f, NULL, err);
+    if (rc) {
+        sr_h5_close(f, 0, NULL);
+        return -1;
+    }
+    return sr_h5_close(f, 1, err);
 }

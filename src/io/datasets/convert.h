@@ -46,8 +46,19 @@ const char *sr_convert_layout(enum sr_convert c);
 int sr_convert_run(enum sr_convert c, const char *src, const char *params, sr_dataset_t *ds,
                    sr_error_t *err);
 
-/* sr_convert_run, then write 'dest' atomically (sr_ds_write). */
+/* Convert as sr_convert_run does, streaming into 'dest' (written
+ * atomically: nothing at 'dest' on failure): each image is appended to the
+ * file as it is made, so memory holds one volume or image plus per-image
+ * metadata, whatever the dataset's size. The arrays and the hash are the
+ * same as sr_convert_run followed by sr_ds_write. Returns 0, or -1 with
+ * 'err' set. */
 int sr_convert_file(enum sr_convert c, const char *src, const char *dest, const char *params,
                     sr_error_t *err);
+
+/* Peak bytes of the dataset-sized buffers (volumes, decoded images, the
+ * dataset arrays or the streaming row buffers, weak-label buffers) held by
+ * the last sr_convert_run / sr_convert_file: a hook for tests of memory
+ * bounds. Library-internal allocations are not counted. Not thread-safe. */
+int64_t sr_convert_peak_bytes(void);
 
 #endif

@@ -51,6 +51,29 @@ static int64_t split_lines(char *s, char **out, int64_t max)
     return n;
 }
 
+int sr_ds_write_attrs(sr_h5file_t *f, const sr_dataset_t *ds, uint64_t hash, sr_error_t *err)
+{
+    char hs[32];
+    snprintf(hs, sizeof hs, "%016" PRIx64, hash);
+    char *classes = join(ds->class_names, ds->K);
+    char *volumes = join(ds->volume_names, ds->n_volumes);
+    int rc = (!classes || !volumes) ? sr_errorf(err, "%s: out of memory", sr_h5_path(f)) : 0;
+    if (rc == 0)
+        rc = sr_h5_attr_write_str(f, "/", "format", SR_DATASET_FORMAT, err) ||
+             sr_h5_attr_write_i64(f, "/", "format_version", SR_DATASET_FORMAT_VERSION, err) ||
+             sr_h5_attr_write_str(f, "/", "name", ds->name, err) ||
+             sr_h5_attr_write_str(f, "/", "params", ds->params ? ds->params : "", err) ||
+             sr_h5_attr_write_str(f, "/", "class_names", classes, err) ||
+             sr_h5_attr_write_str(f, "/", "volume_names", volumes, err) ||
+             sr_h5_attr_write_str(f, "/", "hash", hs, err) ||
+             sr_h5_attr_write_str(f, "/", "created_by", "segrep " PACKAGE_VERSION, err)
+            ? -1
+            : 0;
+    free(classes);
+    free(volumes);
+    return rc;
+}
+
 int sr_ds_write(const char *path, const sr_dataset_t *ds, sr_error_t *err)
 {
     if (sr_dataset_validate(ds, err))
@@ -62,13 +85,7 @@ int sr_ds_write(const char *path, const sr_dataset_t *ds, sr_error_t *err)
     int z = N > 0; // compress only non-empty arrays
     int64_t d4[4] = {N, ds->C, ds->H, ds->W}, d3[3] = {N, ds->H, ds->W}, d1[1] = {N};
     int64_t d2[2] = {N, 3}, da[2] = {N, 4};
-    char hash[32];
-    snprintf(hash, sizeof hash, "%016" PRIx64, sr_dataset_hash(ds));
-    char *classes = join(ds->class_names, ds->K);
-    char *volumes = join(ds->volume_names, ds->n_volumes);
-    int rc = (!classes || !volumes) ? sr_errorf(err, "%s: out of memory", path) : 0;
-    if (rc == 0)
-        rc = sr_h5_write(f, "/images", SR_H5_F32, 4, d4, ds->images, z, err) ||
+    int rc = sr_h5_write(f, "/images", SR_H5_F32, 4, d4, ds->images, z, err) ||
              sr_h5_write(f, "/labels", SR_H5_U8, 3, d3, ds->labels, z, err) ||
              sr_h5_write(f, "/volume", SR_H5_I32, 1, d1, ds->volume, 0, err) ||
              sr_h5_write(f, "/slice", SR_H5_I32, 1, d1, ds->slice, 0, err) ||
@@ -117,16 +134,7 @@ int sr_ds_write(const char *path, const sr_dataset_t *ds, sr_error_t *err)
         rc = sr_h5_attr_write_str(f, p, "hash", h, err);
     }
     if (rc == 0)
-        rc = sr_h5_attr_write_str(f, "/", "format", SR_DATASET_FORMAT, err) ||
-             sr_h5_attr_write_i64(f, "/", "format_version", SR_DATASET_FORMAT_VERSION, err) ||
-             sr_h5_attr_write_str(f, "/", "name", ds->name, err) ||
-             sr_h5_attr_write_str(f, "/", "params", ds->params ? ds->params : "", err) ||
-             sr_h5_attr_write_str(f, "/", "class_names", classes, err) ||
-             sr_h5_attr_write_str(f, "/", "volume_names", volumes, err) ||
-             sr_h5_attr_write_str(f, "/", "hash", hash, err) ||
-             sr_h5_attr_write_str(f, "/", "created_by", "segrep " PACKAGE_VERSION, err);
-    free(classes);
-    free(volumes);
+        rc = sr_ds_write_attrs(f, ds, sr_dataset_hash(ds), err);
     if (rc) {
         sr_h5_close(f, 0, NULL);
         return -1;

@@ -18,10 +18,17 @@
 
 #include "core/error.h"
 #include "data/dataset.h"
+#include "io/h5.h"
 
 /* Validate 'ds' (sr_dataset_validate) and write it to 'path' atomically.
  * Returns 0, or -1 with 'err' set and no file at 'path'. */
 int sr_ds_write(const char *path, const sr_dataset_t *ds, sr_error_t *err);
+
+/* Write the root attributes of 'ds' (format, format_version, name, params,
+ * class_names, volume_names, created_by) and 'hash' (sr_dataset_hash of the
+ * arrays, computed by the caller, e.g. incrementally while streaming) to the
+ * open file 'f'. Returns 0, or -1 with 'err' set. */
+int sr_ds_write_attrs(sr_h5file_t *f, const sr_dataset_t *ds, uint64_t hash, sr_error_t *err);
 
 /* Read 'path' into 'ds' (free with sr_dataset_free). Checks the format
  * name and version (a mismatch is rejected with a hint), the array shapes

@@ -6,6 +6,8 @@ libsegrep_datasets_la_SOURCES = \
 	src/io/datasets/ds_file.c src/io/datasets/ds_file.h \
 	src/io/datasets/image.c src/io/datasets/image.h \
 	src/io/datasets/volume_io.c src/io/datasets/volume_io.h \
+	src/io/datasets/matfile.c src/io/datasets/matfile.h \
+	src/io/datasets/scribble_xml.c src/io/datasets/scribble_xml.h \
 	src/io/datasets/convert.c src/io/datasets/convert.h
 libsegrep_datasets_la_CPPFLAGS = $(AM_CPPFLAGS) $(DATA_CFLAGS)
 libsegrep_datasets_la_LIBADD = $(DATA_LIBS)
