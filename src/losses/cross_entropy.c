@@ -270,8 +270,8 @@ int sr_loss_weighted_ce_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *value
         free(u);
         return -1;
     }
-    // thesis: integral over Omega -> mean over all N*P pixels
-    double norm = (double)(c->N * c->P);
+    // thesis: integral over Omega -> mean over all N*P pixels (reduction=mean)
+    double norm = sr_loss_param(l, "reduction") == 0 ? (double)(c->N * c->P) : 1.0;
     int rc = ce_run(c, u, norm, value, "weighted_ce", err);
     free(u);
     return rc;

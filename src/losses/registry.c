@@ -79,12 +79,14 @@ static const sr_loss_info_t registry[SR_LOSS_COUNT] = {
       P_REDUCTION("mean over labelled pixels of the batch (LIVIAETS) or sum")}},
     {SR_LOSS_WEIGHTED_CE, "weighted_ce",
      "U-Net weight-map CE, u = w_c + w0 exp(-D^2/(2 sigma^2)) (thesis Sec 4.3.2)",
-     SR_LOSS_MULTI_ONLY, 4,
+     SR_LOSS_MULTI_ONLY, 5,
      {P_IGNORE("-100"),
       {"w0", SR_LOSS_PARAM_REAL, "10", NULL, "border weight (U-Net paper 10)"},
       {"sigma", SR_LOSS_PARAM_REAL, "5", NULL, "border width in pixels (U-Net paper 5)"},
       {"class_weight", SR_LOSS_PARAM_CHOICE, "frequency", "frequency|none",
-       "w_c = |class c|/|Omega| per image (thesis) or 1"}}},
+       "w_c = |class c|/|Omega| per image (thesis) or 1"},
+      P_REDUCTION("mean over all N*H*W pixels, ignored ones weigh 0 (thesis: integral over "
+                  "Omega) or sum")}},
     {SR_LOSS_BCE, "bce",
      "binary CE with logits (torch BCEWithLogits); K>1: one-vs-rest on one-hot", 0, 3,
      {P_IGNORE("-100"),
@@ -158,25 +160,30 @@ static const sr_loss_info_t registry[SR_LOSS_COUNT] = {
        "auto: softmax for K>1, sigmoid for K=1"},
       P_REDUCTION("mean over valid pixels (softmax) / elements (sigmoid), or sum")}},
     {SR_LOSS_COMBO, "combo",
-     "combo alpha*wBCE + (1-alpha)*(1-Dice) (Taghanaki et al.; Dice as a loss)", 0, 5,
+     "combo alpha*wBCE + (1-alpha)*(1-Dice) (Taghanaki et al.; Dice as a loss)", 0, 6,
      {P_IGNORE("-100"),
       {"alpha", SR_LOSS_PARAM_REAL, "0.5", NULL, "CE vs Dice weight (Taghanaki code 0.5)"},
       {"beta", SR_LOSS_PARAM_REAL, "0.5", NULL, "weight of positive CE terms (code 0.5)"},
       {"smooth", SR_LOSS_PARAM_REAL, "1", NULL, "Dice smooth, batch-level (code 1)"},
-      {"eps", SR_LOSS_PARAM_REAL, "1e-9", NULL, "log(p+eps), log(1-p+eps) (code 1e-9)"}}},
+      {"eps", SR_LOSS_PARAM_REAL, "1e-9", NULL, "log(p+eps), log(1-p+eps) (code 1e-9)"},
+      P_REDUCTION("wBCE term: mean over valid elements (code K.mean) or sum; the Dice term "
+                  "is one batch-level ratio either way")}},
     {SR_LOSS_LOVASZ_HINGE, "lovasz_hinge",
      "Lovasz hinge: Lovasz extension of the Jaccard loss on hinge errors (Berman)",
-     SR_LOSS_BINARY_ONLY | SR_LOSS_PIECEWISE, 2,
+     SR_LOSS_BINARY_ONLY | SR_LOSS_PIECEWISE, 3,
      {P_IGNORE("-100"),
-      P_PER_IMAGE("1", "mean of per-image losses (reference) or one flattened batch (SMP)")}},
+      P_PER_IMAGE("1", "one term per image (reference) or one flattened batch (SMP)"),
+      P_REDUCTION("mean (reference) or sum over the per-image terms (one term if per_image=0)")}},
     {SR_LOSS_LOVASZ_SOFTMAX, "lovasz_softmax",
      "Lovasz-Softmax on |fg - p| (Berman); K=1: Lovasz-sigmoid on class 1",
-     SR_LOSS_PIECEWISE, 3,
+     SR_LOSS_PIECEWISE, 4,
      {P_IGNORE("-100"),
       {"classes", SR_LOSS_PARAM_CHOICE, "present", "present|all",
        "average over classes present in the labels (reference), all, or a comma-separated "
        "list of class indices (always included, as the reference's list)"},
-      P_PER_IMAGE("0", "per image, or the batch flattened (reference default)")}},
+      P_PER_IMAGE("0", "one term per image, or the batch flattened (reference default)"),
+      P_REDUCTION("mean (reference) or sum over the per-image terms (one term if per_image=0);"
+                  " classes are always averaged (the Lovasz-Softmax definition)")}},
     {SR_LOSS_ADAPTIVE_LOG, "adaptive_log",
      "adaptive logarithmic loss ALL(L) of a base loss L (Kaul et al. Eq 1)", SR_LOSS_PIECEWISE,
      4,
@@ -201,7 +208,7 @@ static const sr_loss_info_t registry[SR_LOSS_COUNT] = {
       P_REDUCTION("mean over (N, classes, pixels) or sum")}},
     {SR_LOSS_CRF_GRID, "crf_grid",
      "relaxed grid Potts sum w_pq sum_k (S_p+S_q-2 S_p S_q) (ADM Eq 9), contrast weights",
-     SR_LOSS_NEEDS_IMAGE, 6,
+     SR_LOSS_NEEDS_IMAGE, 7,
      {P_IGNORE("255"),
       {"lambda", SR_LOSS_PARAM_REAL, "1", NULL, "Potts weight"},
       {"connectivity", SR_LOSS_PARAM_CHOICE, "8", "4|8", "grid neighbourhood (adm-seg 8)"},
@@ -209,10 +216,11 @@ static const sr_loss_info_t registry[SR_LOSS_COUNT] = {
        "colour bandwidth; 0: Boykov-Jolly mean squared neighbour difference per image"},
       {"diag_scale", SR_LOSS_PARAM_BOOL, "1", NULL, "divide diagonal weights by sqrt 2 (adm-seg)"},
       {"normalize", SR_LOSS_PARAM_CHOICE, "pairs", "pairs|none",
-       "divide each image's sum by its number of pairs (adm-seg GD) or not"}}},
+       "divide each image's sum by its number of pairs (adm-seg GD) or not"},
+      P_REDUCTION("mean over images (batch mean) or sum over images")}},
     {SR_LOSS_CRF_DENSE, "crf_dense",
      "dense bilateral Potts relaxation sum_k S_k' W (1 - S_k), naive exact or lattice",
-     SR_LOSS_NEEDS_IMAGE, 6,
+     SR_LOSS_NEEDS_IMAGE, 7,
      {P_IGNORE("255"),
       {"lambda", SR_LOSS_PARAM_REAL, "1", NULL, "Potts weight"},
       {"sigma_xy", SR_LOSS_PARAM_REAL, "100", NULL, "position bandwidth in pixels (adm-seg 100)"},
@@ -222,7 +230,8 @@ static const sr_loss_info_t registry[SR_LOSS_COUNT] = {
        "divide each image's energy by its pixel count, or not"},
       {"impl", SR_LOSS_PARAM_CHOICE, "auto", "auto|naive|lattice",
        "naive exact O(P^2), or the permutohedral lattice (approximate, O(P)); auto: naive up "
-       "to 4096 pixels per image"}}},
+       "to 4096 pixels per image"},
+      P_REDUCTION("mean over images (batch mean) or sum over images")}},
 };
 
 static const sr_loss_eval_f impls[SR_LOSS_COUNT] = {
@@ -254,6 +263,7 @@ static const sr_loss_eval_f impls[SR_LOSS_COUNT] = {
 static const unsigned char fused_chain[SR_LOSS_COUNT] = {
     [SR_LOSS_DICE] = 1,         [SR_LOSS_GDL] = 1,     [SR_LOSS_JACCARD_SOFT] = 1,
     [SR_LOSS_RAHMAN_IOU] = 1,   [SR_LOSS_TVERSKY] = 1, [SR_LOSS_FOCAL_TVERSKY] = 1,
+    [SR_LOSS_COMBO] = 1, // chains its own gradient (combo.c)
 };
 
 static const unsigned char on_probs[SR_LOSS_COUNT] = {
