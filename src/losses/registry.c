@@ -931,9 +931,62 @@ void sr_loss_scratch_release(void)
 
 /* --------------------------------------------------------------- eval -- */
 
+SR_VCLONES
+int64_t sr_loss_count_valid(const sr_loss_ctx_t *c)
+{
+    if (!c->has_ignore)
+        return c->N * c->P;
+    const int32_t *restrict y = c->y, ig = c->ignore;
+    int64_t cnt = 0;
+    for (int64_t j = 0; j < c->N * c->P; j++)
+        cnt += y[j] != ig;
+    return cnt;
+}
+
+/* Number of labels neither in [0,hi) nor the ignore value (branch-free, so
+ * it vectorises; the slow scan below runs only to name the first one). */
+SR_VCLONES
+static int64_t count_bad_labels(const int32_t *restrict y, int64_t n, int32_t hi, int has_ig,
+                                int32_t ig)
+{
+    int64_t bad = 0;
+    uint32_t uhi = (uint32_t)hi;
+    for (int64_t j = 0; j < n; j++)
+        bad += ((uint32_t)y[j] >= uhi) & !(has_ig & (y[j] == ig));
+    return bad;
+}
+
+/* 1 if every element of x is finite: x*0 is 0 for finite x and NaN for
+ * Inf/NaN, summed in lanes (vectorised; sr_tensor_check_finite then names
+ * the first bad element). */
+SR_VCLONES
+static int all_finite(const float *restrict x, int64_t n)
+{
+    float acc[16] = {0};
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int l = 0; l < 16; l++)
+            acc[l] += x[i + l] * 0.0f;
+    for (; i < n; i++)
+        acc[0] += x[i] * 0.0f;
+    float s = 0;
+    for (int l = 0; l < 16; l++)
+        s += acc[l];
+    return s == 0;
+}
+
+static int check_finite(const sr_tensor_t *t, sr_error_t *err)
+{
+    if (all_finite(t->data, sr_tensor_numel(t)))
+        return 0;
+    return sr_tensor_check_finite(t, err);
+}
+
 static int check_labels(const sr_loss_t *l, const sr_loss_ctx_t *c, sr_error_t *err)
 {
     int32_t hi = c->K == 1 ? 2 : (int32_t)c->K;
+    if (!count_bad_labels(c->y, c->N * c->P, hi, c->has_ignore, c->ignore))
+        return 0;
     for (int64_t n = 0; n < c->N; n++)
         for (int64_t i = 0; i < c->P; i++) {
             int32_t v = c->y[n * c->P + i];
@@ -979,17 +1032,17 @@ int sr_loss_eval(const sr_loss_t *l, const sr_loss_input_t *in, double *value,
                          (long long)c.K, info->name);
     if (dlogits && sr_tensor_check_same_shape(x, dlogits, err))
         return -1;
-    if (sr_tensor_check_finite(x, err))
+    if (check_finite(x, err))
         return -1;
     if (info->flags & SR_LOSS_NEEDS_IMAGE) {
         if (!in->image)
             return sr_errorf(err, "loss %s needs an image", info->name);
         if (sr_tensor_check_shape(in->image, c.N, -1, c.H, c.W, err) ||
-            sr_tensor_check_finite(in->image, err))
+            check_finite(in->image, err))
             return -1;
     }
     if (in->dist && (info->flags & SR_LOSS_USES_DIST)) {
-        if (sr_tensor_check_same_shape(x, in->dist, err) || sr_tensor_check_finite(in->dist, err))
+        if (sr_tensor_check_same_shape(x, in->dist, err) || check_finite(in->dist, err))
             return -1;
     }
     int ig = find_param(info, "ignore");
