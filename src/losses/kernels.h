@@ -87,10 +87,10 @@ void sr_hinge_backward(float *dx, double dloss, int64_t N, int64_t P);
 
 /* jaccard.c: soft Jaccard / Rahman-Wang from region stats / dI, dSP ASSIGNED. */
 double sr_jaccard_forward(const double *I, const double *SP, const double *ST, int64_t R,
-                          int64_t K, int k0, double smooth, int sum);
+                          int64_t K, int k0, double smooth, int skip_empty, int sum);
 void sr_jaccard_backward(double *dI, double *dSP, double dloss, const double *I,
                          const double *SP, const double *ST, int64_t R, int64_t K, int k0,
-                         double smooth, int sum);
+                         double smooth, int skip_empty, int sum);
 
 /* lovasz.c: stable LSD radix sort of (key<<32 | payload) items by key (returns
  * the buffer holding the result) / Lovasz-Softmax value with dp (N,K,P)
@@ -114,9 +114,10 @@ void sr_lovasz_hinge_backward(float *dx, double dloss, int64_t N, int64_t P);
 /* tversky.c: (focal) Tversky from region stats, exponent gamma per term / dI, dSP ASSIGNED. */
 double sr_tversky_forward(const double *I, const double *SP, const double *ST, int64_t R,
                           int64_t K, int k0, double a, double b, double snr, double sdr,
-                          double gamma, int sum);
+                          double gamma, int skip_empty, int sum);
 void sr_tversky_backward(double *dI, double *dSP, double dloss, const double *I,
                          const double *SP, const double *ST, int64_t R, int64_t K, int k0,
-                         double a, double b, double snr, double sdr, double gamma, int sum);
+                         double a, double b, double snr, double sdr, double gamma,
+                         int skip_empty, int sum);
 
 #endif

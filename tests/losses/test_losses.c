@@ -530,6 +530,79 @@ static void test_reduction_sum(void)
     }
 }
 
+/* empty=keep|skip of the region losses in closed form: one image, uniform
+ * logits (p = 1/3 for K=3), labels half class 0 and half class 1, class 2
+ * absent (and predicted with p = 1/3). Per present class: I = P/6,
+ * SP = P/3, ST = P/2; absent: I = 0, SP = P/3, ST = 0.
+ * jaccard (smooth 0): present 1 - (P/6)/(2P/3) = 3/4, absent 1 -> keep 5/6,
+ * skip 3/4. tversky alpha=beta=0.5, smooths 0: TI = 2I/(SP+ST) = 2/5
+ * present, 0 absent -> keep (3/5+3/5+1)/3 = 11/15, skip 3/5; focal_tversky
+ * gamma 0.75 (smooth 0): skip (3/5)^0.75. The skipped term's gradient is 0. */
+static void test_empty_policy(void)
+{
+    enum { K = 3, H = 4, W = 6, P = H * W };
+    sr_tensor_t x, gk, gs;
+    sr_error_t err = {{0}};
+    if (sr_tensor_init(&x, "logits", 1, K, H, W, &err) ||
+        sr_tensor_init(&gk, "dlogits", 1, K, H, W, &err) ||
+        sr_tensor_init(&gs, "dlogits", 1, K, H, W, &err))
+        bail_out("%s", err.text);
+    int32_t y[P];
+    for (int i = 0; i < P; i++) {
+        y[i] = i < P / 2 ? 0 : 1;
+        for (int k = 0; k < K; k++)
+            x.data[k * P + i] = 0.25f;
+    }
+    static const struct {
+        const char *name, *k2, *v2;
+        double keep, skip;
+    } cases[] = {
+        {"jaccard_soft", NULL, NULL, 5.0 / 6.0, 0.75},
+        {"rahman_iou", NULL, NULL, 5.0 / 6.0, 0.75},
+        {"tversky", "smooth_nr", "0", 11.0 / 15.0, 0.6},
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        const char *k[3] = {"empty", cases[c].k2, "smooth_dr"}, *vk[3] = {"keep", "0", "0"},
+                   *vs[3] = {"skip", "0", "0"};
+        int n = cases[c].k2 ? 3 : 1;
+        sr_loss_t *lk = sr_loss_create(cases[c].name, n, k, vk, &err);
+        sr_loss_t *ls = sr_loss_create(cases[c].name, n, k, vs, &err);
+        if (!lk || !ls)
+            bail_out("%s", err.text);
+        is_close(run(lk, &x, y, NULL, &gk), cases[c].keep, 1e-12, 0, "%s empty=keep: %.6g",
+                 cases[c].name, cases[c].keep);
+        is_close(run(ls, &x, y, NULL, &gs), cases[c].skip, 1e-12, 0, "%s empty=skip: %.6g",
+                 cases[c].name, cases[c].skip);
+        sr_loss_destroy(lk);
+        sr_loss_destroy(ls);
+    }
+    // focal_tversky: alpha=beta=0.5, smooth 0, gamma 0.75
+    const char *fk[5] = {"empty", "alpha", "beta", "smooth", "gamma"};
+    const char *fv[5] = {"skip", "0.5", "0.5", "0", "0.75"};
+    sr_loss_t *lf = sr_loss_create("focal_tversky", 5, fk, fv, &err);
+    if (!lf)
+        bail_out("%s", err.text);
+    is_close(run(lf, &x, y, NULL, &gs), pow(0.6, 0.75), 1e-12, 0,
+             "focal_tversky empty=skip: (3/5)^0.75");
+    sr_loss_destroy(lf);
+    // the skipped (absent) class: with skip, d loss / d x_2 only comes through
+    // the softmax coupling, so the gradients of keep and skip differ there
+    sr_loss_t *jk = mk("jaccard_soft", "empty", "keep", NULL, NULL);
+    sr_loss_t *js = mk("jaccard_soft", "empty", "skip", NULL, NULL);
+    run(jk, &x, y, NULL, &gk);
+    run(js, &x, y, NULL, &gs);
+    sr_loss_destroy(jk);
+    sr_loss_destroy(js);
+    double d = 0;
+    for (int i = 0; i < P; i++)
+        d = fmax(d, fabs(gk.data[2 * P + i] - gs.data[2 * P + i]));
+    ok(d > 1e-6, "jaccard_soft: empty=skip changes the gradient of the absent class (max diff "
+       "%.3g)", d);
+    sr_tensor_free(&x);
+    sr_tensor_free(&gk);
+    sr_tensor_free(&gs);
+}
+
 int main(void)
 {
     test_dice_extremes();
@@ -543,5 +616,6 @@ int main(void)
     test_registry();
     test_registry_options();
     test_reduction_sum();
+    test_empty_policy();
     return done_testing();
 }
