@@ -944,22 +944,29 @@ int64_t sr_loss_count_valid(const sr_loss_ctx_t *c)
     if (!c->has_ignore)
         return c->N * c->P;
     const int32_t *restrict y = c->y, ig = c->ignore;
+    const int64_t n = c->N * c->P;
     int64_t cnt = 0;
-    for (int64_t j = 0; j < c->N * c->P; j++)
-        cnt += y[j] != ig;
+    // 32-bit counts per chunk (vectorise fully), added up in 64 bits
+    for (int64_t j0 = 0; j0 < n; j0 += (int64_t)1 << 30) {
+        int64_t j1 = n - j0 < ((int64_t)1 << 30) ? n : j0 + ((int64_t)1 << 30);
+        uint32_t part = 0;
+        for (int64_t j = j0; j < j1; j++)
+            part += (uint32_t)(y[j] != ig);
+        cnt += part;
+    }
     return cnt;
 }
 
-/* Number of labels neither in [0,hi) nor the ignore value (branch-free, so
- * it vectorises; the slow scan below runs only to name the first one). */
+/* Nonzero if some label is neither in [0,hi) nor the ignore value (a
+ * branch-free 32-bit OR, so it vectorises; the slow scan below runs only to
+ * name the first one). */
 SR_VCLONES
-static int64_t count_bad_labels(const int32_t *restrict y, int64_t n, int32_t hi, int has_ig,
-                                int32_t ig)
+static uint32_t any_bad_label(const int32_t *restrict y, int64_t n, int32_t hi, int has_ig,
+                              int32_t ig)
 {
-    int64_t bad = 0;
-    uint32_t uhi = (uint32_t)hi;
+    uint32_t bad = 0, uhi = (uint32_t)hi, no_ig = has_ig ? 0u : 1u;
     for (int64_t j = 0; j < n; j++)
-        bad += ((uint32_t)y[j] >= uhi) & !(has_ig & (y[j] == ig));
+        bad |= (uint32_t)((uint32_t)y[j] >= uhi) & ((uint32_t)(y[j] != ig) | no_ig);
     return bad;
 }
 
@@ -992,7 +999,7 @@ static int check_finite(const sr_tensor_t *t, sr_error_t *err)
 static int check_labels(const sr_loss_t *l, const sr_loss_ctx_t *c, sr_error_t *err)
 {
     int32_t hi = c->K == 1 ? 2 : (int32_t)c->K;
-    if (!count_bad_labels(c->y, c->N * c->P, hi, c->has_ignore, c->ignore))
+    if (!any_bad_label(c->y, c->N * c->P, hi, c->has_ignore, c->ignore))
         return 0;
     for (int64_t n = 0; n < c->N; n++)
         for (int64_t i = 0; i < c->P; i++) {
