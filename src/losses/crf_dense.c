@@ -141,6 +141,7 @@ int sr_loss_crf_dense_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *value, 
     double lambda = sr_loss_param(l, "lambda"), sxy = sr_loss_param(l, "sigma_xy"),
            srgb = sr_loss_param(l, "sigma_rgb");
     int normalize = sr_loss_param(l, "normalize") == 0;
+    int mean = sr_loss_param(l, "reduction") == 0;
     int impl = (int)sr_loss_param(l, "impl"); // auto|naive|lattice
     const sr_tensor_t *img = c->in->image;
     int64_t C = img->ne[SR_DIM_C], P = c->P, K = c->K;
@@ -160,7 +161,7 @@ int sr_loss_crf_dense_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *value, 
     for (int64_t n = 0; n < c->N && !rc; n++) {
         const double *pn = c->p + n * K * P;
         const float *im = img->data + n * C * P;
-        double scale = lambda / ((normalize ? (double)P : 1.0) * (double)c->N);
+        double scale = lambda / ((normalize ? (double)P : 1.0) * (mean ? (double)c->N : 1.0));
         if (lattice) {
             rc = lattice_image(im, C, c->H, c->W, pn, K, sxy, srgb, Q, c->dp ? QT : NULL, W1,
                                err);

@@ -8,7 +8,7 @@
  * each unordered pair once. For one-hot S the term is 2 [S_p != S_q]. K=1
  * uses the two-class simplex (p, 1-p). Per image the sum is divided by the
  * number of pairs (normalize=pairs, as adm-seg's GD layer) and the batch is
- * averaged. A constant image (sigma^2 = 0) gets w = lambda.
+ * averaged (reduction=mean) or summed (reduction=sum). A constant image (sigma^2 = 0) gets w = lambda.
  * Dims: N batch, C image channels, K classes, P = H*W. Backward ASSIGNS
  * d loss / d p. See doc/losses/crf_grid.md.
  */
@@ -121,6 +121,7 @@ int sr_loss_crf_grid_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *value, s
     double lambda = sr_loss_param(l, "lambda"), sigma2 = sr_loss_param(l, "sigma2");
     int diag = sr_loss_param(l, "diag_scale") != 0;
     int normalize = sr_loss_param(l, "normalize") == 0;
+    int mean = sr_loss_param(l, "reduction") == 0;
     const sr_tensor_t *img = c->in->image;
     int64_t C = img->ne[SR_DIM_C], P = c->P;
     float *w = malloc(sizeof(float) * (size_t)(noff * P));
@@ -131,7 +132,8 @@ int sr_loss_crf_grid_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *value, s
         int64_t npairs = sr_crf_grid_weights(img->data + n * C * P, C, c->H, c->W, noff, lambda,
                                              sigma2, diag, w);
         double norm = (normalize && npairs > 0) ? (double)npairs : 1.0;
-        norm *= (double)c->N;
+        if (mean)
+            norm *= (double)c->N;
         total += sr_crf_grid_forward(c->p + n * c->K * P, w, c->K, c->H, c->W, noff) / norm;
         if (c->dp)
             sr_crf_grid_backward(c->dp + n * c->K * P, 1.0 / norm, c->p + n * c->K * P, w, c->K,

@@ -26,11 +26,13 @@ double sr_hausdorff_dt_forward(const double *p, const float *w, const sr_loss_ct
 void sr_hausdorff_dt_backward(double *dp, double dloss, const double *p, const float *w,
                               const sr_loss_ctx_t *c, int64_t k0, double norm);
 
-/* combo.c: combo value (stats[3] saved for backward: I, SP+ST+s, count) / dp ASSIGNED on valid pixels. */
+/* combo.c: combo value ('sum': reduction=sum of the CE term; stats[3] saved
+ * for backward: I, SP+ST+s, CE divisor) / c->dx ASSIGNED d loss / d logits
+ * times dloss, chained through softmax/sigmoid ('dot' is P doubles of scratch). */
 double sr_combo_forward(const sr_loss_ctx_t *c, double alpha, double beta, double smooth,
-                        double eps, double *stats);
+                        double eps, int sum, double *stats);
 void sr_combo_backward(sr_loss_ctx_t *c, double dloss, double alpha, double beta, double smooth,
-                       double eps, const double *stats);
+                       double eps, const double *stats, double *dot);
 
 /* crf_grid.c: contrast weights of one image (returns the pair count) / relaxed Potts energy of one image / dp ACCUMULATED (+=, it sums over pairs). */
 int64_t sr_crf_grid_weights(const float *img, int64_t C, int64_t H, int64_t W, int noff,
@@ -85,35 +87,37 @@ void sr_hinge_backward(float *dx, double dloss, int64_t N, int64_t P);
 
 /* jaccard.c: soft Jaccard / Rahman-Wang from region stats / dI, dSP ASSIGNED. */
 double sr_jaccard_forward(const double *I, const double *SP, const double *ST, int64_t R,
-                          int64_t K, int k0, double smooth, int sum);
+                          int64_t K, int k0, double smooth, int skip_empty, int sum);
 void sr_jaccard_backward(double *dI, double *dSP, double dloss, const double *I,
                          const double *SP, const double *ST, int64_t R, int64_t K, int k0,
-                         double smooth, int sum);
+                         double smooth, int skip_empty, int sum);
 
 /* lovasz.c: stable LSD radix sort of (key<<32 | payload) items by key (returns
  * the buffer holding the result) / Lovasz-Softmax value with dp (N,K,P)
  * ASSIGNED (float) when non-NULL ('work' is the file's scratch) / chain to
  * logits in place ('list' of 'nlist' class indices replaces the class
  * range when nlist > 0) /
- * Lovasz hinge value with dx (N,P) ASSIGNED when non-NULL / scale by dloss. */
+ * Lovasz hinge value with dx (N,P) ASSIGNED when non-NULL / scale by dloss.
+ * 'mean': the per-group terms are averaged (reduction=mean), else summed. */
 uint64_t *sr_lovasz_radix_sort(uint64_t *a, uint64_t *tmp, int64_t n, uint32_t *hist);
 double sr_lovasz_softmax_forward(const double *p, const int32_t *y, int64_t N, int64_t K,
                                  int64_t P, int has_ignore, int32_t ignore, int present,
-                                 const int32_t *list, int nlist, int per_image, float *dpf,
-                                 double *dot, void *work);
+                                 const int32_t *list, int nlist, int per_image, int mean,
+                                 float *dpf, double *dot, void *work);
 void sr_lovasz_softmax_backward(float *dx, double dloss, const double *p, const double *dot,
                                 int64_t N, int64_t K, int64_t P);
 double sr_lovasz_hinge_forward(const float *x, const int32_t *y, int64_t N, int64_t P,
-                               int has_ignore, int32_t ignore, int per_image, float *dx,
-                               void *work);
+                               int has_ignore, int32_t ignore, int per_image, int mean,
+                               float *dx, void *work);
 void sr_lovasz_hinge_backward(float *dx, double dloss, int64_t N, int64_t P);
 
 /* tversky.c: (focal) Tversky from region stats, exponent gamma per term / dI, dSP ASSIGNED. */
 double sr_tversky_forward(const double *I, const double *SP, const double *ST, int64_t R,
                           int64_t K, int k0, double a, double b, double snr, double sdr,
-                          double gamma, int sum);
+                          double gamma, int skip_empty, int sum);
 void sr_tversky_backward(double *dI, double *dSP, double dloss, const double *I,
                          const double *SP, const double *ST, int64_t R, int64_t K, int k0,
-                         double a, double b, double snr, double sdr, double gamma, int sum);
+                         double a, double b, double snr, double sdr, double gamma,
+                         int skip_empty, int sum);
 
 #endif

@@ -60,6 +60,9 @@ static inline double sr_loss_target(const sr_loss_ctx_t *c, int64_t n, int64_t k
     return c->K == 1 ? (double)(y == 1) : (double)(y == k);
 }
 
+/* Number of valid pixels (label != ignore) over the batch (vectorised). */
+int64_t sr_loss_count_valid(const sr_loss_ctx_t *c);
+
 /* Region statistics per (n,k) (or per k summed over the batch when
  * 'per_image' is 0, stored at n=0): I = sum v p t, SP = sum v p, ST = sum v t,
  * each an array of (N,K) (or (1,K)) doubles allocated by the caller. */

@@ -227,19 +227,21 @@ static int64_t kept_classes(const int32_t *y, int64_t n0, int64_t gn, int64_t P,
     return kept;
 }
 
-/* value = mean over groups of (mean over kept classes of the Lovasz extension
- * of |fg - p|); groups are images (per_image) or the whole batch. p (N,K,P)
+/* value = mean (or, if !mean, sum) over groups of (mean over kept classes of
+ * the Lovasz extension of |fg - p|); groups are images (per_image) or the
+ * whole batch. p (N,K,P)
  * probabilities (K=1: sigmoid, class 1 only). If dpf != NULL it is ASSIGNED
  * d value / d p (N,K,P) rounded to float (the sort makes forward produce it;
  * float halves the memory of this 8x21x256x256-sized buffer), and dot (N,P)
  * is ASSIGNED sum_k p_k dp_k in double, for the softmax backward. */
 double sr_lovasz_softmax_forward(const double *p, const int32_t *y, int64_t N, int64_t K,
                                  int64_t P, int has_ignore, int32_t ignore, int present,
-                                 const int32_t *list, int nlist, int per_image, float *dpf,
-                                 double *dot, void *work)
+                                 const int32_t *list, int nlist, int per_image, int mean,
+                                 float *dpf, double *dot, void *work)
 {
     lovasz_work_t *w = work;
     int64_t groups = per_image ? N : 1, gn = per_image ? 1 : N;
+    double gdiv = mean ? (double)groups : 1.0;
     int64_t c0 = K == 1 ? 1 : 0, c1 = K == 1 ? 2 : K;
     int64_t hist[SR_LOSS_MAX_LIST * 4 + 2];
     double total = 0;
@@ -255,7 +257,7 @@ double sr_lovasz_softmax_forward(const double *p, const int32_t *y, int64_t N, i
             for (int64_t n = n0; dpf && n < n0 + gn; n++)
                 memset(dpf + n * K * P, 0, sizeof(float) * (size_t)(K * P));
         }
-        double gsum = 0, scale = kept ? 1.0 / ((double)kept * (double)groups) : 0.0;
+        double gsum = 0, scale = kept ? 1.0 / ((double)kept * gdiv) : 0.0;
         for (int64_t ci = 0; ci < (nlist ? nlist : c1 - c0); ci++) {
             int64_t c = nlist ? list[ci] : c0 + ci;
             double gts = (double)hist[c];
@@ -308,7 +310,7 @@ double sr_lovasz_softmax_forward(const double *p, const int32_t *y, int64_t N, i
         if (kept)
             total += gsum / (double)kept;
     }
-    return total / (double)groups;
+    return total / gdiv;
 }
 
 /* dx = J^T dp (softmax over K, or sigmoid for K=1) times 'dloss', ASSIGNED in
@@ -365,7 +367,8 @@ int sr_loss_lovasz_softmax_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *va
     double *p = blk, *dot = blk + numel, *scratch = dot + np;
     sr_loss_probs_forward(p, c->x, c->N, c->K, c->P, scratch, scratch + c->P);
     *value = sr_lovasz_softmax_forward(p, c->y, c->N, c->K, c->P, c->has_ignore, c->ignore,
-                                       present, list, nl, per_image, c->dx,
+                                       present, list, nl, per_image,
+                                       sr_loss_param(l, "reduction") == 0, c->dx,
                                        c->dx ? dot : NULL, &w);
     if (c->dx)
         sr_lovasz_softmax_backward(c->dx, 1.0, p, dot, c->N, c->K, c->P);
@@ -375,16 +378,17 @@ int sr_loss_lovasz_softmax_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *va
 
 /* --------------------------------------------------------- lovasz_hinge -- */
 
-/* value = mean over groups of the Lovasz extension of relu(1 - x s),
+/* value = mean (or, if !mean, sum) over groups of the Lovasz extension of relu(1 - x s),
  * s = 2y - 1; only errors > 0 are sorted (the others add 0 and do not move
  * the prefix counts of the positive ones, which come first). dx (N,P) is
  * ASSIGNED d value / d x when non-NULL (forward produces it, see above). */
 double sr_lovasz_hinge_forward(const float *x, const int32_t *y, int64_t N, int64_t P,
-                               int has_ignore, int32_t ignore, int per_image, float *dx,
-                               void *work)
+                               int has_ignore, int32_t ignore, int per_image, int mean,
+                               float *dx, void *work)
 {
     lovasz_work_t *w = work;
     int64_t groups = per_image ? N : 1, gn = per_image ? 1 : N;
+    double gdiv = mean ? (double)groups : 1.0;
     double total = 0;
     if (dx)
         memset(dx, 0, sizeof(float) * (size_t)(N * P));
@@ -411,7 +415,7 @@ double sr_lovasz_hinge_forward(const float *x, const int32_t *y, int64_t N, int6
         total += lovasz_scan(w, sorted, m, gts);
         if (!dx)
             continue;
-        double scale = 1.0 / (double)groups;
+        double scale = 1.0 / gdiv;
         m = 0; // replay: d relu(1 - x s) / dx = -s where e > 0
         for (int64_t j = n0 * P; j < (n0 + gn) * P; j++) {
             if (has_ignore && y[j] == ignore)
@@ -423,7 +427,7 @@ double sr_lovasz_hinge_forward(const float *x, const int32_t *y, int64_t N, int6
             }
         }
     }
-    return total / (double)groups;
+    return total / gdiv;
 }
 
 /* Scale the gradient produced by forward by an upstream 'dloss' in place. */
@@ -448,7 +452,7 @@ int sr_loss_lovasz_hinge_eval(const sr_loss_t *l, sr_loss_ctx_t *c, double *valu
     if (work_init(&w, gsize, 0, &blk, &borrowed))
         return sr_errorf(err, "loss lovasz_hinge: out of memory");
     *value = sr_lovasz_hinge_forward(c->x, c->y, c->N, c->P, c->has_ignore, c->ignore, per_image,
-                                     c->dx, &w);
+                                     sr_loss_param(l, "reduction") == 0, c->dx, &w);
     if (c->dx)
         sr_lovasz_hinge_backward(c->dx, 1.0, c->N, c->P);
     sr_loss_scratch_return(blk, borrowed);

@@ -58,6 +58,7 @@ const char *const *sr_loss_names(void)
     {"ignore", SR_LOSS_PARAM_INT, d, NULL, "label value excluded from every sum"}
 #define P_REDUCTION(doc) \
     {"reduction", SR_LOSS_PARAM_CHOICE, "mean", "mean|sum", doc}
+#define P_EMPTY(doc) {"empty", SR_LOSS_PARAM_CHOICE, "keep", "keep|skip", doc}
 #define P_PER_IMAGE(d, doc) {"per_image", SR_LOSS_PARAM_BOOL, d, NULL, doc}
 #define P_CLASSES(d) \
     {"classes", SR_LOSS_PARAM_CHOICE, d, "all|fg", \
@@ -79,12 +80,14 @@ static const sr_loss_info_t registry[SR_LOSS_COUNT] = {
       P_REDUCTION("mean over labelled pixels of the batch (LIVIAETS) or sum")}},
     {SR_LOSS_WEIGHTED_CE, "weighted_ce",
      "U-Net weight-map CE, u = w_c + w0 exp(-D^2/(2 sigma^2)) (thesis Sec 4.3.2)",
-     SR_LOSS_MULTI_ONLY, 4,
+     SR_LOSS_MULTI_ONLY, 5,
      {P_IGNORE("-100"),
       {"w0", SR_LOSS_PARAM_REAL, "10", NULL, "border weight (U-Net paper 10)"},
       {"sigma", SR_LOSS_PARAM_REAL, "5", NULL, "border width in pixels (U-Net paper 5)"},
       {"class_weight", SR_LOSS_PARAM_CHOICE, "frequency", "frequency|none",
-       "w_c = |class c|/|Omega| per image (thesis) or 1"}}},
+       "w_c = |class c|/|Omega| per image (thesis) or 1"},
+      P_REDUCTION("mean over all N*H*W pixels, ignored ones weigh 0 (thesis: integral over "
+                  "Omega) or sum")}},
     {SR_LOSS_BCE, "bce",
      "binary CE with logits (torch BCEWithLogits); K>1: one-vs-rest on one-hot", 0, 3,
      {P_IGNORE("-100"),
@@ -114,32 +117,36 @@ static const sr_loss_info_t registry[SR_LOSS_COUNT] = {
       P_PER_IMAGE("1", "per image then mean (LIVIAETS) or over the batch"),
       P_CLASSES("all"), P_REDUCTION("mean or sum over images")}},
     {SR_LOSS_JACCARD_SOFT, "jaccard_soft",
-     "soft Jaccard 1 - I/(SP+ST-I) (lecture notes 10), per image", 0, 5,
+     "soft Jaccard 1 - I/(SP+ST-I) (lecture notes 10), per image", 0, 6,
      {P_IGNORE("-100"),
       {"smooth", SR_LOSS_PARAM_REAL, "0", NULL,
        "added to I and U; empty union with smooth 0 scores loss 0"},
       P_PER_IMAGE("1", "per image (lecture notes) or over the batch"), P_CLASSES("all"),
+      P_EMPTY("keep: a term with empty GT is scored (U+s=0 scores 0); skip: dropped"),
       P_REDUCTION("mean or sum over (image, class) terms")}},
     {SR_LOSS_RAHMAN_IOU, "rahman_iou",
      "Rahman-Wang proxy 1 - I/U, I = sum p y, U = sum(p+y) - I, batch-IoU (LZ Eq A.1/A.2)",
-     0, 5,
+     0, 6,
      {P_IGNORE("-100"),
       {"smooth", SR_LOSS_PARAM_REAL, "0", NULL,
        "added to I and U; empty union with smooth 0 scores loss 0"},
       P_PER_IMAGE("0", "per image, or over the batch (paper: batch-IoU)"), P_CLASSES("all"),
+      P_EMPTY("keep: a term with empty GT is scored (U+s=0 scores 0); skip: dropped"),
       P_REDUCTION("mean or sum over (image, class) terms")}},
     {SR_LOSS_TVERSKY, "tversky",
-     "Tversky 1 - (TP+s)/(TP + alpha FP + beta FN + s); alpha weighs FP (MONAI)", 0, 8,
+     "Tversky 1 - (TP+s)/(TP + alpha FP + beta FN + s); alpha weighs FP (MONAI)", 0, 9,
      {P_IGNORE("-100"),
       {"alpha", SR_LOSS_PARAM_REAL, "0.5", NULL, "weight of FP = sum p(1-t) (MONAI/SMP)"},
       {"beta", SR_LOSS_PARAM_REAL, "0.5", NULL, "weight of FN = sum (1-p)t (MONAI/SMP)"},
       {"smooth_nr", SR_LOSS_PARAM_REAL, "1e-5", NULL, "MONAI 1e-5"},
       {"smooth_dr", SR_LOSS_PARAM_REAL, "1e-5", NULL, "MONAI 1e-5"},
       P_PER_IMAGE("1", "per image (MONAI batch=False) or over the batch"),
-      P_CLASSES("all"), P_REDUCTION("mean or sum over (image, class) terms")}},
+      P_CLASSES("all"),
+      P_EMPTY("keep: a term with empty GT is scored through the smooths (MONAI); skip: dropped"),
+      P_REDUCTION("mean or sum over (image, class) terms")}},
     {SR_LOSS_FOCAL_TVERSKY, "focal_tversky",
      "focal Tversky mean_c (1 - TI_c)^gamma (FocusNetSeries: FN 0.7, FP 0.3, gamma 0.75)",
-     0, 8,
+     0, 9,
      {P_IGNORE("-100"),
       {"alpha", SR_LOSS_PARAM_REAL, "0.3", NULL, "weight of FP (FocusNetSeries 0.3)"},
       {"beta", SR_LOSS_PARAM_REAL, "0.7", NULL, "weight of FN (FocusNetSeries 0.7)"},
@@ -147,7 +154,9 @@ static const sr_loss_info_t registry[SR_LOSS_COUNT] = {
        "exponent applied per class before the mean (Abraham & Khan 1/(4/3))"},
       {"smooth", SR_LOSS_PARAM_REAL, "1", NULL, "numerator and denominator (FocusNet 1)"},
       P_PER_IMAGE("0", "per image, or over the batch (FocusNet flattens the batch)"),
-      P_CLASSES("all"), P_REDUCTION("mean or sum over (image, class) terms")}},
+      P_CLASSES("all"),
+      P_EMPTY("keep: a term with empty GT is scored through the smooth (FocusNet); skip: dropped"),
+      P_REDUCTION("mean or sum over (image, class) terms")}},
     {SR_LOSS_FOCAL, "focal",
      "focal loss -alpha_t (1-p_t)^gamma log p_t, softmax or sigmoid (Lin et al.)", 0, 5,
      {P_IGNORE("-100"),
@@ -158,25 +167,30 @@ static const sr_loss_info_t registry[SR_LOSS_COUNT] = {
        "auto: softmax for K>1, sigmoid for K=1"},
       P_REDUCTION("mean over valid pixels (softmax) / elements (sigmoid), or sum")}},
     {SR_LOSS_COMBO, "combo",
-     "combo alpha*wBCE + (1-alpha)*(1-Dice) (Taghanaki et al.; Dice as a loss)", 0, 5,
+     "combo alpha*wBCE + (1-alpha)*(1-Dice) (Taghanaki et al.; Dice as a loss)", 0, 6,
      {P_IGNORE("-100"),
       {"alpha", SR_LOSS_PARAM_REAL, "0.5", NULL, "CE vs Dice weight (Taghanaki code 0.5)"},
       {"beta", SR_LOSS_PARAM_REAL, "0.5", NULL, "weight of positive CE terms (code 0.5)"},
       {"smooth", SR_LOSS_PARAM_REAL, "1", NULL, "Dice smooth, batch-level (code 1)"},
-      {"eps", SR_LOSS_PARAM_REAL, "1e-9", NULL, "log(p+eps), log(1-p+eps) (code 1e-9)"}}},
+      {"eps", SR_LOSS_PARAM_REAL, "1e-9", NULL, "log(p+eps), log(1-p+eps) (code 1e-9)"},
+      P_REDUCTION("wBCE term: mean over valid elements (code K.mean) or sum; the Dice term "
+                  "is one batch-level ratio either way")}},
     {SR_LOSS_LOVASZ_HINGE, "lovasz_hinge",
      "Lovasz hinge: Lovasz extension of the Jaccard loss on hinge errors (Berman)",
-     SR_LOSS_BINARY_ONLY | SR_LOSS_PIECEWISE, 2,
+     SR_LOSS_BINARY_ONLY | SR_LOSS_PIECEWISE, 3,
      {P_IGNORE("-100"),
-      P_PER_IMAGE("1", "mean of per-image losses (reference) or one flattened batch (SMP)")}},
+      P_PER_IMAGE("1", "one term per image (reference) or one flattened batch (SMP)"),
+      P_REDUCTION("mean (reference) or sum over the per-image terms (one term if per_image=0)")}},
     {SR_LOSS_LOVASZ_SOFTMAX, "lovasz_softmax",
      "Lovasz-Softmax on |fg - p| (Berman); K=1: Lovasz-sigmoid on class 1",
-     SR_LOSS_PIECEWISE, 3,
+     SR_LOSS_PIECEWISE, 4,
      {P_IGNORE("-100"),
       {"classes", SR_LOSS_PARAM_CHOICE, "present", "present|all",
        "average over classes present in the labels (reference), all, or a comma-separated "
        "list of class indices (always included, as the reference's list)"},
-      P_PER_IMAGE("0", "per image, or the batch flattened (reference default)")}},
+      P_PER_IMAGE("0", "one term per image, or the batch flattened (reference default)"),
+      P_REDUCTION("mean (reference) or sum over the per-image terms (one term if per_image=0);"
+                  " classes are always averaged (the Lovasz-Softmax definition)")}},
     {SR_LOSS_ADAPTIVE_LOG, "adaptive_log",
      "adaptive logarithmic loss ALL(L) of a base loss L (Kaul et al. Eq 1)", SR_LOSS_PIECEWISE,
      4,
@@ -201,7 +215,7 @@ static const sr_loss_info_t registry[SR_LOSS_COUNT] = {
       P_REDUCTION("mean over (N, classes, pixels) or sum")}},
     {SR_LOSS_CRF_GRID, "crf_grid",
      "relaxed grid Potts sum w_pq sum_k (S_p+S_q-2 S_p S_q) (ADM Eq 9), contrast weights",
-     SR_LOSS_NEEDS_IMAGE, 6,
+     SR_LOSS_NEEDS_IMAGE, 7,
      {P_IGNORE("255"),
       {"lambda", SR_LOSS_PARAM_REAL, "1", NULL, "Potts weight"},
       {"connectivity", SR_LOSS_PARAM_CHOICE, "8", "4|8", "grid neighbourhood (adm-seg 8)"},
@@ -209,10 +223,11 @@ static const sr_loss_info_t registry[SR_LOSS_COUNT] = {
        "colour bandwidth; 0: Boykov-Jolly mean squared neighbour difference per image"},
       {"diag_scale", SR_LOSS_PARAM_BOOL, "1", NULL, "divide diagonal weights by sqrt 2 (adm-seg)"},
       {"normalize", SR_LOSS_PARAM_CHOICE, "pairs", "pairs|none",
-       "divide each image's sum by its number of pairs (adm-seg GD) or not"}}},
+       "divide each image's sum by its number of pairs (adm-seg GD) or not"},
+      P_REDUCTION("mean over images (batch mean) or sum over images")}},
     {SR_LOSS_CRF_DENSE, "crf_dense",
      "dense bilateral Potts relaxation sum_k S_k' W (1 - S_k), naive exact or lattice",
-     SR_LOSS_NEEDS_IMAGE, 6,
+     SR_LOSS_NEEDS_IMAGE, 7,
      {P_IGNORE("255"),
       {"lambda", SR_LOSS_PARAM_REAL, "1", NULL, "Potts weight"},
       {"sigma_xy", SR_LOSS_PARAM_REAL, "100", NULL, "position bandwidth in pixels (adm-seg 100)"},
@@ -222,7 +237,8 @@ static const sr_loss_info_t registry[SR_LOSS_COUNT] = {
        "divide each image's energy by its pixel count, or not"},
       {"impl", SR_LOSS_PARAM_CHOICE, "auto", "auto|naive|lattice",
        "naive exact O(P^2), or the permutohedral lattice (approximate, O(P)); auto: naive up "
-       "to 4096 pixels per image"}}},
+       "to 4096 pixels per image"},
+      P_REDUCTION("mean over images (batch mean) or sum over images")}},
 };
 
 static const sr_loss_eval_f impls[SR_LOSS_COUNT] = {
@@ -254,6 +270,7 @@ static const sr_loss_eval_f impls[SR_LOSS_COUNT] = {
 static const unsigned char fused_chain[SR_LOSS_COUNT] = {
     [SR_LOSS_DICE] = 1,         [SR_LOSS_GDL] = 1,     [SR_LOSS_JACCARD_SOFT] = 1,
     [SR_LOSS_RAHMAN_IOU] = 1,   [SR_LOSS_TVERSKY] = 1, [SR_LOSS_FOCAL_TVERSKY] = 1,
+    [SR_LOSS_COMBO] = 1, // chains its own gradient (combo.c)
 };
 
 static const unsigned char on_probs[SR_LOSS_COUNT] = {
@@ -921,9 +938,69 @@ void sr_loss_scratch_release(void)
 
 /* --------------------------------------------------------------- eval -- */
 
+SR_VCLONES
+int64_t sr_loss_count_valid(const sr_loss_ctx_t *c)
+{
+    if (!c->has_ignore)
+        return c->N * c->P;
+    const int32_t *restrict y = c->y, ig = c->ignore;
+    const int64_t n = c->N * c->P;
+    int64_t cnt = 0;
+    // 32-bit counts per chunk (vectorise fully), added up in 64 bits
+    for (int64_t j0 = 0; j0 < n; j0 += (int64_t)1 << 30) {
+        int64_t j1 = n - j0 < ((int64_t)1 << 30) ? n : j0 + ((int64_t)1 << 30);
+        uint32_t part = 0;
+        for (int64_t j = j0; j < j1; j++)
+            part += (uint32_t)(y[j] != ig);
+        cnt += part;
+    }
+    return cnt;
+}
+
+/* Nonzero if some label is neither in [0,hi) nor the ignore value (a
+ * branch-free 32-bit OR, so it vectorises; the slow scan below runs only to
+ * name the first one). */
+SR_VCLONES
+static uint32_t any_bad_label(const int32_t *restrict y, int64_t n, int32_t hi, int has_ig,
+                              int32_t ig)
+{
+    uint32_t bad = 0, uhi = (uint32_t)hi, no_ig = has_ig ? 0u : 1u;
+    for (int64_t j = 0; j < n; j++)
+        bad |= (uint32_t)((uint32_t)y[j] >= uhi) & ((uint32_t)(y[j] != ig) | no_ig);
+    return bad;
+}
+
+/* 1 if every element of x is finite: x*0 is 0 for finite x and NaN for
+ * Inf/NaN, summed in lanes (vectorised; sr_tensor_check_finite then names
+ * the first bad element). */
+SR_VCLONES
+static int all_finite(const float *restrict x, int64_t n)
+{
+    float acc[16] = {0};
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int l = 0; l < 16; l++)
+            acc[l] += x[i + l] * 0.0f;
+    for (; i < n; i++)
+        acc[0] += x[i] * 0.0f;
+    float s = 0;
+    for (int l = 0; l < 16; l++)
+        s += acc[l];
+    return s == 0;
+}
+
+static int check_finite(const sr_tensor_t *t, sr_error_t *err)
+{
+    if (all_finite(t->data, sr_tensor_numel(t)))
+        return 0;
+    return sr_tensor_check_finite(t, err);
+}
+
 static int check_labels(const sr_loss_t *l, const sr_loss_ctx_t *c, sr_error_t *err)
 {
     int32_t hi = c->K == 1 ? 2 : (int32_t)c->K;
+    if (!any_bad_label(c->y, c->N * c->P, hi, c->has_ignore, c->ignore))
+        return 0;
     for (int64_t n = 0; n < c->N; n++)
         for (int64_t i = 0; i < c->P; i++) {
             int32_t v = c->y[n * c->P + i];
@@ -969,17 +1046,17 @@ int sr_loss_eval(const sr_loss_t *l, const sr_loss_input_t *in, double *value,
                          (long long)c.K, info->name);
     if (dlogits && sr_tensor_check_same_shape(x, dlogits, err))
         return -1;
-    if (sr_tensor_check_finite(x, err))
+    if (check_finite(x, err))
         return -1;
     if (info->flags & SR_LOSS_NEEDS_IMAGE) {
         if (!in->image)
             return sr_errorf(err, "loss %s needs an image", info->name);
         if (sr_tensor_check_shape(in->image, c.N, -1, c.H, c.W, err) ||
-            sr_tensor_check_finite(in->image, err))
+            check_finite(in->image, err))
             return -1;
     }
     if (in->dist && (info->flags & SR_LOSS_USES_DIST)) {
-        if (sr_tensor_check_same_shape(x, in->dist, err) || sr_tensor_check_finite(in->dist, err))
+        if (sr_tensor_check_same_shape(x, in->dist, err) || check_finite(in->dist, err))
             return -1;
     }
     int ig = find_param(info, "ignore");

@@ -25,7 +25,8 @@ TESTS += tests/losses/loss_cli.t
 EXTRA_DIST += tests/losses/loss_cli.t tests/losses/fixtures/cli_in.h5 \
 	tests/losses/fixtures/cli_nan.h5 tests/losses/fixtures/cli_badlabel.h5 \
 	tests/losses/fixtures/cli_badshape.h5 tests/losses/fixtures/cli_metric.h5 \
-	tests/losses/fixtures/cli_metric_probs.h5 \
+	tests/losses/fixtures/cli_metric_probs.h5 tests/losses/fixtures/cli_inf.h5 \
+	tests/losses/fixtures/cli_badimage.h5 tests/losses/fixtures/cli_nanimage.h5 \
 	tests/losses/fixtures/cli_expected.txt
 
 check_PROGRAMS += tests/losses/test_vmath.t

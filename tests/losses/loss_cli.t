@@ -1,8 +1,10 @@
 #!/bin/sh
 # `segrep loss` and `segrep metric` end to end: the I/O contract of issue 3
 # (last line loss=<value> with >= 9 significant digits matching an
-# independent torch value, --grad written atomically, --list), and bad
-# input (unknown loss/parameter, shape mismatch, label out of range, NaN):
+# independent torch value, --grad written atomically, --list with every
+# loss's reduction), and bad input (unknown loss/parameter/value, shape
+# mismatch of /labels or /image, label out of range, NaN/Inf in /logits, NaN
+# in /image):
 # one line naming the dataset and index, non-zero exit, no output file.
 . "$SRCDIR/tests/tap/tap.sh"
 FX="$SRCDIR/tests/losses/fixtures"
@@ -36,10 +38,25 @@ for l in ce partial_ce weighted_ce bce hinge dice gdl jaccard_soft rahman_iou tv
     like "$out" "^$l\$" "--list names $l"
 done
 like "$out" '^    alpha=0\.5 +weight of FP' "--list shows parameters with defaults"
+# every loss but adaptive_log (its base loss carries it) lists reduction=mean (mean|sum)
+nored=$(printf '%s\n' "$out" | awk '/^[a-z_]+$/ { if (name != "" && !seen) print name; name = $1; seen = 0 }
+    /^    reduction=mean +\(mean\|sum\) / { seen = 1 } END { if (!seen) print name }' | tr '\n' ' ')
+is "$nored" "adaptive_log " "--list shows reduction=mean (mean|sum) for every loss but adaptive_log"
+for l in weighted_ce combo lovasz_hinge lovasz_softmax crf_grid crf_dense; do
+    block=$(printf '%s\n' "$out" | awk -v l="$l" '/^[a-z_]+$/ { on = $1 == l } on')
+    like "$block" '^    reduction=mean +\(mean\|sum\) [a-z]' "--list: $l has a documented reduction"
+done
 
-run_cmd "$SEGREP" loss dicee --input "$FX/cli_in.h5"
+run_cmd "$SEGREP" loss dicee --input "$FX/cli_in.h5" --grad "$TMP/l.h5"
 is "$rc" 2 "unknown loss: exit 2"
 is "$err" "segrep loss: unknown loss 'dicee' (did you mean 'dice'?)" "unknown loss: one line"
+ok "unknown loss: no output file" test ! -e "$TMP/l.h5"
+
+run_cmd "$SEGREP" loss combo --input "$FX/cli_in.h5" --param reduction=summ --grad "$TMP/r.h5"
+is "$rc" 2 "bad parameter value: exit 2"
+is "$err" "segrep loss: loss combo: invalid value 'summ' for 'reduction' (choose from mean|sum; did you mean 'sum'?)" \
+   "bad parameter value: one line naming key, value and choices"
+ok "bad parameter value: no output file" test ! -e "$TMP/r.h5"
 
 run_cmd "$SEGREP" loss dice --input "$FX/cli_in.h5" --param smoth_nr=1 --grad "$TMP/u.h5"
 is "$rc" 2 "unknown parameter: exit 2"
@@ -54,6 +71,19 @@ is "$err" "segrep loss: $FX/cli_nan.h5: /logits: NaN at index [1,2,3,4]" \
 ok "NaN logits: no output file" test ! -e "$TMP/n.h5"
 is "$(ls -a "$TMP" | grep -c '^\.n\.h5')" 0 "NaN logits: no temporary file"
 
+run_cmd "$SEGREP" loss bce --input "$FX/cli_inf.h5" --grad "$TMP/i.h5"
+is "$rc" 1 "Inf logits: exit 1"
+is "$err" "segrep loss: $FX/cli_inf.h5: /logits: Inf at index [0,1,2,3]" \
+   "Inf logits: one line naming the dataset and index"
+ok "Inf logits: no output file" test ! -e "$TMP/i.h5"
+is "$(ls -a "$TMP" | grep -c '^\.i\.h5')" 0 "Inf logits: no temporary file"
+
+run_cmd "$SEGREP" loss crf_dense --input "$FX/cli_nanimage.h5" --grad "$TMP/ni.h5"
+is "$rc" 1 "NaN in /image: exit 1"
+is "$err" "segrep loss: $FX/cli_nanimage.h5: /image: NaN at index [1,0,4,5]" \
+   "NaN in /image: one line naming the dataset and index"
+ok "NaN in /image: no output file" test ! -e "$TMP/ni.h5"
+
 run_cmd "$SEGREP" loss ce --input "$FX/cli_badlabel.h5" --grad "$TMP/b.h5"
 is "$rc" 1 "label out of range: exit 1"
 is "$err" "segrep loss: $FX/cli_badlabel.h5: labels: value 7 at index [1,2,3] is out of range [0,3) and not the ignore value -100 of loss ce" \
@@ -65,6 +95,13 @@ is "$rc" 1 "shape mismatch: exit 1"
 like "$err" "^segrep loss: .*cli_badshape.h5: dataset /labels has shape \[2,5,7\], expected \[N,H,W\] = \[2,6,7\] from /logits$" \
    "shape mismatch: one line naming the dataset"
 ok "shape mismatch: no output file" test ! -e "$TMP/s.h5"
+is "$(printf '%s\n' "$err" | wc -l)" 1 "shape mismatch: one line"
+
+run_cmd "$SEGREP" loss crf_grid --input "$FX/cli_badimage.h5" --grad "$TMP/si.h5"
+is "$rc" 1 "/image shape mismatch: exit 1"
+is "$err" "segrep loss: $FX/cli_badimage.h5: /image: dim H is 5, expected 6" \
+   "/image shape mismatch: one line naming the dataset and dim"
+ok "/image shape mismatch: no output file" test ! -e "$TMP/si.h5"
 
 run_cmd "$SEGREP" loss crf_grid --input "$FX/cli_in.h5"
 is "$rc" 1 "missing /image: exit 1"

@@ -3,8 +3,9 @@
  *
  * For each loss: each applicable K (1 and/or 3), the default parameters and
  * every single-parameter variation of a CHOICE or BOOL parameter (so each
- * option's gradient is checked too). Inputs: random logits, random labels
- * with ~10% set to the loss's ignore value, a random image for CRF losses.
+ * option's gradient is checked too), plus lovasz_softmax's class list.
+ * Inputs: random logits, random labels with ~10% set to the loss's ignore
+ * value, a random image for CRF losses.
  * Every element of d loss / d logits is compared with the double-precision
  * central difference (f(x+h) - f(x-h)) / (x+h - (x-h)) using the actually
  * representable float32 steps.
@@ -201,5 +202,12 @@ int main(void)
 {
     for (int t = 0; t < SR_LOSS_COUNT; t++)
         check_loss(sr_loss_info((enum sr_loss_type)t));
+    // values that are not choice words: an explicit class list, with and
+    // without per_image, and summed
+    const char *lk[3] = {"classes", "per_image", "reduction"};
+    const char *lv[3] = {"0,2", "1", "sum"};
+    check("lovasz_softmax", 3, 1, lk, lv, "lovasz_softmax K=3 classes=0,2");
+    check("lovasz_softmax", 3, 3, lk, lv, "lovasz_softmax K=3 classes=0,2 per_image=1 "
+          "reduction=sum");
     return done_testing();
 }

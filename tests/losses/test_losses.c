@@ -1,8 +1,10 @@
 /* test_losses.c - closed-form cases and input validation of the losses:
  * perfect / all-wrong predictions, empty classes (GDL policies), Lovasz ties
  * (stable index order) and single pixels, the ALL oracle values of the spec,
- * the relaxed Potts of one-hot labels (= 2 x Potts), and the error messages
- * for unknown names, bad values, shapes, labels and NaN.
+ * the relaxed Potts of one-hot labels (= 2 x Potts), the error messages
+ * for unknown names, bad values, shapes, labels and NaN, the registry-wide
+ * rule that every loss declares reduction=mean|sum (with a documented
+ * exemption list) and reduction=sum against mean in closed form.
  */
 #include <math.h>
 #include <stdio.h>
@@ -419,6 +421,188 @@ static void test_lovasz_class_list(void)
     sr_tensor_free(&gs);
 }
 
+/* Every registered loss declares its reduction as an explicit documented
+ * option: a CHOICE "reduction" with choices mean|sum and default mean.
+ * Exemptions, each with its reason (keep this list short and documented in
+ * doc/losses/README.md):
+ *   adaptive_log: ALL(L) is applied to the scalar value of its base loss L,
+ *                 whose own reduction (base.reduction=...) decides it. */
+static const char *const reduction_exempt[] = {"adaptive_log"};
+
+static void test_registry_options(void)
+{
+    for (int t = 0; t < SR_LOSS_COUNT; t++) {
+        const sr_loss_info_t *info = sr_loss_info((enum sr_loss_type)t);
+        int exempt = 0;
+        for (size_t e = 0; e < sizeof(reduction_exempt) / sizeof(reduction_exempt[0]); e++)
+            exempt |= !strcmp(info->name, reduction_exempt[e]);
+        const sr_loss_param_info_t *red = NULL;
+        int documented = 1, has_base = 0;
+        for (int i = 0; i < info->nparams; i++) {
+            const sr_loss_param_info_t *pi = &info->params[i];
+            if (!strcmp(pi->key, "reduction"))
+                red = pi;
+            has_base |= pi->kind == SR_LOSS_PARAM_LOSS;
+            documented &= pi->def != NULL && pi->doc != NULL && strlen(pi->doc) > 8;
+        }
+        ok(documented, "registry: every parameter of %s has a default and a doc line", info->name);
+        if (exempt) {
+            ok(!red && has_base, "registry: %s (exempt) has no reduction of its own but a base "
+               "loss that has one", info->name);
+            continue;
+        }
+        ok(red && red->kind == SR_LOSS_PARAM_CHOICE && red->choices &&
+               !strcmp(red->choices, "mean|sum") && !strcmp(red->def, "mean"),
+           "registry: %s declares reduction=mean|sum (default mean)", info->name);
+    }
+    // the exempt loss's base carries the reduction
+    sr_loss_t *l = mk("adaptive_log", "base.reduction", "sum", NULL, NULL);
+    char buf[1024];
+    sr_loss_describe(l, buf, sizeof(buf));
+    ok(strstr(buf, "base.reduction=sum") != NULL, "adaptive_log: base.reduction is set: %s", buf);
+    sr_loss_destroy(l);
+}
+
+/* reduction=sum against reduction=mean in closed form, value and gradient:
+ * weighted_ce sum = mean * N*H*W; crf_grid, crf_dense and the Lovasz losses
+ * per image: sum = mean * N; per_image=0 (one group): sum = mean; combo with
+ * alpha=1 (CE only): sum = mean * (valid pixels * K), with alpha=0 (Dice
+ * only): sum = mean. */
+static void test_reduction_sum(void)
+{
+    enum { N = 3, H = 5, W = 6, P = H * W };
+    static const struct {
+        const char *name;
+        int K;
+        const char *k2, *v2;
+        double factor; // 0: valid pixels * K
+    } cases[] = {
+        {"weighted_ce", 3, NULL, NULL, N * P},  {"crf_grid", 3, NULL, NULL, N},
+        {"crf_grid", 1, "normalize", "none", N}, {"crf_dense", 2, NULL, NULL, N},
+        {"lovasz_hinge", 1, NULL, NULL, N},      {"lovasz_hinge", 1, "per_image", "0", 1},
+        {"lovasz_softmax", 3, "per_image", "1", N}, {"lovasz_softmax", 3, NULL, NULL, 1},
+        {"combo", 3, "alpha", "1", 0},          {"combo", 1, "alpha", "0", 1},
+        {"combo", 1, "alpha", "1", 0},
+    };
+    sr_rng_t r;
+    sr_rng_init(&r, 11, "test_reduction_sum", 0);
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        int K = cases[c].K;
+        sr_tensor_t x, img, gm, gs;
+        sr_error_t err = {{0}};
+        if (sr_tensor_init(&x, "logits", N, K, H, W, &err) ||
+            sr_tensor_init(&img, "image", N, 3, H, W, &err) ||
+            sr_tensor_init(&gm, "dlogits", N, K, H, W, &err) ||
+            sr_tensor_init(&gs, "dlogits", N, K, H, W, &err))
+            bail_out("%s", err.text);
+        int32_t y[N * P];
+        int64_t valid = 0;
+        for (int64_t j = 0; j < N * K * P; j++)
+            x.data[j] = (float)(1.5 * sr_rng_normal(&r));
+        for (int64_t j = 0; j < N * 3 * P; j++)
+            img.data[j] = sr_rng_uniform(&r);
+        for (int64_t j = 0; j < N * P; j++) {
+            int ign = strcmp(cases[c].name, "crf_grid") && strcmp(cases[c].name, "crf_dense") &&
+                      sr_rng_uniform(&r) < 0.1f;
+            y[j] = ign ? -100 : (int32_t)sr_rng_int(&r, K == 1 ? 2 : (uint64_t)K);
+            valid += !ign;
+        }
+        double factor = cases[c].factor ? cases[c].factor : (double)(valid * K);
+        sr_loss_t *lm = mk(cases[c].name, cases[c].k2, cases[c].v2, NULL, NULL);
+        sr_loss_t *ls = mk(cases[c].name, "reduction", "sum", cases[c].k2, cases[c].v2);
+        double vm = run(lm, &x, y, &img, &gm), vs = run(ls, &x, y, &img, &gs);
+        is_close(vs, vm * factor, 1e-12, 0, "%s K=%d %s=%s: reduction=sum = %g x mean (%.10g)",
+                 cases[c].name, K, cases[c].k2 ? cases[c].k2 : "", cases[c].v2 ? cases[c].v2 : "",
+                 factor, vs);
+        double worst = 0, gmax = 0;
+        for (int64_t j = 0; j < N * K * P; j++) {
+            gmax = fmax(gmax, fabs(gs.data[j]));
+            worst = fmax(worst, fabs(gs.data[j] - gm.data[j] * factor));
+        }
+        ok(gmax > 0 && worst <= 1e-6 * gmax, "... and its gradient (worst %.3g of %.3g)", worst,
+           gmax);
+        sr_loss_destroy(lm);
+        sr_loss_destroy(ls);
+        sr_tensor_free(&x);
+        sr_tensor_free(&img);
+        sr_tensor_free(&gm);
+        sr_tensor_free(&gs);
+    }
+}
+
+/* empty=keep|skip of the region losses in closed form: one image, uniform
+ * logits (p = 1/3 for K=3), labels half class 0 and half class 1, class 2
+ * absent (and predicted with p = 1/3). Per present class: I = P/6,
+ * SP = P/3, ST = P/2; absent: I = 0, SP = P/3, ST = 0.
+ * jaccard (smooth 0): present 1 - (P/6)/(2P/3) = 3/4, absent 1 -> keep 5/6,
+ * skip 3/4. tversky alpha=beta=0.5, smooths 0: TI = 2I/(SP+ST) = 2/5
+ * present, 0 absent -> keep (3/5+3/5+1)/3 = 11/15, skip 3/5; focal_tversky
+ * gamma 0.75 (smooth 0): skip (3/5)^0.75. The skipped term's gradient is 0. */
+static void test_empty_policy(void)
+{
+    enum { K = 3, H = 4, W = 6, P = H * W };
+    sr_tensor_t x, gk, gs;
+    sr_error_t err = {{0}};
+    if (sr_tensor_init(&x, "logits", 1, K, H, W, &err) ||
+        sr_tensor_init(&gk, "dlogits", 1, K, H, W, &err) ||
+        sr_tensor_init(&gs, "dlogits", 1, K, H, W, &err))
+        bail_out("%s", err.text);
+    int32_t y[P];
+    for (int i = 0; i < P; i++) {
+        y[i] = i < P / 2 ? 0 : 1;
+        for (int k = 0; k < K; k++)
+            x.data[k * P + i] = 0.25f;
+    }
+    static const struct {
+        const char *name, *k2, *v2;
+        double keep, skip;
+    } cases[] = {
+        {"jaccard_soft", NULL, NULL, 5.0 / 6.0, 0.75},
+        {"rahman_iou", NULL, NULL, 5.0 / 6.0, 0.75},
+        {"tversky", "smooth_nr", "0", 11.0 / 15.0, 0.6},
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        const char *k[3] = {"empty", cases[c].k2, "smooth_dr"}, *vk[3] = {"keep", "0", "0"},
+                   *vs[3] = {"skip", "0", "0"};
+        int n = cases[c].k2 ? 3 : 1;
+        sr_loss_t *lk = sr_loss_create(cases[c].name, n, k, vk, &err);
+        sr_loss_t *ls = sr_loss_create(cases[c].name, n, k, vs, &err);
+        if (!lk || !ls)
+            bail_out("%s", err.text);
+        is_close(run(lk, &x, y, NULL, &gk), cases[c].keep, 1e-12, 0, "%s empty=keep: %.6g",
+                 cases[c].name, cases[c].keep);
+        is_close(run(ls, &x, y, NULL, &gs), cases[c].skip, 1e-12, 0, "%s empty=skip: %.6g",
+                 cases[c].name, cases[c].skip);
+        sr_loss_destroy(lk);
+        sr_loss_destroy(ls);
+    }
+    // focal_tversky: alpha=beta=0.5, smooth 0, gamma 0.75
+    const char *fk[5] = {"empty", "alpha", "beta", "smooth", "gamma"};
+    const char *fv[5] = {"skip", "0.5", "0.5", "0", "0.75"};
+    sr_loss_t *lf = sr_loss_create("focal_tversky", 5, fk, fv, &err);
+    if (!lf)
+        bail_out("%s", err.text);
+    is_close(run(lf, &x, y, NULL, &gs), pow(0.6, 0.75), 1e-12, 0,
+             "focal_tversky empty=skip: (3/5)^0.75");
+    sr_loss_destroy(lf);
+    // the skipped (absent) class: with skip, d loss / d x_2 only comes through
+    // the softmax coupling, so the gradients of keep and skip differ there
+    sr_loss_t *jk = mk("jaccard_soft", "empty", "keep", NULL, NULL);
+    sr_loss_t *js = mk("jaccard_soft", "empty", "skip", NULL, NULL);
+    run(jk, &x, y, NULL, &gk);
+    run(js, &x, y, NULL, &gs);
+    sr_loss_destroy(jk);
+    sr_loss_destroy(js);
+    double d = 0;
+    for (int i = 0; i < P; i++)
+        d = fmax(d, fabs(gk.data[2 * P + i] - gs.data[2 * P + i]));
+    ok(d > 1e-6, "jaccard_soft: empty=skip changes the gradient of the absent class (max diff "
+       "%.3g)", d);
+    sr_tensor_free(&x);
+    sr_tensor_free(&gk);
+    sr_tensor_free(&gs);
+}
+
 int main(void)
 {
     test_dice_extremes();
@@ -430,5 +614,8 @@ int main(void)
     test_equivalences();
     test_errors();
     test_registry();
+    test_registry_options();
+    test_reduction_sum();
+    test_empty_policy();
     return done_testing();
 }

@@ -122,7 +122,7 @@ int main(void)
     list_t l = {.n = 0};
     if (sr_h5_list(f, "/cases", collect, &l, &err))
         bail_out("%s", err.text);
-    ok(l.n >= 34, "fixture has %d cases", l.n);
+    ok(l.n >= 42, "fixture has %d cases", l.n);
     int seen[SR_LOSS_COUNT] = {0};
     for (int i = 0; i < l.n; i++) {
         char p[64], *name = NULL;
