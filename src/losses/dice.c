@@ -14,10 +14,19 @@
 
 /* ----------------------------------------------------------------- dice -- */
 
-/* Term (r,k) is used if k >= k0 and (not skip_empty or ST > 0). */
-static int dice_used(const double *ST, int64_t j, int64_t k, int k0, int skip_empty)
+/* 'empty' is 0 keep, 1 skip, 2 zero. Term (r,k) counts in the mean if
+ * k >= k0 and not (skip and ST = 0); it contributes (value and gradient)
+ * if it counts and not (zero and ST = 0): SMP's DiceLoss multiplies the
+ * loss of a class absent from the ground truth by 0 and still divides by
+ * all classes. */
+static int dice_counted(const double *ST, int64_t j, int64_t k, int k0, int empty)
 {
-    return k >= k0 && !(skip_empty && ST[j] == 0);
+    return k >= k0 && !(empty == 1 && ST[j] == 0);
+}
+
+static int dice_used(const double *ST, int64_t j, int64_t k, int k0, int empty)
+{
+    return dice_counted(ST, j, k, k0, empty) && !(empty == 2 && ST[j] == 0);
 }
 
 double sr_dice_forward(const double *I, const double *SP, const double *ST, int64_t R,
@@ -28,10 +37,10 @@ double sr_dice_forward(const double *I, const double *SP, const double *ST, int6
     for (int64_t r = 0; r < R; r++)
         for (int64_t k = 0; k < K; k++) {
             int64_t j = r * K + k;
+            cnt += dice_counted(ST, j, k, k0, skip_empty);
             if (!dice_used(ST, j, k, k0, skip_empty))
                 continue;
             s += 1.0 - (2.0 * I[j] + snr) / (SP[j] + ST[j] + sdr);
-            cnt++;
         }
     return sum || cnt == 0 ? s : s / (double)cnt;
 }
@@ -42,7 +51,7 @@ void sr_dice_backward(double *dI, double *dSP, double dloss, const double *I, co
 {
     int64_t cnt = 0;
     for (int64_t j = 0; j < R * K; j++)
-        cnt += dice_used(ST, j, j % K, k0, skip_empty);
+        cnt += dice_counted(ST, j, j % K, k0, skip_empty);
     double scale = sum || cnt == 0 ? dloss : dloss / (double)cnt;
     for (int64_t j = 0; j < R * K; j++) {
         dI[j] = dSP[j] = 0;
@@ -84,7 +93,7 @@ static double dice_fwd(const sr_loss_t *l, const double *I, const double *SP, co
                        int64_t R, int64_t K, int k0)
 {
     return sr_dice_forward(I, SP, ST, R, K, k0, sr_loss_param(l, "smooth_nr"),
-                           sr_loss_param(l, "smooth_dr"), sr_loss_param(l, "empty") == 1,
+                           sr_loss_param(l, "smooth_dr"), (int)sr_loss_param(l, "empty"),
                            sr_loss_param(l, "reduction") == 1);
 }
 
@@ -92,7 +101,7 @@ static void dice_bwd(const sr_loss_t *l, double *dI, double *dSP, const double *
                      const double *SP, const double *ST, int64_t R, int64_t K, int k0)
 {
     sr_dice_backward(dI, dSP, 1.0, I, SP, ST, R, K, k0, sr_loss_param(l, "smooth_nr"),
-                     sr_loss_param(l, "smooth_dr"), sr_loss_param(l, "empty") == 1,
+                     sr_loss_param(l, "smooth_dr"), (int)sr_loss_param(l, "empty"),
                      sr_loss_param(l, "reduction") == 1);
 }
 

@@ -104,8 +104,9 @@ static const sr_loss_info_t registry[SR_LOSS_COUNT] = {
        "denominator smooth (LIVIAETS 1e-10; MONAI 1e-5)"},
       P_PER_IMAGE("1", "statistics per image (LIVIAETS, MONAI) or over the batch (SMP)"),
       P_CLASSES("all"),
-      {"empty", SR_LOSS_PARAM_CHOICE, "keep", "keep|skip",
-       "keep: empty GT scored via smooth; skip: drop terms with empty GT (SMP)"},
+      {"empty", SR_LOSS_PARAM_CHOICE, "keep", "keep|skip|zero",
+       "keep: empty GT scored via smooth; skip: drop terms with empty GT from the mean; "
+       "zero: score them 0, still counted in the mean (SMP)"},
       P_REDUCTION("mean or sum over (image, class) terms")}},
     {SR_LOSS_GDL, "gdl",
      "generalized Dice, w_k = 1/(sum t)^2, per image (LIVIAETS GeneralizedDice)", 0, 6,

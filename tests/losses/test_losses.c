@@ -78,6 +78,17 @@ static void test_dice_extremes(void)
     sr_loss_destroy(l);
     // GDL: the absent class is predicted with mass 1 at one pixel
     x3[8] = 80.0f;
+    // dice empty=zero (SMP): the absent class's term is 0 but still counted,
+    // so with one of three classes absent it is 2/3 of empty=skip
+    l = mk("dice", "smooth_nr", "0", "empty", "skip");
+    double vskip = run(l, &x, y, NULL, NULL);
+    sr_loss_destroy(l);
+    l = mk("dice", "smooth_nr", "0", "empty", "zero");
+    double vzero = run(l, &x, y, NULL, NULL);
+    sr_loss_destroy(l);
+    ok(vskip > 0.01 && fabs(vzero - vskip * 2.0 / 3.0) < 1e-12,
+       "dice: empty=zero is 2/3 of empty=skip with one absent class of 3 (%.9f, %.9f)", vzero,
+       vskip);
     l = mk("gdl", NULL, NULL, NULL, NULL);
     double v = run(l, &x, y, NULL, NULL);
     ok(v > 0.999999, "gdl (LIVIAETS eps): predicted absent class dominates, loss %.9f ~ 1", v);
