@@ -125,4 +125,42 @@ run_cmd "$SEGREP" table "$T/pt/specs/bad-cmp.yaml" --results "$T/empty" -n
 is "$rc" 1 "compare: not a boolean fails"
 like "$err" "bad-cmp.yaml:1:10: compare: expected true or false" "... with its position"
 
+# ---- compare: false and the description, on the fixture table ------------------------
+cat > "$T/grid.yaml" <<'G'
+kind: echo-metrics
+config: {epochs: 4}
+axes:
+  rate: [0.1, 1]
+G
+"$SEGREP" run "$T/grid.yaml" --results "$T/res" -q 2>/dev/null
+cat > "$T/cmp.yaml" <<'S'
+table: toy/table-1
+description: "dice of the echo runs | not the published quantity"
+columns:
+  loss: {metric: loss}
+  dice: {metric: dice, compare: false}
+rows:
+  slow: {select: {rate: 0.1}}
+  fast: {select: {rate: 1}}
+cells:
+  - {row: fast, column: loss, metric: loss, compare: false}
+S
+run_cmd "$SEGREP" table "$T/cmp.yaml" --tables "$SRCDIR/tests/report/fixtures/tables" \
+    --results "$T/res" -o "$T/cmp" -f csv
+is "$rc" 0 "compare: false renders"
+diffs=$(awk -F, 'NR > 1 && $5 == "ok" { print $1 "/" $2 "=" ($14 == "" ? "none" : "taken") }' \
+    "$T/cmp/toy-table-1.csv" | tr '\n' ' ')
+is "$diffs" "slow/loss=taken slow/dice=none fast/loss=none fast/dice=none " \
+    "csv: no difference where compare is false (column, and a cell over its row)"
+md=$(cat "$T/cmp/toy-table-1.md")
+like "$md" "^Reproduced here: dice of the echo runs \\\\\| not the published quantity$" "md: the description, escaped"
+like "$md" "\"n/c\": not comparable" "md: the legend explains n/c"
+like "$md" "\*\*0\.70\*\* \| n/c \|" "md: n/c in the diff column"
+like "$md" "\| 0\.500 \(0\.010\) \| [-+][0-9]" "md: a difference where compared"
+tex=$(cat "$T/cmp/toy-table-1.tex")
+like "$tex" "^% reproduced here: dice of the echo runs" "tex: the description as a comment"
+like "$tex" "& n/c" "tex: n/c"
+run_cmd "$SEGREP" table "$SRCDIR/paper-tables/specs/thesis-table-4.3.yaml" --results "$T/empty" -n -f md
+unlike "$out" "n/c" "a spec that compares shows no n/c"
+
 done_testing
