@@ -16,3 +16,7 @@ TESTS += tests/train/test_terms.t
 
 TESTS += tests/train/train_adm.t
 EXTRA_DIST += tests/train/train_adm.t
+
+# One tiny run of every method family end to end (issue 10).
+TESTS += tests/train/families.t
+EXTRA_DIST += tests/train/families.t
