@@ -15,3 +15,8 @@ tests_report_test_runs_t_SOURCES = tests/report/test_runs.c
 tests_report_test_runs_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
 tests_report_test_runs_t_LDADD = $(SR_TEST_LDADD)
 TESTS += tests/report/test_runs.t
+
+# Every table spec renders with no runs; specs from tiny real runs (issue 10).
+TESTS += tests/report/specs.t tests/report/specs-runs.t
+EXTRA_DIST += tests/report/specs.t tests/report/specs-runs.t \
+	plots/thesis-ch3-toy-curves.yaml plots/thesis-ch3-toy-satisfied.yaml

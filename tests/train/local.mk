@@ -25,3 +25,6 @@ TESTS += tests/train/test_checkpoint.t
 
 TESTS += tests/train/train_resume.t
 EXTRA_DIST += tests/train/train_resume.t
+# One tiny run of every method family end to end (issue 10).
+TESTS += tests/train/families.t
+EXTRA_DIST += tests/train/families.t
