@@ -37,6 +37,7 @@ int sr_train_loss_ctx_init(sr_train_loss_ctx_t *c, const sr_loss_t *loss, double
 void sr_train_loss_ctx_free(sr_train_loss_ctx_t *c)
 {
     free(c->buf);
+    free(c->dist_buf);
     memset(c, 0, sizeof(*c));
 }
 
@@ -53,6 +54,24 @@ static int loss_eval(void *ctx, const sr_train_batch_t *b, double *value, sr_ten
         in.image = &image;
     }
     int64_t n = sr_tensor_numel(lg);
+    sr_tensor_t dist;
+    if (c->dist) { // precomputed maps, gathered by dataset index
+        if (!b->ids)
+            return sr_errorf(err, "loss term: precomputed distance maps need the batch's "
+                             "dataset indices");
+        if (grow((void **)&c->dist_buf, &c->cap_dist, n, sizeof(float), err))
+            return -1;
+        int64_t per = n / lg->ne[0];
+        for (int64_t i = 0; i < lg->ne[0]; i++) {
+            if (b->ids[i] < 0 || b->ids[i] >= c->ndist)
+                return sr_errorf(err, "loss term: distance map %lld out of range [0, %lld)",
+                                 (long long)b->ids[i], (long long)c->ndist);
+            memcpy(c->dist_buf + i * per, c->dist + b->ids[i] * per, sizeof(float) * (size_t)per);
+        }
+        sr_tensor_init_view(&dist, "dist", c->dist_buf, lg->ne[0], lg->ne[1], lg->ne[2],
+                            lg->ne[3]);
+        in.dist = &dist;
+    }
     float T = (float)c->temperature;
     if (c->temperature != 1.0) {
         if (grow((void **)&c->buf, &c->cap, n, sizeof(float), err))

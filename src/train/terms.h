@@ -42,6 +42,13 @@ typedef struct sr_train_loss_ctx {
     double temperature;
     float *buf;             /* (N,K,H,W) scaled logits when T != 1 */
     int64_t cap;
+    /* Precomputed distance maps (ndist,K,H,W) indexed by the batch's dataset
+     * indices (b->ids), handed to the loss as its 'dist' input (3D maps of
+     * the boundary loss); NULL: the loss computes its own. Borrowed. */
+    const float *dist;
+    int64_t ndist;
+    float *dist_buf;        /* (N,K,H,W) gathered maps */
+    int64_t cap_dist;
 } sr_train_loss_ctx_t;
 
 /* The ops of a loss term (ctx: sr_train_loss_ctx_t). */
