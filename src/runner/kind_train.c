@@ -103,6 +103,8 @@ static const sr_param_t train_params[] = {
      "seed of the draw of the fully labelled volumes"},
     {"dataset.train_subset", SR_PARAM_STRING, "all", 1, 0, "all|full|weak",
      "train on all training images, or only the full / weak volumes of a hybrid set"},
+    {"batch_by", SR_PARAM_STRING, "image", 1, 0, "image|volume",
+     "image: batches of batch_size images; volume: one batch per volume (3D size constraint)"},
 };
 
 /* ---- the plan ----------------------------------------------------------- */
@@ -336,6 +338,7 @@ static int parse_constraint_item(const sr_ynode_t *item, int ti, term_plan_t *tp
     sr_train_constraint_config_default(c);
     c->temperature = temperature;
     c->use_size = c->use_centroid = 0;
+    c->use_volume = 0;
     const sr_ynode_t *cv = sr_ynode_map_get(item, "constraint");
     int ncon = cv->kind == SR_YNODE_SEQ ? cv->n : 1;
     for (int i = 0; i < ncon; i++) {
@@ -349,11 +352,13 @@ static int parse_constraint_item(const sr_ynode_t *item, int ti, term_plan_t *tp
             c->use_centroid = 1;
         else if (strcmp(x->text, "box") == 0)
             c->use_box = 1;
+        else if (strcmp(x->text, "volume_size") == 0)
+            c->use_volume = 1; // thesis sec. 2.4.4: with batch_by: volume
         else
             return sr_errorf(err, "%s: terms[%d].constraint: '%s' is unknown (known: size, "
-                             "centroid, box)", where(x, at, sizeof at), ti, x->text);
+                             "centroid, box, volume_size)", where(x, at, sizeof at), ti, x->text);
     }
-    if (!c->use_size && !c->use_centroid && !c->use_box)
+    if (!c->use_size && !c->use_centroid && !c->use_box && !c->use_volume)
         return sr_errorf(err, "%s: terms[%d].constraint: no constraint named",
                          where(cv, at, sizeof at), ti);
     const char *s = NULL;
@@ -906,6 +911,7 @@ typedef struct run_state {
     const int64_t *vidx;
     int64_t vn;
     double *vm[SR_TW_VAL_COUNT];              /* (epochs) per metric */
+    int64_t ntrain;                           /* training images (after a train_subset) */
 } run_state_t;
 
 static int weak_epoch(run_state_t *rs, int64_t e, sr_error_t *err);
@@ -1063,6 +1069,7 @@ static int parse_val_metrics(const sr_ynode_t *config, int on[SR_TW_VAL_COUNT], 
 typedef struct weak_setup {
     uint8_t *member;   /* (tr.n) 1: a fully labelled volume's image; NULL: no hybrid set */
     uint8_t *merged;   /* (N,H,W) the labels served in a hybrid set, or NULL */
+    int64_t *gorder, *gstart, ngroups; /* batch_by: volume */
     float *dist;       /* (tr.n,K,H,W) 3D distance maps, or NULL */
     sr_tw_view_t views[SR_TRAIN_MAX_TERMS];
 } weak_setup_t;
@@ -1072,6 +1079,8 @@ static void weak_setup_free(weak_setup_t *w)
     free(w->member);
     free(w->merged);
     free(w->dist);
+    free(w->gorder);
+    free(w->gstart);
     for (int i = 0; i < SR_TRAIN_MAX_TERMS; i++)
         sr_tw_view_free(&w->views[i]);
 }
@@ -1152,6 +1161,23 @@ static int add_viewed(sr_trainer_t *t, const term_plan_t *tp, int i,
     return sr_trainer_add_term(t, tp->name, &sr_tw_view_ops, v, tp->weight, err);
 }
 
+// 'batch_by: volume': one batch per training volume (thesis sec. 2.4.4).
+static int setup_batch_by(const sr_ynode_t *cfg, const sr_dataset_t *ds, const split_view_t *tr,
+                          weak_setup_t *w, sr_train_config_t *tcfg, sr_error_t *err)
+{
+    const char *by;
+    if (sr_config_str(cfg, "batch_by", &by, err))
+        return -1;
+    if (strcmp(by, "volume") != 0)
+        return 0;
+    if (sr_tw_volume_groups(ds, tr->idx, tr->n, &w->gorder, &w->gstart, &w->ngroups, err))
+        return -1;
+    tcfg->group_order = w->gorder;
+    tcfg->group_start = w->gstart;
+    tcfg->ngroups = w->ngroups;
+    return 0;
+}
+
 // 'dist_maps: 3d': the training volumes' signed distance maps for the loss terms.
 static int setup_dist_maps(const sr_ynode_t *cfg, const sr_dataset_t *ds, const split_view_t *tr,
                            int K, weak_setup_t *w, sr_train_loss_ctx_t *lctx, const plan_t *plan,
@@ -1230,6 +1256,8 @@ static int weak_summaries(run_state_t *rs, sr_error_t *err)
 {
     int n = rs->logged, first = n > 10 ? n - 10 : 0;
     char name[96];
+    if (sr_run_summary(rs->ctx, "train_images", (double)rs->ntrain, err))
+        return -1;
     for (int m = 0; m < SR_TW_VAL_COUNT && n; m++) {
         if (!rs->val_on[m])
             continue;
@@ -1408,6 +1436,7 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
     }
     rs.log_energy = log_energy;
     rs.trainer = &trainer;
+    rs.ntrain = tr.n;
     rs.ds = &ds;
     rs.vidx = va.idx;
     rs.vn = va.n;
@@ -1430,7 +1459,9 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
             tap_ready = 1;
         }
     sr_train_config_t tcfg = {(int)epochs, (int)batch, run_seed, progress ? stderr : NULL,
-                              on_epoch, &rs};
+                              on_epoch, &rs, NULL, NULL, 0};
+    if (setup_batch_by(cfg, &ds, &tr, &ws, &tcfg, err))
+        goto out;
     if (sr_trainer_init(&trainer, net, &tcfg, &ocfg, &scfg, err))
         goto out;
     trainer_ready = 1;

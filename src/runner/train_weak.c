@@ -113,20 +113,16 @@ int sr_tw_val_eval(sr_net_t *net, const sr_dataset_t *ds, const int64_t *idx, in
     if (n <= 0)
         return 0;
     int64_t C = ds->C, H = ds->H, W = ds->W, HW = H * W;
-    int K = net->cfg.n_classes;
-    uint8_t *pred = malloc((size_t)(n * HW));     /* (n,H,W) argmax class */
-    uint8_t *a = malloc((size_t)(n * HW)), *b = malloc((size_t)(n * HW));
-    vgroup_t g = {0};
-    int rc = -1, was_train = net->train;
-    if (!pred || !a || !b) {
-        sr_errorf(err, "validation metrics: out of memory");
-        goto out;
-    }
+    int K = net->cfg.n_classes, was_train = net->train;
+    uint8_t *pred = malloc((size_t)(n * HW)); /* (n,H,W) argmax class */
+    if (!pred)
+        return sr_errorf(err, "validation metrics: out of memory");
     net->train = 0;
     for (int64_t i = 0; i < n; i++) {
         if (sr_net_forward(net, ds->images + idx[i] * C * HW, 1, (int)H, (int)W, err)) {
             net->train = was_train;
-            goto out;
+            free(pred);
+            return sr_error_prefix(err, "validation metrics: ");
         }
         sr_tensor_t lg = sr_net_output(net);
         for (int64_t p = 0; p < HW; p++) {
@@ -139,6 +135,27 @@ int sr_tw_val_eval(sr_net_t *net, const sr_dataset_t *ds, const int64_t *idx, in
         }
     }
     net->train = was_train;
+    int rc = sr_tw_val_score(ds, idx, n, pred, K, on, out, err);
+    free(pred);
+    return rc;
+}
+
+int sr_tw_val_score(const sr_dataset_t *ds, const int64_t *idx, int64_t n, const uint8_t *pred,
+                    int K, const int on[SR_TW_VAL_COUNT], double out[SR_TW_VAL_COUNT],
+                    sr_error_t *err)
+{
+    for (int m = 0; m < SR_TW_VAL_COUNT; m++)
+        out[m] = NAN;
+    if (n <= 0)
+        return 0;
+    int64_t H = ds->H, W = ds->W, HW = H * W;
+    uint8_t *a = malloc((size_t)(n * HW)), *b = malloc((size_t)(n * HW));
+    vgroup_t g = {0};
+    int rc = -1;
+    if (!a || !b) {
+        sr_errorf(err, "validation metrics: out of memory");
+        goto out;
+    }
     if (vgroup_make(ds, idx, n, &g, err))
         goto out;
     int k0 = K > 1 ? 1 : 0, kend = K > 1 ? K : 1;
@@ -202,7 +219,6 @@ out:
     if (rc)
         sr_error_prefix(err, "validation metrics: ");
     vgroup_free(&g);
-    free(pred);
     free(a);
     free(b);
     return rc;
@@ -280,6 +296,20 @@ int sr_tw_full_volumes(const sr_dataset_t *ds, const int64_t *idx, int64_t n, in
     }
     free(perm);
     vgroup_free(&g);
+    return 0;
+}
+
+/* ---- batches by volume -------------------------------------------------------- */
+
+int sr_tw_volume_groups(const sr_dataset_t *ds, const int64_t *idx, int64_t n, int64_t **order,
+                        int64_t **starts, int64_t *ngroups, sr_error_t *err)
+{
+    vgroup_t g;
+    if (vgroup_make(ds, idx, n, &g, err))
+        return -1;
+    *order = g.order;
+    *starts = g.starts;
+    *ngroups = g.nv;
     return 0;
 }
 

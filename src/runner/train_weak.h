@@ -53,6 +53,12 @@ int sr_tw_val_parse(const char *name);
 int sr_tw_val_eval(sr_net_t *net, const sr_dataset_t *ds, const int64_t *idx, int64_t n,
                    const int on[SR_TW_VAL_COUNT], double out[SR_TW_VAL_COUNT], sr_error_t *err);
 
+/* The scoring part of sr_tw_val_eval on given predictions 'pred' (n,H,W)
+ * (class per pixel; K = 1: 0/1) of the images ds[idx[i]]. Same contract. */
+int sr_tw_val_score(const sr_dataset_t *ds, const int64_t *idx, int64_t n, const uint8_t *pred,
+                    int K, const int on[SR_TW_VAL_COUNT], double out[SR_TW_VAL_COUNT],
+                    sr_error_t *err);
+
 /* ---- 3D distance maps ------------------------------------------------------ */
 
 /* Signed distance maps (metrics/edt.h sr_signed_dist, LIVIAETS one_hot2dist)
@@ -72,6 +78,14 @@ int sr_tw_dist_maps_3d(const sr_dataset_t *ds, const int64_t *idx, int64_t n, fl
  * 'nfull' volumes are present. Returns 0, or -1 with 'err' set. */
 int sr_tw_full_volumes(const sr_dataset_t *ds, const int64_t *idx, int64_t n, int nfull,
                        uint64_t seed, uint8_t *member, sr_error_t *err);
+
+/* ---- batches by volume ------------------------------------------------------ */
+
+/* Group the positions 0..n-1 of 'idx' by volume (volumes in id order, slices
+ * by slice index): '*order' (n) and '*starts' (ngroups + 1), malloc'd, for
+ * sr_train_config_t's group batches. Returns 0, or -1 with 'err' set. */
+int sr_tw_volume_groups(const sr_dataset_t *ds, const int64_t *idx, int64_t n, int64_t **order,
+                        int64_t **starts, int64_t *ngroups, sr_error_t *err);
 
 /* ---- term view -------------------------------------------------------------- */
 

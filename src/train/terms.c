@@ -145,7 +145,7 @@ int sr_train_constraint_ctx_init(sr_train_constraint_ctx_t *c, const char *name,
                                  sr_error_t *err)
 {
     memset(c, 0, sizeof(*c));
-    if (!cfg->use_size && !cfg->use_centroid && !cfg->use_box)
+    if (!cfg->use_size && !cfg->use_centroid && !cfg->use_box && !cfg->use_volume)
         return sr_errorf(err, "constraint term '%s': no constraint chosen", name);
     if (cfg->nclasses < 1 || cfg->nclasses > SR_TRAIN_MAX_CLASSES)
         return sr_errorf(err, "constraint term '%s': %d classes (need 1..%d)", name,
@@ -187,6 +187,22 @@ void sr_train_constraint_ctx_free(sr_train_constraint_ctx_t *c)
     free(c->f);
     free(c->g);
     memset(c, 0, sizeof(*c));
+}
+
+// The batch-size constraint: every class's soft size summed over the whole
+// batch (all images one "volume", the authors' BatchNaivePenalty).
+static int add_batch_volume(sr_constraint_list_t *l, const sr_tensor_t *y,
+                            const sr_train_constraint_config_t *cfg, int64_t N, sr_error_t *err)
+{
+    int *vol = calloc((size_t)N, sizeof(int));
+    if (!vol)
+        return sr_errorf(err, "out of memory");
+    int rc = 0;
+    for (int j = 0; j < cfg->nclasses && !rc; j++)
+        rc = sr_constraint_add_volume_size_from_gt(l, y, vol, cfg->classes[j], cfg->size_margin,
+                                                   err);
+    free(vol);
+    return rc;
 }
 
 // Build the batch's constraint list from the labels.
@@ -242,6 +258,8 @@ static int build_list(sr_train_constraint_ctx_t *c, const int32_t *labels, int64
                     return -1;
             }
         }
+    if (cfg->use_volume && add_batch_volume(l, &y, cfg, N, err))
+        return -1;
     if (l->nvalues > c->cap_m) {
         double *f = realloc(c->f, sizeof(double) * (size_t)l->nvalues);
         if (f)

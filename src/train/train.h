@@ -140,6 +140,14 @@ typedef struct sr_train_config {
     FILE *progress;             /* progress lines, or NULL for none */
     sr_train_epoch_f on_epoch;  /* may be NULL */
     void *on_epoch_ctx;
+    /* Batches by group (e.g. one 3D volume per batch, thesis sec. 2.4.4):
+     * if ngroups > 0, a batch is group g, the training indices
+     * group_order[group_start[g] .. group_start[g+1]) (in that order), each
+     * epoch visits the groups in the order of a permutation from stream
+     * (seed, "shuffle", epoch), and batch_size is ignored. Borrowed. */
+    const int64_t *group_start; /* (ngroups + 1) */
+    const int64_t *group_order; /* (n) */
+    int64_t ngroups;
 } sr_train_config_t;
 
 typedef struct sr_trainer {
