@@ -15,9 +15,15 @@
  * 'dataset.train_labels' picks a weak map (scribbles) as training labels;
  * 'log_crf_energy' logs the grid-CRF energies of ADM Table 1 per epoch.
  *
+ * Thesis ch. 2-4 (helpers in train_weak.c, kept in their own section
+ * here): per-epoch term-weight schedules, per-volume validation metrics
+ * (val_metrics), 3D distance maps (dist_maps), hybrid full/weak sets
+ * (dataset.full_volumes, term subsets, constraints reading the ground
+ * truth), batches by volume for the volume_size constraint.
+ *
  * Not done: checkpoints inside a run (an interrupted run restarts from
  * epoch 0 when the grid resumes; runs are deterministic, so the results are
- * the same), data augmentation, 3D validation Dice.
+ * the same), data augmentation.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>

@@ -24,28 +24,27 @@ static int grow(void **p, int64_t *cap, int64_t need, size_t elem, sr_error_t *e
 
 /* ---- volumes ------------------------------------------------------------ */
 
-// Order of the positions 0..n-1 of idx grouped by volume id (volumes in order
-// of first appearance), each volume's slices by slice index; starts[v] ..
-// starts[v+1] delimit volume v. Returns the number of volumes, or -1.
+// Order of the positions 0..n-1 of idx grouped by volume id (volumes in id
+// order), each volume's slices by slice index; starts[v] .. starts[v+1]
+// delimit volume v.
 typedef struct vgroup {
     int64_t *order, *starts;
     int64_t nv;
 } vgroup_t;
 
-static const sr_dataset_t *cmp_ds;
-static const int64_t *cmp_idx;
+typedef struct vkey {
+    int32_t vol, slice;
+    int64_t pos;
+} vkey_t;
 
-static int cmp_pos(const void *a, const void *b)
+static int cmp_key(const void *a, const void *b)
 {
-    int64_t i = *(const int64_t *)a, j = *(const int64_t *)b;
-    int64_t di = cmp_idx[i], dj = cmp_idx[j];
-    int32_t vi = cmp_ds->volume ? cmp_ds->volume[di] : 0, vj = cmp_ds->volume ? cmp_ds->volume[dj] : 0;
-    if (vi != vj)
-        return vi < vj ? -1 : 1;
-    int32_t si = cmp_ds->slice ? cmp_ds->slice[di] : 0, sj = cmp_ds->slice ? cmp_ds->slice[dj] : 0;
-    if (si != sj)
-        return si < sj ? -1 : 1;
-    return i < j ? -1 : i > j;
+    const vkey_t *x = a, *y = b;
+    if (x->vol != y->vol)
+        return x->vol < y->vol ? -1 : 1;
+    if (x->slice != y->slice)
+        return x->slice < y->slice ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
 static int vgroup_make(const sr_dataset_t *ds, const int64_t *idx, int64_t n, vgroup_t *g,
@@ -54,21 +53,25 @@ static int vgroup_make(const sr_dataset_t *ds, const int64_t *idx, int64_t n, vg
     memset(g, 0, sizeof *g);
     g->order = malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
     g->starts = malloc(sizeof(int64_t) * (size_t)(n + 1));
-    if (!g->order || !g->starts) {
-        free(g->order), free(g->starts);
+    vkey_t *k = malloc(sizeof(vkey_t) * (size_t)(n ? n : 1));
+    if (!g->order || !g->starts || !k) {
+        free(g->order), free(g->starts), free(k);
+        memset(g, 0, sizeof *g);
         return sr_errorf(err, "volumes: out of memory");
     }
-    for (int64_t i = 0; i < n; i++)
-        g->order[i] = i;
-    // qsort has no context argument in C11: a file-static pair, single-threaded use
-    cmp_ds = ds, cmp_idx = idx;
-    qsort(g->order, (size_t)n, sizeof(int64_t), cmp_pos);
     for (int64_t i = 0; i < n; i++) {
-        int32_t v = ds->volume ? ds->volume[idx[g->order[i]]] : 0;
-        if (i == 0 || v != (ds->volume ? ds->volume[idx[g->order[i - 1]]] : 0))
+        k[i].vol = ds->volume ? ds->volume[idx[i]] : 0;
+        k[i].slice = ds->slice ? ds->slice[idx[i]] : 0;
+        k[i].pos = i;
+    }
+    qsort(k, (size_t)n, sizeof(vkey_t), cmp_key);
+    for (int64_t i = 0; i < n; i++) {
+        g->order[i] = k[i].pos;
+        if (i == 0 || k[i].vol != k[i - 1].vol)
             g->starts[g->nv++] = i;
     }
     g->starts[g->nv] = n;
+    free(k);
     return 0;
 }
 

@@ -5,12 +5,14 @@
  * stacked by slice index whatever the image order; per-volume Dice and
  * HD95 (2D and 3D, spacing in mm) of hand-made predictions; the seeded
  * choice of fully labelled volumes; the term view (subset selection, zero
- * gradient elsewhere, ground-truth labels). */
+ * gradient elsewhere, ground-truth labels); the 'phantom' generator's
+ * volumes (ids, slice order, spacing, weak maps inside the objects). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/synth.h"
 #include "metrics/edt.h"
 #include "runner/train_weak.h"
 #include "tap.h"
@@ -192,8 +194,51 @@ static void test_view(void)
     sr_dataset_free(&ds);
 }
 
+static void test_phantom(void)
+{
+    sr_dataset_t ds;
+    sr_error_t err = {{0}};
+    int g = sr_synth_lookup("phantom");
+    ok(g >= 0 && sr_synth_generate((enum sr_synth)g, "n_train=3 n_val=1 depth=5 width=16 "
+                                   "spacing_z=4", &ds, &err) == 0, "phantom: %s", err.text);
+    if (g < 0 || !ds.N)
+        return;
+    is_int(ds.N, 20, "4 volumes x 5 slices");
+    is_int(ds.n_volumes, 4, "4 volume names");
+    int fine = 1, ntrain = 0, fg = 0, empty_end = 0;
+    for (int64_t i = 0; i < ds.N; i++) {
+        fine &= ds.volume[i] == i / 5 && ds.slice[i] == i % 5 && ds.spacing[3 * i] == 4.0 &&
+                ds.spacing[3 * i + 1] == 1.0;
+        ntrain += ds.split[i] == SR_SPLIT_TRAIN;
+    }
+    ok(fine, "volume ids, slice indices and spacing (4, 1, 1)");
+    is_int(ntrain, 15, "the first 3 volumes are training volumes");
+    const sr_weak_t *er = sr_dataset_weak(&ds, "erosion"), *pt = sr_dataset_weak(&ds, "points");
+    ok(er && er->map && pt && pt->map, "weak maps erosion and points");
+    int inside = 1;
+    for (int64_t p = 0; er && pt && p < ds.N * 16 * 16; p++) {
+        fg += ds.labels[p];
+        if (er->map[p] != SR_WEAK_UNLABELED)
+            inside &= er->map[p] == ds.labels[p];
+        if (pt->map[p] != SR_WEAK_UNLABELED)
+            inside &= pt->map[p] == ds.labels[p];
+    }
+    for (int64_t v = 0; v < 4; v++) {
+        int any = 0;
+        for (int p = 0; p < 256; p++)
+            any |= ds.labels[(v * 5) * 256 + p] | ds.labels[(v * 5 + 4) * 256 + p];
+        empty_end += !any;
+    }
+    ok(inside, "every weakly labelled pixel carries its ground-truth class");
+    ok(fg > 0, "the volumes hold foreground (%d voxels)", fg);
+    diag("phantom: %d of 4 volumes have empty end slices", empty_end);
+    is_int(sr_dataset_validate(&ds, &err), 0, "phantom: a valid dataset");
+    sr_dataset_free(&ds);
+}
+
 int main(void)
 {
+    test_phantom();
     test_dist3d();
     test_val_score();
     test_full_volumes();
