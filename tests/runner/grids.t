@@ -21,13 +21,12 @@ X="$SRCDIR/experiments"
 #     dsb quick: 6 losses x 1 run = 6
 #   lovasz-B2 paper: 2 losses x 3 folds = 6; with one fold's file pinned (the
 #     manifest's per-fold entries) 2 losses = 2; quick: 2 losses x 1 = 2
-#   thesis-ch4-alpha paper: (GDL alone + 8 constant alphas) x 3 runs = 27;
-#     quick: (GDL alone + 3 alphas) x 1 run = 4
+#   thesis-ch4-alpha paper: (GDL alone + 8 constant alphas + increase +
+#     rebalance) x 3 runs = 33; quick: (GDL alone + 3 alphas + 2 schedules)
+#     x 1 run = 6
 #   thesis-ch4-regional isles, wmh: (L_B alone, L_HD alone, GDL, GDL w/ L_B
 #     2D, GDL w/ L_B 3D, GDL w/ L_HD, UNet CE, UNet CE w/ L_B, focal, focal
 #     w/ L_B) = 10 rows x 3 runs = 30 each
-#   thesis-ch4-alpha/schedules paper: (increase, rebalance) x 3 runs = 6;
-#     quick: 2 x 1 run = 2
 #   thesis-ch2-lv/table-2.1 paper: partial CE + 3 x (tags, common, individual)
 #     x (proposals, penalty) + 3D size penalty + full = 1 + 6 + 1 + 1 = 9
 #     (proposals + 3D size is N/A in the thesis); quick: the 6 non-proposal
@@ -64,16 +63,13 @@ lovasz-B2/grid.yaml paper 6 -
 lovasz-B2/grid.yaml paper 2 dataset.file=/d/ibsr-fold1.h5
 lovasz-B2/grid.yaml quick 2 -
 lovasz-B2/grid.yaml quick 2 dataset.file=/d/ibsr-fold0.h5
-thesis-ch4-alpha/grid.yaml paper 27 -
-thesis-ch4-alpha/grid.yaml paper 27 dataset.file=/d/isles2018.h5
-thesis-ch4-alpha/grid.yaml quick 4 -
+thesis-ch4-alpha/grid.yaml paper 33 -
+thesis-ch4-alpha/grid.yaml paper 33 dataset.file=/d/isles2018.h5
+thesis-ch4-alpha/grid.yaml quick 6 -
 thesis-ch4-regional/isles.yaml paper 30 -
 thesis-ch4-regional/isles.yaml paper 30 dataset.file=/d/isles2018.h5
 thesis-ch4-regional/wmh.yaml paper 30 -
 thesis-ch4-regional/wmh.yaml paper 30 dataset.file=/d/wmh2017.h5
-thesis-ch4-alpha/schedules.yaml paper 6 -
-thesis-ch4-alpha/schedules.yaml paper 6 dataset.file=/d/isles2018.h5
-thesis-ch4-alpha/schedules.yaml quick 2 -
 thesis-ch2-lv/table-2.1.yaml paper 9 -
 thesis-ch2-lv/table-2.1.yaml paper 9 dataset.file=/d/acdc.h5
 thesis-ch2-lv/table-2.1.yaml quick 6 -
