@@ -1169,7 +1169,7 @@ static int add_viewed(sr_trainer_t *t, const term_plan_t *tp, int i,
 
 // 'batch_by: volume': one batch per training volume (thesis sec. 2.4.4).
 static int setup_batch_by(const sr_ynode_t *cfg, const sr_dataset_t *ds, const split_view_t *tr,
-                          weak_setup_t *w, sr_train_config_t *tcfg, sr_error_t *err)
+                          weak_setup_t *w, sr_trainer_t *t, sr_error_t *err)
 {
     const char *by;
     if (sr_config_str(cfg, "batch_by", &by, err))
@@ -1178,9 +1178,9 @@ static int setup_batch_by(const sr_ynode_t *cfg, const sr_dataset_t *ds, const s
         return 0;
     if (sr_tw_volume_groups(ds, tr->idx, tr->n, &w->gorder, &w->gstart, &w->ngroups, err))
         return -1;
-    tcfg->group_order = w->gorder;
-    tcfg->group_start = w->gstart;
-    tcfg->ngroups = w->ngroups;
+    t->group_order = w->gorder;
+    t->group_start = w->gstart;
+    t->ngroups = w->ngroups;
     return 0;
 }
 
@@ -1465,12 +1465,12 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
             tap_ready = 1;
         }
     sr_train_config_t tcfg = {(int)epochs, (int)batch, run_seed, progress ? stderr : NULL,
-                              on_epoch, &rs, NULL, NULL, 0};
-    if (setup_batch_by(cfg, &ds, &tr, &ws, &tcfg, err))
-        goto out;
+                              on_epoch, &rs};
     if (sr_trainer_init(&trainer, net, &tcfg, &ocfg, &scfg, err))
         goto out;
     trainer_ready = 1;
+    if (setup_batch_by(cfg, &ds, &tr, &ws, &trainer, err))
+        goto out;
     for (int i = 0; i < plan.nterms; i++) {
         term_plan_t *tp = &plan.terms[i];
         gate_t *g = &gates[i];

@@ -258,10 +258,10 @@ int sr_trainer_run(sr_trainer_t *t, const sr_train_dataset_t *train,
     int B = t->cfg.batch_size, C = train->C, H = train->H, W = train->W;
     if (train->n < 1)
         return sr_errorf(err, "training set is empty");
-    int64_t G = t->cfg.ngroups; // > 0: one group per batch
+    int64_t G = t->ngroups; // > 0: one group per batch
     if (G > 0) {
-        const int64_t *gs = t->cfg.group_start;
-        if (!gs || !t->cfg.group_order || gs[0] != 0 || gs[G] != train->n)
+        const int64_t *gs = t->group_start;
+        if (!gs || !t->group_order || gs[0] != 0 || gs[G] != train->n)
             return sr_errorf(err, "trainer: %lld groups do not cover the %lld training images",
                              (long long)G, (long long)train->n);
         B = 0;
@@ -305,8 +305,8 @@ int sr_trainer_run(sr_trainer_t *t, const sr_train_dataset_t *train,
             int nb = (int)(train->n - b * B < B ? train->n - b * B : B);
             const int64_t *ids = t->perm + b * B;
             if (G > 0) {
-                const int64_t *gs = t->cfg.group_start;
-                ids = t->cfg.group_order + gs[t->perm[b]];
+                const int64_t *gs = t->group_start;
+                ids = t->group_order + gs[t->perm[b]];
                 nb = (int)(gs[t->perm[b] + 1] - gs[t->perm[b]]);
             }
             for (int i = 0; i < nb; i++)

@@ -198,13 +198,14 @@ static void test_group_batches(void)
     ok(net != NULL, "net: %s", err.text);
     // 7 images in 3 groups of sizes 3, 1, 3 (ids not in order)
     const int64_t order[7] = {4, 0, 2, 6, 1, 3, 5}, start[4] = {0, 3, 4, 7};
-    sr_train_config_t tc = {2, 99, 5, NULL, NULL, NULL, start, order, 3};
+    sr_train_config_t tc = {.epochs = 2, .batch_size = 99, .seed = 5};
     sr_optim_config_t oc;
     sr_optim_config_default(&oc, SR_OPTIM_ADAM);
     sr_schedule_config_t sc;
     sr_schedule_config_default(&sc, SR_SCHEDULE_CONSTANT, 1e-3);
     sr_trainer_t t;
     ok(sr_trainer_init(&t, net, &tc, &oc, &sc, &err) == 0, "trainer: %s", err.text);
+    t.group_start = start, t.group_order = order, t.ngroups = 3;
     sr_trainer_add_term(&t, "count", &count_ops, NULL, 1.0, &err);
     sr_train_dataset_t ds = {7, 1, 8, 8, get, NULL};
     ok(sr_trainer_run(&t, &ds, NULL, &err) == 0, "2 epochs by group: %s", err.text);
@@ -222,8 +223,8 @@ static void test_group_batches(void)
     ok(ok_sizes, "no batch mixes groups");
     sr_trainer_free(&t);
     const int64_t bad_start[4] = {0, 3, 4, 6};
-    tc.group_start = bad_start;
     sr_trainer_init(&t, net, &tc, &oc, &sc, &err);
+    t.group_start = bad_start, t.group_order = order, t.ngroups = 3;
     ok(sr_trainer_run(&t, &ds, NULL, &err) == -1 && strstr(err.text, "groups"),
        "groups that do not cover the set fail: %s", err.text);
     sr_trainer_free(&t);
