@@ -192,7 +192,7 @@ static void argmax_dice(const float *logits, const int32_t *labels, int K, int H
                     best = c;
                 }
             pred[i] = K > 1 ? best == k : logits[i] > 0.0f;
-            gt[i] = labels[i] == k;
+            gt[i] = labels[i] == (K > 1 ? k : 1); // K = 1: the foreground is label 1
         }
         sr_confusion_t c;
         sr_confusion_count(pred, gt, HW, &c);

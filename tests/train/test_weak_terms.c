@@ -5,7 +5,8 @@
  * closed form of the penalty of a summed soft size, and its gradient against
  * central differences; the loss term's precomputed distance maps gathered by
  * dataset index (boundary loss value in closed form); batches by group in
- * the trainer (every image visited once per epoch, one group per batch). */
+ * the trainer (every image visited once per epoch, one group per batch);
+ * the validation Dice of a K = 1 network scores the foreground (label 1). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,8 +232,48 @@ static void test_group_batches(void)
     sr_net_destroy(net);
 }
 
+static int get_ones(void *ctx, int64_t i, float *image, int32_t *lab, sr_error_t *err)
+{
+    (void)ctx, (void)err, (void)i;
+    for (int p = 0; p < 8 * 8; p++)
+        image[p] = 0.5f, lab[p] = 1;
+    return 0;
+}
+
+static void test_validate_k1(void)
+{
+    sr_error_t err = {{0}};
+    sr_net_config_t nc;
+    sr_net_config_default(&nc, SR_NET_FCN, 1, 1);
+    nc.width = 4;
+    sr_net_t *net = sr_net_create(&nc, 1, &err);
+    ok(net != NULL, "K = 1 net: %s", err.text);
+    if (!net)
+        return;
+    // every parameter 0 but the final bias 5: logits 5 everywhere, all foreground
+    memset(net->param_slab, 0, sizeof(float) * (size_t)net->nparam_floats);
+    const sr_param_info_t *b = sr_net_find(net, "final.bias", 0);
+    ok(b != NULL, "final.bias found");
+    if (b)
+        net->param_slab[b->offset] = 5.0f;
+    sr_train_config_t tc = {.epochs = 0, .batch_size = 2, .seed = 1};
+    sr_optim_config_t oc;
+    sr_optim_config_default(&oc, SR_OPTIM_ADAM);
+    sr_schedule_config_t sc;
+    sr_schedule_config_default(&sc, SR_SCHEDULE_CONSTANT, 1e-3);
+    sr_trainer_t t;
+    sr_trainer_init(&t, net, &tc, &oc, &sc, &err);
+    sr_train_dataset_t val = {3, 1, 8, 8, get_ones, NULL};
+    double dice = NAN;
+    ok(sr_trainer_validate(&t, &val, &dice, &err) == 0, "validate: %s", err.text);
+    is_close(dice, 1.0, 0, 0, "K = 1: all-foreground prediction on all-foreground labels: Dice 1");
+    sr_trainer_free(&t);
+    sr_net_destroy(net);
+}
+
 int main(void)
 {
+    test_validate_k1();
     test_weight_schedules();
     test_volume_size();
     test_dist_gather();
