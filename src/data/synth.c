@@ -12,7 +12,7 @@
 #include "core/rng.h"
 #include "data/weak.h"
 
-static const char *const synth_names[] = {"toy", "blobs", "regions"};
+static const char *const synth_names[] = {"toy", "blobs", "regions", "phantom"};
 _Static_assert(sizeof synth_names / sizeof synth_names[0] == SR_SYNTH_COUNT, "synth names");
 
 const char *sr_synth_name(int g)
@@ -336,6 +336,103 @@ static int gen_regions(const char *params, sr_dataset_t *ds, sr_error_t *err)
     return 0;
 }
 
+/* --------------------------------------------------------------- phantom */
+
+/* Volumes of 'depth' slices, each holding one ellipsoid (the target, class
+ * 1) of random centre and semi-axes, brighter than the background, plus
+ * noise; spacing (spacing_z, 1, 1). The end slices of a volume may miss the
+ * object (negative images). Weak maps: erosion and points, as the thesis'
+ * ACDC and PROMISE12 conversions. A stand-in for sliced 3D organ data. */
+static int gen_phantom(const char *params, sr_dataset_t *ds, sr_error_t *err)
+{
+    param_t p[] = {
+        {"n_train", 12, 0, 1e6, 1, 0},   {"n_val", 4, 0, 1e6, 1, 0},
+        {"depth", 8, 1, 4096, 1, 0},     {"width", 32, 8, 4096, 1, 0},
+        {"spacing_z", 2.5, 1e-3, 1e3, 0, 0}, {"sigma", 0.1, 0, 1, 0, 0},
+        {"contrast", 0.35, -1, 1, 0, 0}, {"erosion_iterations", 2, 0, 1000, 1, 0},
+        {"point_radius", 2, 0, 64, 1, 0}, {"seed", 0, 0, 9007199254740992.0, 1, 0},
+    };
+    int np = (int)(sizeof p / sizeof p[0]);
+    char rec[512];
+    if (parse_params("phantom", params, p, np, rec, sizeof rec, err))
+        return -1;
+    int64_t ntr = (int64_t)pv(p, np, "n_train"), nva = (int64_t)pv(p, np, "n_val");
+    int64_t D = (int64_t)pv(p, np, "depth"), W = (int64_t)pv(p, np, "width"), HW = W * W;
+    int64_t NV = ntr + nva;
+    uint64_t seed = (uint64_t)pv(p, np, "seed");
+    double sz = pv(p, np, "spacing_z"), sigma = pv(p, np, "sigma");
+    double contrast = pv(p, np, "contrast");
+    const char *classes[] = {"background", "organ"};
+    if (sr_dataset_init(ds, "phantom", NV * D, 1, W, W, 2, classes, err))
+        return -1;
+    char **names = malloc((size_t)(NV ? NV : 1) * sizeof *names);
+    char *buf = malloc((size_t)(NV ? NV : 1) * 32);
+    uint8_t *er = malloc((size_t)(ds->N * HW + 1)), *pt = malloc((size_t)(ds->N * HW + 1));
+    if (!names || !buf || !er || !pt) {
+        free(names), free(buf), free(er), free(pt);
+        sr_dataset_free(ds);
+        return sr_errorf(err, "dataset phantom: out of memory");
+    }
+    for (int64_t v = 0; v < NV; v++) {
+        sr_rng_t r;
+        sr_rng_init(&r, seed, "phantom", (uint64_t)v);
+        // semi-axes: rows/cols W/8..W/4 px, slices D/4..D/2 (in slices)
+        double ry = W / 8.0 + sr_rng_uniform_double(&r) * W / 8.0;
+        double rx = W / 8.0 + sr_rng_uniform_double(&r) * W / 8.0;
+        double rz = D / 4.0 + sr_rng_uniform_double(&r) * D / 4.0;
+        double cy = ry + sr_rng_uniform_double(&r) * (W - 2 * ry);
+        double cx = rx + sr_rng_uniform_double(&r) * (W - 2 * rx);
+        double cz = (D - 1) / 2.0 + (sr_rng_uniform_double(&r) - 0.5) * D / 4.0;
+        for (int64_t z = 0; z < D; z++) {
+            int64_t n = v * D + z;
+            uint8_t *lab = ds->labels + n * HW;
+            for (int64_t y = 0; y < W; y++)
+                for (int64_t x = 0; x < W; x++) {
+                    double e = (y + 0.5 - cy) * (y + 0.5 - cy) / (ry * ry) +
+                               (x + 0.5 - cx) * (x + 0.5 - cx) / (rx * rx) +
+                               (z - cz) * (z - cz) / (rz * rz);
+                    lab[y * W + x] = e <= 1.0;
+                }
+            for (int64_t i = 0; i < HW; i++) {
+                double val = 0.3 + (lab[i] ? contrast : 0) + sigma * sr_rng_normal(&r);
+                ds->images[n * HW + i] = (float)(val < 0 ? 0 : val > 1 ? 1 : val);
+            }
+            ds->volume[n] = (int32_t)v;
+            ds->slice[n] = (int32_t)z;
+            ds->spacing[3 * n] = sz;
+            ds->split[n] = v < ntr ? SR_SPLIT_TRAIN : SR_SPLIT_VAL;
+        }
+        names[v] = buf + 32 * v;
+        snprintf(names[v], 32, "phantom_%05lld", (long long)v);
+    }
+    int rc = sr_dataset_set_volume_names(ds, NV, (const char *const *)names, err);
+    free(names), free(buf);
+    int iters = (int)pv(p, np, "erosion_iterations"), rad = (int)pv(p, np, "point_radius");
+    sr_weak_erosion(ds->labels, ds->N, W, W, 2, iters, er);
+    sr_weak_points(ds->labels, ds->N, W, W, 2, rad, 0, seed, pt);
+    char wp[2][96];
+    snprintf(wp[0], sizeof wp[0], "kind=erosion structure=3x3 iterations=%d fallback=fewer", iters);
+    snprintf(wp[1], sizeof wp[1], "kind=points radius=%d per_component=0 seed=%llu", rad,
+             (unsigned long long)seed);
+    if (rc) {
+        free(er), free(pt);
+        sr_dataset_free(ds);
+        return -1;
+    }
+    // sr_dataset_add_weak_map owns the map afterwards, also when it fails
+    if (!sr_dataset_add_weak_map(ds, "erosion", er, wp[0], err)) {
+        free(pt);
+        sr_dataset_free(ds);
+        return -1;
+    }
+    if (!sr_dataset_add_weak_map(ds, "points", pt, wp[1], err) ||
+        sr_dataset_set_params(ds, rec, err)) {
+        sr_dataset_free(ds);
+        return -1;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------------- API */
 
 int sr_synth_lookup(const char *name)
@@ -357,6 +454,9 @@ const char *sr_synth_defaults(enum sr_synth g)
                "sigma=0.1 seed=0";
     case SR_SYNTH_REGIONS:
         return "n_train=100 n_val=20 width=64 classes=4 sites=6 sigma=0.08 margin=2 seed=0";
+    case SR_SYNTH_PHANTOM:
+        return "n_train=12 n_val=4 depth=8 width=32 spacing_z=2.5 sigma=0.1 contrast=0.35 "
+               "erosion_iterations=2 point_radius=2 seed=0";
     default:
         return "";
     }
@@ -372,6 +472,8 @@ int sr_synth_generate(enum sr_synth g, const char *params, sr_dataset_t *ds, sr_
         return gen_blobs(params, ds, err);
     case SR_SYNTH_REGIONS:
         return gen_regions(params, ds, err);
+    case SR_SYNTH_PHANTOM:
+        return gen_phantom(params, ds, err);
     default:
         return sr_errorf(err, "synthetic dataset %d unknown", (int)g);
     }

@@ -14,6 +14,9 @@
  *  regions  colour images (C = 3) split into K Voronoi regions, each class
  *           with its own mean colour, plus noise; synthetic scribbles are
  *           stored as weak/scribbles (a stand-in for the ADM experiments).
+ *  phantom  sliced volumes (volume ids, slice indices, spacing_z): one
+ *           bright ellipsoid per volume, weak maps erosion and points (a
+ *           stand-in for ACDC-LV / PROMISE12 in the thesis ch. 2-4 grids).
  *
  * Every image n is drawn from its own stream (seed, name, n), so any image
  * can be regenerated alone. Parameters are "k=v k=v" strings; the dataset's
@@ -29,6 +32,7 @@ enum sr_synth {
     SR_SYNTH_TOY,
     SR_SYNTH_BLOBS,
     SR_SYNTH_REGIONS,
+    SR_SYNTH_PHANTOM,
     SR_SYNTH_COUNT
 };
 /* Name of generator 'g' ("toy", ...), or "?". */

@@ -20,7 +20,13 @@
  * sidecar ctx->checkpoint; a run that finds its own checkpoint resumes from
  * it (ckpt_* below; doc/train.md "Checkpoints").
  *
- * Not done: data augmentation, 3D validation Dice.
+ * Thesis ch. 2-4 (helpers in train_weak.c, kept in their own section
+ * here): per-epoch term-weight schedules, per-volume validation metrics
+ * (val_metrics), 3D distance maps (dist_maps), hybrid full/weak sets
+ * (dataset.full_volumes, term subsets, constraints reading the ground
+ * truth), batches by volume for the volume_size constraint.
+ *
+ * Not done: data augmentation.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -44,6 +50,8 @@
 #include "train/prox_term.h"
 #include "train/terms.h"
 #include "train/train.h"
+#include "train/weight_schedule.h"
+#include "runner/train_weak.h"
 
 static const sr_param_t train_params[] = {
     {"dataset.source", SR_PARAM_STRING, "synth", 1, 0, "synth|file",
@@ -99,6 +107,19 @@ static const sr_param_t train_params[] = {
     {"checkpoint_every", SR_PARAM_INT, "1", 0, 1000000, NULL,
      "checkpoint the run every n epochs so a killed run resumes there (0: never); not part "
      "of the run id unless set"},
+    // thesis ch. 2-4 (train_weak.h)
+    {"val_metrics", SR_PARAM_ANY, "[dice]", 1, 0, NULL,
+     "validation metrics per epoch: dice (always), dice3d (per volume), hd95 (2D, mm), hd95_3d"},
+    {"dist_maps", SR_PARAM_STRING, "2d", 1, 0, "2d|3d",
+     "distance maps of distance losses: 2d per slice, or 3d per training volume with spacing"},
+    {"dataset.full_volumes", SR_PARAM_INT, "0", 0, 1000000, NULL,
+     "hybrid set: n training volumes keep their full labels, the others train_labels"},
+    {"dataset.full_seed", SR_PARAM_INT, "0", 0, 2147483647, NULL,
+     "seed of the draw of the fully labelled volumes"},
+    {"dataset.train_subset", SR_PARAM_STRING, "all", 1, 0, "all|full|weak",
+     "train on all training images, or only the full / weak volumes of a hybrid set"},
+    {"batch_by", SR_PARAM_STRING, "image", 1, 0, "image|volume",
+     "image: batches of batch_size images; volume: one batch per volume (3D size constraint)"},
 };
 
 /* ---- the plan ----------------------------------------------------------- */
@@ -126,6 +147,11 @@ typedef struct term_plan {
     char *keys[MAX_LOSS_PARAMS], *vals[MAX_LOSS_PARAMS];
     // constraint
     sr_train_constraint_config_t con;
+    // view and weight schedule (parse_view_keys, train_weak.h)
+    sr_weight_schedule_t wsched;
+    char wpartner[32];     /* rebalance: name of the term whose weight is taken */
+    int subset;            /* enum sr_tw_subset */
+    int gt_labels;         /* 1: the full ground truth, 0: the training labels, -1: default */
 } term_plan_t;
 
 typedef struct plan {
@@ -242,7 +268,8 @@ static int check_keys_p(const sr_ynode_t *item, int ti, const char *pre,
 }
 #define check_keys(i, t, ...) check_keys_p(i, t, "", __VA_ARGS__)
 
-static const char *const loss_keys[] = {"loss", "name", "weight", "params", "from_epoch"};
+static const char *const loss_keys[] = {"loss", "name", "weight", "params", "from_epoch",
+                                        "weight_schedule", "subset", "labels"};
 static const char *const adm_item_keys[] = {"adm", "name", "weight", "from_epoch"};
 static const char *const adm_keys[] = {
     "gamma", "potts", "lambda", "pce_weight", "connectivity", "diag", "sigma2", "scale", "quant",
@@ -253,12 +280,13 @@ static const char *const con_keys[] = {
     "constraint", "name", "weight", "method", "classes", "size_bounds", "size_margin", "size_a",
     "size_b", "centroid_margin", "box_d", "box_bands", "box_emptiness", "box_size", "box_lo",
     "box_hi", "normalise", "reduction", "t0", "mu", "dual_lr", "lambda0", "proposal_lr",
-    "proposal_max_iter", "proposal_tol", "proposal_hard", "tol"};
+    "proposal_max_iter", "proposal_tol", "proposal_hard", "tol", "weight_schedule", "subset",
+    "labels"};
 
 static int parse_loss_item(const sr_ynode_t *item, int ti, term_plan_t *tp, sr_error_t *err)
 {
     char at[300];
-    if (check_keys(item, ti, loss_keys, 5, err))
+    if (check_keys(item, ti, loss_keys, (int)(sizeof loss_keys / sizeof loss_keys[0]), err))
         return -1;
     const char *name = NULL;
     if (item_str(item, ti, "loss", &name, err))
@@ -325,6 +353,7 @@ static int parse_constraint_item(const sr_ynode_t *item, int ti, term_plan_t *tp
     sr_train_constraint_config_default(c);
     c->temperature = temperature;
     c->use_size = c->use_centroid = 0;
+    c->use_volume = 0;
     const sr_ynode_t *cv = sr_ynode_map_get(item, "constraint");
     int ncon = cv->kind == SR_YNODE_SEQ ? cv->n : 1;
     for (int i = 0; i < ncon; i++) {
@@ -338,11 +367,13 @@ static int parse_constraint_item(const sr_ynode_t *item, int ti, term_plan_t *tp
             c->use_centroid = 1;
         else if (strcmp(x->text, "box") == 0)
             c->use_box = 1;
+        else if (strcmp(x->text, "volume_size") == 0)
+            c->use_volume = 1; // thesis sec. 2.4.4: with batch_by: volume
         else
             return sr_errorf(err, "%s: terms[%d].constraint: '%s' is unknown (known: size, "
-                             "centroid, box)", where(x, at, sizeof at), ti, x->text);
+                             "centroid, box, volume_size)", where(x, at, sizeof at), ti, x->text);
     }
-    if (!c->use_size && !c->use_centroid && !c->use_box)
+    if (!c->use_size && !c->use_centroid && !c->use_box && !c->use_volume)
         return sr_errorf(err, "%s: terms[%d].constraint: no constraint named",
                          where(cv, at, sizeof at), ti);
     const char *s = NULL;
@@ -508,6 +539,95 @@ static int parse_prox_item(const sr_ynode_t *item, int ti, term_plan_t *tp, sr_e
     return 0;
 }
 
+/* ---- term views and weight schedules (thesis ch. 2-4; train_weak.h) ---- */
+
+static const char *const wsched_keys[] = {"name", "step", "floor", "from"};
+
+/* The keys 'weight_schedule: {name, step, floor, from}', 'subset:
+ * all|full|weak' and 'labels: full|train' of a loss or constraint item. */
+static int parse_view_keys(const sr_ynode_t *item, int ti, term_plan_t *tp, sr_error_t *err)
+{
+    char at[300];
+    tp->wsched = sr_weight_schedule_default();
+    tp->wpartner[0] = '\0';
+    tp->subset = SR_TW_SUBSET_ALL;
+    tp->gt_labels = -1;
+    const char *s = NULL;
+    if (item_str(item, ti, "subset", &s, err))
+        return -1;
+    if (s) {
+        int found = 0;
+        for (int i = 0; i < SR_TW_SUBSET_COUNT && !found; i++)
+            if (strcmp(s, sr_tw_subset_name(i)) == 0)
+                tp->subset = i, found = 1;
+        if (!found)
+            return sr_errorf(err, "%s: terms[%d].subset: '%s' is unknown (all, full, weak)",
+                             where(sr_ynode_map_get(item, "subset"), at, sizeof at), ti, s);
+    }
+    s = NULL;
+    if (item_str(item, ti, "labels", &s, err))
+        return -1;
+    if (s) {
+        if (strcmp(s, "full") != 0 && strcmp(s, "train") != 0)
+            return sr_errorf(err, "%s: terms[%d].labels: '%s' is unknown (full, train)",
+                             where(sr_ynode_map_get(item, "labels"), at, sizeof at), ti, s);
+        tp->gt_labels = strcmp(s, "full") == 0;
+    }
+    const sr_ynode_t *m = sr_ynode_map_get(item, "weight_schedule");
+    if (!m)
+        return 0;
+    if (m->kind != SR_YNODE_MAP)
+        return sr_errorf(err, "%s: terms[%d].weight_schedule: expected a mapping {name, step, "
+                         "floor, from}", where(m, at, sizeof at), ti);
+    if (check_keys_p(m, ti, ".weight_schedule", wsched_keys, 4, err))
+        return -1;
+    const char *pre = "weight_schedule.";
+    s = NULL;
+    if (item_str_p(m, ti, pre, "name", &s, err))
+        return -1;
+    if (!s)
+        return sr_errorf(err, "%s: terms[%d].weight_schedule: missing key 'name' (constant, "
+                         "increase, rebalance)", where(m, at, sizeof at), ti);
+    sr_error_t e2 = {{0}};
+    if (sr_weight_sched_parse(s, &tp->wsched.type, &e2))
+        return sr_errorf(err, "%s: terms[%d].weight_schedule.name: %s",
+                         where(sr_ynode_map_get(m, "name"), at, sizeof at), ti, e2.text);
+    if (item_double_p(m, ti, pre, "step", -1e6, 1e6, &tp->wsched.step, err) ||
+        item_double_p(m, ti, pre, "floor", -1e300, 1e300, &tp->wsched.floor, err))
+        return -1;
+    s = NULL;
+    if (item_str_p(m, ti, pre, "from", &s, err))
+        return -1;
+    if (s)
+        snprintf(tp->wpartner, sizeof tp->wpartner, "%s", s);
+    if (tp->wsched.type == SR_WEIGHT_SCHED_REBALANCE && !s)
+        return sr_errorf(err, "%s: terms[%d].weight_schedule: rebalance needs 'from', the name "
+                         "of the term whose weight it takes", where(m, at, sizeof at), ti);
+    if (tp->wsched.type != SR_WEIGHT_SCHED_REBALANCE && s)
+        return sr_errorf(err, "%s: terms[%d].weight_schedule.from: only rebalance takes a "
+                         "partner", where(sr_ynode_map_get(m, "from"), at, sizeof at), ti);
+    return 0;
+}
+
+// Resolve the rebalance partners by name (after every term is parsed).
+static int resolve_partners(const sr_ynode_t *terms, plan_t *p, sr_error_t *err)
+{
+    char at[300];
+    for (int i = 0; i < p->nterms; i++) {
+        term_plan_t *tp = &p->terms[i];
+        tp->wsched.partner = -1;
+        if (!tp->wpartner[0])
+            continue;
+        for (int j = 0; j < p->nterms; j++)
+            if (j != i && strcmp(p->terms[j].name, tp->wpartner) == 0)
+                tp->wsched.partner = j;
+        if (tp->wsched.partner < 0)
+            return sr_errorf(err, "%s: terms[%d].weight_schedule.from: no other term is named "
+                             "'%s'", where(terms->items[i], at, sizeof at), i, tp->wpartner);
+    }
+    return 0;
+}
+
 static int parse_plan(const sr_ynode_t *config, plan_t *p, sr_error_t *err)
 {
     memset(p, 0, sizeof(*p));
@@ -549,7 +669,9 @@ static int parse_plan(const sr_ynode_t *config, plan_t *p, sr_error_t *err)
                   : tp->kind == TERM_ADM  ? parse_adm_item(item, i, tp, err)
                   : tp->kind == TERM_PROX ? parse_prox_item(item, i, tp, err)
                                           : parse_constraint_item(item, i, tp, temperature, err);
-        if (prc)
+        if (prc || ((tp->kind == TERM_LOSS || tp->kind == TERM_CONSTRAINT)
+                        ? parse_view_keys(item, i, tp, err)
+                        : (tp->wsched = sr_weight_schedule_default(), tp->gt_labels = -1, 0)))
             return -1;
         if ((tp->kind == TERM_ADM || tp->kind == TERM_PROX) && temperature != 1.0)
             return sr_errorf(err, "%s: terms[%d]: the %s term works on the raw logits; it needs "
@@ -569,12 +691,17 @@ static int parse_plan(const sr_ynode_t *config, plan_t *p, sr_error_t *err)
                 return sr_errorf(err, "%s: terms[%d]: name '%s' is used by terms[%d] too (set "
                                  "'name')", where(item, at, sizeof at), i, tp->name, j);
     }
-    return 0;
+    return resolve_partners(terms, p, err);
 }
+
+static int parse_val_metrics(const sr_ynode_t *config, int on[SR_TW_VAL_COUNT], sr_error_t *err);
 
 static int kind_train_validate(const sr_ynode_t *config, sr_error_t *err)
 {
     plan_t p;
+    int on[SR_TW_VAL_COUNT];
+    if (parse_val_metrics(config, on, err))
+        return -1;
     int rc = parse_plan(config, &p, err);
     int64_t classes = 0;
     for (int i = 0; rc == 0 && i < p.nterms; i++)
@@ -811,7 +938,17 @@ typedef struct run_state {
     sr_net_t *net;
     const sr_train_dataset_t *etrain, *eval; /* eval may be NULL */
     double energy_last[4];                    /* train discrete, relaxed, val discrete, relaxed */
+    /* thesis ch. 2-4 (train_weak.h): weight schedules, volume metrics */
+    sr_trainer_t *trainer;
+    int val_on[SR_TW_VAL_COUNT], any_val;
+    const sr_dataset_t *ds;
+    const int64_t *vidx;
+    int64_t vn;
+    double *vm[SR_TW_VAL_COUNT];              /* (epochs) per metric */
+    int64_t ntrain;                           /* training images (after a train_subset) */
 } run_state_t;
+
+static int weak_epoch(run_state_t *rs, int64_t e, sr_error_t *err);
 
 static const char *const energy_names[4] = {"crf_energy.train_potts", "crf_energy.train_relaxed",
                                             "crf_energy.val_potts", "crf_energy.val_relaxed"};
@@ -882,6 +1019,8 @@ static int on_epoch(void *vctx, const sr_train_epoch_metrics_t *m, sr_error_t *e
             return -1;
     }
     if (rs->log_energy && log_energies(rs, e, err))
+        return -1;
+    if (weak_epoch(rs, e, err))
         return -1;
     if (e < rs->epochs) {
         rs->val[e] = m->val_dice;
@@ -966,6 +1105,17 @@ static int rs_save(const run_state_t *rs, sr_ckpt_buf_t *b, sr_error_t *err)
         if (sr_ckpt_put_str(b, rs->pct_name[i], err) ||
             sr_ckpt_put_f64(b, rs->pct_first[i], err) || sr_ckpt_put_f64(b, rs->pct_last[i], err))
             return -1;
+    // thesis ch. 2-4: the scheduled term weights (changed in place at each
+    // epoch's end) and the per-volume metric histories
+    int nt = rs->trainer ? rs->trainer->nterms : 0;
+    if (sr_ckpt_put_i64(b, nt, err))
+        return -1;
+    for (int i = 0; i < nt; i++)
+        if (sr_ckpt_put_f64(b, rs->trainer->terms[i].weight, err))
+            return -1;
+    for (int m = 0; m < SR_TW_VAL_COUNT; m++)
+        if (rs->vm[m] && sr_ckpt_put(b, rs->vm[m], sizeof(double) * n, err))
+            return -1;
     return 0;
 }
 
@@ -987,6 +1137,17 @@ static int rs_load(run_state_t *rs, sr_ckpt_buf_t *b, sr_error_t *err)
         if (sr_ckpt_get_str(b, rs->pct_name[i], sizeof rs->pct_name[i], "name", err) ||
             sr_ckpt_get_f64(b, &rs->pct_first[i], "first", err) ||
             sr_ckpt_get_f64(b, &rs->pct_last[i], "last", err))
+            return -1;
+    int nt = rs->trainer ? rs->trainer->nterms : 0;
+    int64_t nts = 0;
+    if (sr_ckpt_get_count(b, nt, nt, &nts, "term weights", err))
+        return -1;
+    for (int i = 0; i < nt; i++)
+        if (sr_ckpt_get_f64(b, &rs->trainer->terms[i].weight, "term weight", err))
+            return -1;
+    for (int m = 0; m < SR_TW_VAL_COUNT; m++)
+        if (rs->vm[m] &&
+            sr_ckpt_get(b, rs->vm[m], sizeof(double) * (size_t)logged, "volume metrics", err))
             return -1;
     return 0;
 }
@@ -1070,6 +1231,251 @@ static int weights_summary(sr_run_ctx_t *ctx, const sr_net_t *net, sr_error_t *e
         sr_hash_fnv1a64(net->param_slab, sizeof(float) * (size_t)net->nparam_floats),
         sr_hash_fnv1a64(net->state_slab, sizeof(float) * (size_t)net->nstate_floats));
     return sr_run_summary(ctx, "weights_hash", (double)(h & ((1ull << 48) - 1)), err);
+/* ---- thesis ch. 2-4: hybrid sets, term views, 3D maps, weight schedules,
+ * volume metrics (train_weak.h) ------------------------------------------- */
+
+// 'val_metrics: [dice, dice3d, hd95, hd95_3d]' -> on[m].
+static int parse_val_metrics(const sr_ynode_t *config, int on[SR_TW_VAL_COUNT], sr_error_t *err)
+{
+    memset(on, 0, sizeof(int) * SR_TW_VAL_COUNT);
+    const sr_ynode_t *v = sr_ynode_get_path(config, "val_metrics");
+    if (!v)
+        return 0;
+    char at[300];
+    if (v->kind != SR_YNODE_SEQ)
+        return sr_errorf(err, "%s: val_metrics: expected a list of dice, dice3d, hd95, hd95_3d",
+                         where(v, at, sizeof at));
+    for (int i = 0; i < v->n; i++) {
+        const sr_ynode_t *x = v->items[i];
+        int m = x->kind == SR_YNODE_SCALAR ? sr_tw_val_parse(x->text) : -2;
+        if (m == -2)
+            return sr_errorf(err, "%s: val_metrics[%d]: expected one of dice, dice3d, hd95, "
+                             "hd95_3d", where(x, at, sizeof at), i);
+        if (m >= 0)
+            on[m] = 1;
+    }
+    return 0;
+}
+
+typedef struct weak_setup {
+    uint8_t *member;   /* (tr.n) 1: a fully labelled volume's image; NULL: no hybrid set */
+    uint8_t *merged;   /* (N,H,W) the labels served in a hybrid set, or NULL */
+    int64_t *gorder, *gstart, ngroups; /* batch_by: volume */
+    float *dist;       /* (tr.n,K,H,W) 3D distance maps, or NULL */
+    sr_tw_view_t views[SR_TRAIN_MAX_TERMS];
+} weak_setup_t;
+
+static void weak_setup_free(weak_setup_t *w)
+{
+    free(w->member);
+    free(w->merged);
+    free(w->dist);
+    free(w->gorder);
+    free(w->gstart);
+    for (int i = 0; i < SR_TRAIN_MAX_TERMS; i++)
+        sr_tw_view_free(&w->views[i]);
+}
+
+/* The hybrid set: 'dataset.full_volumes' volumes of the training split keep
+ * the full labels, the others serve the weak map already in tr->labels;
+ * 'dataset.train_subset' then keeps only one part. */
+static int setup_hybrid(const sr_ynode_t *cfg, const sr_dataset_t *ds, split_view_t *tr,
+                        weak_setup_t *w, sr_error_t *err)
+{
+    int64_t nfull, fseed;
+    const char *subset;
+    char at[300];
+    if (sr_config_int(cfg, "dataset.full_volumes", &nfull, err) ||
+        sr_config_int(cfg, "dataset.full_seed", &fseed, err) ||
+        sr_config_str(cfg, "dataset.train_subset", &subset, err))
+        return -1;
+    int want = strcmp(subset, "full") == 0 ? 1 : strcmp(subset, "weak") == 0 ? 0 : -1;
+    if (nfull == 0) {
+        if (want >= 0)
+            return sr_errorf(err, "%s: dataset.train_subset: '%s' needs dataset.full_volumes > 0",
+                             where(sr_ynode_get_path(cfg, "dataset.train_subset"), at, sizeof at),
+                             subset);
+        return 0;
+    }
+    int64_t HW = ds->H * ds->W;
+    w->member = malloc((size_t)(tr->n ? tr->n : 1));
+    w->merged = malloc((size_t)(ds->N * HW));
+    if (!w->member || !w->merged)
+        return sr_errorf(err, "dataset.full_volumes: out of memory");
+    if (sr_tw_full_volumes(ds, tr->idx, tr->n, (int)nfull, (uint64_t)fseed, w->member, err)) {
+        where(sr_ynode_get_path(cfg, "dataset.full_volumes"), at, sizeof at);
+        return sr_error_prefix(err, "%s: ", at);
+    }
+    memcpy(w->merged, ds->labels, (size_t)(ds->N * HW));
+    for (int64_t i = 0; i < tr->n; i++)
+        if (!w->member[i])
+            memcpy(w->merged + tr->idx[i] * HW, tr->labels + tr->idx[i] * HW, (size_t)HW);
+    tr->labels = w->merged;
+    if (want >= 0) {
+        int64_t m = 0;
+        for (int64_t i = 0; i < tr->n; i++)
+            if (w->member[i] == want) {
+                tr->idx[m] = tr->idx[i];
+                w->member[m++] = (uint8_t)want;
+            }
+        tr->n = m;
+    }
+    return 0;
+}
+
+/* Add plan term i (its ops/ctx) to the trainer, behind a term view when it
+ * applies to one part of a hybrid set or reads the full ground truth while
+ * the training labels are weak (constraint terms by default: the authors'
+ * bounds come from the ground truth). */
+static int add_viewed(sr_trainer_t *t, const term_plan_t *tp, int i,
+                      const sr_train_term_ops_t *ops, void *ctx, weak_setup_t *w,
+                      const sr_dataset_t *ds, const split_view_t *tr, sr_error_t *err)
+{
+    int gt = tp->gt_labels >= 0 ? tp->gt_labels : tp->kind == TERM_CONSTRAINT;
+    if (gt && tr->labels == ds->labels)
+        gt = 0; // the training labels are the ground truth already
+    if (tp->subset != SR_TW_SUBSET_ALL && !w->member)
+        return sr_errorf(err, "terms[%d]: subset %s needs a hybrid set (dataset.full_volumes "
+                         "> 0)", i, sr_tw_subset_name(tp->subset));
+    if (tp->subset == SR_TW_SUBSET_ALL && !gt)
+        return sr_trainer_add_term(t, tp->name, ops, ctx, tp->weight, err);
+    sr_tw_view_t *v = &w->views[i];
+    memset(v, 0, sizeof *v);
+    v->ops = ops;
+    v->ctx = ctx;
+    v->member = tp->subset == SR_TW_SUBSET_ALL ? NULL : w->member;
+    v->want = tp->subset == SR_TW_SUBSET_FULL;
+    v->gt_labels = gt;
+    v->ds = ds;
+    v->idx = tr->idx;
+    v->ntrain = tr->n;
+    return sr_trainer_add_term(t, tp->name, &sr_tw_view_ops, v, tp->weight, err);
+}
+
+// 'batch_by: volume': one batch per training volume (thesis sec. 2.4.4).
+static int setup_batch_by(const sr_ynode_t *cfg, const sr_dataset_t *ds, const split_view_t *tr,
+                          weak_setup_t *w, sr_trainer_t *t, sr_error_t *err)
+{
+    const char *by;
+    if (sr_config_str(cfg, "batch_by", &by, err))
+        return -1;
+    if (strcmp(by, "volume") != 0)
+        return 0;
+    if (sr_tw_volume_groups(ds, tr->idx, tr->n, &w->gorder, &w->gstart, &w->ngroups, err))
+        return -1;
+    t->group_order = w->gorder;
+    t->group_start = w->gstart;
+    t->ngroups = w->ngroups;
+    return 0;
+}
+
+// 'dist_maps: 3d': the training volumes' signed distance maps for the loss terms.
+static int setup_dist_maps(const sr_ynode_t *cfg, const sr_dataset_t *ds, const split_view_t *tr,
+                           int K, weak_setup_t *w, sr_train_loss_ctx_t *lctx, const plan_t *plan,
+                           sr_error_t *err)
+{
+    const char *dm;
+    if (sr_config_str(cfg, "dist_maps", &dm, err))
+        return -1;
+    if (strcmp(dm, "3d") != 0)
+        return 0;
+    if (K != ds->K)
+        return sr_errorf(err, "dist_maps: 3d maps have the dataset's %d classes, the network %d",
+                         ds->K, K);
+    w->dist = malloc(sizeof(float) * (size_t)(tr->n * ds->K * ds->H * ds->W + 1));
+    if (!w->dist)
+        return sr_errorf(err, "dist_maps: out of memory for %lld training images",
+                         (long long)tr->n);
+    if (sr_tw_dist_maps_3d(ds, tr->idx, tr->n, w->dist, err))
+        return -1;
+    for (int i = 0; i < plan->nterms; i++)
+        if (plan->terms[i].kind == TERM_LOSS) {
+            lctx[i].dist = w->dist;
+            lctx[i].ndist = tr->n;
+        }
+    return 0;
+}
+
+/* After epoch e: log the weights the scheduled terms ran with, step the
+ * schedules, evaluate and log the volume metrics. */
+static int weak_epoch(run_state_t *rs, int64_t e, sr_error_t *err)
+{
+    const plan_t *p = rs->plan;
+    sr_trainer_t *t = rs->trainer;
+    char name[96];
+    double w[SR_TRAIN_MAX_TERMS];
+    int logw[SR_TRAIN_MAX_TERMS] = {0};
+    for (int i = 0; i < p->nterms; i++) {
+        w[i] = t->terms[i].weight;
+        if (p->terms[i].wsched.type != SR_WEIGHT_SCHED_CONSTANT) {
+            logw[i] = 1;
+            if (p->terms[i].wsched.partner >= 0)
+                logw[p->terms[i].wsched.partner] = 1;
+        }
+    }
+    for (int i = 0; i < p->nterms; i++) {
+        snprintf(name, sizeof name, "%s.weight", p->terms[i].name);
+        if (logw[i] && sr_run_schedule(rs->ctx, name, e, w[i], err))
+            return -1;
+    }
+    for (int i = 0; i < p->nterms; i++)
+        if (sr_weight_schedule_epoch_end(&p->terms[i].wsched, i, w, p->nterms, err))
+            return -1;
+    for (int i = 0; i < p->nterms; i++)
+        t->terms[i].weight = w[i];
+    if (!rs->any_val)
+        return 0;
+    double v[SR_TW_VAL_COUNT];
+    if (sr_tw_val_eval(rs->net, rs->ds, rs->vidx, rs->vn, rs->val_on, v, err))
+        return -1;
+    for (int m = 0; m < SR_TW_VAL_COUNT; m++) {
+        if (!rs->val_on[m])
+            continue;
+        if (e < rs->epochs)
+            rs->vm[m][e] = v[m];
+        snprintf(name, sizeof name, "val_%s", sr_tw_val_name(m));
+        if (!isnan(v[m]) && sr_run_metric(rs->ctx, name, e, v[m], err))
+            return -1;
+    }
+    return 0;
+}
+
+/* Summaries of the volume metrics: val_<m>_final, _last10_mean, _last10_std,
+ * _best (max for Dice, min for HD95) and _at_best (at the epoch of the best
+ * 2D validation Dice, the authors' model choice). NaN epochs are skipped. */
+static int weak_summaries(run_state_t *rs, sr_error_t *err)
+{
+    int n = rs->logged, first = n > 10 ? n - 10 : 0;
+    char name[96];
+    if (sr_run_summary(rs->ctx, "train_images", (double)rs->ntrain, err))
+        return -1;
+    for (int m = 0; m < SR_TW_VAL_COUNT && n; m++) {
+        if (!rs->val_on[m])
+            continue;
+        const double *x = rs->vm[m];
+        double mean = 0, var = 0, best = NAN;
+        int cnt = 0;
+        for (int i = first; i < n; i++)
+            if (!isnan(x[i]))
+                mean += x[i], cnt++;
+        mean = cnt ? mean / cnt : NAN;
+        for (int i = first; i < n; i++)
+            if (!isnan(x[i]))
+                var += (x[i] - mean) * (x[i] - mean) / cnt;
+        for (int i = 0; i < n; i++)
+            if (!isnan(x[i]) && (isnan(best) || (m == SR_TW_VAL_DICE3D ? x[i] > best : x[i] < best)))
+                best = x[i];
+        const char *mn = sr_tw_val_name(m);
+        double vals[5] = {x[n - 1], mean, cnt ? sqrt(var) : NAN, best,
+                          rs->best_epoch >= 0 && rs->best_epoch < n ? x[rs->best_epoch] : NAN};
+        const char *suf[5] = {"final", "last10_mean", "last10_std", "best", "at_best"};
+        for (int j = 0; j < 5; j++) {
+            snprintf(name, sizeof name, "val_%s_%s", mn, suf[j]);
+            if (sr_run_summary(rs->ctx, name, vals[j], err))
+                return -1;
+        }
+    }
+    return 0;
 }
 
 static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
@@ -1100,6 +1506,8 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
     memset(&rs, 0, sizeof rs);
     ckpt_t ck;
     memset(&ck, 0, sizeof ck);
+    weak_setup_t ws;
+    memset(&ws, 0, sizeof ws);
     if (!cctx) {
         free(cctx);
         return sr_errorf(err, "out of memory");
@@ -1146,6 +1554,8 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         }
         tr.labels = wk->map;
     }
+    if (setup_hybrid(cfg, &ds, &tr, &ws, err) || parse_val_metrics(cfg, rs.val_on, err))
+        goto out;
     uint64_t run_seed = seed ? (uint64_t)seed : ctx->seed;
     if (tr.n == 0) {
         sr_errorf(err, "dataset '%s' has no image in split '%s'", ds.name, trs);
@@ -1218,6 +1628,19 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         goto out;
     }
     rs.log_energy = log_energy;
+    rs.trainer = &trainer;
+    rs.ntrain = tr.n;
+    rs.ds = &ds;
+    rs.vidx = va.idx;
+    rs.vn = va.n;
+    for (int m = 0; m < SR_TW_VAL_COUNT; m++)
+        if (rs.val_on[m]) {
+            rs.any_val = 1;
+            if (!(rs.vm[m] = calloc((size_t)epochs, sizeof(double)))) {
+                sr_errorf(err, "out of memory");
+                goto out;
+            }
+        }
     rs.net = net;
     rs.etrain = &dtrain;
     rs.eval = va.n ? &dval : NULL;
@@ -1233,6 +1656,8 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
     if (sr_trainer_init(&trainer, net, &tcfg, &ocfg, &scfg, err))
         goto out;
     trainer_ready = 1;
+    if (setup_batch_by(cfg, &ds, &tr, &ws, &trainer, err))
+        goto out;
     for (int i = 0; i < plan.nterms; i++) {
         term_plan_t *tp = &plan.terms[i];
         gate_t *g = &gates[i];
@@ -1245,7 +1670,7 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
                 goto out;
             g->ops = &sr_train_loss_ops;
             g->ops_ctx = &lctx[i];
-            if (sr_trainer_add_term(&trainer, tp->name, &gate_ops, g, tp->weight, err))
+            if (add_viewed(&trainer, tp, i, &gate_ops, g, &ws, &ds, &tr, err))
                 goto out;
         } else if (tp->kind == TERM_ADM) {
             sr_adm_config_t ac = tp->adm;
@@ -1280,11 +1705,12 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
             if (sr_trainer_add_term(&trainer, tp->name, &gate_ops, g, tp->weight, err))
                 goto out;
         } else if (sr_train_constraint_ctx_init(&cctx[i], tp->name, &tp->con, tr.n, err) ||
-                   sr_trainer_add_term(&trainer, tp->name, &sr_train_constraint_ops, &cctx[i],
-                                       tp->weight, err))
+                   add_viewed(&trainer, tp, i, &sr_train_constraint_ops, &cctx[i], &ws, &ds, &tr,
+                              err))
             goto out;
     }
-    if (ckpt_begin(&ck, ctx, &rs, &trainer, err))
+    if (setup_dist_maps(cfg, &ds, &tr, net->cfg.n_classes, &ws, lctx, &plan, err) ||
+        ckpt_begin(&ck, ctx, &rs, &trainer, err))
         goto out;
     if (sr_trainer_run(&trainer, &dtrain_run, va.n ? &dval : NULL, err)) {
         if (!trainer.diverged)
@@ -1297,7 +1723,8 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
             goto out;
         }
     }
-    rc = summaries(&rs, err) || save_val(ctx, net, &dval, nsave, temperature, err) ||
+    rc = summaries(&rs, err) || weak_summaries(&rs, err) ||
+                 save_val(ctx, net, &dval, nsave, temperature, err) ||
                  weights_summary(ctx, net, err)
              ? -1
              : 0;
@@ -1323,6 +1750,9 @@ out:
     free(va.idx);
     free(rs.val);
     free(rs.times);
+    for (int m = 0; m < SR_TW_VAL_COUNT; m++)
+        free(rs.vm[m]);
+    weak_setup_free(&ws);
     sr_dataset_free(&ds);
     plan_free(&plan);
     return rc;

@@ -5,8 +5,10 @@ libsegrep_impl_la_SOURCES += \
 	src/runner/exec.c \
 	src/runner/grid.c \
 	src/runner/kind.c \
-	src/runner/kind_train.c
+	src/runner/kind_train.c \
+	src/runner/train_weak.c
 
 srrunnerincludedir = $(pkgincludedir)/runner
 srrunnerinclude_HEADERS = src/runner/comm.h src/runner/params.h src/runner/exec.h \
-	src/runner/grid.h src/runner/kind.h src/runner/kind_train.h
+	src/runner/grid.h src/runner/kind.h src/runner/kind_train.h \
+	src/runner/train_weak.h

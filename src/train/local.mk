@@ -7,3 +7,7 @@ srtraininclude_HEADERS = src/train/train.h src/train/terms.h src/train/checkpoin
 # ADM training term and the Lovász prox ("modified backpropagation") term.
 libsegrep_impl_la_SOURCES += src/train/adm.c src/train/prox_term.c
 srtraininclude_HEADERS += src/train/adm.h src/train/prox_term.h
+
+# Per-epoch term-weight schedules (boundary loss: increase, rebalance).
+libsegrep_impl_la_SOURCES += src/train/weight_schedule.c
+srtraininclude_HEADERS += src/train/weight_schedule.h

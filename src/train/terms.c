@@ -37,6 +37,7 @@ int sr_train_loss_ctx_init(sr_train_loss_ctx_t *c, const sr_loss_t *loss, double
 void sr_train_loss_ctx_free(sr_train_loss_ctx_t *c)
 {
     free(c->buf);
+    free(c->dist_buf);
     memset(c, 0, sizeof(*c));
 }
 
@@ -53,6 +54,24 @@ static int loss_eval(void *ctx, const sr_train_batch_t *b, double *value, sr_ten
         in.image = &image;
     }
     int64_t n = sr_tensor_numel(lg);
+    sr_tensor_t dist;
+    if (c->dist) { // precomputed maps, gathered by dataset index
+        if (!b->ids)
+            return sr_errorf(err, "loss term: precomputed distance maps need the batch's "
+                             "dataset indices");
+        if (grow((void **)&c->dist_buf, &c->cap_dist, n, sizeof(float), err))
+            return -1;
+        int64_t per = n / lg->ne[0];
+        for (int64_t i = 0; i < lg->ne[0]; i++) {
+            if (b->ids[i] < 0 || b->ids[i] >= c->ndist)
+                return sr_errorf(err, "loss term: distance map %lld out of range [0, %lld)",
+                                 (long long)b->ids[i], (long long)c->ndist);
+            memcpy(c->dist_buf + i * per, c->dist + b->ids[i] * per, sizeof(float) * (size_t)per);
+        }
+        sr_tensor_init_view(&dist, "dist", c->dist_buf, lg->ne[0], lg->ne[1], lg->ne[2],
+                            lg->ne[3]);
+        in.dist = &dist;
+    }
     float T = (float)c->temperature;
     if (c->temperature != 1.0) {
         if (grow((void **)&c->buf, &c->cap, n, sizeof(float), err))
@@ -126,7 +145,7 @@ int sr_train_constraint_ctx_init(sr_train_constraint_ctx_t *c, const char *name,
                                  sr_error_t *err)
 {
     memset(c, 0, sizeof(*c));
-    if (!cfg->use_size && !cfg->use_centroid && !cfg->use_box)
+    if (!cfg->use_size && !cfg->use_centroid && !cfg->use_box && !cfg->use_volume)
         return sr_errorf(err, "constraint term '%s': no constraint chosen", name);
     if (cfg->nclasses < 1 || cfg->nclasses > SR_TRAIN_MAX_CLASSES)
         return sr_errorf(err, "constraint term '%s': %d classes (need 1..%d)", name,
@@ -168,6 +187,22 @@ void sr_train_constraint_ctx_free(sr_train_constraint_ctx_t *c)
     free(c->f);
     free(c->g);
     memset(c, 0, sizeof(*c));
+}
+
+// The batch-size constraint: every class's soft size summed over the whole
+// batch (all images one "volume", the authors' BatchNaivePenalty).
+static int add_batch_volume(sr_constraint_list_t *l, const sr_tensor_t *y,
+                            const sr_train_constraint_config_t *cfg, int64_t N, sr_error_t *err)
+{
+    int *vol = calloc((size_t)N, sizeof(int));
+    if (!vol)
+        return sr_errorf(err, "out of memory");
+    int rc = 0;
+    for (int j = 0; j < cfg->nclasses && !rc; j++)
+        rc = sr_constraint_add_volume_size_from_gt(l, y, vol, cfg->classes[j], cfg->size_margin,
+                                                   err);
+    free(vol);
+    return rc;
 }
 
 // Build the batch's constraint list from the labels.
@@ -223,6 +258,8 @@ static int build_list(sr_train_constraint_ctx_t *c, const int32_t *labels, int64
                     return -1;
             }
         }
+    if (cfg->use_volume && add_batch_volume(l, &y, cfg, N, err))
+        return -1;
     if (l->nvalues > c->cap_m) {
         double *f = realloc(c->f, sizeof(double) * (size_t)l->nvalues);
         if (f)

@@ -42,6 +42,13 @@ typedef struct sr_train_loss_ctx {
     double temperature;
     float *buf;             /* (N,K,H,W) scaled logits when T != 1 */
     int64_t cap;
+    /* Precomputed distance maps (ndist,K,H,W) indexed by the batch's dataset
+     * indices (b->ids), handed to the loss as its 'dist' input (3D maps of
+     * the boundary loss); NULL: the loss computes its own. Borrowed. */
+    const float *dist;
+    int64_t ndist;
+    float *dist_buf;        /* (N,K,H,W) gathered maps */
+    int64_t cap_dist;
 } sr_train_loss_ctx_t;
 
 /* The ops of a loss term (ctx: sr_train_loss_ctx_t). */
@@ -59,6 +66,9 @@ void sr_train_loss_ctx_free(sr_train_loss_ctx_t *c);
 
 typedef struct sr_train_constraint_config {
     int use_size, use_centroid, use_box;
+    int use_volume;                    /* size summed over the batch's images: with batches
+                                        * of one volume, the 3D size of thesis sec. 2.4.4
+                                        * (bounds (1 -+ size_margin) tau_B) */
     int classes[SR_TRAIN_MAX_CLASSES]; /* constrained classes (authors' idc, e.g. [1]) */
     int nclasses;
     enum sr_size_bounds size_bounds;   /* individual (margin) or tags ([a, b]) */

@@ -192,7 +192,7 @@ static void argmax_dice(const float *logits, const int32_t *labels, int K, int H
                     best = c;
                 }
             pred[i] = K > 1 ? best == k : logits[i] > 0.0f;
-            gt[i] = labels[i] == k;
+            gt[i] = labels[i] == (K > 1 ? k : 1); // K = 1: the foreground is label 1
         }
         sr_confusion_t c;
         sr_confusion_count(pred, gt, HW, &c);
@@ -258,6 +258,20 @@ int sr_trainer_run(sr_trainer_t *t, const sr_train_dataset_t *train,
     int B = t->cfg.batch_size, C = train->C, H = train->H, W = train->W;
     if (train->n < 1)
         return sr_errorf(err, "training set is empty");
+    int64_t G = t->ngroups; // > 0: one group per batch
+    if (G > 0) {
+        const int64_t *gs = t->group_start;
+        if (!gs || !t->group_order || gs[0] != 0 || gs[G] != train->n)
+            return sr_errorf(err, "trainer: %lld groups do not cover the %lld training images",
+                             (long long)G, (long long)train->n);
+        B = 0;
+        for (int64_t g = 0; g < G; g++) {
+            if (gs[g + 1] <= gs[g])
+                return sr_errorf(err, "trainer: group %lld is empty", (long long)g);
+            if (gs[g + 1] - gs[g] > B)
+                B = (int)(gs[g + 1] - gs[g]);
+        }
+    }
     if (C != net->values[0].C)
         return sr_errorf(err, "training set: %d channels, the network takes %d", C,
                          net->values[0].C);
@@ -273,7 +287,7 @@ int sr_trainer_run(sr_trainer_t *t, const sr_train_dataset_t *train,
         double t0 = sr_time_now();
         sr_rng_t r;
         sr_rng_init(&r, t->cfg.seed, "shuffle", (uint64_t)t->epoch);
-        sr_rng_permutation(&r, t->perm, (size_t)train->n);
+        sr_rng_permutation(&r, t->perm, (size_t)(G > 0 ? G : train->n));
         t->phase = SR_TRAIN_PHASE_THETA;
         for (int i = 0; i < t->nterms; i++)
             if (t->terms[i].ops && t->terms[i].ops->phase &&
@@ -286,16 +300,22 @@ int sr_trainer_run(sr_trainer_t *t, const sr_train_dataset_t *train,
         m.epochs = t->cfg.epochs;
         m.nterms = t->nterms;
         m.lr = t->sched.lr;
-        int64_t nbatches = (train->n + B - 1) / B;
+        int64_t nbatches = G > 0 ? G : (train->n + B - 1) / B;
         for (int64_t b = 0; b < nbatches; b++) {
             int nb = (int)(train->n - b * B < B ? train->n - b * B : B);
+            const int64_t *ids = t->perm + b * B;
+            if (G > 0) {
+                const int64_t *gs = t->group_start;
+                ids = t->group_order + gs[t->perm[b]];
+                nb = (int)(gs[t->perm[b] + 1] - gs[t->perm[b]]);
+            }
             for (int i = 0; i < nb; i++)
-                if (train->get(train->ctx, t->perm[b * B + i],
+                if (train->get(train->ctx, ids[i],
                                t->images + (size_t)i * C * H * W, t->labels + (size_t)i * H * W,
                                err))
                     return sr_error_prefix(err, "training set: ");
             double loss, tv[SR_TRAIN_MAX_TERMS];
-            t->batch_ids = t->perm + b * B;
+            t->batch_ids = ids;
             int rc = sr_trainer_step(t, t->images, t->labels, nb, H, W, &loss, tv, err);
             t->batch_ids = NULL;
             if (rc)

@@ -177,6 +177,15 @@ struct sr_trainer {
     int diverged;               /* set when a loss was not finite (the step failed) */
     enum sr_train_phase phase;  /* of the epoch being run */
     const int64_t *batch_ids;   /* (N) of the batch being stepped, or NULL */
+    /* Batches by group (e.g. one 3D volume per batch, thesis sec. 2.4.4),
+     * set by the caller after sr_trainer_init (which zeroes them): if
+     * ngroups > 0, a batch is group g, the training indices
+     * group_order[group_start[g] .. group_start[g+1]) (in that order), each
+     * epoch visits the groups in the order of a permutation from stream
+     * (seed, "shuffle", epoch), and batch_size is ignored. Borrowed. */
+    const int64_t *group_start; /* (ngroups + 1) */
+    const int64_t *group_order; /* (n) */
+    int64_t ngroups;
     /* buffers for one batch (owned) */
     float *images;              /* (B,C,H,W) */
     int32_t *labels;            /* (B,H,W) */

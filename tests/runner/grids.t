@@ -21,9 +21,27 @@ X="$SRCDIR/experiments"
 #     dsb quick: 6 losses x 1 run = 6
 #   lovasz-B2 paper: 2 losses x 3 folds = 6; with one fold's file pinned (the
 #     manifest's per-fold entries) 2 losses = 2; quick: 2 losses x 1 = 2
-#   thesis-ch4-alpha paper: (GDL alone + 8 constant alphas) x 3 runs = 27;
-#     quick: (GDL alone + 3 alphas) x 1 run = 4
-#   thesis-ch4-regional isles, wmh: 3 regional losses x 3 runs = 9 each
+#   thesis-ch4-alpha paper: (GDL alone + 8 constant alphas + increase +
+#     rebalance) x 3 runs = 33; quick: (GDL alone + 3 alphas + 2 schedules)
+#     x 1 run = 6
+#   thesis-ch4-regional isles, wmh: (L_B alone, L_HD alone, GDL, GDL w/ L_B
+#     2D, GDL w/ L_B 3D, GDL w/ L_HD, UNet CE, UNet CE w/ L_B, focal, focal
+#     w/ L_B) = 10 rows x 3 runs = 30 each
+#   thesis-ch2-lv/table-2.1 paper: partial CE + 3 x (tags, common, individual)
+#     x (proposals, penalty) + 3D size penalty + full = 1 + 6 + 1 + 1 = 9
+#     (proposals + 3D size is N/A in the thesis); quick: the 6 non-proposal
+#     rows
+#   thesis-ch2-lv/table-2.2: Weak_All + (Full_n, Hybrid_n) x n in 3 values +
+#     Full_All = 8 (paper n = 5, 10, 25; quick n = 1, 2, 4)
+#   thesis-ch2-lv/table-2.5 paper: the table's 8 rows; quick: partial CE,
+#     2-bound penalty, 2-bound proposals with and without early stop, full = 5
+#   thesis-ch2-vb-prostate vb, prostate: partial CE, tags, common, individual,
+#     full = 5 each (paper and quick); bounds paper: the 8 rows of Table 2.4;
+#     quick: 4 settings
+#   thesis-ch3-promise12 setting-1: standard / ReLU Lagrangian, penalty,
+#     log-barrier, full = 5; setting-2: proposals, standard / ReLU
+#     Lagrangian, penalty, log-barrier = 5 (full shared with setting 1);
+#     quick the same
 #   adm-grid-crf quick: 4 methods (pCE, GD, ADM gamma 1.5, ADM gamma 5) x
 #     5 seeds = 20; paper: 3 methods (pCE, GD, ADM) x 1 seed = 3
 EXPECTED='thesis-ch3-toy/grid.yaml paper 15 -
@@ -45,13 +63,37 @@ lovasz-B2/grid.yaml paper 6 -
 lovasz-B2/grid.yaml paper 2 dataset.file=/d/ibsr-fold1.h5
 lovasz-B2/grid.yaml quick 2 -
 lovasz-B2/grid.yaml quick 2 dataset.file=/d/ibsr-fold0.h5
-thesis-ch4-alpha/grid.yaml paper 27 -
-thesis-ch4-alpha/grid.yaml paper 27 dataset.file=/d/isles2018.h5
-thesis-ch4-alpha/grid.yaml quick 4 -
-thesis-ch4-regional/isles.yaml paper 9 -
-thesis-ch4-regional/isles.yaml paper 9 dataset.file=/d/isles2018.h5
-thesis-ch4-regional/wmh.yaml paper 9 -
-thesis-ch4-regional/wmh.yaml paper 9 dataset.file=/d/wmh2017.h5
+thesis-ch4-alpha/grid.yaml paper 33 -
+thesis-ch4-alpha/grid.yaml paper 33 dataset.file=/d/isles2018.h5
+thesis-ch4-alpha/grid.yaml quick 6 -
+thesis-ch4-regional/isles.yaml paper 30 -
+thesis-ch4-regional/isles.yaml paper 30 dataset.file=/d/isles2018.h5
+thesis-ch4-regional/wmh.yaml paper 30 -
+thesis-ch4-regional/wmh.yaml paper 30 dataset.file=/d/wmh2017.h5
+thesis-ch2-lv/table-2.1.yaml paper 9 -
+thesis-ch2-lv/table-2.1.yaml paper 9 dataset.file=/d/acdc.h5
+thesis-ch2-lv/table-2.1.yaml quick 6 -
+thesis-ch2-lv/table-2.2.yaml paper 8 -
+thesis-ch2-lv/table-2.2.yaml paper 8 dataset.file=/d/acdc.h5
+thesis-ch2-lv/table-2.2.yaml quick 8 -
+thesis-ch2-lv/table-2.5.yaml paper 8 -
+thesis-ch2-lv/table-2.5.yaml paper 8 dataset.file=/d/acdc.h5
+thesis-ch2-lv/table-2.5.yaml quick 5 -
+thesis-ch2-vb-prostate/vb.yaml paper 5 -
+thesis-ch2-vb-prostate/vb.yaml paper 5 dataset.file=/d/vb.h5
+thesis-ch2-vb-prostate/vb.yaml quick 5 -
+thesis-ch2-vb-prostate/prostate.yaml paper 5 -
+thesis-ch2-vb-prostate/prostate.yaml paper 5 dataset.file=/d/promise12.h5
+thesis-ch2-vb-prostate/prostate.yaml quick 5 -
+thesis-ch2-vb-prostate/bounds.yaml paper 8 -
+thesis-ch2-vb-prostate/bounds.yaml paper 8 dataset.file=/d/vb.h5
+thesis-ch2-vb-prostate/bounds.yaml quick 4 -
+thesis-ch3-promise12/setting-1.yaml paper 5 -
+thesis-ch3-promise12/setting-1.yaml paper 5 dataset.file=/d/promise12.h5
+thesis-ch3-promise12/setting-1.yaml quick 5 -
+thesis-ch3-promise12/setting-2.yaml paper 5 -
+thesis-ch3-promise12/setting-2.yaml paper 5 dataset.file=/d/promise12.h5
+thesis-ch3-promise12/setting-2.yaml quick 5 -
 adm-grid-crf/grid.yaml quick 20 -
 adm-grid-crf/grid.yaml paper 3 -
 adm-grid-crf/grid.yaml paper 3 dataset.file=/d/voc2012.h5'

@@ -28,3 +28,19 @@ EXTRA_DIST += tests/train/train_resume.t
 # One tiny run of every method family end to end (issue 10).
 TESTS += tests/train/families.t
 EXTRA_DIST += tests/train/families.t
+# thesis ch. 2-4 pieces: weight schedules, batch-size constraint, distance-map
+# gathering, group batches; the run kind's hybrid/3D/volume-metric features.
+check_PROGRAMS += tests/train/test_weak_terms.t
+tests_train_test_weak_terms_t_SOURCES = tests/train/test_weak_terms.c
+tests_train_test_weak_terms_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_train_test_weak_terms_t_LDADD = $(SR_TEST_LDADD)
+TESTS += tests/train/test_weak_terms.t
+
+check_PROGRAMS += tests/train/test_train_weak.t
+tests_train_test_train_weak_t_SOURCES = tests/train/test_train_weak.c
+tests_train_test_train_weak_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_train_test_train_weak_t_LDADD = $(SR_TEST_LDADD)
+TESTS += tests/train/test_train_weak.t
+
+TESTS += tests/train/train_weak.t
+EXTRA_DIST += tests/train/train_weak.t

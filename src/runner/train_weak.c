@@ -1,0 +1,414 @@
+/* train_weak.c - volume metrics, 3D distance maps, hybrid sets and term
+ * views of the 'train' run kind (train_weak.h, doc/train.md). */
+#include "runner/train_weak.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rng.h"
+#include "metrics/edt.h"
+#include "metrics/metrics.h"
+
+static int grow(void **p, int64_t *cap, int64_t need, size_t elem, sr_error_t *err)
+{
+    if (need <= *cap)
+        return 0;
+    void *q = realloc(*p, elem * (size_t)need);
+    if (!q)
+        return sr_errorf(err, "out of memory for %lld elements", (long long)need);
+    *p = q;
+    *cap = need;
+    return 0;
+}
+
+/* ---- volumes ------------------------------------------------------------ */
+
+// Order of the positions 0..n-1 of idx grouped by volume id (volumes in id
+// order), each volume's slices by slice index; starts[v] .. starts[v+1]
+// delimit volume v.
+typedef struct vgroup {
+    int64_t *order, *starts;
+    int64_t nv;
+} vgroup_t;
+
+typedef struct vkey {
+    int32_t vol, slice;
+    int64_t pos;
+} vkey_t;
+
+static int cmp_key(const void *a, const void *b)
+{
+    const vkey_t *x = a, *y = b;
+    if (x->vol != y->vol)
+        return x->vol < y->vol ? -1 : 1;
+    if (x->slice != y->slice)
+        return x->slice < y->slice ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static int vgroup_make(const sr_dataset_t *ds, const int64_t *idx, int64_t n, vgroup_t *g,
+                       sr_error_t *err)
+{
+    memset(g, 0, sizeof *g);
+    g->order = malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+    g->starts = malloc(sizeof(int64_t) * (size_t)(n + 1));
+    vkey_t *k = malloc(sizeof(vkey_t) * (size_t)(n ? n : 1));
+    if (!g->order || !g->starts || !k) {
+        free(g->order), free(g->starts), free(k);
+        memset(g, 0, sizeof *g);
+        return sr_errorf(err, "volumes: out of memory");
+    }
+    for (int64_t i = 0; i < n; i++) {
+        k[i].vol = ds->volume ? ds->volume[idx[i]] : 0;
+        k[i].slice = ds->slice ? ds->slice[idx[i]] : 0;
+        k[i].pos = i;
+    }
+    qsort(k, (size_t)n, sizeof(vkey_t), cmp_key);
+    for (int64_t i = 0; i < n; i++) {
+        g->order[i] = k[i].pos;
+        if (i == 0 || k[i].vol != k[i - 1].vol)
+            g->starts[g->nv++] = i;
+    }
+    g->starts[g->nv] = n;
+    free(k);
+    return 0;
+}
+
+static void vgroup_free(vgroup_t *g)
+{
+    free(g->order);
+    free(g->starts);
+    memset(g, 0, sizeof *g);
+}
+
+static const double *spacing_of(const sr_dataset_t *ds, int64_t j)
+{
+    static const double one[3] = {1, 1, 1};
+    return ds->spacing ? ds->spacing + 3 * j : one;
+}
+
+/* ---- validation metrics ------------------------------------------------------ */
+
+static const char *const val_names[] = {"dice3d", "hd95", "hd95_3d"};
+static_assert(sizeof val_names / sizeof val_names[0] == SR_TW_VAL_COUNT, "val metric names");
+
+const char *sr_tw_val_name(int m)
+{
+    return m >= 0 && m < SR_TW_VAL_COUNT ? val_names[m] : "?";
+}
+
+int sr_tw_val_parse(const char *name)
+{
+    if (strcmp(name, "dice") == 0)
+        return -1;
+    for (int i = 0; i < SR_TW_VAL_COUNT; i++)
+        if (strcmp(name, val_names[i]) == 0)
+            return i;
+    return -2;
+}
+
+int sr_tw_val_eval(sr_net_t *net, const sr_dataset_t *ds, const int64_t *idx, int64_t n,
+                   const int on[SR_TW_VAL_COUNT], double out[SR_TW_VAL_COUNT], sr_error_t *err)
+{
+    for (int m = 0; m < SR_TW_VAL_COUNT; m++)
+        out[m] = NAN;
+    if (n <= 0)
+        return 0;
+    int64_t C = ds->C, H = ds->H, W = ds->W, HW = H * W;
+    int K = net->cfg.n_classes, was_train = net->train;
+    uint8_t *pred = malloc((size_t)(n * HW)); /* (n,H,W) argmax class */
+    if (!pred)
+        return sr_errorf(err, "validation metrics: out of memory");
+    net->train = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (sr_net_forward(net, ds->images + idx[i] * C * HW, 1, (int)H, (int)W, err)) {
+            net->train = was_train;
+            free(pred);
+            return sr_error_prefix(err, "validation metrics: ");
+        }
+        sr_tensor_t lg = sr_net_output(net);
+        for (int64_t p = 0; p < HW; p++) {
+            int best = 0;
+            float mx = lg.data[p];
+            for (int c = 1; c < K; c++)
+                if (lg.data[c * HW + p] > mx)
+                    mx = lg.data[c * HW + p], best = c;
+            pred[i * HW + p] = (uint8_t)(K > 1 ? best : lg.data[p] > 0.0f);
+        }
+    }
+    net->train = was_train;
+    int rc = sr_tw_val_score(ds, idx, n, pred, K, on, out, err);
+    free(pred);
+    return rc;
+}
+
+int sr_tw_val_score(const sr_dataset_t *ds, const int64_t *idx, int64_t n, const uint8_t *pred,
+                    int K, const int on[SR_TW_VAL_COUNT], double out[SR_TW_VAL_COUNT],
+                    sr_error_t *err)
+{
+    for (int m = 0; m < SR_TW_VAL_COUNT; m++)
+        out[m] = NAN;
+    if (n <= 0)
+        return 0;
+    int64_t H = ds->H, W = ds->W, HW = H * W;
+    uint8_t *a = malloc((size_t)(n * HW)), *b = malloc((size_t)(n * HW));
+    vgroup_t g = {0};
+    int rc = -1;
+    if (!a || !b) {
+        sr_errorf(err, "validation metrics: out of memory");
+        goto out;
+    }
+    if (vgroup_make(ds, idx, n, &g, err))
+        goto out;
+    int k0 = K > 1 ? 1 : 0, kend = K > 1 ? K : 1;
+    double sum[SR_TW_VAL_COUNT] = {0};
+    int64_t cnt[SR_TW_VAL_COUNT] = {0};
+    for (int k = k0; k < kend; k++) {
+        int kk = K > 1 ? k : 1; // K = 1: the foreground is label 1
+        for (int64_t v = 0; v < g.nv; v++) {
+            int64_t s0 = g.starts[v], ns = g.starts[v + 1] - s0;
+            for (int64_t s = 0; s < ns; s++) {
+                int64_t i = g.order[s0 + s], j = idx[i];
+                for (int64_t p = 0; p < HW; p++) {
+                    a[s * HW + p] = pred[i * HW + p] == kk;
+                    b[s * HW + p] = ds->labels[j * HW + p] == kk;
+                }
+            }
+            const double *sp = spacing_of(ds, idx[g.order[s0]]);
+            if (on[SR_TW_VAL_DICE3D]) {
+                sr_confusion_t cf;
+                sr_confusion_count(a, b, ns * HW, &cf);
+                sum[SR_TW_VAL_DICE3D] += sr_metric_confusion(SR_METRIC_DICE, &cf, 1.0,
+                                                             SR_METRIC_EMPTY_ONE);
+                cnt[SR_TW_VAL_DICE3D]++;
+            }
+            if (on[SR_TW_VAL_HD95])
+                for (int64_t s = 0; s < ns; s++) {
+                    int any = 0;
+                    for (int64_t p = 0; p < HW && !any; p++)
+                        any = b[s * HW + p];
+                    if (!any)
+                        continue;
+                    int64_t shape[2] = {H, W};
+                    double hd95, sp2[2] = {sp[1], sp[2]};
+                    if (sr_metric_hausdorff(a + s * HW, b + s * HW, 2, shape, sp2, SR_HD95_POOLED,
+                                            SR_METRIC_EMPTY_DIAG, NULL, &hd95, err))
+                        goto out;
+                    sum[SR_TW_VAL_HD95] += hd95;
+                    cnt[SR_TW_VAL_HD95]++;
+                }
+            if (on[SR_TW_VAL_HD95_3D]) {
+                int any = 0;
+                for (int64_t p = 0; p < ns * HW && !any; p++)
+                    any = b[p];
+                if (any) {
+                    int64_t shape[3] = {ns, H, W};
+                    double hd95;
+                    if (sr_metric_hausdorff(a, b, 3, shape, sp, SR_HD95_POOLED,
+                                            SR_METRIC_EMPTY_DIAG, NULL, &hd95, err))
+                        goto out;
+                    sum[SR_TW_VAL_HD95_3D] += hd95;
+                    cnt[SR_TW_VAL_HD95_3D]++;
+                }
+            }
+        }
+    }
+    for (int m = 0; m < SR_TW_VAL_COUNT; m++)
+        if (on[m] && cnt[m])
+            out[m] = sum[m] / (double)cnt[m];
+    rc = 0;
+out:
+    if (rc)
+        sr_error_prefix(err, "validation metrics: ");
+    vgroup_free(&g);
+    free(a);
+    free(b);
+    return rc;
+}
+
+/* ---- 3D distance maps ------------------------------------------------------ */
+
+int sr_tw_dist_maps_3d(const sr_dataset_t *ds, const int64_t *idx, int64_t n, float *out,
+                       sr_error_t *err)
+{
+    int64_t HW = ds->H * ds->W;
+    int K = ds->K;
+    vgroup_t g;
+    if (vgroup_make(ds, idx, n, &g, err))
+        return -1;
+    int64_t maxs = 0;
+    for (int64_t v = 0; v < g.nv; v++)
+        if (g.starts[v + 1] - g.starts[v] > maxs)
+            maxs = g.starts[v + 1] - g.starts[v];
+    uint8_t *m = malloc((size_t)(maxs * HW + 1));
+    float *phi = malloc(sizeof(float) * (size_t)(maxs * HW + 1));
+    int rc = m && phi ? 0 : sr_errorf(err, "3D distance maps: out of memory");
+    for (int64_t v = 0; v < g.nv && !rc; v++) {
+        int64_t s0 = g.starts[v], ns = g.starts[v + 1] - s0;
+        int64_t shape[3] = {ns, ds->H, ds->W};
+        const double *sp = spacing_of(ds, idx[g.order[s0]]);
+        for (int k = 0; k < K && !rc; k++) {
+            for (int64_t s = 0; s < ns; s++) {
+                const uint8_t *y = ds->labels + idx[g.order[s0 + s]] * HW;
+                for (int64_t p = 0; p < HW; p++)
+                    m[s * HW + p] = y[p] == k;
+            }
+            rc = sr_signed_dist(m, 3, shape, sp, phi, err);
+            for (int64_t s = 0; s < ns && !rc; s++)
+                memcpy(out + (g.order[s0 + s] * K + k) * HW, phi + s * HW, sizeof(float) * (size_t)HW);
+        }
+        if (rc)
+            sr_error_prefix(err, "3D distance maps: volume %s: ",
+                            ds->volume_names && ds->volume ? ds->volume_names[ds->volume[idx[g.order[s0]]]]
+                                                           : "?");
+    }
+    free(m);
+    free(phi);
+    vgroup_free(&g);
+    return rc;
+}
+
+/* ---- hybrid training sets ---------------------------------------------------- */
+
+int sr_tw_full_volumes(const sr_dataset_t *ds, const int64_t *idx, int64_t n, int nfull,
+                       uint64_t seed, uint8_t *member, sr_error_t *err)
+{
+    vgroup_t g;
+    if (vgroup_make(ds, idx, n, &g, err))
+        return -1;
+    memset(member, 0, (size_t)n);
+    if (nfull > g.nv) {
+        int64_t nv = g.nv;
+        vgroup_free(&g);
+        return sr_errorf(err, "dataset.full_volumes: %d volumes asked, the training split has "
+                         "%lld", nfull, (long long)nv);
+    }
+    int64_t *perm = malloc(sizeof(int64_t) * (size_t)(g.nv ? g.nv : 1));
+    if (!perm) {
+        vgroup_free(&g);
+        return sr_errorf(err, "dataset.full_volumes: out of memory");
+    }
+    sr_rng_t r;
+    sr_rng_init(&r, seed, "full_volumes", 0);
+    sr_rng_permutation(&r, perm, (size_t)g.nv);
+    for (int f = 0; f < nfull; f++) {
+        int64_t v = perm[f];
+        for (int64_t s = g.starts[v]; s < g.starts[v + 1]; s++)
+            member[g.order[s]] = 1;
+    }
+    free(perm);
+    vgroup_free(&g);
+    return 0;
+}
+
+/* ---- batches by volume -------------------------------------------------------- */
+
+int sr_tw_volume_groups(const sr_dataset_t *ds, const int64_t *idx, int64_t n, int64_t **order,
+                        int64_t **starts, int64_t *ngroups, sr_error_t *err)
+{
+    vgroup_t g;
+    if (vgroup_make(ds, idx, n, &g, err))
+        return -1;
+    *order = g.order;
+    *starts = g.starts;
+    *ngroups = g.nv;
+    return 0;
+}
+
+/* ---- term view ------------------------------------------------------------------ */
+
+static const char *const subset_names[] = {"all", "full", "weak"};
+static_assert(sizeof subset_names / sizeof subset_names[0] == SR_TW_SUBSET_COUNT, "subsets");
+
+const char *sr_tw_subset_name(int s)
+{
+    return s >= 0 && s < SR_TW_SUBSET_COUNT ? subset_names[s] : "?";
+}
+
+static int view_eval(void *vctx, const sr_train_batch_t *b, double *value, sr_tensor_t *dlogits,
+                     sr_error_t *err)
+{
+    sr_tw_view_t *v = vctx;
+    const sr_tensor_t *lg = b->logits;
+    int64_t N = lg->ne[0], K = lg->ne[1], H = lg->ne[2], W = lg->ne[3], HW = H * W;
+    if ((v->member || v->gt_labels) && !b->ids)
+        return sr_errorf(err, "term view: the batch has no dataset indices");
+    int64_t sel[4096], ns = 0;
+    if (N > 4096)
+        return sr_errorf(err, "term view: batch of %lld images (at most 4096)", (long long)N);
+    for (int64_t i = 0; i < N; i++) {
+        if (v->member && (b->ids[i] < 0 || b->ids[i] >= v->ntrain))
+            return sr_errorf(err, "term view: index %lld out of range", (long long)b->ids[i]);
+        if (!v->member || (v->member[b->ids[i]] != 0) == (v->want != 0))
+            sel[ns++] = i;
+    }
+    if (ns == 0) {
+        *value = 0;
+        if (dlogits)
+            memset(dlogits->data, 0, sizeof(float) * (size_t)sr_tensor_numel(dlogits));
+        return 0;
+    }
+    if (grow((void **)&v->logits, &v->cap_l, ns * K * HW, sizeof(float), err) ||
+        grow((void **)&v->dlogits, &v->cap_d, ns * K * HW, sizeof(float), err) ||
+        grow((void **)&v->labels, &v->cap_y, ns * HW, sizeof(int32_t), err) ||
+        grow((void **)&v->ids, &v->cap_n, ns, sizeof(int64_t), err) ||
+        (b->images && grow((void **)&v->images, &v->cap_i, ns * b->C * HW, sizeof(float), err)))
+        return -1;
+    for (int64_t s = 0; s < ns; s++) {
+        int64_t i = sel[s];
+        memcpy(v->logits + s * K * HW, lg->data + i * K * HW, sizeof(float) * (size_t)(K * HW));
+        if (b->images)
+            memcpy(v->images + s * b->C * HW, b->images + i * b->C * HW,
+                   sizeof(float) * (size_t)(b->C * HW));
+        v->ids[s] = b->ids ? b->ids[i] : i;
+        if (v->gt_labels) {
+            const uint8_t *y = v->ds->labels + v->idx[b->ids[i]] * HW;
+            for (int64_t p = 0; p < HW; p++)
+                v->labels[s * HW + p] = y[p];
+        } else {
+            memcpy(v->labels + s * HW, b->labels + i * HW, sizeof(int32_t) * (size_t)HW);
+        }
+    }
+    sr_tensor_t clg, cdl;
+    sr_tensor_init_view(&clg, "logits", v->logits, ns, K, H, W);
+    sr_tensor_init_view(&cdl, "dlogits", v->dlogits, ns, K, H, W);
+    sr_train_batch_t cb = *b;
+    cb.logits = &clg;
+    cb.labels = v->labels;
+    cb.images = b->images ? v->images : NULL;
+    cb.ids = v->ids;
+    if (v->ops->eval(v->ctx, &cb, value, dlogits ? &cdl : NULL, err))
+        return -1;
+    if (dlogits) {
+        memset(dlogits->data, 0, sizeof(float) * (size_t)sr_tensor_numel(dlogits));
+        for (int64_t s = 0; s < ns; s++)
+            memcpy(dlogits->data + sel[s] * K * HW, v->dlogits + s * K * HW,
+                   sizeof(float) * (size_t)(K * HW));
+    }
+    return 0;
+}
+
+static enum sr_train_phase view_phase(void *vctx)
+{
+    sr_tw_view_t *v = vctx;
+    return v->ops->phase ? v->ops->phase(v->ctx) : SR_TRAIN_PHASE_THETA;
+}
+
+static int view_epoch_end(void *vctx, sr_train_epoch_metrics_t *m, sr_error_t *err)
+{
+    sr_tw_view_t *v = vctx;
+    return v->ops->epoch_end ? v->ops->epoch_end(v->ctx, m, err) : 0;
+}
+
+const sr_train_term_ops_t sr_tw_view_ops = {view_eval, view_phase, view_epoch_end};
+
+void sr_tw_view_free(sr_tw_view_t *v)
+{
+    free(v->logits);
+    free(v->dlogits);
+    free(v->images);
+    free(v->labels);
+    free(v->ids);
+    memset(v, 0, sizeof *v);
+}
