@@ -1231,6 +1231,8 @@ static int weights_summary(sr_run_ctx_t *ctx, const sr_net_t *net, sr_error_t *e
         sr_hash_fnv1a64(net->param_slab, sizeof(float) * (size_t)net->nparam_floats),
         sr_hash_fnv1a64(net->state_slab, sizeof(float) * (size_t)net->nstate_floats));
     return sr_run_summary(ctx, "weights_hash", (double)(h & ((1ull << 48) - 1)), err);
+}
+
 /* ---- thesis ch. 2-4: hybrid sets, term views, 3D maps, weight schedules,
  * volume metrics (train_weak.h) ------------------------------------------- */
 

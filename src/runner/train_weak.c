@@ -401,7 +401,22 @@ static int view_epoch_end(void *vctx, sr_train_epoch_metrics_t *m, sr_error_t *e
     return v->ops->epoch_end ? v->ops->epoch_end(v->ctx, m, err) : 0;
 }
 
-const sr_train_term_ops_t sr_tw_view_ops = {view_eval, view_phase, view_epoch_end};
+// A view holds no state of its own across epochs: a checkpoint saves and
+// restores the wrapped term's.
+static int view_save(void *vctx, sr_ckpt_buf_t *b, sr_error_t *err)
+{
+    sr_tw_view_t *v = vctx;
+    return v->ops->save ? v->ops->save(v->ctx, b, err) : 0;
+}
+
+static int view_load(void *vctx, sr_ckpt_buf_t *b, sr_error_t *err)
+{
+    sr_tw_view_t *v = vctx;
+    return v->ops->load ? v->ops->load(v->ctx, b, err) : 0;
+}
+
+const sr_train_term_ops_t sr_tw_view_ops = {view_eval, view_phase, view_epoch_end, view_save,
+                                            view_load};
 
 void sr_tw_view_free(sr_tw_view_t *v)
 {

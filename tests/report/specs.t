@@ -115,7 +115,7 @@ run_cmd "$SEGREP" table "$T/pt/specs/bad-row.yaml" --results "$T/empty" -n
 is "$rc" 1 "an unknown row id fails"
 like "$err" "unknown row 'constant_alpha_0_055' in thesis/table-4.3 \(did you mean 'constant_alpha_0_05'\?\)" \
     "... with a suggestion"
-sed 's/^  isles_dsc: {}/  isles_dice: {}/' "$spec" > "$T/pt/specs/bad-col.yaml"
+sed 's/^  isles_dsc:/  isles_dice:/' "$spec" > "$T/pt/specs/bad-col.yaml"
 run_cmd "$SEGREP" table "$T/pt/specs/bad-col.yaml" --results "$T/empty" -n
 is "$rc" 1 "an unknown column id fails"
 like "$err" "unknown column 'isles_dice'" "... named"
