@@ -13,7 +13,8 @@
  * Lovász-hinge prox direction (train/prox_term.h, K = 1); loss, adm and
  * prox terms may start at 'from_epoch' (two training phases in one run).
  * 'dataset.train_labels' picks a weak map (scribbles) as training labels;
- * 'log_crf_energy' logs the grid-CRF energies of ADM Table 1 per epoch.
+ * 'log_crf_energy' logs the grid-CRF energies of ADM Table 1 per epoch (and
+ * the dense-CRF energies when a term uses the dense CRF).
  *
  * Not done: checkpoints inside a run (an interrupted run restarts from
  * epoch 0 when the grid resumes; runs are deterministic, so the results are
@@ -87,7 +88,8 @@ static const sr_param_t train_params[] = {
      "0: the run's seed; else this seed for init, shuffling and dropout (runs that must start "
      "the same way)"},
     {"log_crf_energy", SR_PARAM_BOOL, "false", 1, 0, NULL,
-     "log per epoch the grid-CRF energies (Potts of the argmax, relaxed) on train and val"},
+     "log per epoch the grid-CRF energies (Potts of the argmax, relaxed) on train and val; "
+     "with a dense-CRF term also its dense-CRF energies"},
     {"save_val", SR_PARAM_INT, "0", 0, 1000000, NULL,
      "store the first n validation images, labels and final softmax(T logits) as tensors"},
 };
@@ -237,7 +239,8 @@ static const char *const loss_keys[] = {"loss", "name", "weight", "params", "fro
 static const char *const adm_item_keys[] = {"adm", "name", "weight", "from_epoch"};
 static const char *const adm_keys[] = {
     "gamma", "potts", "lambda", "pce_weight", "connectivity", "diag", "sigma2", "scale", "quant",
-    "sweeps", "init", "scribbles", "latent"};
+    "sweeps", "init", "scribbles", "latent", "crf", "solver", "iterations", "sigma_xy",
+    "sigma_rgb", "impl"};
 static const char *const prox_item_keys[] = {"prox", "name", "weight", "from_epoch"};
 static const char *const prox_keys[] = {"lambda", "method", "scale"};
 static const char *const con_keys[] = {
@@ -435,7 +438,8 @@ static int parse_constraint_item(const sr_ynode_t *item, int ti, term_plan_t *tp
     } while (0)
 
 /* {adm: {gamma, potts | lambda, pce_weight, connectivity, diag, sigma2,
- * scale, quant, sweeps, init, scribbles, latent}} (train/adm.h). */
+ * scale, quant, sweeps, init, scribbles, latent, crf, and for crf dense:
+ * solver, iterations, sigma_xy, sigma_rgb, impl}} (train/adm.h). */
 static int parse_adm_item(const sr_ynode_t *item, int ti, term_plan_t *tp, sr_error_t *err)
 {
     char at[300];
@@ -458,7 +462,10 @@ static int parse_adm_item(const sr_ynode_t *item, int ti, term_plan_t *tp, sr_er
         item_double_p(m, ti, pre, "pce_weight", 0, 1e12, &c->pce_weight, err) ||
         item_double_p(m, ti, pre, "sigma2", 0, 1e300, &c->sigma2, err) ||
         item_double_p(m, ti, pre, "scale", 1e-300, 1e12, &quant_scale, err) ||
-        item_int_p(m, ti, pre, "sweeps", 1, 1000, &c->sweeps, err))
+        item_int_p(m, ti, pre, "sweeps", 1, 1000, &c->sweeps, err) ||
+        item_int_p(m, ti, pre, "iterations", 0, 100000, &c->dense_iters, err) ||
+        item_double_p(m, ti, pre, "sigma_xy", 1e-300, 1e300, &c->sigma_xy, err) ||
+        item_double_p(m, ti, pre, "sigma_rgb", 1e-300, 1e300, &c->sigma_rgb, err))
         return -1;
     c->scaling.scale = quant_scale;
     SUB_CHOICE(m, ti, pre, "connectivity", sr_grid_conn_parse, &c->conn);
@@ -467,6 +474,24 @@ static int parse_adm_item(const sr_ynode_t *item, int ti, term_plan_t *tp, sr_er
     SUB_CHOICE(m, ti, pre, "init", sr_expansion_init_parse, &c->init);
     SUB_CHOICE(m, ti, pre, "scribbles", sr_adm_scribbles_parse, &c->scribbles);
     SUB_CHOICE(m, ti, pre, "latent", sr_adm_latent_parse, &c->latent);
+    SUB_CHOICE(m, ti, pre, "crf", sr_adm_crf_parse, &c->crf);
+    SUB_CHOICE(m, ti, pre, "solver", sr_adm_dense_solver_parse, &c->dense_solver);
+    SUB_CHOICE(m, ti, pre, "impl", sr_adm_dense_impl_parse, &c->dense_impl);
+    static const char *const grid_only[] = {"connectivity", "diag", "sigma2", "scale", "quant",
+                                            "sweeps", "init"};
+    static const char *const dense_only[] = {"solver", "iterations", "sigma_xy", "sigma_rgb",
+                                             "impl"};
+    for (int i = 0; i < 7; i++)
+        if (c->crf == SR_ADM_CRF_DENSE && sr_ynode_map_get(m, grid_only[i]))
+            return sr_errorf(err, "%s: terms[%d].adm.%s: a grid-CRF setting; this term has "
+                             "crf dense", where(sr_ynode_map_get(m, grid_only[i]), at, sizeof at),
+                             ti, grid_only[i]);
+    for (int i = 0; i < 5; i++)
+        if (c->crf == SR_ADM_CRF_GRID && sr_ynode_map_get(m, dense_only[i]))
+            return sr_errorf(err, "%s: terms[%d].adm.%s: a dense-CRF setting; this term has "
+                             "crf grid (set crf: dense)",
+                             where(sr_ynode_map_get(m, dense_only[i]), at, sizeof at), ti,
+                             dense_only[i]);
     if (sr_ynode_map_get(m, "potts") && sr_ynode_map_get(m, "lambda"))
         return sr_errorf(err, "%s: terms[%d].adm: give 'potts' (Eq. 8 weight) or 'lambda' (the "
                          "GD weight it is matched to), not both", where(m, at, sizeof at), ti);
@@ -783,10 +808,17 @@ typedef struct run_state {
     sr_net_t *net;
     const sr_train_dataset_t *etrain, *eval; /* eval may be NULL */
     double energy_last[4];                    /* train discrete, relaxed, val discrete, relaxed */
+    /* with log_crf_energy and a dense-CRF term: its dense energies too */
+    int log_dense;
+    double dense_sxy, dense_srgb;
+    enum sr_adm_dense_impl dense_impl;
+    double dense_last[4];
 } run_state_t;
 
 static const char *const energy_names[4] = {"crf_energy.train_potts", "crf_energy.train_relaxed",
                                             "crf_energy.val_potts", "crf_energy.val_relaxed"};
+static const char *const dense_names[4] = {"dense_energy.train_potts", "dense_energy.train_relaxed",
+                                           "dense_energy.val_potts", "dense_energy.val_relaxed"};
 
 // The ADM paper's Table 1 quantities: the mean per-pair Potts energy of the
 // argmax and the relaxed energy of softmax, lambda = 1, with crf_grid's and
@@ -804,6 +836,54 @@ static int log_energies(run_state_t *rs, int64_t e, sr_error_t *err)
         rs->energy_last[i] = v[i];
         if (!isnan(v[i]) && sr_run_metric(rs->ctx, energy_names[i], e, v[i], err))
             return -1;
+    }
+    if (!rs->log_dense)
+        return 0;
+    // the dense-CRF energies (per pixel, unit weight) with the dense term's kernel
+    double d[4] = {NAN, NAN, NAN, NAN};
+    if (sr_adm_dataset_dense_energy(rs->net, rs->etrain, rs->dense_sxy, rs->dense_srgb,
+                                    rs->dense_impl, &d[0], &d[1], err) ||
+        (rs->eval && rs->eval->n &&
+         sr_adm_dataset_dense_energy(rs->net, rs->eval, rs->dense_sxy, rs->dense_srgb,
+                                     rs->dense_impl, &d[2], &d[3], err)))
+        return -1;
+    for (int i = 0; i < 4; i++) {
+        rs->dense_last[i] = d[i];
+        if (!isnan(d[i]) && sr_run_metric(rs->ctx, dense_names[i], e, d[i], err))
+            return -1;
+    }
+    return 0;
+}
+
+/* The kernel of the first dense-CRF term (an adm term with crf dense, or a
+ * crf_dense loss: its sigma_xy, sigma_rgb and impl, else the loss
+ * library's defaults 100, 15, auto). Returns 1 if there is one. */
+static int dense_kernel_of(const plan_t *p, double *sxy, double *srgb,
+                           enum sr_adm_dense_impl *impl)
+{
+    for (int i = 0; i < p->nterms; i++) {
+        const term_plan_t *tp = &p->terms[i];
+        if (tp->kind == TERM_ADM && tp->adm.crf == SR_ADM_CRF_DENSE) {
+            *sxy = tp->adm.sigma_xy;
+            *srgb = tp->adm.sigma_rgb;
+            *impl = tp->adm.dense_impl;
+            return 1;
+        }
+        if (tp->kind == TERM_LOSS && strcmp(tp->loss, "crf_dense") == 0) {
+            *sxy = 100.0;
+            *srgb = 15.0;
+            *impl = SR_ADM_DENSE_AUTO;
+            for (int j = 0; j < tp->nkv; j++) {
+                if (strcmp(tp->keys[j], "sigma_xy") == 0)
+                    *sxy = strtod(tp->vals[j], NULL);
+                else if (strcmp(tp->keys[j], "sigma_rgb") == 0)
+                    *srgb = strtod(tp->vals[j], NULL);
+                else if (strcmp(tp->keys[j], "impl") == 0 &&
+                         sr_adm_dense_impl_parse(tp->vals[j], impl, NULL))
+                    *impl = SR_ADM_DENSE_AUTO;
+            }
+            return 1;
+        }
     }
     return 0;
 }
@@ -886,6 +966,11 @@ static int summaries(run_state_t *rs, sr_error_t *err)
     for (int i = 0; rs->log_energy && n && i < 4; i++) {
         snprintf(name, sizeof name, "%s_final", energy_names[i]);
         if (!isnan(rs->energy_last[i]) && sr_run_summary(ctx, name, rs->energy_last[i], err))
+            return -1;
+    }
+    for (int i = 0; rs->log_dense && n && i < 4; i++) {
+        snprintf(name, sizeof name, "%s_final", dense_names[i]);
+        if (!isnan(rs->dense_last[i]) && sr_run_summary(ctx, name, rs->dense_last[i], err))
             return -1;
     }
     for (int i = 0; i < rs->npct; i++) {
@@ -1051,6 +1136,8 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         goto out;
     }
     rs.log_energy = log_energy;
+    rs.log_dense =
+        log_energy && dense_kernel_of(&plan, &rs.dense_sxy, &rs.dense_srgb, &rs.dense_impl);
     rs.net = net;
     rs.etrain = &dtrain;
     rs.eval = va.n ? &dval : NULL;
@@ -1083,8 +1170,10 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         } else if (tp->kind == TERM_ADM) {
             sr_adm_config_t ac = tp->adm;
             if (tp->adm_lambda > 0)
-                ac.potts = sr_adm_potts_matched(tp->adm_lambda, ac.gamma, (int)ds.H, (int)ds.W,
-                                                ac.conn);
+                ac.potts = ac.crf == SR_ADM_CRF_DENSE
+                               ? tp->adm_lambda / ac.gamma // crf_dense normalize=pixels
+                               : sr_adm_potts_matched(tp->adm_lambda, ac.gamma, (int)ds.H,
+                                                      (int)ds.W, ac.conn);
             if (sr_adm_init(&adm[i], &ac, &tap, err)) {
                 sr_error_prefix(err, "terms[%d]: ", i);
                 goto out;
