@@ -58,6 +58,9 @@ static const sr_param_t train_params[] = {
     {"net.dropout", SR_PARAM_FLOAT, "-1", -1, 0.99, NULL, "dropout (-1: the network's default)"},
     {"net.in_channels", SR_PARAM_INT, "0", 0, 4096, NULL, "input channels (0: the dataset's)"},
     {"net.classes", SR_PARAM_INT, "0", 0, 4096, NULL, "classes (0: the dataset's)"},
+    {"net.train", SR_PARAM_STRING, "all", 1, 0, "all|last",
+     "parameters the optimiser updates: all, or the last layer only (the rest keeps its "
+     "initialisation; Lovasz Fig. C.2)"},
     // Results depend on the convolution algorithm (Winograd rounds differently
     // from im2col), so it is part of every run's config and id.
     {"net.conv_algo", SR_PARAM_STRING, "winograd", 0, 0, "winograd|winograd2|winograd4|im2col",
@@ -796,6 +799,7 @@ typedef struct run_state {
     sr_run_ctx_t *ctx;
     plan_t *plan;
     double *val;     /* (epochs) val Dice */
+    double iou_last; /* val IoU of the last epoch */
     double *times;   /* (epochs) */
     int epochs, logged;
     double best;
@@ -912,6 +916,7 @@ static int on_epoch(void *vctx, const sr_train_epoch_metrics_t *m, sr_error_t *e
     int64_t e = m->epoch;
     char name[96];
     if ((!isnan(m->val_dice) && sr_run_metric(ctx, "val_dice", e, m->val_dice, err)) ||
+        (!isnan(m->val_iou) && sr_run_metric(ctx, "val_iou", e, m->val_iou, err)) ||
         sr_run_metric(ctx, "train_loss", e, m->train_loss, err) ||
         sr_run_metric(ctx, "epoch_time", e, m->seconds, err) ||
         sr_run_schedule(ctx, "lr", e, m->lr, err) ||
@@ -935,6 +940,7 @@ static int on_epoch(void *vctx, const sr_train_epoch_metrics_t *m, sr_error_t *e
     }
     if (rs->log_energy && log_energies(rs, e, err))
         return -1;
+    rs->iou_last = m->val_iou;
     if (e < rs->epochs) {
         rs->val[e] = m->val_dice;
         rs->times[e] = m->seconds;
@@ -968,6 +974,8 @@ static int summaries(run_state_t *rs, sr_error_t *err)
         if (!isnan(rs->energy_last[i]) && sr_run_summary(ctx, name, rs->energy_last[i], err))
             return -1;
     }
+    if (n && !isnan(rs->iou_last) && sr_run_summary(ctx, "val_iou_final", rs->iou_last, err))
+        return -1;
     for (int i = 0; rs->log_dense && n && i < 4; i++) {
         snprintf(name, sizeof name, "%s_final", dense_names[i]);
         if (!isnan(rs->dense_last[i]) && sr_run_summary(ctx, name, rs->dense_last[i], err))
@@ -1025,7 +1033,7 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
     if (parse_plan(cfg, &plan, err))
         goto out;
 
-    const char *trs, *vas, *netname, *oname, *sname, *tlabels, *conv_algo;
+    const char *trs, *vas, *netname, *oname, *sname, *tlabels, *conv_algo, *ntrain;
     int64_t width, depth, in_ch, classes, epochs, batch, nsave, seed;
     double dropout, temperature;
     int progress, log_energy;
@@ -1041,6 +1049,7 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         sr_config_int(cfg, "net.in_channels", &in_ch, err) ||
         sr_config_int(cfg, "net.classes", &classes, err) ||
         sr_config_str(cfg, "net.conv_algo", &conv_algo, err) ||
+        sr_config_str(cfg, "net.train", &ntrain, err) ||
         sr_config_str(cfg, "optim.name", &oname, err) ||
         sr_config_str(cfg, "schedule.name", &sname, err) ||
         sr_config_int(cfg, "epochs", &epochs, err) ||
@@ -1129,6 +1138,7 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
     rs.plan = &plan;
     rs.epochs = (int)epochs;
     rs.best = -INFINITY;
+    rs.iou_last = NAN;
     rs.val = calloc((size_t)epochs, sizeof(double));
     rs.times = calloc((size_t)epochs, sizeof(double));
     if (!rs.val || !rs.times) {
@@ -1153,6 +1163,8 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
     if (sr_trainer_init(&trainer, net, &tcfg, &ocfg, &scfg, err))
         goto out;
     trainer_ready = 1;
+    if (strcmp(ntrain, "last") == 0 && sr_trainer_train_last_layer(&trainer, err))
+        goto out;
     for (int i = 0; i < plan.nterms; i++) {
         term_plan_t *tp = &plan.terms[i];
         gate_t *g = &gates[i];
