@@ -25,3 +25,11 @@ tests_graph_test_adm_dense_t_SOURCES = tests/graph/test_adm_dense.c
 tests_graph_test_adm_dense_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
 tests_graph_test_adm_dense_t_LDADD = $(SR_TEST_LDADD)
 TESTS += tests/graph/test_adm_dense.t
+
+# One ADM iteration decreases the ADM objective; the logged energy (README of
+# experiments/adm-grid-crf).
+check_PROGRAMS += tests/graph/test_adm_step.t
+tests_graph_test_adm_step_t_SOURCES = tests/graph/test_adm_step.c
+tests_graph_test_adm_step_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_graph_test_adm_step_t_LDADD = $(SR_TEST_LDADD)
+TESTS += tests/graph/test_adm_step.t
