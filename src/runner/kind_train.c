@@ -786,8 +786,16 @@ static int gate_epoch_end(void *vctx, sr_train_epoch_metrics_t *m, sr_error_t *e
         double v = g->adm->total.pixels
                        ? 100.0 * (double)g->adm->total.changed / (double)g->adm->total.pixels
                        : NAN;
+        // the latent step's Eq. 8 energy relative to that of argmax S (grid
+        // CRF; < 1: X is better than the network's own labelling)
+        double ratio = g->adm->cfg.crf == SR_ADM_CRF_GRID && g->adm->total.energy_argmax > 0
+                           ? g->adm->total.energy_x / g->adm->total.energy_argmax
+                           : NAN;
         sr_adm_stats_reset(g->adm);
         if (!isnan(v) && sr_train_metrics_add(m, name, v, err))
+            return -1;
+        snprintf(name, sizeof name, "%s.x_over_argmax", g->name);
+        if (!isnan(ratio) && sr_train_metrics_add(m, name, ratio, err))
             return -1;
     }
     return 0;
