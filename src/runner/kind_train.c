@@ -13,7 +13,8 @@
  * Lovász-hinge prox direction (train/prox_term.h, K = 1); loss, adm and
  * prox terms may start at 'from_epoch' (two training phases in one run).
  * 'dataset.train_labels' picks a weak map (scribbles) as training labels;
- * 'log_crf_energy' logs the grid-CRF energies of ADM Table 1 per epoch.
+ * 'log_crf_energy' logs the grid-CRF energies of ADM Table 1 per epoch (and
+ * the dense-CRF energies when a term uses the dense CRF).
  *
  * Checkpoints: every 'checkpoint_every' epochs the trainer's complete state,
  * the terms' state, the run state below and the metric history go to the
@@ -71,6 +72,9 @@ static const sr_param_t train_params[] = {
     {"net.dropout", SR_PARAM_FLOAT, "-1", -1, 0.99, NULL, "dropout (-1: the network's default)"},
     {"net.in_channels", SR_PARAM_INT, "0", 0, 4096, NULL, "input channels (0: the dataset's)"},
     {"net.classes", SR_PARAM_INT, "0", 0, 4096, NULL, "classes (0: the dataset's)"},
+    {"net.train", SR_PARAM_STRING, "all", 1, 0, "all|last",
+     "parameters the optimiser updates: all, or the last layer only (the rest keeps its "
+     "initialisation; Lovasz Fig. C.2)"},
     // Results depend on the convolution algorithm (Winograd rounds differently
     // from im2col), so it is part of every run's config and id.
     {"net.conv_algo", SR_PARAM_STRING, "winograd", 0, 0, "winograd|winograd2|winograd4|im2col",
@@ -101,7 +105,8 @@ static const sr_param_t train_params[] = {
      "0: the run's seed; else this seed for init, shuffling and dropout (runs that must start "
      "the same way)"},
     {"log_crf_energy", SR_PARAM_BOOL, "false", 1, 0, NULL,
-     "log per epoch the grid-CRF energies (Potts of the argmax, relaxed) on train and val"},
+     "log per epoch the grid-CRF energies (Potts of the argmax, relaxed) on train and val; "
+     "with a dense-CRF term also its dense-CRF energies"},
     {"save_val", SR_PARAM_INT, "0", 0, 1000000, NULL,
      "store the first n validation images, labels and final softmax(T logits) as tensors"},
     {"checkpoint_every", SR_PARAM_INT, "1", 0, 1000000, NULL,
@@ -273,7 +278,8 @@ static const char *const loss_keys[] = {"loss", "name", "weight", "params", "fro
 static const char *const adm_item_keys[] = {"adm", "name", "weight", "from_epoch"};
 static const char *const adm_keys[] = {
     "gamma", "potts", "lambda", "pce_weight", "connectivity", "diag", "sigma2", "scale", "quant",
-    "sweeps", "init", "scribbles", "latent"};
+    "sweeps", "init", "scribbles", "latent", "crf", "solver", "iterations", "sigma_xy",
+    "sigma_rgb", "impl"};
 static const char *const prox_item_keys[] = {"prox", "name", "weight", "from_epoch"};
 static const char *const prox_keys[] = {"lambda", "method", "scale"};
 static const char *const con_keys[] = {
@@ -475,7 +481,8 @@ static int parse_constraint_item(const sr_ynode_t *item, int ti, term_plan_t *tp
     } while (0)
 
 /* {adm: {gamma, potts | lambda, pce_weight, connectivity, diag, sigma2,
- * scale, quant, sweeps, init, scribbles, latent}} (train/adm.h). */
+ * scale, quant, sweeps, init, scribbles, latent, crf, and for crf dense:
+ * solver, iterations, sigma_xy, sigma_rgb, impl}} (train/adm.h). */
 static int parse_adm_item(const sr_ynode_t *item, int ti, term_plan_t *tp, sr_error_t *err)
 {
     char at[300];
@@ -498,7 +505,10 @@ static int parse_adm_item(const sr_ynode_t *item, int ti, term_plan_t *tp, sr_er
         item_double_p(m, ti, pre, "pce_weight", 0, 1e12, &c->pce_weight, err) ||
         item_double_p(m, ti, pre, "sigma2", 0, 1e300, &c->sigma2, err) ||
         item_double_p(m, ti, pre, "scale", 1e-300, 1e12, &quant_scale, err) ||
-        item_int_p(m, ti, pre, "sweeps", 1, 1000, &c->sweeps, err))
+        item_int_p(m, ti, pre, "sweeps", 1, 1000, &c->sweeps, err) ||
+        item_int_p(m, ti, pre, "iterations", 0, 100000, &c->dense_iters, err) ||
+        item_double_p(m, ti, pre, "sigma_xy", 1e-300, 1e300, &c->sigma_xy, err) ||
+        item_double_p(m, ti, pre, "sigma_rgb", 1e-300, 1e300, &c->sigma_rgb, err))
         return -1;
     c->scaling.scale = quant_scale;
     SUB_CHOICE(m, ti, pre, "connectivity", sr_grid_conn_parse, &c->conn);
@@ -507,6 +517,24 @@ static int parse_adm_item(const sr_ynode_t *item, int ti, term_plan_t *tp, sr_er
     SUB_CHOICE(m, ti, pre, "init", sr_expansion_init_parse, &c->init);
     SUB_CHOICE(m, ti, pre, "scribbles", sr_adm_scribbles_parse, &c->scribbles);
     SUB_CHOICE(m, ti, pre, "latent", sr_adm_latent_parse, &c->latent);
+    SUB_CHOICE(m, ti, pre, "crf", sr_adm_crf_parse, &c->crf);
+    SUB_CHOICE(m, ti, pre, "solver", sr_adm_dense_solver_parse, &c->dense_solver);
+    SUB_CHOICE(m, ti, pre, "impl", sr_adm_dense_impl_parse, &c->dense_impl);
+    static const char *const grid_only[] = {"connectivity", "diag", "sigma2", "scale", "quant",
+                                            "sweeps", "init"};
+    static const char *const dense_only[] = {"solver", "iterations", "sigma_xy", "sigma_rgb",
+                                             "impl"};
+    for (int i = 0; i < 7; i++)
+        if (c->crf == SR_ADM_CRF_DENSE && sr_ynode_map_get(m, grid_only[i]))
+            return sr_errorf(err, "%s: terms[%d].adm.%s: a grid-CRF setting; this term has "
+                             "crf dense", where(sr_ynode_map_get(m, grid_only[i]), at, sizeof at),
+                             ti, grid_only[i]);
+    for (int i = 0; i < 5; i++)
+        if (c->crf == SR_ADM_CRF_GRID && sr_ynode_map_get(m, dense_only[i]))
+            return sr_errorf(err, "%s: terms[%d].adm.%s: a dense-CRF setting; this term has "
+                             "crf grid (set crf: dense)",
+                             where(sr_ynode_map_get(m, dense_only[i]), at, sizeof at), ti,
+                             dense_only[i]);
     if (sr_ynode_map_get(m, "potts") && sr_ynode_map_get(m, "lambda"))
         return sr_errorf(err, "%s: terms[%d].adm: give 'potts' (Eq. 8 weight) or 'lambda' (the "
                          "GD weight it is matched to), not both", where(m, at, sizeof at), ti);
@@ -894,8 +922,16 @@ static int gate_epoch_end(void *vctx, sr_train_epoch_metrics_t *m, sr_error_t *e
         double v = g->adm->total.pixels
                        ? 100.0 * (double)g->adm->total.changed / (double)g->adm->total.pixels
                        : NAN;
+        // the latent step's Eq. 8 energy relative to that of argmax S (grid
+        // CRF; < 1: X is better than the network's own labelling)
+        double ratio = g->adm->cfg.crf == SR_ADM_CRF_GRID && g->adm->total.energy_argmax > 0
+                           ? g->adm->total.energy_x / g->adm->total.energy_argmax
+                           : NAN;
         sr_adm_stats_reset(g->adm);
         if (!isnan(v) && sr_train_metrics_add(m, name, v, err))
+            return -1;
+        snprintf(name, sizeof name, "%s.x_over_argmax", g->name);
+        if (!isnan(ratio) && sr_train_metrics_add(m, name, ratio, err))
             return -1;
     }
     return 0;
@@ -926,6 +962,7 @@ typedef struct run_state {
     sr_run_ctx_t *ctx;
     plan_t *plan;
     double *val;     /* (epochs) val Dice */
+    double iou_last; /* val IoU of the last epoch */
     double *times;   /* (epochs) */
     int epochs, logged;
     double best;
@@ -946,12 +983,19 @@ typedef struct run_state {
     int64_t vn;
     double *vm[SR_TW_VAL_COUNT];              /* (epochs) per metric */
     int64_t ntrain;                           /* training images (after a train_subset) */
+    /* with log_crf_energy and a dense-CRF term: its dense energies too */
+    int log_dense;
+    double dense_sxy, dense_srgb;
+    enum sr_adm_dense_impl dense_impl;
+    double dense_last[4];
 } run_state_t;
 
 static int weak_epoch(run_state_t *rs, int64_t e, sr_error_t *err);
 
 static const char *const energy_names[4] = {"crf_energy.train_potts", "crf_energy.train_relaxed",
                                             "crf_energy.val_potts", "crf_energy.val_relaxed"};
+static const char *const dense_names[4] = {"dense_energy.train_potts", "dense_energy.train_relaxed",
+                                           "dense_energy.val_potts", "dense_energy.val_relaxed"};
 
 // The ADM paper's Table 1 quantities: the mean per-pair Potts energy of the
 // argmax and the relaxed energy of softmax, lambda = 1, with crf_grid's and
@@ -969,6 +1013,54 @@ static int log_energies(run_state_t *rs, int64_t e, sr_error_t *err)
         rs->energy_last[i] = v[i];
         if (!isnan(v[i]) && sr_run_metric(rs->ctx, energy_names[i], e, v[i], err))
             return -1;
+    }
+    if (!rs->log_dense)
+        return 0;
+    // the dense-CRF energies (per pixel, unit weight) with the dense term's kernel
+    double d[4] = {NAN, NAN, NAN, NAN};
+    if (sr_adm_dataset_dense_energy(rs->net, rs->etrain, rs->dense_sxy, rs->dense_srgb,
+                                    rs->dense_impl, &d[0], &d[1], err) ||
+        (rs->eval && rs->eval->n &&
+         sr_adm_dataset_dense_energy(rs->net, rs->eval, rs->dense_sxy, rs->dense_srgb,
+                                     rs->dense_impl, &d[2], &d[3], err)))
+        return -1;
+    for (int i = 0; i < 4; i++) {
+        rs->dense_last[i] = d[i];
+        if (!isnan(d[i]) && sr_run_metric(rs->ctx, dense_names[i], e, d[i], err))
+            return -1;
+    }
+    return 0;
+}
+
+/* The kernel of the first dense-CRF term (an adm term with crf dense, or a
+ * crf_dense loss: its sigma_xy, sigma_rgb and impl, else the loss
+ * library's defaults 100, 15, auto). Returns 1 if there is one. */
+static int dense_kernel_of(const plan_t *p, double *sxy, double *srgb,
+                           enum sr_adm_dense_impl *impl)
+{
+    for (int i = 0; i < p->nterms; i++) {
+        const term_plan_t *tp = &p->terms[i];
+        if (tp->kind == TERM_ADM && tp->adm.crf == SR_ADM_CRF_DENSE) {
+            *sxy = tp->adm.sigma_xy;
+            *srgb = tp->adm.sigma_rgb;
+            *impl = tp->adm.dense_impl;
+            return 1;
+        }
+        if (tp->kind == TERM_LOSS && strcmp(tp->loss, "crf_dense") == 0) {
+            *sxy = 100.0;
+            *srgb = 15.0;
+            *impl = SR_ADM_DENSE_AUTO;
+            for (int j = 0; j < tp->nkv; j++) {
+                if (strcmp(tp->keys[j], "sigma_xy") == 0)
+                    *sxy = strtod(tp->vals[j], NULL);
+                else if (strcmp(tp->keys[j], "sigma_rgb") == 0)
+                    *srgb = strtod(tp->vals[j], NULL);
+                else if (strcmp(tp->keys[j], "impl") == 0 &&
+                         sr_adm_dense_impl_parse(tp->vals[j], impl, NULL))
+                    *impl = SR_ADM_DENSE_AUTO;
+            }
+            return 1;
+        }
     }
     return 0;
 }
@@ -997,6 +1089,7 @@ static int on_epoch(void *vctx, const sr_train_epoch_metrics_t *m, sr_error_t *e
     int64_t e = m->epoch;
     char name[96];
     if ((!isnan(m->val_dice) && sr_run_metric(ctx, "val_dice", e, m->val_dice, err)) ||
+        (!isnan(m->val_iou) && sr_run_metric(ctx, "val_iou", e, m->val_iou, err)) ||
         sr_run_metric(ctx, "train_loss", e, m->train_loss, err) ||
         sr_run_metric(ctx, "epoch_time", e, m->seconds, err) ||
         sr_run_schedule(ctx, "lr", e, m->lr, err) ||
@@ -1022,6 +1115,7 @@ static int on_epoch(void *vctx, const sr_train_epoch_metrics_t *m, sr_error_t *e
         return -1;
     if (weak_epoch(rs, e, err))
         return -1;
+    rs->iou_last = m->val_iou;
     if (e < rs->epochs) {
         rs->val[e] = m->val_dice;
         rs->times[e] = m->seconds;
@@ -1053,6 +1147,13 @@ static int summaries(run_state_t *rs, sr_error_t *err)
     for (int i = 0; rs->log_energy && n && i < 4; i++) {
         snprintf(name, sizeof name, "%s_final", energy_names[i]);
         if (!isnan(rs->energy_last[i]) && sr_run_summary(ctx, name, rs->energy_last[i], err))
+            return -1;
+    }
+    if (n && !isnan(rs->iou_last) && sr_run_summary(ctx, "val_iou_final", rs->iou_last, err))
+        return -1;
+    for (int i = 0; rs->log_dense && n && i < 4; i++) {
+        snprintf(name, sizeof name, "%s_final", dense_names[i]);
+        if (!isnan(rs->dense_last[i]) && sr_run_summary(ctx, name, rs->dense_last[i], err))
             return -1;
     }
     for (int i = 0; i < rs->npct; i++) {
@@ -1105,6 +1206,10 @@ static int rs_save(const run_state_t *rs, sr_ckpt_buf_t *b, sr_error_t *err)
         if (sr_ckpt_put_str(b, rs->pct_name[i], err) ||
             sr_ckpt_put_f64(b, rs->pct_first[i], err) || sr_ckpt_put_f64(b, rs->pct_last[i], err))
             return -1;
+    // the last epoch's dense energies and IoU (the summaries read them)
+    if (sr_ckpt_put(b, rs->dense_last, sizeof rs->dense_last, err) ||
+        sr_ckpt_put_f64(b, rs->iou_last, err))
+        return -1;
     // thesis ch. 2-4: the scheduled term weights (changed in place at each
     // epoch's end) and the per-volume metric histories
     int nt = rs->trainer ? rs->trainer->nterms : 0;
@@ -1138,6 +1243,9 @@ static int rs_load(run_state_t *rs, sr_ckpt_buf_t *b, sr_error_t *err)
             sr_ckpt_get_f64(b, &rs->pct_first[i], "first", err) ||
             sr_ckpt_get_f64(b, &rs->pct_last[i], "last", err))
             return -1;
+    if (sr_ckpt_get(b, rs->dense_last, sizeof rs->dense_last, "dense energies", err) ||
+        sr_ckpt_get_f64(b, &rs->iou_last, "val iou", err))
+        return -1;
     int nt = rs->trainer ? rs->trainer->nterms : 0;
     int64_t nts = 0;
     if (sr_ckpt_get_count(b, nt, nt, &nts, "term weights", err))
@@ -1517,7 +1625,7 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
     if (parse_plan(cfg, &plan, err))
         goto out;
 
-    const char *trs, *vas, *netname, *oname, *sname, *tlabels, *conv_algo;
+    const char *trs, *vas, *netname, *oname, *sname, *tlabels, *conv_algo, *ntrain;
     int64_t width, depth, in_ch, classes, epochs, batch, nsave, seed;
     double dropout, temperature;
     int progress, log_energy;
@@ -1533,6 +1641,7 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         sr_config_int(cfg, "net.in_channels", &in_ch, err) ||
         sr_config_int(cfg, "net.classes", &classes, err) ||
         sr_config_str(cfg, "net.conv_algo", &conv_algo, err) ||
+        sr_config_str(cfg, "net.train", &ntrain, err) ||
         sr_config_str(cfg, "optim.name", &oname, err) ||
         sr_config_str(cfg, "schedule.name", &sname, err) ||
         sr_config_int(cfg, "epochs", &epochs, err) ||
@@ -1623,6 +1732,7 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
     rs.plan = &plan;
     rs.epochs = (int)epochs;
     rs.best = -INFINITY;
+    rs.iou_last = NAN;
     rs.val = calloc((size_t)epochs, sizeof(double));
     rs.times = calloc((size_t)epochs, sizeof(double));
     if (!rs.val || !rs.times) {
@@ -1643,6 +1753,8 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
                 goto out;
             }
         }
+    rs.log_dense =
+        log_energy && dense_kernel_of(&plan, &rs.dense_sxy, &rs.dense_srgb, &rs.dense_impl);
     rs.net = net;
     rs.etrain = &dtrain;
     rs.eval = va.n ? &dval : NULL;
@@ -1658,7 +1770,8 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
     if (sr_trainer_init(&trainer, net, &tcfg, &ocfg, &scfg, err))
         goto out;
     trainer_ready = 1;
-    if (setup_batch_by(cfg, &ds, &tr, &ws, &trainer, err))
+    if (setup_batch_by(cfg, &ds, &tr, &ws, &trainer, err) ||
+        (strcmp(ntrain, "last") == 0 && sr_trainer_train_last_layer(&trainer, err)))
         goto out;
     for (int i = 0; i < plan.nterms; i++) {
         term_plan_t *tp = &plan.terms[i];
@@ -1677,8 +1790,10 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         } else if (tp->kind == TERM_ADM) {
             sr_adm_config_t ac = tp->adm;
             if (tp->adm_lambda > 0)
-                ac.potts = sr_adm_potts_matched(tp->adm_lambda, ac.gamma, (int)ds.H, (int)ds.W,
-                                                ac.conn);
+                ac.potts = ac.crf == SR_ADM_CRF_DENSE
+                               ? tp->adm_lambda / ac.gamma // crf_dense normalize=pixels
+                               : sr_adm_potts_matched(tp->adm_lambda, ac.gamma, (int)ds.H,
+                                                      (int)ds.W, ac.conn);
             if (sr_adm_init(&adm[i], &ac, &tap, err)) {
                 sr_error_prefix(err, "terms[%d]: ", i);
                 goto out;

@@ -109,6 +109,24 @@ static const char *const scribbles_names[] = {"hard", "pce"};
 static_assert(sizeof(scribbles_names) / sizeof(scribbles_names[0]) == SR_ADM_SCRIBBLES_COUNT,
               "scribbles_names must name every mode");
 static const char *const latent_names[] = {"unlabeled", "all"};
+static const char *const crf_names[] = {"grid", "dense"};
+static_assert(sizeof(crf_names) / sizeof(crf_names[0]) == SR_ADM_CRF_COUNT,
+              "crf_names must name every regulariser");
+
+const char *sr_adm_crf_name(enum sr_adm_crf c)
+{
+    return (unsigned)c < SR_ADM_CRF_COUNT ? crf_names[c] : "?";
+}
+
+int sr_adm_crf_parse(const char *s, enum sr_adm_crf *out, sr_error_t *err)
+{
+    for (int i = 0; i < SR_ADM_CRF_COUNT; i++)
+        if (s && strcmp(s, crf_names[i]) == 0) {
+            *out = (enum sr_adm_crf)i;
+            return 0;
+        }
+    return sr_errorf(err, "adm crf '%s' is unknown (known: grid, dense)", s ? s : "");
+}
 static_assert(sizeof(latent_names) / sizeof(latent_names[0]) == SR_ADM_LATENT_COUNT,
               "latent_names must name every mode");
 
@@ -162,6 +180,12 @@ sr_adm_config_t sr_adm_config_default(void)
     c.latent = SR_ADM_LATENT_UNLABELED;
     c.ignore = 255;
     c.min_prob = 1e-30;
+    c.crf = SR_ADM_CRF_GRID;
+    c.dense_solver = SR_ADM_DENSE_MEAN_FIELD;
+    c.dense_iters = 10;
+    c.sigma_xy = 5.0;
+    c.sigma_rgb = 0.5;
+    c.dense_impl = SR_ADM_DENSE_AUTO;
     return c;
 }
 
@@ -184,8 +208,17 @@ int sr_adm_init(sr_adm_t *a, const sr_adm_config_t *cfg, sr_adm_tap_t *tap, sr_e
         (unsigned)cfg->latent >= SR_ADM_LATENT_COUNT ||
         (unsigned)cfg->conn >= SR_GRID_CONN_COUNT ||
         (unsigned)cfg->diag >= SR_POTTS_DIAG_COUNT ||
-        (unsigned)cfg->init >= SR_EXPANSION_INIT_COUNT)
+        (unsigned)cfg->init >= SR_EXPANSION_INIT_COUNT ||
+        (unsigned)cfg->crf >= SR_ADM_CRF_COUNT ||
+        (unsigned)cfg->dense_solver >= SR_ADM_DENSE_SOLVER_COUNT ||
+        (unsigned)cfg->dense_impl >= SR_ADM_DENSE_IMPL_COUNT)
         return sr_errorf(err, "adm: an option is out of range");
+    if (cfg->crf == SR_ADM_CRF_DENSE &&
+        (cfg->dense_iters < 0 || !(cfg->sigma_xy > 0) || !(cfg->sigma_rgb > 0) ||
+         !isfinite(cfg->sigma_xy) || !isfinite(cfg->sigma_rgb)))
+        return sr_errorf(err, "adm: dense iterations %d must be >= 0 and sigma_xy %g, "
+                         "sigma_rgb %g finite and > 0", cfg->dense_iters, cfg->sigma_xy,
+                         cfg->sigma_rgb);
     if (!tap)
         return sr_errorf(err, "adm: needs an image tap (contrast weights)");
     char ign[32];
@@ -215,6 +248,7 @@ void sr_adm_free(sr_adm_t *a)
     free(a->xce);
     free(a->fix);
     free(a->dtmp);
+    free(a->q);
     memset(a, 0, sizeof(*a));
 }
 
@@ -333,6 +367,40 @@ int sr_adm_latent_step(sr_adm_t *a, const float *prob, const float *image, int C
     return 0;
 }
 
+int sr_adm_dense_step(sr_adm_t *a, const float *prob, const float *image, int C,
+                      const int32_t *scribbles, int K, int H, int W, double *Q,
+                      sr_adm_dense_info_t *info, sr_error_t *err)
+{
+    const sr_adm_config_t *c = &a->cfg;
+    int64_t P = (int64_t)H * W;
+    if (K < 2)
+        return sr_errorf(err, "adm: needs K >= 2 classes (got %d)", K);
+    if (ensure_image_scratch(a, K, H, W, err))
+        return -1;
+    int32_t *fix = NULL;
+    if (c->scribbles == SR_ADM_SCRIBBLES_HARD) {
+        for (int64_t i = 0; i < P; i++) {
+            int32_t y = scribbles[i];
+            if (y != c->ignore && (y < 0 || y >= K))
+                return sr_errorf(err,
+                                 "adm: scribble label %d at (%lld,%lld) is not in 0..%d "
+                                 "or the unlabelled value %d",
+                                 y, (long long)(i / W), (long long)(i % W), K - 1, c->ignore);
+            a->fix[i] = y == c->ignore ? -1 : y;
+        }
+        fix = a->fix;
+    }
+    sr_adm_dense_kernel_t ker;
+    if (sr_adm_dense_kernel_init(&ker, image, C, H, W, c->sigma_xy, c->sigma_rgb, c->dense_impl,
+                                 err))
+        return sr_error_prefix(err, "adm dense latent step: ");
+    sr_adm_dense_opts_t o = {c->dense_solver, c->dense_iters, c->potts,
+                             ker.lattice}; // the guard is for the approximate filter
+    int rc = sr_adm_dense_latent(&ker, prob, fix, K, c->min_prob, &o, Q, info, NULL, err);
+    sr_adm_dense_kernel_free(&ker);
+    return rc ? sr_error_prefix(err, "adm dense latent step: ") : 0;
+}
+
 /* Softmax over K of logits (K,P) into prob (K,P), in double. */
 static void softmax_image(const float *z, int K, int64_t P, float *prob)
 {
@@ -347,6 +415,128 @@ static void softmax_image(const float *z, int K, int64_t P, float *prob)
         for (int k = 0; k < K; k++)
             prob[(int64_t)k * P + i] = (float)(exp((double)z[(int64_t)k * P + i] - m) / s);
     }
+}
+
+static void stats_add(sr_adm_t *a, const sr_adm_stats_t *st)
+{
+    a->stats = *st;
+    sr_adm_stats_t *t = &a->total;
+    t->images += st->images;
+    t->energy_start += st->energy_start;
+    t->energy_x += st->energy_x;
+    t->energy_argmax += st->energy_argmax;
+    t->changed += st->changed;
+    t->pixels += st->pixels;
+    t->pce += st->pce;
+    t->latent += st->latent;
+    t->sweeps += st->sweeps;
+    t->maxflow_calls += st->maxflow_calls;
+    a->calls++;
+}
+
+/* The dense-CRF ADM term: the latent Q per image (sr_adm_dense_step), then
+ * pce_weight * partial CE + gamma * the mean soft CE toward Q over the
+ * chosen pixels, whose gradient w.r.t. the logits is (S - Q) / count. */
+static int dense_loss(sr_adm_t *a, const sr_tensor_t *logits, const int32_t *labels,
+                      const float *images, double *value, sr_tensor_t *dlogits, sr_error_t *err)
+{
+    const sr_adm_config_t *c = &a->cfg;
+    int N = (int)logits->ne[0], K = (int)logits->ne[1], H = (int)logits->ne[2],
+        W = (int)logits->ne[3];
+    int64_t P = (int64_t)H * W, n_el = (int64_t)N * K * P;
+    if (n_el > a->cap_q) {
+        double *q = realloc(a->q, sizeof(double) * (size_t)n_el);
+        if (!q)
+            return sr_errorf(err, "adm: out of memory for %lld latent values", (long long)n_el);
+        a->q = q;
+        a->cap_q = n_el;
+    }
+    sr_adm_stats_t st;
+    memset(&st, 0, sizeof(st));
+    int C = a->tap->C;
+    double lsum = 0;
+    int64_t count = 0;
+    for (int n = 0; n < N; n++) {
+        const float *z = logits->data + (size_t)n * K * P;
+        if (ensure_image_scratch(a, K, H, W, err))
+            return -1;
+        softmax_image(z, K, P, a->prob);
+        double *Q = a->q + (size_t)n * K * P;
+        sr_adm_dense_info_t info;
+        if (sr_adm_dense_step(a, a->prob, images + (size_t)n * C * P, C, labels + (size_t)n * P,
+                              K, H, W, Q, &info, err))
+            return sr_error_prefix(err, "image %d of the batch: ", n);
+        st.images++;
+        st.energy_start += info.obj_before;
+        st.energy_x += info.obj_after;
+        st.sweeps += info.iters;
+        int32_t *xn = a->x + (size_t)n * P;
+        for (int64_t i = 0; i < P; i++) {
+            int bs = 0, bq = 0;
+            for (int k = 1; k < K; k++) {
+                if (a->prob[(int64_t)k * P + i] > a->prob[(int64_t)bs * P + i])
+                    bs = k;
+                if (Q[(int64_t)k * P + i] > Q[(int64_t)bq * P + i])
+                    bq = k;
+            }
+            xn[i] = bq;
+            st.changed += bs != bq;
+        }
+        st.pixels += P;
+        // the soft CE toward Q, with log softmax in double
+        for (int64_t i = 0; i < P; i++) {
+            if (c->latent == SR_ADM_LATENT_UNLABELED && labels[(size_t)n * P + i] != c->ignore)
+                continue;
+            double m = z[i];
+            for (int k = 1; k < K; k++)
+                if (z[(int64_t)k * P + i] > m)
+                    m = z[(int64_t)k * P + i];
+            double s = 0;
+            for (int k = 0; k < K; k++)
+                s += exp((double)z[(int64_t)k * P + i] - m);
+            double lse = m + log(s);
+            for (int k = 0; k < K; k++)
+                lsum -= Q[(int64_t)k * P + i] * ((double)z[(int64_t)k * P + i] - lse);
+            count++;
+        }
+    }
+    sr_loss_input_t in = {.logits = logits, .labels = labels, .image = NULL, .dist = NULL};
+    double vp = 0;
+    if (sr_loss_eval(a->pce, &in, &vp, dlogits, err))
+        return sr_error_prefix(err, "adm partial CE: ");
+    double vl = count ? lsum / (double)count : 0.0;
+    if (dlogits) {
+        float wp = (float)c->pce_weight;
+        double g = count ? c->gamma / (double)count : 0.0;
+        for (int n = 0; n < N; n++)
+            for (int64_t i = 0; i < P; i++) {
+                int on = !(c->latent == SR_ADM_LATENT_UNLABELED &&
+                           labels[(size_t)n * P + i] != c->ignore);
+                for (int k = 0; k < K; k++) {
+                    size_t j = ((size_t)n * K + (size_t)k) * P + (size_t)i;
+                    double d = wp * dlogits->data[j];
+                    if (on) {
+                        // softmax (in double) minus Q
+                        const float *z = logits->data + (size_t)n * K * P;
+                        double m = z[i];
+                        for (int l = 1; l < K; l++)
+                            if (z[(int64_t)l * P + i] > m)
+                                m = z[(int64_t)l * P + i];
+                        double s = 0;
+                        for (int l = 0; l < K; l++)
+                            s += exp((double)z[(int64_t)l * P + i] - m);
+                        double sk = exp((double)z[(int64_t)k * P + i] - m) / s;
+                        d += g * (sk - a->q[j]);
+                    }
+                    dlogits->data[j] = (float)d;
+                }
+            }
+    }
+    st.pce = vp;
+    st.latent = vl;
+    stats_add(a, &st);
+    *value = c->pce_weight * vp + c->gamma * vl;
+    return 0;
 }
 
 int sr_adm_loss_fn(void *ctx, const sr_tensor_t *logits, const int32_t *labels, double *value,
@@ -383,6 +573,8 @@ int sr_adm_loss_fn(void *ctx, const sr_tensor_t *logits, const int32_t *labels, 
         a->dtmp = d;
         a->cap_d = n_el;
     }
+    if (c->crf == SR_ADM_CRF_DENSE)
+        return dense_loss(a, logits, labels, images, value, dlogits, err);
     sr_adm_stats_t st;
     memset(&st, 0, sizeof(st));
     int C = a->tap->C;
@@ -433,19 +625,7 @@ int sr_adm_loss_fn(void *ctx, const sr_tensor_t *logits, const int32_t *labels, 
     }
     st.pce = vp;
     st.latent = vl;
-    a->stats = st;
-    sr_adm_stats_t *t = &a->total;
-    t->images += st.images;
-    t->energy_start += st.energy_start;
-    t->energy_x += st.energy_x;
-    t->energy_argmax += st.energy_argmax;
-    t->changed += st.changed;
-    t->pixels += st.pixels;
-    t->pce += st.pce;
-    t->latent += st.latent;
-    t->sweeps += st.sweeps;
-    t->maxflow_calls += st.maxflow_calls;
-    a->calls++;
+    stats_add(a, &st);
     *value = c->pce_weight * vp + c->gamma * vl;
     return 0;
 }
@@ -562,6 +742,63 @@ int sr_adm_dataset_energy(sr_net_t *net, const sr_train_dataset_t *ds,
     net->train = was_train;
     free(img);
     free(lab);
+    if (rc)
+        return -1;
+    *discrete = ds->n ? sd / (double)ds->n : NAN;
+    *relaxed = ds->n ? sr / (double)ds->n : NAN;
+    return 0;
+}
+
+int sr_adm_dataset_dense_energy(sr_net_t *net, const sr_train_dataset_t *ds, double sigma_xy,
+                                double sigma_rgb, enum sr_adm_dense_impl impl,
+                                double *discrete, double *relaxed, sr_error_t *err)
+{
+    int C = ds->C, H = ds->H, W = ds->W;
+    int64_t P = (int64_t)H * W;
+    float *img = malloc(sizeof(float) * (size_t)C * P);
+    int32_t *lab = malloc(sizeof(int32_t) * (size_t)P);
+    float *prob = NULL;
+    if (!img || !lab) {
+        free(img);
+        free(lab);
+        return sr_errorf(err, "adm dense energy: out of memory");
+    }
+    int was_train = net->train;
+    net->train = 0;
+    double sd = 0, sr = 0;
+    int rc = 0;
+    for (int64_t i = 0; i < ds->n && !rc; i++) {
+        rc = ds->get(ds->ctx, i, img, lab, err) || sr_net_forward(net, img, 1, H, W, err);
+        if (rc)
+            break;
+        sr_tensor_t lg = sr_net_output(net);
+        int K = (int)lg.ne[1], Ks = K < 2 ? 2 : K;
+        if (!prob && !(prob = malloc(sizeof(float) * (size_t)Ks * P))) {
+            rc = sr_errorf(err, "adm dense energy: out of memory");
+            break;
+        }
+        if (K >= 2)
+            softmax_image(lg.data, K, P, prob);
+        else // K = 1: the two-class simplex (1 - sigmoid, sigmoid)
+            for (int64_t j = 0; j < P; j++) {
+                double s = 1.0 / (1.0 + exp(-(double)lg.data[j]));
+                prob[j] = (float)(1.0 - s);
+                prob[P + j] = (float)s;
+            }
+        sr_adm_dense_kernel_t ker;
+        double d = 0, r = 0;
+        rc = sr_adm_dense_kernel_init(&ker, img, C, H, W, sigma_xy, sigma_rgb, impl, err);
+        if (rc)
+            break;
+        rc = sr_adm_dense_energy(&ker, prob, Ks, &d, &r, err);
+        sr_adm_dense_kernel_free(&ker);
+        sd += d;
+        sr += r;
+    }
+    net->train = was_train;
+    free(img);
+    free(lab);
+    free(prob);
     if (rc)
         return -1;
     *discrete = ds->n ? sd / (double)ds->n : NAN;

@@ -23,9 +23,13 @@
  * feeds the image-aware baselines (crf_grid, crf_dense) through
  * sr_adm_loss_term_fn. Derivation and defaults: doc/graph/adm.md.
  *
- * Not done: the dense-CRF ADM variant ("lampert"), solving the images of a
- * batch in parallel, and the authors' x8 bilinear upsampling of the logits
- * (our networks output full resolution).
+ * With crf = dense the latent step is the dense-CRF one of
+ * train/adm_dense.h (mean field as adm-seg's DENSE-ADM, or the discrete
+ * bound step) and the network step's CE is toward the (soft) latent Q:
+ *   partial_ce(S, Y) + gamma * mean_{p in P} -sum_k Q_p^k log S_p^k.
+ *
+ * Not done: solving the images of a batch in parallel, and the authors' x8
+ * bilinear upsampling of the logits (our networks output full resolution).
  */
 #ifndef SR_TRAIN_ADM_H
 #define SR_TRAIN_ADM_H
@@ -37,6 +41,7 @@
 #include "graph/potts.h"
 #include "losses/losses.h"
 #include "nn/net.h"
+#include "train/adm_dense.h"
 #include "train/train.h"
 
 /* ---- image tap ------------------------------------------------------------ */
@@ -82,6 +87,15 @@ int sr_adm_loss_term_fn(void *ctx, const sr_tensor_t *logits, const int32_t *lab
 
 /* ---- the ADM term --------------------------------------------------------- */
 
+/* The regulariser R of Eqs. 4-8. */
+enum sr_adm_crf {
+    SR_ADM_CRF_GRID,  /* "grid": contrast-weighted grid Potts, alpha-expansion (paper) */
+    SR_ADM_CRF_DENSE, /* "dense": dense Gaussian Potts, train/adm_dense.h */
+    SR_ADM_CRF_COUNT
+};
+const char *sr_adm_crf_name(enum sr_adm_crf c);
+int sr_adm_crf_parse(const char *s, enum sr_adm_crf *out, sr_error_t *err);
+
 /* How the scribbles enter the latent step (Eq. 8). */
 enum sr_adm_scribbles {
     SR_ADM_SCRIBBLES_HARD, /* "hard": X_p = Y_p fixed in the graph cut (paper Eq. 8) */
@@ -116,6 +130,12 @@ typedef struct sr_adm_config {
     enum sr_adm_latent latent;       /* unlabeled (paper) */
     int ignore;                      /* the scribbles' "unlabelled" value (255) */
     double min_prob;                 /* guard of -log p in the unaries (1e-30) */
+    enum sr_adm_crf crf;             /* grid (paper) */
+    /* crf = dense: 'potts' weighs R = sum_k X_k' W (1 - X_k) (ordered pairs) */
+    enum sr_adm_dense_solver dense_solver; /* mean_field (adm-seg DENSE-ADM) */
+    int dense_iters;                       /* 10 (adm-seg) */
+    double sigma_xy, sigma_rgb;            /* 5 pixels, 0.5 image units (no paper value) */
+    enum sr_adm_dense_impl dense_impl;     /* auto */
 } sr_adm_config_t;
 
 /* The defaults listed above. */
@@ -140,7 +160,9 @@ typedef struct sr_adm {
     sr_loss_t *ce;     /* CE toward X, owned */
     sr_potts_t energy; /* per-image scratch */
     float *prob;       /* (K,H,W) scratch */
-    int32_t *x;        /* (N,H,W) latent labels of the last batch */
+    int32_t *x;        /* (N,H,W) latent labels of the last batch (dense: argmax Q) */
+    double *q;         /* (N,K,H,W) dense: latent Q of the last batch */
+    int64_t cap_q;
     int32_t *xce;      /* (N,H,W) X with excluded pixels set to the CE ignore */
     int32_t *fix;      /* (H,W) scratch: hard labels, -1 free */
     int64_t cap_x;
@@ -167,6 +189,13 @@ int sr_adm_latent_step(sr_adm_t *a, const float *prob, const float *image, int C
                        const int32_t *scribbles, int K, int H, int W, int32_t *x,
                        sr_expansion_info_t *info, double *e_argmax, sr_error_t *err);
 
+/* The dense latent step alone for one image: Q (K,H,W) minimising F_tau
+ * (adm_dense.h) for 'prob' (K,H,W), 'image' (C,H,W) and scribbles (H,W)
+ * under a->cfg (fixed pixels under "hard"). Returns 0, or -1 with 'err'. */
+int sr_adm_dense_step(sr_adm_t *a, const float *prob, const float *image, int C,
+                      const int32_t *scribbles, int K, int H, int W, double *Q,
+                      sr_adm_dense_info_t *info, sr_error_t *err);
+
 /* Zero a->total and a->calls (e.g. at the start of an epoch). */
 void sr_adm_stats_reset(sr_adm_t *a);
 
@@ -189,7 +218,7 @@ int sr_adm_loss_fn(void *ctx, const sr_tensor_t *logits, const int32_t *labels, 
 double sr_adm_potts_matched(double lambda_gd, double gamma, int H, int W,
                             enum sr_grid_conn conn);
 
-/* ---- grid-CRF energies for comparing ADM with GD (ADM Table 1) -------- */
+/* ---- CRF energies for comparing ADM with GD (ADM Table 1) ------------- */
 
 typedef struct sr_adm_energy_opts {
     enum sr_grid_conn conn;
@@ -211,5 +240,12 @@ int sr_adm_grid_energy(const float *image, int C, const float *logits, int K, in
 int sr_adm_dataset_energy(sr_net_t *net, const sr_train_dataset_t *ds,
                           const sr_adm_energy_opts_t *o, double *discrete, double *relaxed,
                           sr_error_t *err);
+
+/* The dense-CRF counterpart of sr_adm_dataset_energy: per pixel, the dense
+ * Potts energy of the argmax and the relaxed energy of softmax (unit
+ * weight, adm_dense.h's W with these bandwidths), mean over 'ds'. */
+int sr_adm_dataset_dense_energy(sr_net_t *net, const sr_train_dataset_t *ds, double sigma_xy,
+                                double sigma_rgb, enum sr_adm_dense_impl impl,
+                                double *discrete, double *relaxed, sr_error_t *err);
 
 #endif

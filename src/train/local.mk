@@ -5,8 +5,8 @@ srtrainincludedir = $(pkgincludedir)/train
 srtraininclude_HEADERS = src/train/train.h src/train/terms.h src/train/checkpoint.h
 
 # ADM training term and the Lovász prox ("modified backpropagation") term.
-libsegrep_impl_la_SOURCES += src/train/adm.c src/train/prox_term.c
-srtraininclude_HEADERS += src/train/adm.h src/train/prox_term.h
+libsegrep_impl_la_SOURCES += src/train/adm.c src/train/adm_dense.c src/train/prox_term.c
+srtraininclude_HEADERS += src/train/adm.h src/train/adm_dense.h src/train/prox_term.h
 
 # Per-epoch term-weight schedules (boundary loss: increase, rebalance).
 libsegrep_impl_la_SOURCES += src/train/weight_schedule.c

@@ -71,6 +71,28 @@ int sr_trainer_init(sr_trainer_t *t, sr_net_t *net, const sr_train_config_t *cfg
     return 0;
 }
 
+int sr_trainer_train_last_layer(sr_trainer_t *t, sr_error_t *err)
+{
+    const sr_net_t *net = t->net;
+    if (net->nparams < 1)
+        return sr_errorf(err, "trainer: the network has no parameters to train");
+    // the op name of a parameter: its name up to the last '.'
+    const char *last = net->params[net->nparams - 1].name;
+    const char *dot = strrchr(last, '.');
+    size_t len = dot ? (size_t)(dot - last) : strlen(last);
+    int first = net->nparams - 1;
+    while (first > 0 && strncmp(net->params[first - 1].name, last, len) == 0 &&
+           (net->params[first - 1].name[len] == '.' || net->params[first - 1].name[len] == 0))
+        first--;
+    int64_t off = net->params[first].offset;
+    sr_optim_config_t oc = t->opt.cfg;
+    sr_optim_free(&t->opt);
+    if (sr_optim_init(&t->opt, &oc, net->nparam_floats - off, err))
+        return -1;
+    t->train_off = off;
+    return 0;
+}
+
 void sr_trainer_free(sr_trainer_t *t)
 {
     sr_optim_free(&t->opt);
@@ -170,7 +192,8 @@ int sr_trainer_step(sr_trainer_t *t, const float *images, const int32_t *labels,
         return 0;
     sr_net_zero_grad(net);
     sr_net_backward(net, t->dlogits);
-    sr_optim_step(&t->opt, net->param_slab, net->grad_slab, t->sched.lr);
+    sr_optim_step(&t->opt, net->param_slab + t->train_off, net->grad_slab + t->train_off,
+                  t->sched.lr);
     return 0;
 }
 
@@ -179,7 +202,7 @@ int sr_trainer_step(sr_trainer_t *t, const float *images, const int32_t *labels,
 // Dice of each foreground class of one image's argmax prediction, added to
 // '*sum' ('*count' classes); 'pred'/'gt' are (HW) scratch masks.
 static void argmax_dice(const float *logits, const int32_t *labels, int K, int HW,
-                        uint8_t *pred, uint8_t *gt, double *sum, int64_t *count)
+                        uint8_t *pred, uint8_t *gt, double *sum, double *iou, int64_t *count)
 {
     int first = K > 1 ? 1 : 0;
     for (int k = first; k < K; k++) {
@@ -197,6 +220,7 @@ static void argmax_dice(const float *logits, const int32_t *labels, int K, int H
         sr_confusion_t c;
         sr_confusion_count(pred, gt, HW, &c);
         *sum += sr_metric_confusion(SR_METRIC_DICE, &c, 1.0, SR_METRIC_EMPTY_ONE);
+        *iou += sr_metric_confusion(SR_METRIC_IOU, &c, 1.0, SR_METRIC_EMPTY_ONE);
         (*count)++;
     }
 }
@@ -215,7 +239,7 @@ int sr_trainer_validate(sr_trainer_t *t, const sr_train_dataset_t *val, double *
     uint8_t *masks = malloc((size_t)2 * H * W);
     if (!masks)
         return sr_errorf(err, "validation: out of memory");
-    double sum = 0.0;
+    double sum = 0.0, iou = 0.0;
     int64_t count = 0;
     int was_train = net->train;
     net->train = 0;
@@ -231,13 +255,14 @@ int sr_trainer_validate(sr_trainer_t *t, const sr_train_dataset_t *val, double *
         int K = (int)lg.ne[1];
         for (int i = 0; i < nb; i++)
             argmax_dice(lg.data + (size_t)i * K * H * W, t->labels + (size_t)i * H * W, K, H * W,
-                        masks, masks + (size_t)H * W, &sum, &count);
+                        masks, masks + (size_t)H * W, &sum, &iou, &count);
     }
     free(masks);
     net->train = was_train;
     if (rc)
         return sr_error_prefix(err, "validation: ");
     *dice = count ? sum / count : NAN;
+    t->val_iou = count ? iou / count : NAN;
     return 0;
 }
 
@@ -330,8 +355,11 @@ int sr_trainer_run(sr_trainer_t *t, const sr_train_dataset_t *train,
             }
         }
         m.val_dice = NAN;
+        m.val_iou = NAN;
         if (val && sr_trainer_validate(t, val, &m.val_dice, err))
             return sr_error_prefix(err, "epoch %d: ", t->epoch);
+        if (val)
+            m.val_iou = t->val_iou;
         for (int i = 0; i < t->nterms; i++)
             if (t->terms[i].ops && t->terms[i].ops->epoch_end &&
                 t->terms[i].ops->epoch_end(t->terms[i].ctx, &m, err))

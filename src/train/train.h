@@ -135,6 +135,7 @@ struct sr_train_epoch_metrics {
     int nextra;                 /* scalars added by the terms' epoch_end hooks */
     char extra_name[SR_TRAIN_MAX_EXTRA][48];
     double extra[SR_TRAIN_MAX_EXTRA];
+    double val_iou;             /* mean foreground IoU, same images and classes as val_dice */
 };
 
 /* Append the scalar 'name' = 'value' to 'm'. Returns 0, or -1 with 'err'
@@ -192,6 +193,8 @@ struct sr_trainer {
     float *dlogits, *dterm;     /* (B,K,H,W) */
     int64_t *perm;
     int64_t cap_images, cap_labels, cap_logits, cap_perm;
+    int64_t train_off;          /* first parameter float the optimiser updates (0: all) */
+    double val_iou;             /* mean foreground IoU of the last sr_trainer_validate */
 };
 
 /* Set up a trainer for 'net' (borrowed; its seed is set to cfg->seed's
@@ -199,6 +202,13 @@ struct sr_trainer {
 int sr_trainer_init(sr_trainer_t *t, sr_net_t *net, const sr_train_config_t *cfg,
                     const sr_optim_config_t *ocfg, const sr_schedule_config_t *scfg,
                     sr_error_t *err);
+
+/* Train only the network's last layer from now on: the parameters of the
+ * last parameterised op (the trailing params sharing one name prefix, e.g.
+ * "final.weight", "final.bias") are updated, the others stay as they are
+ * (the optimiser state is reset to that tail; gradients still flow through
+ * the whole network). Returns 0, or -1 with 'err' (no parameters). */
+int sr_trainer_train_last_layer(sr_trainer_t *t, sr_error_t *err);
 
 /* Free the trainer's buffers and optimiser state (not the network). */
 void sr_trainer_free(sr_trainer_t *t);

@@ -18,3 +18,18 @@ tests_graph_test_adm_t_SOURCES = tests/graph/test_adm.c
 tests_graph_test_adm_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
 tests_graph_test_adm_t_LDADD = $(SR_TEST_LDADD)
 TESTS += tests/graph/test_adm.t
+
+# The dense-CRF latent step of ADM (src/train/adm_dense.c) and the dense term.
+check_PROGRAMS += tests/graph/test_adm_dense.t
+tests_graph_test_adm_dense_t_SOURCES = tests/graph/test_adm_dense.c
+tests_graph_test_adm_dense_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_graph_test_adm_dense_t_LDADD = $(SR_TEST_LDADD)
+TESTS += tests/graph/test_adm_dense.t
+
+# One ADM iteration decreases the ADM objective; the logged energy (README of
+# experiments/adm-grid-crf).
+check_PROGRAMS += tests/graph/test_adm_step.t
+tests_graph_test_adm_step_t_SOURCES = tests/graph/test_adm_step.c
+tests_graph_test_adm_step_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_graph_test_adm_step_t_LDADD = $(SR_TEST_LDADD)
+TESTS += tests/graph/test_adm_step.t

@@ -44,6 +44,10 @@ X="$SRCDIR/experiments"
 #     quick the same
 #   adm-grid-crf quick: 4 methods (pCE, GD, ADM gamma 1.5, ADM gamma 5) x
 #     5 seeds = 20; paper: 3 methods (pCE, GD, ADM) x 1 seed = 3
+#   adm-grid-crf/dense quick: 4 methods (pCE, GD dense, ADM mean field,
+#     ADM bound) x 3 seeds = 12
+#   lovasz-fig-C.2 quick: 4 methods (SGD, momentum, prox + SGD, prox +
+#     momentum) x 3 seeds = 12; paper: 4 x 5 seeds = 20
 EXPECTED='thesis-ch3-toy/grid.yaml paper 15 -
 thesis-ch3-toy/grid.yaml quick 15 -
 all-table-1/grid.yaml paper 72 -
@@ -96,7 +100,10 @@ thesis-ch3-promise12/setting-2.yaml paper 5 dataset.file=/d/promise12.h5
 thesis-ch3-promise12/setting-2.yaml quick 5 -
 adm-grid-crf/grid.yaml quick 20 -
 adm-grid-crf/grid.yaml paper 3 -
-adm-grid-crf/grid.yaml paper 3 dataset.file=/d/voc2012.h5'
+adm-grid-crf/grid.yaml paper 3 dataset.file=/d/voc2012.h5
+adm-grid-crf/dense.yaml quick 12 -
+lovasz-fig-C.2/grid.yaml quick 12 -
+lovasz-fig-C.2/grid.yaml paper 20 -'
 
 # ---- every grid file and every one of its profiles has an expected count --
 grids=$(cd "$X" && find . -name '*.yaml' ! -name reproduce.yaml | sed 's|^\./||' | sort)

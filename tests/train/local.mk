@@ -44,3 +44,9 @@ TESTS += tests/train/test_train_weak.t
 
 TESTS += tests/train/train_weak.t
 EXTRA_DIST += tests/train/train_weak.t
+# Last-layer-only training and K = 1 validation (Lovász Fig. C.2).
+check_PROGRAMS += tests/train/test_train_last.t
+tests_train_test_train_last_t_SOURCES = tests/train/test_train_last.c
+tests_train_test_train_last_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_train_test_train_last_t_LDADD = $(SR_TEST_LDADD)
+TESTS += tests/train/test_train_last.t

@@ -3,8 +3,10 @@
 # (partial CE + crf_grid) and an ADM run on scribbles of the synthetic
 # 'regions' set, both switched on at epoch 1 after one pCE epoch with the
 # same seed, complete and log the grid-CRF energies every epoch (equal at
-# epoch 0: the same start); a prox run on a K = 1 network completes; bad
-# adm/prox items and train_labels fail with file:line:column.
+# epoch 0: the same start); dense-CRF GD and ADM (mean field, bound on the
+# lattice) runs log the dense-CRF energies; a last-layer-only K = 1 run logs
+# val_iou; a prox run on a K = 1 network completes; bad adm/prox items and
+# train_labels fail with file:line:column.
 . "$SRCDIR/tests/tap/tap.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}/segrep-adm.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
@@ -70,6 +72,56 @@ else
     diag "h5dump not installed: skipping the per-epoch checks"
 fi
 
+# the dense CRF: GD on crf_dense and ADM with both dense latent steps log the
+# dense-CRF energies; a K = 1 network trained on its last layer only
+cat > d.yaml <<'G'
+kind: train
+config:
+  dataset: {generator: regions, params: "n_train=4 n_val=2 width=16 classes=3 seed=0",
+            train_labels: scribbles}
+  net: {name: fcn, width: 4, depth: 2}
+  optim: {lr: 1.0e-2}
+  schedule: {name: constant}
+  epochs: 2
+  batch_size: 2
+  seed: 7
+  log_crf_energy: true
+zip:
+  label: [gd_dense, adm_mf, adm_bound]
+  terms:
+    - [{loss: partial_ce}, {loss: crf_dense, params: {lambda: 0.1, sigma_xy: 3, sigma_rgb: 0.5}}]
+    - [{loss: partial_ce},
+       {adm: {crf: dense, solver: mean_field, iterations: 3, lambda: 0.1, pce_weight: 0,
+              sigma_xy: 3, sigma_rgb: 0.5}}]
+    - [{loss: partial_ce},
+       {adm: {crf: dense, solver: bound, lambda: 0.1, pce_weight: 0, sigma_xy: 3,
+              sigma_rgb: 0.5, impl: lattice}}]
+G
+run_cmd "$SEGREP" run d.yaml -q --results d
+is "$rc" 0 "dense GD and dense ADM runs complete: $err"
+"$SEGREP" collect d 2>/dev/null
+for l in gd_dense adm_mf adm_bound; do
+    is "$(col d/index.tsv label $l status)" complete "$l: status complete"
+    for e in train_potts train_relaxed val_potts val_relaxed; do
+        v=$(col d/index.tsv label $l "summary.dense_energy.${e}_final")
+        ok "$l: final dense $e energy logged ($v)" finite_nonneg "$v"
+    done
+done
+cat > k1.yaml <<'G'
+kind: train
+config:
+  dataset: {generator: toy, params: "n_train=4 n_val=2 scale=0.125 seed=0"}
+  net: {name: fcn, width: 4, classes: 1, train: last}
+  optim: {name: momentum_lz, lr: 1.0e-2}
+  epochs: 2
+  terms: [{loss: lovasz_hinge}]
+G
+run_cmd "$SEGREP" run k1.yaml -q --results k1
+is "$rc" 0 "last-layer run on a K = 1 network completes: $err"
+"$SEGREP" collect k1 2>/dev/null
+v=$(col k1/index.tsv kind train summary.val_iou_final)
+ok "last-layer run: val_iou_final logged ($v)" finite_nonneg "$v"
+
 cat > p.yaml <<'G'
 kind: train
 config:
@@ -94,6 +146,9 @@ bad "unknown adm key" '[{adm: {gama: 1}}]' "bad.yaml:7:[0-9]+: terms\\[0\\].adm:
 bad "bad scribbles mode" '[{adm: {scribbles: soft}}]' "bad.yaml:7:[0-9]+: terms\\[0\\].adm.scribbles: "
 bad "potts and lambda" '[{adm: {potts: 4, lambda: 10}}]' "bad.yaml:7:[0-9]+: terms\\[0\\].adm: give 'potts'"
 bad "adm with temperature" '[{adm: {}}]' "bad.yaml:7:[0-9]+: terms\\[0\\]: the adm term .* temperature 1" 5
+bad "grid key on a dense adm term" '[{adm: {crf: dense, sweeps: 3}}]' "bad.yaml:7:[0-9]+: terms\\[0\\].adm.sweeps: a grid-CRF setting"
+bad "dense key on a grid adm term" '[{adm: {solver: bound}}]' "bad.yaml:7:[0-9]+: terms\\[0\\].adm.solver: a dense-CRF setting"
+bad "bad dense solver" '[{adm: {crf: dense, solver: icm}}]' "bad.yaml:7:[0-9]+: terms\\[0\\].adm.solver: dense solver 'icm' is unknown"
 bad "bad prox method" '[{prox: {method: fast}}]' "bad.yaml:7:[0-9]+: terms\\[0\\].prox.method: "
 bad "prox on K = 2" '[{prox: {}}]' "net.classes.*1" 1 full ", classes: 2"
 n=$(ls bad/*.h5 2>/dev/null | wc -l | tr -d ' ')
