@@ -36,6 +36,8 @@
 #include "runner/kind_train.h"
 #include "train/adm.h"
 #include "train/prox_term.h"
+#include "train/size_reg.h"
+#include "runner/train_ext.h"
 #include "train/terms.h"
 #include "train/train.h"
 
@@ -90,13 +92,24 @@ static const sr_param_t train_params[] = {
      "log per epoch the grid-CRF energies (Potts of the argmax, relaxed) on train and val"},
     {"save_val", SR_PARAM_INT, "0", 0, 1000000, NULL,
      "store the first n validation images, labels and final softmax(T logits) as tensors"},
+    // thesis ch. 5 / ch. 6 and the Lovász binary grids (runner/train_ext.h)
+    {"dataset.labelled", SR_PARAM_INT, "-1", -1, 1000000000, NULL,
+     "-1: every training image labelled; n: only the first n training volumes keep labels"},
+    {"dataset.box_margin", SR_PARAM_INT, "0", 0, 10000, NULL,
+     "train_labels boxes: grow each tight box by this many pixels per side"},
+    {"dataset.foreground", SR_PARAM_INT, "-1", -1, 255, NULL,
+     "-1: labels as stored; c: binarise (class c -> 1, others -> 0)"},
+    {"save_sizes", SR_PARAM_BOOL, "false", 1, 0, NULL,
+     "after training, store sum_p sigmoid(logits) per image as tensor pred_sizes (ch. 5 "
+     "regressor)"},
 };
 
 /* ---- the plan ----------------------------------------------------------- */
 
 #define MAX_LOSS_PARAMS 16
 
-enum term_kind { TERM_LOSS, TERM_CONSTRAINT, TERM_ADM, TERM_PROX, TERM_KIND_COUNT };
+enum term_kind { TERM_LOSS, TERM_CONSTRAINT, TERM_ADM, TERM_PROX, TERM_SIZEREG,
+                 TERM_KIND_COUNT };
 
 typedef struct term_plan {
     char name[32];
@@ -117,6 +130,10 @@ typedef struct term_plan {
     char *keys[MAX_LOSS_PARAMS], *vals[MAX_LOSS_PARAMS];
     // constraint
     sr_train_constraint_config_t con;
+    char size_mode[16];   /* "" (bounds from labels), "predicted" or "oracle" */
+    char size_input[32];  /* predicted: the input run holding pred_sizes */
+    // size regression (ch. 5 stage 1)
+    sr_size_reg_t sizereg;
 } term_plan_t;
 
 typedef struct plan {
@@ -244,7 +261,7 @@ static const char *const con_keys[] = {
     "constraint", "name", "weight", "method", "classes", "size_bounds", "size_margin", "size_a",
     "size_b", "centroid_margin", "box_d", "box_bands", "box_emptiness", "box_size", "box_lo",
     "box_hi", "normalise", "reduction", "t0", "mu", "dual_lr", "lambda0", "proposal_lr",
-    "proposal_max_iter", "proposal_tol", "proposal_hard", "tol"};
+    "proposal_max_iter", "proposal_tol", "proposal_hard", "tol", "size_input", "box_tightness"};
 
 static int parse_loss_item(const sr_ynode_t *item, int ti, term_plan_t *tp, sr_error_t *err)
 {
@@ -355,8 +372,11 @@ static int parse_constraint_item(const sr_ynode_t *item, int ti, term_plan_t *tp
             c->size_bounds = SR_SIZE_BOUNDS_INDIVIDUAL;
         else if (strcmp(s, "tags") == 0)
             c->size_bounds = SR_SIZE_BOUNDS_TAGS;
+        else if (strcmp(s, "predicted") == 0 || strcmp(s, "oracle") == 0)
+            snprintf(tp->size_mode, sizeof tp->size_mode, "%s", s);
         else
-            return sr_errorf(err, "%s: terms[%d].size_bounds: '%s' is unknown (individual, tags)",
+            return sr_errorf(err, "%s: terms[%d].size_bounds: '%s' is unknown (individual, tags, "
+                             "predicted, oracle)",
                              where(sr_ynode_map_get(item, "size_bounds"), at, sizeof at), ti, s);
     }
     s = NULL;
@@ -410,8 +430,16 @@ static int parse_constraint_item(const sr_ynode_t *item, int ti, term_plan_t *tp
         item_int(item, ti, "proposal_max_iter", 1, 100000000, &po->max_iter, err) ||
         item_double(item, ti, "proposal_tol", 0, 1e300, &po->tol, err) ||
         item_bool(item, ti, "proposal_hard", &po->hard, err) ||
-        item_double(item, ti, "tol", -1e300, 1e300, &c->tol, err))
+        item_double(item, ti, "tol", -1e300, 1e300, &c->tol, err) ||
+        item_bool(item, ti, "box_tightness", &c->box_tightness, err))
         return -1;
+    s = "sizes";
+    if (item_str(item, ti, "size_input", &s, err))
+        return -1;
+    snprintf(tp->size_input, sizeof tp->size_input, "%s", s);
+    if (tp->size_mode[0] && !c->use_size)
+        return sr_errorf(err, "%s: terms[%d].size_bounds: %s bounds need the size constraint",
+                         where(item, at, sizeof at), ti, tp->size_mode);
     if (c->size_a > c->size_b)
         return sr_errorf(err, "%s: terms[%d]: size_a %g exceeds size_b %g",
                          where(item, at, sizeof at), ti, c->size_a, c->size_b);
@@ -499,6 +527,47 @@ static int parse_prox_item(const sr_ynode_t *item, int ti, term_plan_t *tp, sr_e
     return 0;
 }
 
+/* {size_regression: {classes: [1], normalise: true}} (train/size_reg.h). */
+static const char *const sizereg_item_keys[] = {"size_regression", "name", "weight"};
+static const char *const sizereg_keys[] = {"classes", "normalise"};
+
+static int parse_sizereg_item(const sr_ynode_t *item, int ti, term_plan_t *tp, sr_error_t *err)
+{
+    char at[300];
+    if (check_keys(item, ti, sizereg_item_keys, 3, err))
+        return -1;
+    const sr_ynode_t *m = sr_ynode_map_get(item, "size_regression");
+    if (m->kind != SR_YNODE_MAP)
+        return sr_errorf(err, "%s: terms[%d].size_regression: expected a mapping {classes, "
+                         "normalise}", where(m, at, sizeof at), ti);
+    if (check_keys_p(m, ti, ".size_regression", sizereg_keys, 2, err))
+        return -1;
+    sr_size_reg_t *c = &tp->sizereg;
+    memset(c, 0, sizeof *c);
+    c->classes[0] = 1;
+    c->nclasses = 1;
+    c->normalise = 1;
+    c->ignore = SR_LABEL_IGNORE;
+    if (item_bool_p(m, ti, "size_regression.", "normalise", &c->normalise, err))
+        return -1;
+    const sr_ynode_t *cls = sr_ynode_map_get(m, "classes");
+    if (cls) {
+        if (cls->kind != SR_YNODE_SEQ || cls->n < 1 || cls->n > SR_SIZE_REG_MAX_CLASSES)
+            return sr_errorf(err, "%s: terms[%d].size_regression.classes: expected a list of 1 "
+                             "to %d class indices", where(cls, at, sizeof at), ti,
+                             SR_SIZE_REG_MAX_CLASSES);
+        c->nclasses = cls->n;
+        for (int i = 0; i < cls->n; i++) {
+            int64_t k;
+            if (sr_ynode_as_int(cls->items[i], &k) != 0 || k < 0 || k > 254)
+                return sr_errorf(err, "%s: terms[%d].size_regression.classes[%d]: expected a "
+                                 "class index", where(cls->items[i], at, sizeof at), ti, i);
+            c->classes[i] = (int)k;
+        }
+    }
+    return 0;
+}
+
 static int parse_plan(const sr_ynode_t *config, plan_t *p, sr_error_t *err)
 {
     memset(p, 0, sizeof(*p));
@@ -524,12 +593,31 @@ static int parse_plan(const sr_ynode_t *config, plan_t *p, sr_error_t *err)
         int has_con = sr_ynode_map_get(item, "constraint") != NULL;
         int has_adm = sr_ynode_map_get(item, "adm") != NULL;
         int has_prox = sr_ynode_map_get(item, "prox") != NULL;
-        if (has_loss + has_con + has_adm + has_prox != 1)
+        int has_sizereg = sr_ynode_map_get(item, "size_regression") != NULL;
+        if (has_loss + has_con + has_adm + has_prox + has_sizereg != 1)
             return sr_errorf(err, "%s: terms[%d]: needs exactly one of 'loss', 'constraint', "
-                             "'adm' and 'prox'", where(item, at, sizeof at), i);
+                             "'adm', 'prox' and 'size_regression'", where(item, at, sizeof at),
+                             i);
         tp->is_loss = has_loss;
         tp->kind = has_loss ? TERM_LOSS : has_con ? TERM_CONSTRAINT : has_adm ? TERM_ADM
                                                                                : TERM_PROX;
+        if (has_sizereg) {
+            tp->kind = TERM_SIZEREG;
+            if (parse_sizereg_item(item, i, tp, err))
+                return -1;
+            snprintf(tp->name, sizeof tp->name, "%s", "size_regression");
+            const char *nm = NULL;
+            if (item_double(item, i, "weight", -1e300, 1e300, &tp->weight, err) ||
+                item_str(item, i, "name", &nm, err))
+                return -1;
+            if (nm)
+                snprintf(tp->name, sizeof tp->name, "%s", nm);
+            for (int j = 0; j < i; j++)
+                if (strcmp(p->terms[j].name, tp->name) == 0)
+                    return sr_errorf(err, "%s: terms[%d]: name '%s' is used by terms[%d] too",
+                                     where(item, at, sizeof at), i, tp->name, j);
+            continue;
+        }
         if (item_double(item, i, "weight", -1e300, 1e300, &tp->weight, err) ||
             item_int(item, i, "from_epoch", 0, 1000000, &tp->from_epoch, err))
             return -1;
@@ -907,6 +995,23 @@ static int summaries(run_state_t *rs, sr_error_t *err)
                : 0;
 }
 
+// A constraint term with size_bounds predicted|oracle: its size table
+// (runner/train_ext.h), rows indexed through the training split.
+static int train_ext_size_bounds(const sr_run_ctx_t *ctx, term_plan_t *tp, const sr_dataset_t *ds,
+                                 const split_view_t *tr, float **table, sr_error_t *err)
+{
+    if (!tp->size_mode[0])
+        return 0;
+    *table = sr_train_ext_size_table(ctx, ds, tp->size_mode, tp->size_input, tp->con.classes,
+                                     tp->con.nclasses, err);
+    if (!*table)
+        return sr_error_prefix(err, "terms '%s': ", tp->name);
+    tp->con.size_table = *table;
+    tp->con.size_row = tr->idx;
+    tp->con.size_rows = ds->N;
+    return 0;
+}
+
 static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
 {
     const sr_ynode_t *cfg = ctx->config;
@@ -933,6 +1038,10 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
     int tap_ready = 0;
     run_state_t rs;
     memset(&rs, 0, sizeof rs);
+    uint8_t *ext_labels = NULL;                        /* train_ext: boxes / labelled subset */
+    float *size_tables[SR_TRAIN_MAX_TERMS] = {0};      /* train_ext: predicted/oracle sizes */
+    int64_t ext_labelled, ext_margin, ext_fg;
+    int save_sizes;
     if (!cctx) {
         free(cctx);
         return sr_errorf(err, "out of memory");
@@ -964,20 +1073,21 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         sr_config_bool(cfg, "progress", &progress, err) ||
         sr_config_int(cfg, "save_val", &nsave, err))
         goto out;
-    if (load_dataset(cfg, &ds, err))
+    if (sr_config_int(cfg, "dataset.labelled", &ext_labelled, err) ||
+        sr_config_int(cfg, "dataset.box_margin", &ext_margin, err) ||
+        sr_config_int(cfg, "dataset.foreground", &ext_fg, err) ||
+        sr_config_bool(cfg, "save_sizes", &save_sizes, err))
+        goto out;
+    if (load_dataset(cfg, &ds, err) || sr_train_ext_foreground(&ds, ext_fg, err))
         goto out;
     if (make_split(&ds, split_parse(trs), &tr, err) || make_split(&ds, split_parse(vas), &va, err))
         goto out;
-    if (strcmp(tlabels, "full") != 0) {
-        const sr_weak_t *wk = sr_dataset_weak(&ds, tlabels);
+    if (sr_train_ext_labels(&ds, tlabels, ext_margin, ext_labelled, split_parse(trs), &tr.labels,
+                            &ext_labels, err)) {
         char at[300];
-        if (!wk || !wk->map) {
-            sr_errorf(err, "%s: dataset.train_labels: dataset '%s' has no weak map '%s'",
-                      where(sr_ynode_get_path(cfg, "dataset.train_labels"), at, sizeof at),
-                      ds.name, tlabels);
-            goto out;
-        }
-        tr.labels = wk->map;
+        sr_error_prefix(err, "%s: dataset.train_labels: ",
+                        where(sr_ynode_get_path(cfg, "dataset.train_labels"), at, sizeof at));
+        goto out;
     }
     uint64_t run_seed = seed ? (uint64_t)seed : ctx->seed;
     if (tr.n == 0) {
@@ -1112,7 +1222,13 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
             g->fn_ctx = &prox[i];
             if (sr_trainer_add_term(&trainer, tp->name, &gate_ops, g, tp->weight, err))
                 goto out;
-        } else if (sr_train_constraint_ctx_init(&cctx[i], tp->name, &tp->con, tr.n, err) ||
+        } else if (tp->kind == TERM_SIZEREG) {
+            g->fn = sr_size_reg_fn;
+            g->fn_ctx = &tp->sizereg;
+            if (sr_trainer_add_term(&trainer, tp->name, &gate_ops, g, tp->weight, err))
+                goto out;
+        } else if (train_ext_size_bounds(ctx, tp, &ds, &tr, &size_tables[i], err) ||
+                   sr_train_constraint_ctx_init(&cctx[i], tp->name, &tp->con, tr.n, err) ||
                    sr_trainer_add_term(&trainer, tp->name, &sr_train_constraint_ops, &cctx[i],
                                        tp->weight, err))
             goto out;
@@ -1129,6 +1245,13 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         }
     }
     rc = summaries(&rs, err) || save_val(ctx, net, &dval, nsave, temperature, err) ? -1 : 0;
+    for (int i = 0; rc == 0 && save_sizes && i < plan.nterms; i++)
+        if (plan.terms[i].kind == TERM_SIZEREG) { // the first regression term's classes
+            rc = sr_train_ext_save_sizes(ctx, net, &ds, split_parse(vas),
+                                         plan.terms[i].sizereg.classes,
+                                         plan.terms[i].sizereg.nclasses, err);
+            break;
+        }
 out:
     if (trainer_ready)
         sr_trainer_free(&trainer);
@@ -1144,6 +1267,9 @@ out:
     if (tap_ready)
         sr_adm_tap_free(&tap);
     free(cctx);
+    free(ext_labels);
+    for (int i = 0; i < SR_TRAIN_MAX_TERMS; i++)
+        free(size_tables[i]);
     sr_loss_scratch_release();
     sr_net_destroy(net);
     free(tr.idx);

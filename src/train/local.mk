@@ -7,3 +7,7 @@ srtraininclude_HEADERS = src/train/train.h src/train/terms.h
 # ADM training term and the Lovász prox ("modified backpropagation") term.
 libsegrep_impl_la_SOURCES += src/train/adm.c src/train/prox_term.c
 srtraininclude_HEADERS += src/train/adm.h src/train/prox_term.h
+
+# Chapter 5 size regressor (stage 1 of the curriculum) and DeepCut proposals.
+libsegrep_impl_la_SOURCES += src/train/size_reg.c
+srtraininclude_HEADERS += src/train/size_reg.h

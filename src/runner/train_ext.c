@@ -1,0 +1,191 @@
+/* train_ext.c - the train kind's data options for thesis chapters 5 and 6
+ * and the Lovász binary grids (train_ext.h). Not done: a per-volume
+ * (patient) grouping other than the dataset's volume index; boxes of the
+ * 'boxes' map when two grown boxes overlap become one region (the box
+ * constraints then see the bounding box of their union).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "runner/train_ext.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/weak.h"
+#include "train/size_reg.h"
+
+int sr_train_ext_foreground(sr_dataset_t *ds, int64_t fg, sr_error_t *err)
+{
+    if (fg < 0)
+        return 0;
+    if (fg >= ds->K)
+        return sr_errorf(err, "dataset.foreground: class %lld is out of range (dataset '%s' "
+                         "has %d classes)", (long long)fg, ds->name, ds->K);
+    int64_t NHW = ds->N * ds->H * ds->W;
+    for (int64_t i = 0; i < NHW; i++)
+        if (ds->labels[i] != SR_LABEL_IGNORE)
+            ds->labels[i] = ds->labels[i] == fg;
+    for (int w = 0; w < ds->n_weak; w++)
+        if (ds->weak[w].map)
+            for (int64_t i = 0; i < NHW; i++)
+                if (ds->weak[w].map[i] != SR_WEAK_UNLABELED)
+                    ds->weak[w].map[i] = ds->weak[w].map[i] == fg;
+    // class names beyond the first two are no longer used
+    ds->K = 2;
+    return 0;
+}
+
+int sr_train_ext_labels(const sr_dataset_t *ds, const char *name, int64_t box_margin,
+                        int64_t labelled, int train_split, const uint8_t **labels,
+                        uint8_t **owned, sr_error_t *err)
+{
+    *owned = NULL;
+    *labels = ds->labels;
+    int64_t NHW = ds->N * ds->H * ds->W, HW = ds->H * ds->W;
+    if (strcmp(name, "full") != 0) {
+        const sr_weak_t *wk = sr_dataset_weak(ds, name);
+        if (wk && wk->map) {
+            *labels = wk->map;
+        } else if (strcmp(name, "boxes") == 0) {
+            int64_t nrows = 0;
+            int32_t *rows = sr_weak_boxes(ds->labels, ds->N, ds->H, ds->W, ds->K,
+                                          (int)box_margin, 1, &nrows, err);
+            if (!rows)
+                return -1;
+            if (!(*owned = malloc((size_t)NHW))) {
+                free(rows);
+                return sr_errorf(err, "out of memory");
+            }
+            sr_weak_boxes_paint(rows, nrows, ds->N, ds->H, ds->W, *owned);
+            free(rows);
+            *labels = *owned;
+        } else {
+            return sr_errorf(err, "dataset '%s' has no weak map '%s'", ds->name, name);
+        }
+    }
+    if (labelled < 0)
+        return 0;
+    if (!*owned) {
+        if (!(*owned = malloc((size_t)NHW)))
+            return sr_errorf(err, "out of memory");
+        memcpy(*owned, *labels, (size_t)NHW);
+        *labels = *owned;
+    }
+    // the first 'labelled' distinct volumes of the training split, in order
+    int64_t nv = ds->n_volumes > 0 ? ds->n_volumes : ds->N;
+    uint8_t *keep = calloc((size_t)(nv ? nv : 1), 1);
+    if (!keep)
+        return sr_errorf(err, "out of memory");
+    int64_t taken = 0;
+    for (int64_t i = 0; i < ds->N; i++) {
+        if (ds->split[i] != train_split)
+            continue;
+        int64_t v = ds->volume ? ds->volume[i] : i;
+        if (v < 0 || v >= nv)
+            v = 0;
+        if (!keep[v] && taken < labelled) {
+            keep[v] = 1;
+            taken++;
+        }
+        if (!keep[v])
+            memset(*owned + i * HW, SR_WEAK_UNLABELED, (size_t)HW);
+    }
+    free(keep);
+    return 0;
+}
+
+float *sr_train_ext_size_table(const sr_run_ctx_t *ctx, const sr_dataset_t *ds,
+                               const char *mode, const char *input, const int *classes,
+                               int nclasses, sr_error_t *err)
+{
+    int64_t N = ds->N, HW = ds->H * ds->W;
+    float *t = malloc(sizeof(float) * (size_t)(N ? N : 1) * (size_t)nclasses);
+    if (!t) {
+        sr_errorf(err, "out of memory");
+        return NULL;
+    }
+    if (strcmp(mode, "oracle") == 0) {
+        for (int64_t n = 0; n < N; n++)
+            for (int j = 0; j < nclasses; j++) {
+                int64_t c = 0;
+                for (int64_t p = 0; p < HW; p++)
+                    c += ds->labels[n * HW + p] == classes[j];
+                t[n * nclasses + j] = (float)c;
+            }
+        return t;
+    }
+    int rank = 0;
+    int64_t dims[SR_H5_MAX_RANK];
+    float *pred = sr_run_input_tensor(ctx, input, "pred_sizes", SR_H5_F32, &rank, dims, err);
+    if (!pred) {
+        free(t);
+        return NULL;
+    }
+    if (rank != 2 || dims[0] != N || dims[1] < nclasses) {
+        sr_errorf(err, "input '%s': pred_sizes has shape (%lld, %lld) but dataset '%s' has "
+                  "%lld images and the term bounds %d classes", input, (long long)dims[0],
+                  (long long)(rank > 1 ? dims[1] : 0), ds->name, (long long)N, nclasses);
+        free(pred);
+        free(t);
+        return NULL;
+    }
+    for (int64_t n = 0; n < N; n++)
+        for (int j = 0; j < nclasses; j++)
+            t[n * nclasses + j] = pred[n * dims[1] + j];
+    free(pred);
+    return t;
+}
+
+int sr_train_ext_save_sizes(sr_run_ctx_t *ctx, sr_net_t *net, const sr_dataset_t *ds,
+                            int val_split, const int *classes, int J, sr_error_t *err)
+{
+    int64_t N = ds->N, C = ds->C, H = ds->H, W = ds->W, HW = H * W;
+    if (net->cfg.n_classes != J)
+        return sr_errorf(err, "save_sizes: the network has %d outputs for %d regressed classes",
+                         net->cfg.n_classes, J);
+    float *pred = calloc((size_t)(N ? N : 1) * (size_t)J, sizeof(float));
+    float *img = malloc(sizeof(float) * (size_t)(C * HW));
+    double *R = malloc(sizeof(double) * (size_t)J);
+    int rc = -1;
+    if (!pred || !img || !R) {
+        sr_errorf(err, "out of memory");
+        goto out;
+    }
+    int was_train = net->train;
+    net->train = 0;
+    double mae = 0, rel = 0;
+    int64_t nv = 0;
+    for (int64_t n = 0; n < N; n++) {
+        memcpy(img, ds->images + n * C * HW, sizeof(float) * (size_t)(C * HW));
+        if (sr_net_forward(net, img, 1, (int)H, (int)W, err)) {
+            net->train = was_train;
+            goto out;
+        }
+        sr_tensor_t lg = sr_net_output(net);
+        sr_size_reg_predict(&lg, R);
+        for (int j = 0; j < J; j++)
+            pred[n * J + j] = (float)R[j];
+        if (ds->split[n] != val_split)
+            continue;
+        for (int j = 0; j < J; j++) {
+            int64_t tau = 0;
+            for (int64_t p = 0; p < HW; p++)
+                tau += ds->labels[n * HW + p] == classes[j];
+            mae += fabs(R[j] - (double)tau);
+            rel += fabs(R[j] - (double)tau) / (tau > 1 ? (double)tau : 1.0);
+            nv++;
+        }
+    }
+    net->train = was_train;
+    int64_t dims[2] = {N, J};
+    if (sr_run_tensor(ctx, "pred_sizes", SR_H5_F32, 2, dims, pred, err) ||
+        sr_run_summary(ctx, "size_mae_val", nv ? mae / (double)nv : NAN, err) ||
+        sr_run_summary(ctx, "size_rel_err_val", nv ? rel / (double)nv : NAN, err))
+        goto out;
+    rc = 0;
+out:
+    free(pred);
+    free(img);
+    free(R);
+    return rc;
+}
