@@ -37,6 +37,7 @@
 #include "train/adm.h"
 #include "train/prox_term.h"
 #include "train/size_reg.h"
+#include "train/deepcut.h"
 #include "runner/train_ext.h"
 #include "train/terms.h"
 #include "train/train.h"
@@ -108,7 +109,7 @@ static const sr_param_t train_params[] = {
 
 #define MAX_LOSS_PARAMS 16
 
-enum term_kind { TERM_LOSS, TERM_CONSTRAINT, TERM_ADM, TERM_PROX, TERM_SIZEREG,
+enum term_kind { TERM_LOSS, TERM_CONSTRAINT, TERM_ADM, TERM_PROX, TERM_SIZEREG, TERM_DEEPCUT,
                  TERM_KIND_COUNT };
 
 typedef struct term_plan {
@@ -132,8 +133,9 @@ typedef struct term_plan {
     sr_train_constraint_config_t con;
     char size_mode[16];   /* "" (bounds from labels), "predicted" or "oracle" */
     char size_input[32];  /* predicted: the input run holding pred_sizes */
-    // size regression (ch. 5 stage 1)
+    // size regression (ch. 5 stage 1), DeepCut proposals (ch. 6 baseline)
     sr_size_reg_t sizereg;
+    sr_deepcut_config_t deepcut;
 } term_plan_t;
 
 typedef struct plan {
@@ -568,6 +570,38 @@ static int parse_sizereg_item(const sr_ynode_t *item, int ti, term_plan_t *tp, s
     return 0;
 }
 
+/* {deepcut: {every, iterations, class, w_app, sxy_app, srgb, w_smooth,
+ * sxy_smooth}} (train/deepcut.h). */
+static const char *const deepcut_item_keys[] = {"deepcut", "name", "weight"};
+static const char *const deepcut_keys[] = {"every", "iterations", "class", "w_app", "sxy_app",
+                                           "srgb", "w_smooth", "sxy_smooth"};
+
+static int parse_deepcut_item(const sr_ynode_t *item, int ti, term_plan_t *tp, sr_error_t *err)
+{
+    char at[300];
+    if (check_keys(item, ti, deepcut_item_keys, 3, err))
+        return -1;
+    const sr_ynode_t *m = sr_ynode_map_get(item, "deepcut");
+    if (m->kind != SR_YNODE_MAP)
+        return sr_errorf(err, "%s: terms[%d].deepcut: expected a mapping of DeepCut settings "
+                         "(may be {})", where(m, at, sizeof at), ti);
+    if (check_keys_p(m, ti, ".deepcut", deepcut_keys, 8, err))
+        return -1;
+    sr_deepcut_config_t *c = &tp->deepcut;
+    *c = sr_deepcut_config_default();
+    const char *pre = "deepcut.";
+    return item_int_p(m, ti, pre, "every", 1, 1000000, &c->every, err) ||
+                   item_int_p(m, ti, pre, "iterations", 0, 1000, &c->iterations, err) ||
+                   item_int_p(m, ti, pre, "class", 1, 254, &c->fg, err) ||
+                   item_double_p(m, ti, pre, "w_app", 0, 1e6, &c->w_app, err) ||
+                   item_double_p(m, ti, pre, "sxy_app", 1e-6, 1e6, &c->sxy_app, err) ||
+                   item_double_p(m, ti, pre, "srgb", 1e-9, 1e9, &c->srgb, err) ||
+                   item_double_p(m, ti, pre, "w_smooth", 0, 1e6, &c->w_smooth, err) ||
+                   item_double_p(m, ti, pre, "sxy_smooth", 1e-6, 1e6, &c->sxy_smooth, err)
+               ? -1
+               : 0;
+}
+
 static int parse_plan(const sr_ynode_t *config, plan_t *p, sr_error_t *err)
 {
     memset(p, 0, sizeof(*p));
@@ -594,18 +628,20 @@ static int parse_plan(const sr_ynode_t *config, plan_t *p, sr_error_t *err)
         int has_adm = sr_ynode_map_get(item, "adm") != NULL;
         int has_prox = sr_ynode_map_get(item, "prox") != NULL;
         int has_sizereg = sr_ynode_map_get(item, "size_regression") != NULL;
-        if (has_loss + has_con + has_adm + has_prox + has_sizereg != 1)
+        int has_deepcut = sr_ynode_map_get(item, "deepcut") != NULL;
+        if (has_loss + has_con + has_adm + has_prox + has_sizereg + has_deepcut != 1)
             return sr_errorf(err, "%s: terms[%d]: needs exactly one of 'loss', 'constraint', "
-                             "'adm', 'prox' and 'size_regression'", where(item, at, sizeof at),
-                             i);
+                             "'adm', 'prox', 'size_regression' and 'deepcut'",
+                             where(item, at, sizeof at), i);
         tp->is_loss = has_loss;
         tp->kind = has_loss ? TERM_LOSS : has_con ? TERM_CONSTRAINT : has_adm ? TERM_ADM
                                                                                : TERM_PROX;
-        if (has_sizereg) {
-            tp->kind = TERM_SIZEREG;
-            if (parse_sizereg_item(item, i, tp, err))
+        if (has_sizereg || has_deepcut) { // ch. 5 / ch. 6 terms (train/size_reg.h, deepcut.h)
+            tp->kind = has_sizereg ? TERM_SIZEREG : TERM_DEEPCUT;
+            if (has_sizereg ? parse_sizereg_item(item, i, tp, err)
+                            : parse_deepcut_item(item, i, tp, err))
                 return -1;
-            snprintf(tp->name, sizeof tp->name, "%s", "size_regression");
+            snprintf(tp->name, sizeof tp->name, "%s", has_sizereg ? "size_regression" : "deepcut");
             const char *nm = NULL;
             if (item_double(item, i, "weight", -1e300, 1e300, &tp->weight, err) ||
                 item_str(item, i, "name", &nm, err))
@@ -1033,6 +1069,8 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
     int adm_ready[SR_TRAIN_MAX_TERMS] = {0};
     sr_prox_term_t prox[SR_TRAIN_MAX_TERMS];
     int prox_ready[SR_TRAIN_MAX_TERMS] = {0};
+    sr_deepcut_t deepcut[SR_TRAIN_MAX_TERMS];
+    memset(deepcut, 0, sizeof deepcut);
     sr_adm_tap_t tap;
     memset(&tap, 0, sizeof tap);
     int tap_ready = 0;
@@ -1222,6 +1260,11 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
             g->fn_ctx = &prox[i];
             if (sr_trainer_add_term(&trainer, tp->name, &gate_ops, g, tp->weight, err))
                 goto out;
+        } else if (tp->kind == TERM_DEEPCUT) {
+            if (sr_deepcut_init(&deepcut[i], tp->name, &tp->deepcut, tr.n, err) ||
+                sr_trainer_add_term(&trainer, tp->name, &sr_deepcut_ops, &deepcut[i], tp->weight,
+                                    err))
+                goto out;
         } else if (tp->kind == TERM_SIZEREG) {
             g->fn = sr_size_reg_fn;
             g->fn_ctx = &tp->sizereg;
@@ -1268,6 +1311,8 @@ out:
         sr_adm_tap_free(&tap);
     free(cctx);
     free(ext_labels);
+    for (int i = 0; i < SR_TRAIN_MAX_TERMS; i++)
+        sr_deepcut_free(&deepcut[i]);
     for (int i = 0; i < SR_TRAIN_MAX_TERMS; i++)
         free(size_tables[i]);
     sr_loss_scratch_release();

@@ -9,5 +9,5 @@ libsegrep_impl_la_SOURCES += src/train/adm.c src/train/prox_term.c
 srtraininclude_HEADERS += src/train/adm.h src/train/prox_term.h
 
 # Chapter 5 size regressor (stage 1 of the curriculum) and DeepCut proposals.
-libsegrep_impl_la_SOURCES += src/train/size_reg.c
-srtraininclude_HEADERS += src/train/size_reg.h
+libsegrep_impl_la_SOURCES += src/train/size_reg.c src/train/deepcut.c
+srtraininclude_HEADERS += src/train/size_reg.h src/train/deepcut.h
