@@ -12,7 +12,7 @@
 
 sr_deepcut_config_t sr_deepcut_config_default(void)
 {
-    sr_deepcut_config_t c = {10, 5, 1, 10.0, 80.0, 0.05, 3.0, 3.0};
+    sr_deepcut_config_t c = {10, 5, 1, 10.0, 80.0, 0.05, 3.0, 3.0, SR_DEEPCUT_NAIVE_MAX};
     return c;
 }
 
@@ -131,7 +131,7 @@ int sr_deepcut_meanfield(const sr_deepcut_config_t *c, const float *img, int C, 
     }
     double *msg = q + K * P, *scratch = msg + K * P;
     lattices_t L;
-    int lattice = P > SR_DEEPCUT_NAIVE_MAX, rc = 0;
+    int lattice = P > c->naive_max, rc = 0;
     if (lattice && lattices_init(&L, c, img, C, H, W, K, err)) {
         lattices_free(&L);
         free(q);

@@ -41,6 +41,7 @@ typedef struct sr_deepcut_config {
     int fg;             /* the boxes' class (1) */
     double w_app, sxy_app, srgb;  /* appearance kernel: 10, 80 px, 0.05 (image units) */
     double w_smooth, sxy_smooth;  /* smoothness kernel: 3, 3 px */
+    int64_t naive_max;  /* exact sums up to this many pixels (SR_DEEPCUT_NAIVE_MAX) */
 } sr_deepcut_config_t;
 
 /* every 10, 5 iterations, fg 1, w_app 10, sxy_app 80, srgb 0.05, w_smooth
