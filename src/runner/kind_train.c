@@ -96,6 +96,8 @@ static const sr_param_t train_params[] = {
     // thesis ch. 5 / ch. 6 and the Lovász binary grids (runner/train_ext.h)
     {"dataset.labelled", SR_PARAM_INT, "-1", -1, 1000000000, NULL,
      "-1: every training image labelled; n: only the first n training volumes keep labels"},
+    {"dataset.unlabelled", SR_PARAM_STRING, "keep", 1, 0, "keep|drop",
+     "training images left without labels: keep (weak terms see them) or drop"},
     {"dataset.box_margin", SR_PARAM_INT, "0", 0, 10000, NULL,
      "train_labels boxes: grow each tight box by this many pixels per side"},
     {"dataset.foreground", SR_PARAM_INT, "-1", -1, 255, NULL,
@@ -1127,6 +1129,11 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
                         where(sr_ynode_get_path(cfg, "dataset.train_labels"), at, sizeof at));
         goto out;
     }
+    const char *unl;
+    if (sr_config_str(cfg, "dataset.unlabelled", &unl, err))
+        goto out;
+    if (strcmp(unl, "drop") == 0)
+        sr_train_ext_drop_unlabelled(tr.labels, ds.H * ds.W, tr.idx, &tr.n);
     uint64_t run_seed = seed ? (uint64_t)seed : ctx->seed;
     if (tr.n == 0) {
         sr_errorf(err, "dataset '%s' has no image in split '%s'", ds.name, trs);

@@ -94,6 +94,20 @@ int sr_train_ext_labels(const sr_dataset_t *ds, const char *name, int64_t box_ma
     return 0;
 }
 
+void sr_train_ext_drop_unlabelled(const uint8_t *labels, int64_t HW, int64_t *idx, int64_t *n)
+{
+    int64_t m = 0;
+    for (int64_t i = 0; i < *n; i++) {
+        const uint8_t *y = labels + idx[i] * HW;
+        int any = 0;
+        for (int64_t p = 0; p < HW && !any; p++)
+            any = y[p] != SR_WEAK_UNLABELED;
+        if (any)
+            idx[m++] = idx[i];
+    }
+    *n = m;
+}
+
 float *sr_train_ext_size_table(const sr_run_ctx_t *ctx, const sr_dataset_t *ds,
                                const char *mode, const char *input, const int *classes,
                                int nclasses, sr_error_t *err)

@@ -8,6 +8,8 @@
  *   dataset.labelled    only the first n training volumes keep their
  *                       labels; the others' training labels are 255 (ch. 5:
  *                       n labelled patients, the rest unlabelled)
+ *   dataset.unlabelled  keep (default) or drop the training images left
+ *                       without labels (the regressor's training set)
  *   dataset.box_margin  train_labels 'boxes' painted from the full labels'
  *                       per-component tight boxes grown by m pixels (ch. 6,
  *                       Table 6.2: margins 0 and 10)
@@ -46,6 +48,11 @@ int sr_train_ext_foreground(sr_dataset_t *ds, int64_t fg, sr_error_t *err);
 int sr_train_ext_labels(const sr_dataset_t *ds, const char *name, int64_t box_margin,
                         int64_t labelled, int train_split, const uint8_t **labels,
                         uint8_t **owned, sr_error_t *err);
+
+/* Drop from the training split view (idx, *n) every image whose served
+ * labels (N,H,W; row idx[i]) are all 255, keeping the order (the ch. 5
+ * regressor trains on the labelled images only: dataset.unlabelled drop). */
+void sr_train_ext_drop_unlabelled(const uint8_t *labels, int64_t HW, int64_t *idx, int64_t *n);
 
 /* A size table (ds->N rows x nclasses, pixels): mode "oracle" counts the
  * full labels; "predicted" reads the tensor pred_sizes (ds->N, >= nclasses

@@ -26,6 +26,13 @@ X="$SRCDIR/experiments"
 #   thesis-ch4-regional isles, wmh: 3 regional losses x 3 runs = 9 each
 #   adm-grid-crf quick: 4 methods (pCE, GD, ADM gamma 1.5, ADM gamma 5) x
 #     5 seeds = 20; paper: 3 methods (pCE, GD, ADM) x 1 seed = 3
+#   thesis-ch5-curriculum paper: 5 regressors (n = 5..40) + 5 proposed
+#     (each needing its n's regressor) + FS x 6 (n = 5..40, 75) + oracle x 5
+#     = 21; quick: 3 + 3 + FS x 4 + oracle x 3 = 13
+#   thesis-ch6-boxes promise12, atlas: 6 methods of Table 6.1 = 6 each;
+#     margins: 2 methods (DeepCut, ours) x 2 margins = 4 (paper and quick)
+#   lovasz-A1: 20 classes x 3 losses (x, h, j) = 60; quick 2 classes x 3 = 6
+#   lovasz-A2: 20 classes x 3 learning rates of [22] = 60; quick 2 x 3 = 6
 EXPECTED='thesis-ch3-toy/grid.yaml paper 15 -
 thesis-ch3-toy/grid.yaml quick 15 -
 all-table-1/grid.yaml paper 72 -
@@ -54,7 +61,24 @@ thesis-ch4-regional/wmh.yaml paper 9 -
 thesis-ch4-regional/wmh.yaml paper 9 dataset.file=/d/wmh2017.h5
 adm-grid-crf/grid.yaml quick 20 -
 adm-grid-crf/grid.yaml paper 3 -
-adm-grid-crf/grid.yaml paper 3 dataset.file=/d/voc2012.h5'
+adm-grid-crf/grid.yaml paper 3 dataset.file=/d/voc2012.h5
+thesis-ch5-curriculum/grid.yaml paper 21 -
+thesis-ch5-curriculum/grid.yaml paper 21 dataset.file=/d/acdc.h5
+thesis-ch5-curriculum/grid.yaml quick 13 -
+thesis-ch6-boxes/promise12.yaml paper 6 -
+thesis-ch6-boxes/promise12.yaml paper 6 dataset.file=/d/promise12.h5
+thesis-ch6-boxes/promise12.yaml quick 6 -
+thesis-ch6-boxes/atlas.yaml paper 6 -
+thesis-ch6-boxes/atlas.yaml paper 6 dataset.file=/d/atlas.h5
+thesis-ch6-boxes/margins.yaml paper 4 -
+thesis-ch6-boxes/margins.yaml paper 4 dataset.file=/d/promise12.h5
+thesis-ch6-boxes/margins.yaml quick 4 -
+lovasz-A1/grid.yaml paper 60 -
+lovasz-A1/grid.yaml paper 60 dataset.file=/d/voc2012.h5
+lovasz-A1/grid.yaml quick 6 -
+lovasz-A2/grid.yaml paper 60 -
+lovasz-A2/grid.yaml paper 60 dataset.file=/d/voc2012.h5
+lovasz-A2/grid.yaml quick 6 -'
 
 # ---- every grid file and every one of its profiles has an expected count --
 grids=$(cd "$X" && find . -name '*.yaml' ! -name reproduce.yaml | sed 's|^\./||' | sort)
