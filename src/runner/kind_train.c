@@ -102,6 +102,10 @@ static const sr_param_t train_params[] = {
      "train_labels boxes: grow each tight box by this many pixels per side"},
     {"dataset.foreground", SR_PARAM_INT, "-1", -1, 255, NULL,
      "-1: labels as stored; c: binarise (class c -> 1, others -> 0)"},
+    {"save_pred", SR_PARAM_BOOL, "false", 1, 0, NULL,
+     "after training, store the argmax on every dataset image as tensor pred_labels"},
+    {"dataset.pseudo_labels", SR_PARAM_STRING, "\"\"", 1, 0, NULL,
+     "input run whose pred_labels label the unlabelled training images (foreground only)"},
     {"save_sizes", SR_PARAM_BOOL, "false", 1, 0, NULL,
      "after training, store sum_p sigmoid(logits) per image as tensor pred_sizes (ch. 5 "
      "regressor)"},
@@ -1129,9 +1133,23 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
                         where(sr_ynode_get_path(cfg, "dataset.train_labels"), at, sizeof at));
         goto out;
     }
-    const char *unl;
-    if (sr_config_str(cfg, "dataset.unlabelled", &unl, err))
+    const char *unl, *pseudo;
+    if (sr_config_str(cfg, "dataset.unlabelled", &unl, err) ||
+        sr_config_str(cfg, "dataset.pseudo_labels", &pseudo, err))
         goto out;
+    if (pseudo[0]) { // ch. 5 'Proposals': another stage's predictions as labels
+        if (!ext_labels) {
+            size_t nb = (size_t)(ds.N * ds.H * ds.W);
+            if (!(ext_labels = malloc(nb ? nb : 1))) {
+                sr_errorf(err, "out of memory");
+                goto out;
+            }
+            memcpy(ext_labels, tr.labels, nb);
+            tr.labels = ext_labels;
+        }
+        if (sr_train_ext_pseudo(ctx, &ds, pseudo, tr.idx, tr.n, ext_labels, err))
+            goto out;
+    }
     if (strcmp(unl, "drop") == 0)
         sr_train_ext_drop_unlabelled(tr.labels, ds.H * ds.W, tr.idx, &tr.n);
     uint64_t run_seed = seed ? (uint64_t)seed : ctx->seed;
@@ -1295,6 +1313,10 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         }
     }
     rc = summaries(&rs, err) || save_val(ctx, net, &dval, nsave, temperature, err) ? -1 : 0;
+    int save_pred;
+    if (rc == 0 && (sr_config_bool(cfg, "save_pred", &save_pred, err) ||
+                    (save_pred && sr_train_ext_save_pred(ctx, net, &ds, err))))
+        rc = -1;
     for (int i = 0; rc == 0 && save_sizes && i < plan.nterms; i++)
         if (plan.terms[i].kind == TERM_SIZEREG) { // the first regression term's classes
             rc = sr_train_ext_save_sizes(ctx, net, &ds, split_parse(vas),

@@ -46,7 +46,12 @@ int sr_train_ext_labels(const sr_dataset_t *ds, const char *name, int64_t box_ma
         const sr_weak_t *wk = sr_dataset_weak(ds, name);
         if (wk && wk->map) {
             *labels = wk->map;
-        } else if (strcmp(name, "boxes") == 0) {
+        } else if (wk && wk->rows && wk->ncols == 6) { // a box table: painted
+            if (!(*owned = malloc((size_t)NHW)))
+                return sr_errorf(err, "out of memory");
+            sr_weak_boxes_paint(wk->rows, wk->nrows, ds->N, ds->H, ds->W, *owned);
+            *labels = *owned;
+        } else if (strcmp(name, "label_boxes") == 0) {
             int64_t nrows = 0;
             int32_t *rows = sr_weak_boxes(ds->labels, ds->N, ds->H, ds->W, ds->K,
                                           (int)box_margin, 1, &nrows, err);
@@ -202,4 +207,74 @@ out:
     free(img);
     free(R);
     return rc;
+}
+
+int sr_train_ext_save_pred(sr_run_ctx_t *ctx, sr_net_t *net, const sr_dataset_t *ds,
+                           sr_error_t *err)
+{
+    int64_t N = ds->N, C = ds->C, H = ds->H, W = ds->W, HW = H * W;
+    int K = net->cfg.n_classes;
+    uint8_t *pred = calloc((size_t)(N ? N : 1) * (size_t)HW, 1);
+    float *img = malloc(sizeof(float) * (size_t)(C * HW));
+    int rc = -1;
+    if (!pred || !img) {
+        sr_errorf(err, "out of memory");
+        goto out;
+    }
+    int was_train = net->train;
+    net->train = 0;
+    for (int64_t n = 0; n < N; n++) {
+        memcpy(img, ds->images + n * C * HW, sizeof(float) * (size_t)(C * HW));
+        if (sr_net_forward(net, img, 1, (int)H, (int)W, err)) {
+            net->train = was_train;
+            goto out;
+        }
+        sr_tensor_t lg = sr_net_output(net);
+        for (int64_t p = 0; p < HW; p++) {
+            int best = 0;
+            if (K == 1) // a binary network: logit > 0
+                best = lg.data[p] > 0;
+            for (int k = 1; k < K; k++)
+                if (lg.data[k * HW + p] > lg.data[best * HW + p])
+                    best = k;
+            pred[n * HW + p] = (uint8_t)best;
+        }
+    }
+    net->train = was_train;
+    int64_t dims[3] = {N, H, W};
+    rc = sr_run_tensor(ctx, "pred_labels", SR_H5_U8, 3, dims, pred, err);
+out:
+    free(pred);
+    free(img);
+    return rc;
+}
+
+int sr_train_ext_pseudo(const sr_run_ctx_t *ctx, const sr_dataset_t *ds, const char *input,
+                        const int64_t *idx, int64_t n, uint8_t *labels, sr_error_t *err)
+{
+    int rank = 0;
+    int64_t dims[SR_H5_MAX_RANK], HW = ds->H * ds->W;
+    uint8_t *pred = sr_run_input_tensor(ctx, input, "pred_labels", SR_H5_U8, &rank, dims, err);
+    if (!pred)
+        return -1;
+    if (rank != 3 || dims[0] != ds->N || dims[1] != ds->H || dims[2] != ds->W) {
+        free(pred);
+        return sr_errorf(err, "input '%s': pred_labels has shape (%lld, %lld, %lld), dataset "
+                         "'%s' is (%lld, %lld, %lld)", input, (long long)dims[0],
+                         (long long)(rank > 1 ? dims[1] : 0), (long long)(rank > 2 ? dims[2] : 0),
+                         ds->name, (long long)ds->N, (long long)ds->H, (long long)ds->W);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        uint8_t *y = labels + idx[i] * HW;
+        int any = 0;
+        for (int64_t p = 0; p < HW && !any; p++)
+            any = y[p] != SR_WEAK_UNLABELED;
+        if (any)
+            continue;
+        const uint8_t *q = pred + idx[i] * HW;
+        for (int64_t p = 0; p < HW; p++)
+            y[p] = q[p] != 0 && q[p] < ds->K ? q[p] : SR_WEAK_UNLABELED;
+    }
+    free(pred);
+    return 0;
 }

@@ -10,15 +10,18 @@
  *                       n labelled patients, the rest unlabelled)
  *   dataset.unlabelled  keep (default) or drop the training images left
  *                       without labels (the regressor's training set)
- *   dataset.box_margin  train_labels 'boxes' painted from the full labels'
- *                       per-component tight boxes grown by m pixels (ch. 6,
- *                       Table 6.2: margins 0 and 10)
+ *   dataset.box_margin  train_labels 'label_boxes' painted from the full
+ *                       labels' per-component tight boxes grown by m pixels
+ *                       (ch. 6, Table 6.2: margins 0 and 10)
  *   size tables         per dataset image and class, the sizes that bound
  *                       a ch. 5 stage-2 size constraint: 'predicted' (the
  *                       tensor pred_sizes of an input run) or 'oracle' (the
  *                       full labels' sizes)
  *   save_sizes          a ch. 5 stage-1 regressor's per-image predictions,
  *                       stored as the run's tensor pred_sizes
+ *   save_pred,          a network's argmax on every image (pred_labels), and
+ *   dataset.pseudo_labels  another stage's pred_labels as the labels of the
+ *                       unlabelled training images (ch. 5 'Proposals')
  * See doc/train.md.
  */
 #ifndef SR_RUNNER_TRAIN_EXT_H
@@ -37,8 +40,9 @@
 int sr_train_ext_foreground(sr_dataset_t *ds, int64_t fg, sr_error_t *err);
 
 /* The training labels (N,H,W) of 'ds' as the train kind serves them:
- * 'name' "full" (ds->labels), a weak map of the dataset, or "boxes" when
- * the dataset has no boxes map (painted from the full labels, one tight box
+ * 'name' "full" (ds->labels), a weak map of the dataset, a weak box
+ * table of the dataset (rows n, k, y0, x0, y1, x1, painted: class inside,
+ * 0 outside), or "label_boxes" (painted from the full labels: one tight box
  * per 4-connected component of each foreground class grown by 'box_margin'
  * pixels and clipped); then, if labelled >= 0, every training image
  * (split 'train_split') outside the first 'labelled' training volumes (in
@@ -70,5 +74,20 @@ float *sr_train_ext_size_table(const sr_run_ctx_t *ctx, const sr_dataset_t *ds,
  * and the J regressed classes 'classes'). Returns 0, or -1. */
 int sr_train_ext_save_sizes(sr_run_ctx_t *ctx, sr_net_t *net, const sr_dataset_t *ds,
                             int val_split, const int *classes, int J, sr_error_t *err);
+
+/* Store the argmax of 'net' (eval mode) on every image of 'ds' as the
+ * tensor pred_labels (ds->N, H, W) uint8 (a ch. 5 FS network whose
+ * predictions become another stage's pseudo-labels). Returns 0, or -1. */
+int sr_train_ext_save_pred(sr_run_ctx_t *ctx, sr_net_t *net, const sr_dataset_t *ds,
+                           sr_error_t *err);
+
+/* Pseudo-labels of the ch. 5 'Proposals' baseline: for every image of the
+ * training split view (idx, n) whose labels (ds->N,H,W, writable) are all
+ * 255, read the input run's pred_labels and label its pixels predicted as
+ * a foreground class with that class, leaving the rest 255 (the thesis:
+ * CE only over the pixels predicted as LV). Returns 0, or -1 with 'err'
+ * set (no input, wrong shape). */
+int sr_train_ext_pseudo(const sr_run_ctx_t *ctx, const sr_dataset_t *ds, const char *input,
+                        const int64_t *idx, int64_t n, uint8_t *labels, sr_error_t *err);
 
 #endif

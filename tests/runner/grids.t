@@ -27,8 +27,9 @@ X="$SRCDIR/experiments"
 #   adm-grid-crf quick: 4 methods (pCE, GD, ADM gamma 1.5, ADM gamma 5) x
 #     5 seeds = 20; paper: 3 methods (pCE, GD, ADM) x 1 seed = 3
 #   thesis-ch5-curriculum paper: 5 regressors (n = 5..40) + 5 proposed
-#     (each needing its n's regressor) + FS x 6 (n = 5..40, 75) + oracle x 5
-#     = 21; quick: 3 + 3 + FS x 4 + oracle x 3 = 13
+#     (each needing its n's regressor) + FS x 6 (n = 5..40, 75) + 5
+#     proposals (each needing its n's FS) + oracle x 5 = 26;
+#     quick: 3 + 3 + FS x 4 + 3 + 3 = 16
 #   thesis-ch6-boxes promise12, atlas: 6 methods of Table 6.1 = 6 each;
 #     margins: 2 methods (DeepCut, ours) x 2 margins = 4 (paper and quick)
 #   lovasz-A1: 20 classes x 3 losses (x, h, j) = 60; quick 2 classes x 3 = 6
@@ -62,9 +63,9 @@ thesis-ch4-regional/wmh.yaml paper 9 dataset.file=/d/wmh2017.h5
 adm-grid-crf/grid.yaml quick 20 -
 adm-grid-crf/grid.yaml paper 3 -
 adm-grid-crf/grid.yaml paper 3 dataset.file=/d/voc2012.h5
-thesis-ch5-curriculum/grid.yaml paper 21 -
-thesis-ch5-curriculum/grid.yaml paper 21 dataset.file=/d/acdc.h5
-thesis-ch5-curriculum/grid.yaml quick 13 -
+thesis-ch5-curriculum/grid.yaml paper 26 -
+thesis-ch5-curriculum/grid.yaml paper 26 dataset.file=/d/acdc.h5
+thesis-ch5-curriculum/grid.yaml quick 16 -
 thesis-ch6-boxes/promise12.yaml paper 6 -
 thesis-ch6-boxes/promise12.yaml paper 6 dataset.file=/d/promise12.h5
 thesis-ch6-boxes/promise12.yaml quick 6 -

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Multi-stage grids end to end (doc/grid.md "Stages"): the thesis ch. 5
 # grid's quick profile shrunk to a tiny size runs every stage (size
-# regressor -> constrained segmentation reading its pred_sizes; FS and
-# oracle); a run whose input has no pred_sizes fails naming it; --shard
+# regressor -> constrained segmentation reading its pred_sizes; FS ->
+# proposals reading its pred_labels; oracle); a run whose input has no pred_sizes fails naming it; --shard
 # keeps each chain (regressor, its segmentation run) on one shard so no run
 # is blocked and the shards together run everything once; resume skips
 # complete runs; under MPI the farm orders a chain. The ch. 6 quick grid
@@ -21,7 +21,7 @@ set -- --profile quick "$TINY" epochs=2 stages.regressor.config.epochs=2
 run_cmd "$SEGREP" run "$G5" "$@" --results r5 -q
 is "$rc" 0 "ch. 5 quick, tiny: every stage completes"
 [ "$rc" = 0 ] || diag "$err"
-is "$(stored "$G5" "$@" --results r5)" 13 "13 runs stored (3 regressors, 3 proposed, 7 baselines)"
+is "$(stored "$G5" "$@" --results r5)" 16 "16 runs stored (3 regressors, 3 proposed, 4 FS, 3 proposals, 3 oracle)"
 "$SEGREP" collect r5 2>/dev/null
 ok "collected" test -s r5/index.tsv
 # the regressors stored their predictions; the proposed runs logged their constraint
@@ -32,7 +32,7 @@ case "$h" in *penalty.pct_satisfied_last*) ok "proposed/oracle report the penalt
              *) ok "proposed/oracle report the penalty" false ;; esac
 # resume: nothing left to run
 run_cmd "$SEGREP" run "$G5" "$@" --results r5
-like "$err" "13 runs selected, 13 already complete" "resume: every run is complete"
+like "$err" "16 runs selected, 16 already complete" "resume: every run is complete"
 
 # ---- an input without pred_sizes ----------------------------------------------
 cat > nosizes.yaml <<'G'
