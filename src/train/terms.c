@@ -140,6 +140,11 @@ int sr_train_constraint_ctx_init(sr_train_constraint_ctx_t *c, const char *name,
                          "centroid is not (the thesis' 'NA')", name);
     if (n_images < 1)
         return sr_errorf(err, "constraint term '%s': empty training set", name);
+    // Lagrangian duals are sized from the first batch's slot count; a size
+    // table skips labelled images, so images carry different counts.
+    if (cfg->size_table && is_lagrangian(cfg))
+        return sr_errorf(err, "constraint term '%s': size bounds from a table (predicted, "
+                         "oracle) are not supported with the Lagrangian methods", name);
     c->cfg = *cfg;
     snprintf(c->name, sizeof c->name, "%s", name);
     c->n_images = n_images;
