@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/timer.h"
 #include "losses/permutohedral.h"
 
 sr_deepcut_config_t sr_deepcut_config_default(void)
@@ -267,11 +268,13 @@ static int deepcut_eval(void *ctx, const sr_train_batch_t *b, double *value, sr_
                 for (int64_t k = 0; k < K; k++)
                     d->s[k * HW + p] = (float)(exp(z[k * HW + p] - mx) / s);
             }
+            double t0 = sr_time_now();
             if (sr_deepcut_meanfield(&d->cfg, b->images + n * b->C * HW, b->C, (int)H, (int)W,
                                      d->s, (int)K, inside, d->Q, err)) {
                 free(inside);
                 return -1;
             }
+            d->update_seconds += sr_time_now() - t0;
             for (int64_t p = 0; p < HW; p++) {
                 if (y[p] == 255)
                     continue;
@@ -331,8 +334,12 @@ static int deepcut_epoch_end(void *ctx, sr_train_epoch_metrics_t *m, sr_error_t 
         snprintf(name, sizeof name, "%s.fg_pct", d->name);
         if (sr_train_metrics_add(m, name, 100.0 * (double)d->fg_pixels / (double)d->pixels, err))
             return -1;
+        snprintf(name, sizeof name, "%s.update_s", d->name);
+        if (sr_train_metrics_add(m, name, d->update_seconds, err))
+            return -1;
     }
     d->changed = d->pixels = d->fg_pixels = d->updates = 0;
+    d->update_seconds = 0;
     return 0;
 }
 

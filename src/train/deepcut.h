@@ -67,6 +67,7 @@ typedef struct sr_deepcut {
     int64_t cap;
     /* epoch statistics */
     int64_t changed, pixels, fg_pixels, updates;
+    double update_seconds;  /* wall time of the epoch's mean-field updates */
 } sr_deepcut_t;
 
 /* Set up the term for a training set of 'n_images'. Returns 0, or -1. */
@@ -78,8 +79,9 @@ void sr_deepcut_free(sr_deepcut_t *d);
  * pixels of CE(softmax(logits), proposal), gradient (s - onehot) / (N P);
  * the batch's labels must be the box map (fg inside, 0 outside; 255
  * ignored). epoch_end adds <name>.changed_pct (% of pixels whose proposal
- * changed in the epoch's updates) and <name>.fg_pct (% of foreground in
- * the updated proposals). */
+ * changed in the epoch's updates), <name>.fg_pct (% of foreground in
+ * the updated proposals) and <name>.update_s (wall seconds spent in the
+ * mean-field updates: thesis Table B.1's "proposals update"). */
 extern const sr_train_term_ops_t sr_deepcut_ops;
 
 #endif

@@ -259,7 +259,9 @@ static void test_deepcut_term(void)
     is_int(outside_fg, 0, "nothing outside a box is foreground");
     sr_train_epoch_metrics_t m;
     memset(&m, 0, sizeof m);
-    ok(sr_deepcut_ops.epoch_end(&d, &m, &err) == 0 && m.nextra == 2, "epoch scalars");
+    ok(sr_deepcut_ops.epoch_end(&d, &m, &err) == 0 && m.nextra == 3, "epoch scalars");
+    is_str(m.extra_name[2], "deepcut.update_s", "update_s logged");
+    ok(m.extra[2] >= 0 && m.extra[2] < 60, "update_s is a time (%g s)", m.extra[2]);
     is_str(m.extra_name[0], "deepcut.changed_pct", "changed_pct logged");
     is_close(m.extra[0], 100.0 * (20 + 12) / (N * P), 0, 1e-9, "changed_pct = box pixels / pixels");
     sr_deepcut_free(&d);
