@@ -6,7 +6,8 @@
 # keeps each chain (regressor, its segmentation run) on one shard so no run
 # is blocked and the shards together run everything once; resume skips
 # complete runs; under MPI the farm orders a chain. The ch. 6 quick grid
-# (DeepCut, tightness variants, masked CE, full) runs tiny too.
+# (DeepCut, tightness variants, masked CE, full) runs tiny too, and so do
+# the Lovasz A.1/A.2 quick grids (K = 1 networks on binarised labels).
 . "$SRCDIR/tests/tap/tap.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}/segrep-stages.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
@@ -111,4 +112,17 @@ G6m="$X/thesis-ch6-boxes/margins.yaml"
 run_cmd "$SEGREP" run "$G6m" "$@" --results r6 -q
 is "$rc" 0 "Table 6.2 quick, tiny: margins 0 and 3"
 like "$err" "4 runs selected, 2 already complete" "the margin-0 runs are Table 6.1's (same ids)"
+
+# ---- Lovasz A.1 / A.2 quick, tiny: K = 1 networks on binarised labels ----------
+TINYR='dataset.params="n_train=6 n_val=3 width=32 seed=0"'
+for g in lovasz-A1 lovasz-A2; do
+    run_cmd "$SEGREP" run "$X/$g/grid.yaml" --profile quick "$TINYR" epochs=2 --results rl -q
+    is "$rc" 0 "$g quick, tiny: every run completes"
+    [ "$rc" = 0 ] || diag "$err"
+done
+is "$(ls rl/*.h5 | wc -l | tr -d ' ')" 12 "A.1 (2 classes x 3 losses) + A.2 (2 classes x 3 lr) = 12 runs"
+run_cmd "$SEGREP" run "$X/lovasz-A1/grid.yaml" --profile quick "$TINYR" epochs=1 \
+    dataset.foreground=9 --results rbad -q
+is "$rc" 1 "dataset.foreground beyond the classes: the runs fail"
+like "$err" "dataset.foreground: class 9 is out of range" "the error names the key and the class"
 done_testing
