@@ -102,6 +102,10 @@ static const sr_param_t train_params[] = {
      "train_labels boxes: grow each tight box by this many pixels per side"},
     {"dataset.foreground", SR_PARAM_INT, "-1", -1, 255, NULL,
      "-1: labels as stored; c: binarise (class c -> 1, others -> 0)"},
+    {"save_weights", SR_PARAM_BOOL, "false", 1, 0, NULL,
+     "after training, store the network's weights as tensors (for a later init_from)"},
+    {"init_from", SR_PARAM_STRING, "\"\"", 1, 0, NULL,
+     "input run whose stored weights initialise the network (same-size tensors; fine-tuning)"},
     {"save_pred", SR_PARAM_BOOL, "false", 1, 0, NULL,
      "after training, store the argmax on every dataset image as tensor pred_labels"},
     {"dataset.pseudo_labels", SR_PARAM_STRING, "\"\"", 1, 0, NULL,
@@ -1054,6 +1058,24 @@ static int train_ext_size_bounds(const sr_run_ctx_t *ctx, term_plan_t *tp, const
     return 0;
 }
 
+// init_from: the network's weights from an input run (runner/train_ext.h),
+// with the count of copied parameters as a summary.
+static int train_ext_init_from(sr_run_ctx_t *ctx, sr_net_t *net, sr_error_t *err)
+{
+    const char *from;
+    if (sr_config_str(ctx->config, "init_from", &from, err))
+        return -1;
+    if (!from[0])
+        return 0;
+    int copied = 0, total = 0;
+    if (sr_train_ext_init_from(ctx, net, from, &copied, &total, err))
+        return -1;
+    return sr_run_summary(ctx, "init_params_copied", copied, err) ||
+                   sr_run_summary(ctx, "init_params_total", total, err)
+               ? -1
+               : 0;
+}
+
 static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
 {
     const sr_ynode_t *cfg = ctx->config;
@@ -1186,6 +1208,9 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         goto out;
     }
 
+    if (train_ext_init_from(ctx, net, err))
+        goto out;
+
     sr_optim_config_t ocfg;
     enum sr_optim_type ot;
     if (sr_optim_type_parse(oname, &ot, err))
@@ -1313,9 +1338,11 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         }
     }
     rc = summaries(&rs, err) || save_val(ctx, net, &dval, nsave, temperature, err) ? -1 : 0;
-    int save_pred;
+    int save_pred, save_weights;
     if (rc == 0 && (sr_config_bool(cfg, "save_pred", &save_pred, err) ||
-                    (save_pred && sr_train_ext_save_pred(ctx, net, &ds, err))))
+                    sr_config_bool(cfg, "save_weights", &save_weights, err) ||
+                    (save_pred && sr_train_ext_save_pred(ctx, net, &ds, err)) ||
+                    (save_weights && sr_train_ext_save_weights(ctx, net, err))))
         rc = -1;
     for (int i = 0; rc == 0 && save_sizes && i < plan.nterms; i++)
         if (plan.terms[i].kind == TERM_SIZEREG) { // the first regression term's classes

@@ -278,3 +278,76 @@ int sr_train_ext_pseudo(const sr_run_ctx_t *ctx, const sr_dataset_t *ds, const c
     free(pred);
     return 0;
 }
+
+int sr_train_ext_save_weights(sr_run_ctx_t *ctx, const sr_net_t *net, sr_error_t *err)
+{
+    int np = net->nparams, ns = net->nstates;
+    int64_t *pn = malloc(sizeof(int64_t) * (size_t)(np ? np : 1));
+    int64_t *sn = malloc(sizeof(int64_t) * (size_t)(ns ? ns : 1));
+    int rc = -1;
+    if (!pn || !sn) {
+        sr_errorf(err, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < np; i++)
+        pn[i] = net->params[i].numel;
+    for (int i = 0; i < ns; i++)
+        sn[i] = net->states[i].numel;
+    int64_t d1[1] = {net->nparam_floats}, d2[1] = {np}, d3[1] = {net->nstate_floats},
+            d4[1] = {ns};
+    rc = sr_run_tensor(ctx, "net_params", SR_H5_F32, 1, d1, net->param_slab, err) ||
+                 sr_run_tensor(ctx, "net_param_numel", SR_H5_I64, 1, d2, pn, err) ||
+                 (ns && (sr_run_tensor(ctx, "net_states", SR_H5_F32, 1, d3, net->state_slab,
+                                       err) ||
+                         sr_run_tensor(ctx, "net_state_numel", SR_H5_I64, 1, d4, sn, err)))
+             ? -1
+             : 0;
+out:
+    free(pn);
+    free(sn);
+    return rc;
+}
+
+// Copy the input's tensors 'slab'/'numel' into 'dst' where the sizes match.
+static int copy_matching(const sr_run_ctx_t *ctx, const char *input, const char *slab_name,
+                         const char *numel_name, const sr_param_info_t *info, int n,
+                         float *dst, int *copied, sr_error_t *err)
+{
+    int r1 = 0, r2 = 0;
+    int64_t d1[SR_H5_MAX_RANK], d2[SR_H5_MAX_RANK];
+    float *slab = sr_run_input_tensor(ctx, input, slab_name, SR_H5_F32, &r1, d1, err);
+    if (!slab)
+        return -1;
+    int64_t *numel = sr_run_input_tensor(ctx, input, numel_name, SR_H5_I64, &r2, d2, err);
+    if (!numel) {
+        free(slab);
+        return -1;
+    }
+    int64_t off = 0;
+    for (int i = 0; i < n && i < d2[0]; i++) {
+        if (numel[i] == info[i].numel && off + numel[i] <= d1[0]) {
+            memcpy(dst + info[i].offset, slab + off, sizeof(float) * (size_t)numel[i]);
+            (*copied)++;
+        }
+        off += numel[i];
+    }
+    free(slab);
+    free(numel);
+    return 0;
+}
+
+int sr_train_ext_init_from(const sr_run_ctx_t *ctx, sr_net_t *net, const char *input,
+                           int *copied, int *total, sr_error_t *err)
+{
+    int states_copied = 0;
+    *copied = 0;
+    *total = net->nparams;
+    if (copy_matching(ctx, input, "net_params", "net_param_numel", net->params, net->nparams,
+                      net->param_slab, copied, err))
+        return sr_error_prefix(err, "init_from: ");
+    if (net->nstates &&
+        copy_matching(ctx, input, "net_states", "net_state_numel", net->states, net->nstates,
+                      net->state_slab, &states_copied, err))
+        return sr_error_prefix(err, "init_from: ");
+    return 0;
+}

@@ -19,6 +19,8 @@
  *                       full labels' sizes)
  *   save_sizes          a ch. 5 stage-1 regressor's per-image predictions,
  *                       stored as the run's tensor pred_sizes
+ *   save_weights,       a network's weights as tensors, and a later stage's
+ *   init_from           initialisation from them (fine-tuning)
  *   save_pred,          a network's argmax on every image (pred_labels), and
  *   dataset.pseudo_labels  another stage's pred_labels as the labels of the
  *                       unlabelled training images (ch. 5 'Proposals')
@@ -89,5 +91,20 @@ int sr_train_ext_save_pred(sr_run_ctx_t *ctx, sr_net_t *net, const sr_dataset_t 
  * set (no input, wrong shape). */
 int sr_train_ext_pseudo(const sr_run_ctx_t *ctx, const sr_dataset_t *ds, const char *input,
                         const int64_t *idx, int64_t n, uint8_t *labels, sr_error_t *err);
+
+/* Store the network's parameters and running statistics as the tensors
+ * net_params (nparam_floats), net_param_numel (nparams, int64), net_states
+ * and net_state_numel (save_weights: a base network for later stages).
+ * Returns 0, or -1. */
+int sr_train_ext_save_weights(sr_run_ctx_t *ctx, const sr_net_t *net, sr_error_t *err);
+
+/* Initialise 'net' from the weights stored by the input run 'input'
+ * (init_from): parameter i (and state i) is copied when the input's i-th
+ * tensor has the same number of elements, else it keeps its fresh
+ * initialisation (e.g. the classifier of a binary network fine-tuned from
+ * a multi-class one). '*copied' / '*total' count the parameters. Returns 0,
+ * or -1 with 'err' set (no such input, no weights in it). */
+int sr_train_ext_init_from(const sr_run_ctx_t *ctx, sr_net_t *net, const char *input,
+                           int *copied, int *total, sr_error_t *err);
 
 #endif
