@@ -185,7 +185,7 @@ int sr_plan_init(sr_plan_t *p, const sr_grid_t *g, const sr_exec_opts_t *o, sr_e
                 return -1;
             }
         }
-        if (sel && o->shard_n > 0 && sr_grid_shard(r, o->shard_n) != o->shard_i)
+        if (sel && o->shard_n > 0 && sr_grid_shard_root(g, i, o->shard_n) != o->shard_i)
             sel = 0;
         sr_store_info_t info;
         sr_store_info(o->results, r->id, &info);

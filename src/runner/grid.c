@@ -943,3 +943,12 @@ int sr_grid_shard(const sr_run_spec_t *r, int n)
     }
     return (int)(h % (uint64_t)n);
 }
+
+int sr_grid_shard_root(const sr_grid_t *g, int i, int n)
+{
+    // Inputs always belong to earlier stages, so the walk ends; the bound
+    // guards against a malformed grid all the same.
+    for (int hops = 0; hops <= g->nruns && g->runs[i].ndeps > 0; hops++)
+        i = g->runs[i].deps[0];
+    return sr_grid_shard(&g->runs[i], n);
+}

@@ -85,4 +85,13 @@ int sr_grid_match(const sr_grid_t *g, const sr_run_spec_t *r, const char *filter
  * only, so shards do not move when the grid grows. */
 int sr_grid_shard(const sr_run_spec_t *r, int n);
 
+/* The shard of run 'i' of 'g' for --shard i/n when runs have inputs: the
+ * shard of its root, found by following each run's FIRST input (deps[0])
+ * back to a run without inputs, so a chain of stages (regressor ->
+ * segmentation) lands on one shard and runs there in order. A run's other
+ * inputs may live on other shards: they must be complete in the store
+ * before the shard starts (doc/grid.md). Without inputs it is
+ * sr_grid_shard(&g->runs[i], n). */
+int sr_grid_shard_root(const sr_grid_t *g, int i, int n);
+
 #endif

@@ -156,6 +156,30 @@ int sr_run_input_summary(const sr_run_ctx_t *ctx, const char *input, const char 
     return sr_store_read_summary(ctx->results_dir, id->text, name, out, err);
 }
 
+void *sr_run_input_tensor(const sr_run_ctx_t *ctx, const char *input, const char *name,
+                          enum sr_h5_type type, int *rank, int64_t dims[SR_H5_MAX_RANK],
+                          sr_error_t *err)
+{
+    const sr_ynode_t *id = ctx->inputs ? sr_ynode_map_get(ctx->inputs, input) : NULL;
+    if (!id || id->kind != SR_YNODE_SCALAR) {
+        sr_errorf(err, "run %s: no input named '%s'", ctx->run_id, input);
+        return NULL;
+    }
+    char path[4096], ds[512];
+    snprintf(path, sizeof path, "%s/%s.h5", ctx->results_dir, id->text);
+    snprintf(ds, sizeof ds, "/tensors/%s", name);
+    sr_h5file_t *f = sr_h5_open(path, SR_H5_READ, err);
+    if (!f) {
+        sr_error_prefix(err, "input '%s': ", input);
+        return NULL;
+    }
+    void *buf = sr_h5_read_alloc(f, ds, type, rank, dims, err);
+    sr_h5_close(f, 0, NULL);
+    if (!buf)
+        sr_error_prefix(err, "input '%s' (run %s): ", input, id->text);
+    return buf;
+}
+
 /* ---- built-in kinds ------------------------------------------------------- */
 
 static int abandoned(const sr_run_ctx_t *ctx)

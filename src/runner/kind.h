@@ -122,4 +122,12 @@ void sr_run_rng(const sr_run_ctx_t *ctx, sr_rng_t *r, const char *purpose, uint6
 int sr_run_input_summary(const sr_run_ctx_t *ctx, const char *input, const char *name,
                          double *out, sr_error_t *err);
 
+/* Read the tensor 'name' (stored by sr_run_tensor, i.e. /tensors/<name>) of
+ * the input run 'input', converted to 'type', into a new malloc'd buffer
+ * (the caller frees it) with '*rank' and 'dims' filled. NULL with 'err'
+ * naming the run, the input and the tensor on failure. */
+void *sr_run_input_tensor(const sr_run_ctx_t *ctx, const char *input, const char *name,
+                          enum sr_h5_type type, int *rank, int64_t dims[SR_H5_MAX_RANK],
+                          sr_error_t *err);
+
 #endif

@@ -49,6 +49,9 @@
 #include "runner/kind_train.h"
 #include "train/adm.h"
 #include "train/prox_term.h"
+#include "train/size_reg.h"
+#include "train/deepcut.h"
+#include "runner/train_ext.h"
 #include "train/terms.h"
 #include "train/train.h"
 #include "train/weight_schedule.h"
@@ -125,13 +128,34 @@ static const sr_param_t train_params[] = {
      "train on all training images, or only the full / weak volumes of a hybrid set"},
     {"batch_by", SR_PARAM_STRING, "image", 1, 0, "image|volume",
      "image: batches of batch_size images; volume: one batch per volume (3D size constraint)"},
+    // thesis ch. 5 / ch. 6 and the Lovász binary grids (runner/train_ext.h)
+    {"dataset.labelled", SR_PARAM_INT, "-1", -1, 1000000000, NULL,
+     "-1: every training image labelled; n: only the first n training volumes keep labels"},
+    {"dataset.unlabelled", SR_PARAM_STRING, "keep", 1, 0, "keep|drop",
+     "training images left without labels: keep (weak terms see them) or drop"},
+    {"dataset.box_margin", SR_PARAM_INT, "0", 0, 10000, NULL,
+     "train_labels boxes: grow each tight box by this many pixels per side"},
+    {"dataset.foreground", SR_PARAM_INT, "-1", -1, 255, NULL,
+     "-1: labels as stored; c: binarise (class c -> 1, others -> 0)"},
+    {"save_weights", SR_PARAM_BOOL, "false", 1, 0, NULL,
+     "after training, store the network's weights as tensors (for a later init_from)"},
+    {"init_from", SR_PARAM_STRING, "\"\"", 1, 0, NULL,
+     "input run whose stored weights initialise the network (same-size tensors; fine-tuning)"},
+    {"save_pred", SR_PARAM_BOOL, "false", 1, 0, NULL,
+     "after training, store the argmax on every dataset image as tensor pred_labels"},
+    {"dataset.pseudo_labels", SR_PARAM_STRING, "\"\"", 1, 0, NULL,
+     "input run whose pred_labels label the unlabelled training images (foreground only)"},
+    {"save_sizes", SR_PARAM_BOOL, "false", 1, 0, NULL,
+     "after training, store sum_p sigmoid(logits) per image as tensor pred_sizes (ch. 5 "
+     "regressor)"},
 };
 
 /* ---- the plan ----------------------------------------------------------- */
 
 #define MAX_LOSS_PARAMS 16
 
-enum term_kind { TERM_LOSS, TERM_CONSTRAINT, TERM_ADM, TERM_PROX, TERM_KIND_COUNT };
+enum term_kind { TERM_LOSS, TERM_CONSTRAINT, TERM_ADM, TERM_PROX, TERM_SIZEREG, TERM_DEEPCUT,
+                 TERM_KIND_COUNT };
 
 typedef struct term_plan {
     char name[32];
@@ -157,6 +181,11 @@ typedef struct term_plan {
     char wpartner[32];     /* rebalance: name of the term whose weight is taken */
     int subset;            /* enum sr_tw_subset */
     int gt_labels;         /* 1: the full ground truth, 0: the training labels, -1: default */
+    char size_mode[16];   /* "" (bounds from labels), "predicted" or "oracle" */
+    char size_input[32];  /* predicted: the input run holding pred_sizes */
+    // size regression (ch. 5 stage 1), DeepCut proposals (ch. 6 baseline)
+    sr_size_reg_t sizereg;
+    sr_deepcut_config_t deepcut;
 } term_plan_t;
 
 typedef struct plan {
@@ -287,7 +316,7 @@ static const char *const con_keys[] = {
     "size_b", "centroid_margin", "box_d", "box_bands", "box_emptiness", "box_size", "box_lo",
     "box_hi", "normalise", "reduction", "t0", "mu", "dual_lr", "lambda0", "proposal_lr",
     "proposal_max_iter", "proposal_tol", "proposal_hard", "tol", "weight_schedule", "subset",
-    "labels"};
+    "labels", "size_input", "box_tightness"};
 
 static int parse_loss_item(const sr_ynode_t *item, int ti, term_plan_t *tp, sr_error_t *err)
 {
@@ -401,8 +430,11 @@ static int parse_constraint_item(const sr_ynode_t *item, int ti, term_plan_t *tp
             c->size_bounds = SR_SIZE_BOUNDS_INDIVIDUAL;
         else if (strcmp(s, "tags") == 0)
             c->size_bounds = SR_SIZE_BOUNDS_TAGS;
+        else if (strcmp(s, "predicted") == 0 || strcmp(s, "oracle") == 0)
+            snprintf(tp->size_mode, sizeof tp->size_mode, "%s", s);
         else
-            return sr_errorf(err, "%s: terms[%d].size_bounds: '%s' is unknown (individual, tags)",
+            return sr_errorf(err, "%s: terms[%d].size_bounds: '%s' is unknown (individual, tags, "
+                             "predicted, oracle)",
                              where(sr_ynode_map_get(item, "size_bounds"), at, sizeof at), ti, s);
     }
     s = NULL;
@@ -456,8 +488,16 @@ static int parse_constraint_item(const sr_ynode_t *item, int ti, term_plan_t *tp
         item_int(item, ti, "proposal_max_iter", 1, 100000000, &po->max_iter, err) ||
         item_double(item, ti, "proposal_tol", 0, 1e300, &po->tol, err) ||
         item_bool(item, ti, "proposal_hard", &po->hard, err) ||
-        item_double(item, ti, "tol", -1e300, 1e300, &c->tol, err))
+        item_double(item, ti, "tol", -1e300, 1e300, &c->tol, err) ||
+        item_bool(item, ti, "box_tightness", &c->box_tightness, err))
         return -1;
+    s = "sizes";
+    if (item_str(item, ti, "size_input", &s, err))
+        return -1;
+    snprintf(tp->size_input, sizeof tp->size_input, "%s", s);
+    if (tp->size_mode[0] && !c->use_size)
+        return sr_errorf(err, "%s: terms[%d].size_bounds: %s bounds need the size constraint",
+                         where(item, at, sizeof at), ti, tp->size_mode);
     if (c->size_a > c->size_b)
         return sr_errorf(err, "%s: terms[%d]: size_a %g exceeds size_b %g",
                          where(item, at, sizeof at), ti, c->size_a, c->size_b);
@@ -656,6 +696,79 @@ static int resolve_partners(const sr_ynode_t *terms, plan_t *p, sr_error_t *err)
     return 0;
 }
 
+/* {size_regression: {classes: [1], normalise: true}} (train/size_reg.h). */
+static const char *const sizereg_item_keys[] = {"size_regression", "name", "weight"};
+static const char *const sizereg_keys[] = {"classes", "normalise"};
+
+static int parse_sizereg_item(const sr_ynode_t *item, int ti, term_plan_t *tp, sr_error_t *err)
+{
+    char at[300];
+    if (check_keys(item, ti, sizereg_item_keys, 3, err))
+        return -1;
+    const sr_ynode_t *m = sr_ynode_map_get(item, "size_regression");
+    if (m->kind != SR_YNODE_MAP)
+        return sr_errorf(err, "%s: terms[%d].size_regression: expected a mapping {classes, "
+                         "normalise}", where(m, at, sizeof at), ti);
+    if (check_keys_p(m, ti, ".size_regression", sizereg_keys, 2, err))
+        return -1;
+    sr_size_reg_t *c = &tp->sizereg;
+    memset(c, 0, sizeof *c);
+    c->classes[0] = 1;
+    c->nclasses = 1;
+    c->normalise = 1;
+    c->ignore = SR_LABEL_IGNORE;
+    if (item_bool_p(m, ti, "size_regression.", "normalise", &c->normalise, err))
+        return -1;
+    const sr_ynode_t *cls = sr_ynode_map_get(m, "classes");
+    if (cls) {
+        if (cls->kind != SR_YNODE_SEQ || cls->n < 1 || cls->n > SR_SIZE_REG_MAX_CLASSES)
+            return sr_errorf(err, "%s: terms[%d].size_regression.classes: expected a list of 1 "
+                             "to %d class indices", where(cls, at, sizeof at), ti,
+                             SR_SIZE_REG_MAX_CLASSES);
+        c->nclasses = cls->n;
+        for (int i = 0; i < cls->n; i++) {
+            int64_t k;
+            if (sr_ynode_as_int(cls->items[i], &k) != 0 || k < 0 || k > 254)
+                return sr_errorf(err, "%s: terms[%d].size_regression.classes[%d]: expected a "
+                                 "class index", where(cls->items[i], at, sizeof at), ti, i);
+            c->classes[i] = (int)k;
+        }
+    }
+    return 0;
+}
+
+/* {deepcut: {every, iterations, class, w_app, sxy_app, srgb, w_smooth,
+ * sxy_smooth}} (train/deepcut.h). */
+static const char *const deepcut_item_keys[] = {"deepcut", "name", "weight"};
+static const char *const deepcut_keys[] = {"every", "iterations", "class", "w_app", "sxy_app",
+                                           "srgb", "w_smooth", "sxy_smooth"};
+
+static int parse_deepcut_item(const sr_ynode_t *item, int ti, term_plan_t *tp, sr_error_t *err)
+{
+    char at[300];
+    if (check_keys(item, ti, deepcut_item_keys, 3, err))
+        return -1;
+    const sr_ynode_t *m = sr_ynode_map_get(item, "deepcut");
+    if (m->kind != SR_YNODE_MAP)
+        return sr_errorf(err, "%s: terms[%d].deepcut: expected a mapping of DeepCut settings "
+                         "(may be {})", where(m, at, sizeof at), ti);
+    if (check_keys_p(m, ti, ".deepcut", deepcut_keys, 8, err))
+        return -1;
+    sr_deepcut_config_t *c = &tp->deepcut;
+    *c = sr_deepcut_config_default();
+    const char *pre = "deepcut.";
+    return item_int_p(m, ti, pre, "every", 1, 1000000, &c->every, err) ||
+                   item_int_p(m, ti, pre, "iterations", 0, 1000, &c->iterations, err) ||
+                   item_int_p(m, ti, pre, "class", 1, 254, &c->fg, err) ||
+                   item_double_p(m, ti, pre, "w_app", 0, 1e6, &c->w_app, err) ||
+                   item_double_p(m, ti, pre, "sxy_app", 1e-6, 1e6, &c->sxy_app, err) ||
+                   item_double_p(m, ti, pre, "srgb", 1e-9, 1e9, &c->srgb, err) ||
+                   item_double_p(m, ti, pre, "w_smooth", 0, 1e6, &c->w_smooth, err) ||
+                   item_double_p(m, ti, pre, "sxy_smooth", 1e-6, 1e6, &c->sxy_smooth, err)
+               ? -1
+               : 0;
+}
+
 static int parse_plan(const sr_ynode_t *config, plan_t *p, sr_error_t *err)
 {
     memset(p, 0, sizeof(*p));
@@ -681,12 +794,33 @@ static int parse_plan(const sr_ynode_t *config, plan_t *p, sr_error_t *err)
         int has_con = sr_ynode_map_get(item, "constraint") != NULL;
         int has_adm = sr_ynode_map_get(item, "adm") != NULL;
         int has_prox = sr_ynode_map_get(item, "prox") != NULL;
-        if (has_loss + has_con + has_adm + has_prox != 1)
+        int has_sizereg = sr_ynode_map_get(item, "size_regression") != NULL;
+        int has_deepcut = sr_ynode_map_get(item, "deepcut") != NULL;
+        if (has_loss + has_con + has_adm + has_prox + has_sizereg + has_deepcut != 1)
             return sr_errorf(err, "%s: terms[%d]: needs exactly one of 'loss', 'constraint', "
-                             "'adm' and 'prox'", where(item, at, sizeof at), i);
+                             "'adm', 'prox', 'size_regression' and 'deepcut'",
+                             where(item, at, sizeof at), i);
         tp->is_loss = has_loss;
         tp->kind = has_loss ? TERM_LOSS : has_con ? TERM_CONSTRAINT : has_adm ? TERM_ADM
                                                                                : TERM_PROX;
+        if (has_sizereg || has_deepcut) { // ch. 5 / ch. 6 terms (train/size_reg.h, deepcut.h)
+            tp->kind = has_sizereg ? TERM_SIZEREG : TERM_DEEPCUT;
+            if (has_sizereg ? parse_sizereg_item(item, i, tp, err)
+                            : parse_deepcut_item(item, i, tp, err))
+                return -1;
+            snprintf(tp->name, sizeof tp->name, "%s", has_sizereg ? "size_regression" : "deepcut");
+            const char *nm = NULL;
+            if (item_double(item, i, "weight", -1e300, 1e300, &tp->weight, err) ||
+                item_str(item, i, "name", &nm, err))
+                return -1;
+            if (nm)
+                snprintf(tp->name, sizeof tp->name, "%s", nm);
+            for (int j = 0; j < i; j++)
+                if (strcmp(p->terms[j].name, tp->name) == 0)
+                    return sr_errorf(err, "%s: terms[%d]: name '%s' is used by terms[%d] too",
+                                     where(item, at, sizeof at), i, tp->name, j);
+            continue;
+        }
         if (item_double(item, i, "weight", -1e300, 1e300, &tp->weight, err) ||
             item_int(item, i, "from_epoch", 0, 1000000, &tp->from_epoch, err))
             return -1;
@@ -1588,6 +1722,41 @@ static int weak_summaries(run_state_t *rs, sr_error_t *err)
     return 0;
 }
 
+// A constraint term with size_bounds predicted|oracle: its size table
+// (runner/train_ext.h), rows indexed through the training split.
+static int train_ext_size_bounds(const sr_run_ctx_t *ctx, term_plan_t *tp, const sr_dataset_t *ds,
+                                 const split_view_t *tr, float **table, sr_error_t *err)
+{
+    if (!tp->size_mode[0])
+        return 0;
+    *table = sr_train_ext_size_table(ctx, ds, tp->size_mode, tp->size_input, tp->con.classes,
+                                     tp->con.nclasses, err);
+    if (!*table)
+        return sr_error_prefix(err, "terms '%s': ", tp->name);
+    tp->con.size_table = *table;
+    tp->con.size_row = tr->idx;
+    tp->con.size_rows = ds->N;
+    return 0;
+}
+
+// init_from: the network's weights from an input run (runner/train_ext.h),
+// with the count of copied parameters as a summary.
+static int train_ext_init_from(sr_run_ctx_t *ctx, sr_net_t *net, sr_error_t *err)
+{
+    const char *from;
+    if (sr_config_str(ctx->config, "init_from", &from, err))
+        return -1;
+    if (!from[0])
+        return 0;
+    int copied = 0, total = 0;
+    if (sr_train_ext_init_from(ctx, net, from, &copied, &total, err))
+        return -1;
+    return sr_run_summary(ctx, "init_params_copied", copied, err) ||
+                   sr_run_summary(ctx, "init_params_total", total, err)
+               ? -1
+               : 0;
+}
+
 static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
 {
     const sr_ynode_t *cfg = ctx->config;
@@ -1609,6 +1778,8 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
     int adm_ready[SR_TRAIN_MAX_TERMS] = {0};
     sr_prox_term_t prox[SR_TRAIN_MAX_TERMS];
     int prox_ready[SR_TRAIN_MAX_TERMS] = {0};
+    sr_deepcut_t deepcut[SR_TRAIN_MAX_TERMS];
+    memset(deepcut, 0, sizeof deepcut);
     sr_adm_tap_t tap;
     memset(&tap, 0, sizeof tap);
     int tap_ready = 0;
@@ -1618,6 +1789,10 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
     memset(&ck, 0, sizeof ck);
     weak_setup_t ws;
     memset(&ws, 0, sizeof ws);
+    uint8_t *ext_labels = NULL;                        /* train_ext: boxes / labelled subset */
+    float *size_tables[SR_TRAIN_MAX_TERMS] = {0};      /* train_ext: predicted/oracle sizes */
+    int64_t ext_labelled, ext_margin, ext_fg;
+    int save_sizes;
     if (!cctx) {
         free(cctx);
         return sr_errorf(err, "out of memory");
@@ -1650,23 +1825,43 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         sr_config_bool(cfg, "progress", &progress, err) ||
         sr_config_int(cfg, "save_val", &nsave, err))
         goto out;
-    if (load_dataset(cfg, &ds, err))
+    if (sr_config_int(cfg, "dataset.labelled", &ext_labelled, err) ||
+        sr_config_int(cfg, "dataset.box_margin", &ext_margin, err) ||
+        sr_config_int(cfg, "dataset.foreground", &ext_fg, err) ||
+        sr_config_bool(cfg, "save_sizes", &save_sizes, err))
+        goto out;
+    if (load_dataset(cfg, &ds, err) || sr_train_ext_foreground(&ds, ext_fg, err))
         goto out;
     if (make_split(&ds, split_parse(trs), &tr, err) || make_split(&ds, split_parse(vas), &va, err))
         goto out;
-    if (strcmp(tlabels, "full") != 0) {
-        const sr_weak_t *wk = sr_dataset_weak(&ds, tlabels);
+    if (sr_train_ext_labels(&ds, tlabels, ext_margin, ext_labelled, split_parse(trs), &tr.labels,
+                            &ext_labels, err)) {
         char at[300];
-        if (!wk || !wk->map) {
-            sr_errorf(err, "%s: dataset.train_labels: dataset '%s' has no weak map '%s'",
-                      where(sr_ynode_get_path(cfg, "dataset.train_labels"), at, sizeof at),
-                      ds.name, tlabels);
-            goto out;
-        }
-        tr.labels = wk->map;
+        sr_error_prefix(err, "%s: dataset.train_labels: ",
+                        where(sr_ynode_get_path(cfg, "dataset.train_labels"), at, sizeof at));
+        goto out;
     }
     if (setup_hybrid(cfg, &ds, &tr, &ws, err) || parse_val_metrics(cfg, rs.val_on, err))
         goto out;
+    const char *unl, *pseudo;
+    if (sr_config_str(cfg, "dataset.unlabelled", &unl, err) ||
+        sr_config_str(cfg, "dataset.pseudo_labels", &pseudo, err))
+        goto out;
+    if (pseudo[0]) { // ch. 5 'Proposals': another stage's predictions as labels
+        if (!ext_labels) {
+            size_t nb = (size_t)(ds.N * ds.H * ds.W);
+            if (!(ext_labels = malloc(nb ? nb : 1))) {
+                sr_errorf(err, "out of memory");
+                goto out;
+            }
+            memcpy(ext_labels, tr.labels, nb);
+            tr.labels = ext_labels;
+        }
+        if (sr_train_ext_pseudo(ctx, &ds, pseudo, tr.idx, tr.n, ext_labels, err))
+            goto out;
+    }
+    if (strcmp(unl, "drop") == 0)
+        sr_train_ext_drop_unlabelled(tr.labels, ds.H * ds.W, tr.idx, &tr.n);
     uint64_t run_seed = seed ? (uint64_t)seed : ctx->seed;
     if (tr.n == 0) {
         sr_errorf(err, "dataset '%s' has no image in split '%s'", ds.name, trs);
@@ -1700,6 +1895,9 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
                   "are %lldx%lld", netname, net->down, (long long)ds.H, (long long)ds.W);
         goto out;
     }
+
+    if (train_ext_init_from(ctx, net, err))
+        goto out;
 
     sr_optim_config_t ocfg;
     enum sr_optim_type ot;
@@ -1821,7 +2019,18 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
             g->fn_ctx = &prox[i];
             if (sr_trainer_add_term(&trainer, tp->name, &gate_ops, g, tp->weight, err))
                 goto out;
-        } else if (sr_train_constraint_ctx_init(&cctx[i], tp->name, &tp->con, tr.n, err) ||
+        } else if (tp->kind == TERM_DEEPCUT) {
+            if (sr_deepcut_init(&deepcut[i], tp->name, &tp->deepcut, tr.n, err) ||
+                sr_trainer_add_term(&trainer, tp->name, &sr_deepcut_ops, &deepcut[i], tp->weight,
+                                    err))
+                goto out;
+        } else if (tp->kind == TERM_SIZEREG) {
+            g->fn = sr_size_reg_fn;
+            g->fn_ctx = &tp->sizereg;
+            if (sr_trainer_add_term(&trainer, tp->name, &gate_ops, g, tp->weight, err))
+                goto out;
+        } else if (train_ext_size_bounds(ctx, tp, &ds, &tr, &size_tables[i], err) ||
+                   sr_train_constraint_ctx_init(&cctx[i], tp->name, &tp->con, tr.n, err) ||
                    add_viewed(&trainer, tp, i, &sr_train_constraint_ops, &cctx[i], &ws, &ds, &tr,
                               err))
             goto out;
@@ -1845,6 +2054,19 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
                  weights_summary(ctx, net, err)
              ? -1
              : 0;
+    int save_pred, save_weights;
+    if (rc == 0 && (sr_config_bool(cfg, "save_pred", &save_pred, err) ||
+                    sr_config_bool(cfg, "save_weights", &save_weights, err) ||
+                    (save_pred && sr_train_ext_save_pred(ctx, net, &ds, err)) ||
+                    (save_weights && sr_train_ext_save_weights(ctx, net, err))))
+        rc = -1;
+    for (int i = 0; rc == 0 && save_sizes && i < plan.nterms; i++)
+        if (plan.terms[i].kind == TERM_SIZEREG) { // the first regression term's classes
+            rc = sr_train_ext_save_sizes(ctx, net, &ds, split_parse(vas),
+                                         plan.terms[i].sizereg.classes,
+                                         plan.terms[i].sizereg.nclasses, err);
+            break;
+        }
 out:
     ckpt_end(&ck);
     if (trainer_ready)
@@ -1861,6 +2083,11 @@ out:
     if (tap_ready)
         sr_adm_tap_free(&tap);
     free(cctx);
+    free(ext_labels);
+    for (int i = 0; i < SR_TRAIN_MAX_TERMS; i++)
+        sr_deepcut_free(&deepcut[i]);
+    for (int i = 0; i < SR_TRAIN_MAX_TERMS; i++)
+        free(size_tables[i]);
     sr_loss_scratch_release();
     sr_net_destroy(net);
     free(tr.idx);

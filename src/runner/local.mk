@@ -6,7 +6,8 @@ libsegrep_impl_la_SOURCES += \
 	src/runner/grid.c \
 	src/runner/kind.c \
 	src/runner/kind_train.c \
-	src/runner/train_weak.c
+	src/runner/train_weak.c \
+	src/runner/train_ext.c src/runner/train_ext.h
 
 srrunnerincludedir = $(pkgincludedir)/runner
 srrunnerinclude_HEADERS = src/runner/comm.h src/runner/params.h src/runner/exec.h \

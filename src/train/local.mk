@@ -11,3 +11,7 @@ srtraininclude_HEADERS += src/train/adm.h src/train/adm_dense.h src/train/prox_t
 # Per-epoch term-weight schedules (boundary loss: increase, rebalance).
 libsegrep_impl_la_SOURCES += src/train/weight_schedule.c
 srtraininclude_HEADERS += src/train/weight_schedule.h
+
+# Chapter 5 size regressor (stage 1 of the curriculum) and DeepCut proposals.
+libsegrep_impl_la_SOURCES += src/train/size_reg.c src/train/deepcut.c
+srtraininclude_HEADERS += src/train/size_reg.h src/train/deepcut.h

@@ -120,6 +120,7 @@ void sr_train_constraint_config_default(sr_train_constraint_config_t *c)
     c->lambda0 = 0;
     c->proposals = sr_proposal_opts_default();
     c->tol = 0;
+    c->box_tightness = 1;
 }
 
 static int is_lagrangian(const sr_train_constraint_config_t *c)
@@ -158,6 +159,11 @@ int sr_train_constraint_ctx_init(sr_train_constraint_ctx_t *c, const char *name,
                          "centroid is not (the thesis' 'NA')", name);
     if (n_images < 1)
         return sr_errorf(err, "constraint term '%s': empty training set", name);
+    // Lagrangian duals are sized from the first batch's slot count; a size
+    // table skips labelled images, so images carry different counts.
+    if (cfg->size_table && is_lagrangian(cfg))
+        return sr_errorf(err, "constraint term '%s': size bounds from a table (predicted, "
+                         "oracle) are not supported with the Lagrangian methods", name);
     c->cfg = *cfg;
     snprintf(c->name, sizeof c->name, "%s", name);
     c->n_images = n_images;
@@ -205,9 +211,67 @@ static int add_batch_volume(sr_constraint_list_t *l, const sr_tensor_t *y,
     return rc;
 }
 
+// Emptiness and/or box size of image n, class k without the tightness
+// bands (box_tightness: false): the same boxes and outside region as
+// sr_constraint_add_boxes_from_mask.
+static int add_boxes_no_bands(sr_constraint_list_t *l, const uint8_t *mask, int n, int k,
+                              const sr_train_constraint_config_t *cfg, sr_error_t *err)
+{
+    int H = (int)l->H, W = (int)l->W;
+    int nbox = sr_boxes_from_mask(mask, H, W, NULL, 0, err);
+    if (nbox < 0)
+        return -1;
+    sr_box_t *boxes = malloc((size_t)(nbox ? nbox : 1) * sizeof *boxes);
+    uint8_t *outside = malloc((size_t)H * (size_t)W);
+    int rc = 0;
+    if (!boxes || !outside) {
+        rc = sr_errorf(err, "box constraints: out of memory");
+        goto out;
+    }
+    sr_boxes_from_mask(mask, H, W, boxes, nbox, err);
+    memset(outside, 1, (size_t)H * (size_t)W);
+    for (int b = 0; b < nbox; b++)
+        for (int r = boxes[b].r0; r <= boxes[b].r1; r++)
+            memset(outside + (size_t)r * (size_t)W + (size_t)boxes[b].c0, 0,
+                   (size_t)(boxes[b].c1 - boxes[b].c0 + 1));
+    double area = 0.0;
+    for (size_t p = 0; p < (size_t)H * (size_t)W; p++)
+        area += !outside[p];
+    if (cfg->box_emptiness)
+        rc = sr_constraint_add_box_emptiness(l, n, k, outside, err);
+    if (rc == 0 && cfg->box_size)
+        rc = sr_constraint_add_size(l, n, k, cfg->box_lo * area, cfg->box_hi * area, err);
+out:
+    free(boxes);
+    free(outside);
+    return rc;
+}
+
+// Size bounds of batch image n, class j-th of the term, from the size table
+// (predicted or oracle sizes); only for images without a labelled pixel.
+static int add_size_from_table(sr_constraint_list_t *l, const sr_train_constraint_config_t *cfg,
+                               const int32_t *labels, const int64_t *ids, int n, int j,
+                               int64_t HW, sr_error_t *err)
+{
+    for (int64_t p = 0; p < HW; p++)
+        if (labels[n * HW + p] != 255)
+            return 0; // a labelled image: its labels supervise it
+    if (!ids)
+        return sr_errorf(err, "size bounds from a table need the batch's dataset indices");
+    int64_t row = cfg->size_row[ids[n]];
+    if (row < 0 || row >= cfg->size_rows)
+        return sr_errorf(err, "size table: row %lld of image %lld is out of range [0, %lld)",
+                         (long long)row, (long long)ids[n], (long long)cfg->size_rows);
+    double R = cfg->size_table[row * cfg->nclasses + j];
+    if (!(R >= 0))
+        R = 0;
+    return sr_constraint_add_size(l, n, cfg->classes[j], (1 - cfg->size_margin) * R,
+                                  (1 + cfg->size_margin) * R, err);
+}
+
 // Build the batch's constraint list from the labels.
-static int build_list(sr_train_constraint_ctx_t *c, const int32_t *labels, int64_t N,
-                      int64_t K, int64_t H, int64_t W, sr_error_t *err)
+static int build_list(sr_train_constraint_ctx_t *c, const int32_t *labels, const int64_t *ids,
+                      int64_t N, int64_t K, int64_t H, int64_t W, sr_error_t *err)
 {
     const sr_train_constraint_config_t *cfg = &c->cfg;
     sr_constraint_list_t *l = &c->list;
@@ -241,7 +305,10 @@ static int build_list(sr_train_constraint_ctx_t *c, const int32_t *labels, int64
             if (k < 0 || k >= K)
                 return sr_errorf(err, "class %d is out of range (the network has %lld)", k,
                                  (long long)K);
-            if (cfg->use_size &&
+            if (cfg->use_size && cfg->size_table) {
+                if (add_size_from_table(l, cfg, labels, ids, n, j, HW, err))
+                    return -1;
+            } else if (cfg->use_size &&
                 sr_constraint_add_size_from_gt(l, &y, n, k, cfg->size_bounds, cfg->size_a,
                                                cfg->size_b, cfg->size_margin, err))
                 return -1;
@@ -251,7 +318,10 @@ static int build_list(sr_train_constraint_ctx_t *c, const int32_t *labels, int64
             if (cfg->use_box) {
                 for (int64_t p = 0; p < HW; p++)
                     c->mask[p] = labels[n * HW + p] == k;
-                if (sr_constraint_add_boxes_from_mask(l, c->mask, n, k, cfg->box_d,
+                if (!cfg->box_tightness) {
+                    if (add_boxes_no_bands(l, c->mask, n, k, cfg, err))
+                        return -1;
+                } else if (sr_constraint_add_boxes_from_mask(l, c->mask, n, k, cfg->box_d,
                                                       cfg->box_bands, cfg->box_emptiness,
                                                       cfg->box_size, cfg->box_lo, cfg->box_hi,
                                                       err))
@@ -292,7 +362,7 @@ static int constraint_eval(void *ctx, const sr_train_batch_t *b, double *value,
         }
         c->cap = n4;
     }
-    if (build_list(c, b->labels, N, K, H, W, err))
+    if (build_list(c, b->labels, b->ids, N, K, H, W, err))
         return -1;
     sr_constraint_list_t *l = &c->list;
     sr_tensor_t s, ds;

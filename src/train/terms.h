@@ -87,12 +87,26 @@ typedef struct sr_train_constraint_config {
     double dual_lr, lambda0;           /* Lagrangians */
     sr_proposal_opts_t proposals;
     double tol;                        /* satisfied: f <= tol (0) */
+    /* Box sub-constraints: box_tightness 0 drops the bands, so that
+     * tightness, emptiness and box size can be separate terms with their
+     * own weights (1: bands on, the default). */
+    int box_tightness;
+    /* Size bounds from a table instead of the labels (thesis ch. 5: sizes
+     * predicted by a stage-1 regressor, or the oracle's true sizes): image
+     * with batch id i uses row size_row[i] of 'size_table' (rows x
+     * nclasses, pixels), bounds [(1 - size_margin) R, (1 + size_margin) R],
+     * and ONLY on images without a labelled pixel (the unlabelled set U of
+     * Eq. 5.3; labelled images get no size constraint from this term).
+     * NULL: bounds from the labels. Borrowed. */
+    const float *size_table;
+    const int64_t *size_row;           /* (training images) row of each batch id */
+    int64_t size_rows;                 /* rows of size_table */
 } sr_train_constraint_config_t;
 
 /* The defaults above: size + centroid on class 1, individual bounds 0.1,
  * centroid 20, boxes d 5 code bands [0.5, 0.9], penalty, normalise, sum,
  * T 1, t0 5, mu 1.1, dual_lr 1e-2, lambda0 0, the authors' proposal
- * options, tol 0. */
+ * options, tol 0, box tightness on, no size table. */
 void sr_train_constraint_config_default(sr_train_constraint_config_t *c);
 
 typedef struct sr_train_constraint_ctx {

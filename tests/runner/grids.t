@@ -48,6 +48,16 @@ X="$SRCDIR/experiments"
 #     ADM bound) x 3 seeds = 12
 #   lovasz-fig-C.2 quick: 4 methods (SGD, momentum, prox + SGD, prox +
 #     momentum) x 3 seeds = 12; paper: 4 x 5 seeds = 20
+#   thesis-ch5-curriculum paper: 5 regressors (n = 5..40) + 5 proposed
+#     (each needing its n's regressor) + FS x 6 (n = 5..40, 75) + 5
+#     proposals (each needing its n's FS) + oracle x 5 = 26;
+#     quick: 3 + 3 + FS x 4 + 3 + 3 = 16
+#   thesis-ch6-boxes promise12, atlas: 6 methods of Table 6.1 = 6 each;
+#     margins: 2 methods (DeepCut, ours) x 2 margins = 4 (paper and quick)
+#   lovasz-A1: 1 base network + 20 classes x 3 losses (x, h, j) = 61;
+#     quick 1 + 2 classes x 3 = 7
+#   lovasz-A2: 1 base (A.1's) + 20 classes x 3 learning rates of [22] = 61;
+#     quick 1 + 2 x 3 = 7
 EXPECTED='thesis-ch3-toy/grid.yaml paper 15 -
 thesis-ch3-toy/grid.yaml quick 15 -
 all-table-1/grid.yaml paper 72 -
@@ -103,7 +113,24 @@ adm-grid-crf/grid.yaml paper 3 -
 adm-grid-crf/grid.yaml paper 3 dataset.file=/d/voc2012.h5
 adm-grid-crf/dense.yaml quick 12 -
 lovasz-fig-C.2/grid.yaml quick 12 -
-lovasz-fig-C.2/grid.yaml paper 20 -'
+lovasz-fig-C.2/grid.yaml paper 20 -
+thesis-ch5-curriculum/grid.yaml paper 26 -
+thesis-ch5-curriculum/grid.yaml paper 26 dataset.file=/d/acdc.h5
+thesis-ch5-curriculum/grid.yaml quick 16 -
+thesis-ch6-boxes/promise12.yaml paper 6 -
+thesis-ch6-boxes/promise12.yaml paper 6 dataset.file=/d/promise12.h5
+thesis-ch6-boxes/promise12.yaml quick 6 -
+thesis-ch6-boxes/atlas.yaml paper 6 -
+thesis-ch6-boxes/atlas.yaml paper 6 dataset.file=/d/atlas.h5
+thesis-ch6-boxes/margins.yaml paper 4 -
+thesis-ch6-boxes/margins.yaml paper 4 dataset.file=/d/promise12.h5
+thesis-ch6-boxes/margins.yaml quick 4 -
+lovasz-A1/grid.yaml paper 61 -
+lovasz-A1/grid.yaml paper 61 dataset.file=/d/voc2012.h5
+lovasz-A1/grid.yaml quick 7 -
+lovasz-A2/grid.yaml paper 61 -
+lovasz-A2/grid.yaml paper 61 dataset.file=/d/voc2012.h5
+lovasz-A2/grid.yaml quick 7 -'
 
 # ---- every grid file and every one of its profiles has an expected count --
 grids=$(cd "$X" && find . -name '*.yaml' ! -name reproduce.yaml | sed 's|^\./||' | sort)

@@ -20,8 +20,9 @@ TESTS += \
 	tests/runner/test_kinds.t \
 	tests/runner/run.t \
 	tests/runner/farm.t \
-	tests/runner/grids.t
+	tests/runner/grids.t \
+	tests/runner/stages.t
 
-EXTRA_DIST += tests/runner/run.t tests/runner/farm.t tests/runner/grids.t
+EXTRA_DIST += tests/runner/run.t tests/runner/farm.t tests/runner/grids.t tests/runner/stages.t
 # the grids and the manifest grids.t expands (no other makefile distributes them)
 EXTRA_DIST += experiments
