@@ -1575,7 +1575,12 @@ static int add_viewed(sr_trainer_t *t, const term_plan_t *tp, int i,
                       const sr_train_term_ops_t *ops, void *ctx, weak_setup_t *w,
                       const sr_dataset_t *ds, const split_view_t *tr, sr_error_t *err)
 {
-    int gt = tp->gt_labels >= 0 ? tp->gt_labels : tp->kind == TERM_CONSTRAINT;
+    // constraints read the ground truth by default (their bounds come from
+    // it, as the authors' dataloaders do), except with bounds from a size
+    // table (predicted/oracle), which apply only where the TRAINING labels
+    // leave an image unlabelled (thesis ch. 5)
+    int gt = tp->gt_labels >= 0 ? tp->gt_labels
+                                : tp->kind == TERM_CONSTRAINT && !tp->size_mode[0];
     if (gt && tr->labels == ds->labels)
         gt = 0; // the training labels are the ground truth already
     if (tp->subset != SR_TW_SUBSET_ALL && !w->member)
