@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "core/blas.h"
+#include "nn/gemm.h"
 
 #define AMAX 6 // largest patch side (F(4x4): 6)
 // row buffer of the transforms, in rows of m (TW + 1) floats: input 2a + 1
@@ -35,6 +36,15 @@
 #define WG_INLINE static inline __attribute__((always_inline))
 #else
 #define WG_INLINE static inline
+#endif
+// The transforms are additions and multiplications by constants, element
+// by element (no FMA contraction: -std=c11 implies -ffp-contract=off), so
+// their results do not depend on the vector width: they are compiled for
+// AVX-512 and AVX2 too and picked at load time (GCC ifunc).
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define WG_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define WG_CLONES
 #endif
 // floats of transformed input + products per band
 #define WG_BAND_FLOATS ((size_t)2 << 20)
@@ -230,11 +240,41 @@ static wg_plan_t plan(const sr_conv2d_dims_t *d, int H, int W)
     return p;
 }
 
+/* The tail of the scratch: nn/gemm.h's work area (its largest left
+ * factor: dout's transform, K x Tb, in the weight gradient), then the
+ * transformed kernels packed once per call for all bands (U or its rotation,
+ * K x C or C x K per point). */
+static size_t gemm_work_size(const sr_conv2d_dims_t *d, const wg_plan_t *p)
+{
+    return sr_nn_sgemm_work_size(d->K, (int)p->tb_max);
+}
+
+static size_t packed_u_size(const sr_conv2d_dims_t *d, const wg_plan_t *p)
+{
+    size_t a = sr_nn_sgemm_packed_size(d->K, d->C), b = sr_nn_sgemm_packed_size(d->C, d->K);
+    return (size_t)p->XI * (a > b ? a : b);
+}
+
 size_t sr_conv2d_winograd_scratch_size(const sr_conv2d_dims_t *d, int H, int W)
 {
     wg_plan_t p = plan(d, H, W);
     return (size_t)p.XI * d->K * d->C + (size_t)p.XI * (d->C + d->K) * p.tb_max +
-           WG_BUF_ROWS * p.lp_max;
+           WG_BUF_ROWS * p.lp_max + gemm_work_size(d, &p) + packed_u_size(d, &p);
+}
+
+/* The per-point products: C (M x N) (= or +=) A (M x P) B, B given as
+ * P x N, or as N x P if trans_b. With one thread, nn/gemm.h's FMA-chain
+ * GEMM (AVX-512 where present, same bits on every CPU); with more, the
+ * threaded OpenBLAS sgemm. 'work' is the scratch's tail. */
+static void wg_gemm(int trans_b, int M, int N, int P, const float *A, const float *B,
+                    int accumulate, float *C, float *work)
+{
+    size_t ldb = trans_b ? (size_t)P : (size_t)N;
+    if (sr_blas_threads() == 1)
+        sr_nn_sgemm(trans_b, M, N, P, A, P, B, ldb, accumulate, C, N, work);
+    else
+        sr_blas_sgemm(0, trans_b, M, N, P, 1.0f, A, P, B, (int)ldb, accumulate ? 1.0f : 0.0f, C,
+                      N);
 }
 
 /* ---- transforms of whole arrays --------------------------------------------- */
@@ -491,7 +531,7 @@ WG_INLINE void weight_grad_transform_m(float *dw, const float *MW, int K, int C,
 
 /* The kernels above are inlined with a constant m into these wrappers, so
  * each tile size gets its own straight-line, vectorisable code. */
-static void weights_transform(float *U, const float *w, int K, int C, int m, int rot)
+WG_CLONES static void weights_transform(float *U, const float *w, int K, int C, int m, int rot)
 {
     if (m == 2)
         weights_transform_m(U, w, K, C, 2, rot);
@@ -499,7 +539,7 @@ static void weights_transform(float *U, const float *w, int K, int C, int m, int
         weights_transform_m(U, w, K, C, 4, rot);
 }
 
-static void input_transform(float *V, const float *x, int C, int H, int W, int ph, int pw,
+WG_CLONES static void input_transform(float *V, const float *x, int C, int H, int W, int ph, int pw,
                             int m, int TW, int t0, int t1, float *buf)
 {
     if (m == 2)
@@ -508,7 +548,7 @@ static void input_transform(float *V, const float *x, int C, int H, int W, int p
         input_transform_m(V, x, C, H, W, ph, pw, 4, TW, t0, t1, buf);
 }
 
-static void output_transform(float *y, const float *M, const float *bias, int K, int OH,
+WG_CLONES static void output_transform(float *y, const float *M, const float *bias, int K, int OH,
                              int OW, int m, int TW, int t0, int t1, float *buf)
 {
     if (m == 2)
@@ -517,7 +557,7 @@ static void output_transform(float *y, const float *M, const float *bias, int K,
         output_transform_m(y, M, bias, K, OH, OW, 4, TW, t0, t1, buf);
 }
 
-static void dout_transform(float *D, const float *g, int K, int OH, int OW, int m, int TW,
+WG_CLONES static void dout_transform(float *D, const float *g, int K, int OH, int OW, int m, int TW,
                            int t0, int t1, float *buf)
 {
     if (m == 2)
@@ -526,7 +566,7 @@ static void dout_transform(float *D, const float *g, int K, int OH, int OW, int 
         dout_transform_m(D, g, K, OH, OW, 4, TW, t0, t1, buf);
 }
 
-static void weight_grad_transform(float *dw, const float *MW, int K, int C, int m)
+WG_CLONES static void weight_grad_transform(float *dw, const float *MW, int K, int C, int m)
 {
     if (m == 2)
         weight_grad_transform_m(dw, MW, K, C, 2);
@@ -538,23 +578,47 @@ static void weight_grad_transform(float *dw, const float *MW, int K, int C, int 
 
 /* out (K, OH, OW) = conv of x (C, H, W) with the transformed kernels U
  * (XI x K x C), padding (ph, pw), in bands of 'rows' tile rows. 'ws' holds
- * the band's V and M and the row buffer. */
-static void conv_tiles(float *out, float *ws, const float *U, const float *x,
+ * the band's V and M, the row buffer and the gemm work area. UP: U packed
+ * per point by pack_u (one thread: nn/gemm.h), or NULL (OpenBLAS). */
+static void conv_tiles(float *out, float *ws, const float *U, const float *UP, const float *x,
                        const float *bias, int C, int K, int H, int W, int ph, int pw, int OH,
-                       int OW, int m, int rows, size_t tb_max)
+                       int OW, int m, int rows, size_t tb_max, size_t lp_max)
 {
     int a = m + 2, XI = a * a, TW = (OW + m - 1) / m, TH = (OH + m - 1) / m;
     size_t KC = (size_t)K * C;
     float *V = ws, *M = ws + (size_t)XI * C * tb_max, *buf = M + (size_t)XI * K * tb_max;
+    float *work = buf + WG_BUF_ROWS * lp_max;
     for (int t0 = 0; t0 < TH; t0 += rows) {
         int t1 = t0 + rows < TH ? t0 + rows : TH, Tb = (t1 - t0) * TW;
         input_transform(V, x, C, H, W, ph, pw, m, TW, t0, t1, buf);
-        for (int xi = 0; xi < XI; xi++)
+        for (int xi = 0; xi < XI; xi++) {
             // M[xi] (K x Tb) = U[xi] (K x C) * V[xi] (C x Tb)
-            sr_blas_sgemm(0, 0, K, Tb, C, 1.0f, U + (size_t)xi * KC, C,
-                          V + (size_t)xi * C * Tb, Tb, 0.0f, M + (size_t)xi * K * Tb, Tb);
+            if (UP)
+                sr_nn_sgemm_packed(0, K, Tb, C, UP + (size_t)xi * sr_nn_sgemm_packed_size(K, C),
+                                   V + (size_t)xi * C * Tb, Tb, 0, M + (size_t)xi * K * Tb, Tb,
+                                   work);
+            else
+                sr_blas_sgemm(0, 0, K, Tb, C, 1.0f, U + (size_t)xi * KC, C,
+                              V + (size_t)xi * C * Tb, Tb, 0.0f, M + (size_t)xi * K * Tb, Tb);
+        }
         output_transform(out, M, bias, K, OH, OW, m, TW, t0, t1, buf);
     }
+}
+
+/* With one thread: the transformed kernels U (XI x R x S) packed per point
+ * into the scratch's tail, for nn/gemm.h; NULL with more threads. */
+static const float *pack_u(float *scratch, const sr_conv2d_dims_t *d, const wg_plan_t *p, int R,
+                           int S)
+{
+    if (sr_blas_threads() != 1)
+        return NULL;
+    size_t off = (size_t)p->XI * d->K * d->C + (size_t)p->XI * (d->C + d->K) * p->tb_max +
+                 WG_BUF_ROWS * p->lp_max + gemm_work_size(d, p);
+    float *UP = scratch + off;
+    size_t ps = sr_nn_sgemm_packed_size(R, S);
+    for (int xi = 0; xi < p->XI; xi++)
+        sr_nn_sgemm_pack(UP + (size_t)xi * ps, R, S, scratch + (size_t)xi * R * S, (size_t)S);
+    return UP;
 }
 
 void sr_conv2d_winograd_forward(float *out, float *scratch, const float *inp,
@@ -566,9 +630,11 @@ void sr_conv2d_winograd_forward(float *out, float *scratch, const float *inp,
     int OH = H + 2 * d->ph - 2, OW = W + 2 * d->pw - 2;
     float *U = scratch, *ws = scratch + (size_t)p.XI * d->K * d->C;
     weights_transform(U, weight, d->K, d->C, p.m, 0);
+    const float *UP = pack_u(scratch, d, &p, d->K, d->C);
     for (int n = 0; n < N; n++)
-        conv_tiles(out + (size_t)n * d->K * OH * OW, ws, U, inp + (size_t)n * d->C * H * W,
-                   bias, d->C, d->K, H, W, d->ph, d->pw, OH, OW, p.m, p.rows_f, p.tb_max);
+        conv_tiles(out + (size_t)n * d->K * OH * OW, ws, U, UP, inp + (size_t)n * d->C * H * W,
+                   bias, d->C, d->K, H, W, d->ph, d->pw, OH, OW, p.m, p.rows_f, p.tb_max,
+                   p.lp_max);
 }
 
 void sr_conv2d_winograd_backward(float *dinp, float *dweight, float *dbias, float *scratch,
@@ -582,11 +648,14 @@ void sr_conv2d_winograd_backward(float *dinp, float *dweight, float *dbias, floa
     size_t OHW = (size_t)OH * OW;
     float *U = scratch, *ws = scratch + (size_t)XI * K * C;
     float *V = ws, *D = ws + (size_t)XI * C * p.tb_max, *buf = D + (size_t)XI * K * p.tb_max;
+    float *work = buf + WG_BUF_ROWS * p.lp_max;
     if (dinp) { // dout (K channels) convolved with the rotated kernels (C x K per point)
         weights_transform(U, weight, K, C, m, 1);
+        const float *UP = pack_u(scratch, d, &p, C, K);
         for (int n = 0; n < N; n++)
-            conv_tiles(dinp + (size_t)n * C * H * W, ws, U, dout + (size_t)n * K * OHW, NULL,
-                       K, C, OH, OW, 2 - d->ph, 2 - d->pw, H, W, m, p.rows_b, p.tb_max);
+            conv_tiles(dinp + (size_t)n * C * H * W, ws, U, UP, dout + (size_t)n * K * OHW, NULL,
+                       K, C, OH, OW, 2 - d->ph, 2 - d->pw, H, W, m, p.rows_b, p.tb_max,
+                       p.lp_max);
     }
     // weight gradient: U is now the accumulator MW[xi] (K x C)
     int first = 1;
@@ -605,9 +674,8 @@ void sr_conv2d_winograd_backward(float *dinp, float *dweight, float *dbias, floa
             dout_transform(D, g, K, OH, OW, m, p.TWf, t0, t1, buf);
             for (int xi = 0; xi < XI; xi++)
                 // MW[xi] (K x C) += D[xi] (K x Tb) * V[xi]^T (Tb x C)
-                sr_blas_sgemm(0, 1, K, C, Tb, 1.0f, D + (size_t)xi * K * Tb, Tb,
-                              V + (size_t)xi * C * Tb, Tb, first ? 0.0f : 1.0f,
-                              U + (size_t)xi * K * C, C);
+                wg_gemm(1, K, C, Tb, D + (size_t)xi * K * Tb, V + (size_t)xi * C * Tb, !first,
+                        U + (size_t)xi * K * C, work);
             first = 0;
         }
     }
