@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/blas.h"
+#include "nn/gemm.h"
 
 /* ---- geometry ---------------------------------------------------------- */
 
@@ -81,10 +82,37 @@ size_t sr_conv2d_col_size(const sr_conv2d_dims_t *d, int H, int W)
     return CKK * (size_t)band_rows(CKK, OW, OH) * OW;
 }
 
+/* Work area of nn/gemm.h after the transposed convolution's col band: the
+ * largest packed left factor among its products (W^T: KKK x C; x: C x nc;
+ * W: C x KKK). */
+static size_t tc_work_size(const sr_conv2d_dims_t *d, int KKK, int nc)
+{
+    size_t a = sr_nn_sgemm_work_size(KKK, d->C), b = sr_nn_sgemm_work_size(d->C, nc),
+           c = sr_nn_sgemm_work_size(d->C, KKK);
+    return a > b ? (a > c ? a : c) : (b > c ? b : c);
+}
+
 size_t sr_conv_transpose2d_col_size(const sr_conv2d_dims_t *d, int H, int W)
 {
     size_t KKK = (size_t)d->K * d->kh * d->kw;
-    return KKK * (size_t)band_rows(KKK, W, H) * W;
+    int band = band_rows(KKK, W, H);
+    return KKK * (size_t)band * W + tc_work_size(d, (int)KKK, band * W);
+}
+
+/* The transposed convolution's products, C (M x N, row stride ldc) = A B
+ * (+= if accumulate), A M x P or given as A^T, B P x N or given as B^T:
+ * with algo im2col (the bit-for-bit path of earlier releases) or more than
+ * one thread, OpenBLAS's sgemm; otherwise nn/gemm.h's (AVX-512 where
+ * present, same bits on every CPU), 'work' being its work area. */
+static void tc_gemm(const sr_conv2d_dims_t *d, int ta, int tb, int M, int N, int P,
+                    const float *A, int lda, const float *B, int ldb, int accumulate, float *C,
+                    int ldc, float *work)
+{
+    if (d->algo != SR_CONV_ALGO_IM2COL && sr_blas_threads() == 1)
+        sr_nn_sgemm(ta, tb, M, N, P, A, (size_t)lda, B, (size_t)ldb, accumulate, C,
+                    (size_t)ldc, work);
+    else
+        sr_blas_sgemm(ta, tb, M, N, P, 1.0f, A, lda, B, ldb, accumulate ? 1.0f : 0.0f, C, ldc);
 }
 
 /* ---- im2col / col2im ----------------------------------------------------
@@ -332,6 +360,7 @@ void sr_conv_transpose2d_forward(float *out, float *col, const float *inp,
     int KKK = d->K * d->kh * d->kw;
     int HW = H * W;
     int band = band_rows((size_t)KKK, W, H);
+    float *work = col + (size_t)KKK * band * W;
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * d->C * HW;
         float *y = out + (size_t)n * d->K * OH * OW;
@@ -339,8 +368,8 @@ void sr_conv_transpose2d_forward(float *out, float *col, const float *inp,
         for (int h0 = 0; h0 < H; h0 += band) {
             int h1 = h0 + band < H ? h0 + band : H, nc = (h1 - h0) * W;
             // col (KKK x nc) = weight^T (KKK x C) * x[:, band] (C x nc)
-            sr_blas_sgemm(1, 0, KKK, nc, d->C, 1.0f, weight, KKK, x + (size_t)h0 * W, HW,
-                          0.0f, col, nc);
+            tc_gemm(d, 1, 0, KKK, nc, d->C, weight, KKK, x + (size_t)h0 * W, HW, 0, col, nc,
+                    work);
             col2im_add(y, col, d->K, OH, OW, d, W, h0, h1);
         }
         if (bias)
@@ -357,6 +386,7 @@ void sr_conv_transpose2d_backward(float *dinp, float *dweight, float *dbias, flo
     int KKK = d->K * d->kh * d->kw;
     int HW = H * W;
     int band = band_rows((size_t)KKK, W, H);
+    float *work = col + (size_t)KKK * band * W;
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * d->C * HW;
         const float *g = dout + (size_t)n * d->K * OH * OW;
@@ -366,11 +396,11 @@ void sr_conv_transpose2d_backward(float *dinp, float *dweight, float *dbias, flo
             int h1 = h0 + band < H ? h0 + band : H, nc = (h1 - h0) * W;
             im2col(col, g, d->K, OH, OW, d, W, h0, h1);
             // dweight (C x KKK) += x[:, band] (C x nc) * col^T (nc x KKK)
-            sr_blas_sgemm(0, 1, d->C, KKK, nc, 1.0f, x + (size_t)h0 * W, HW, col, nc, 1.0f,
-                          dweight, KKK);
+            tc_gemm(d, 0, 1, d->C, KKK, nc, x + (size_t)h0 * W, HW, col, nc, 1, dweight, KKK,
+                    work);
             if (dinp) // dx[:, band] (C x nc) = weight (C x KKK) * col (KKK x nc)
-                sr_blas_sgemm(0, 0, d->C, nc, KKK, 1.0f, weight, KKK, col, nc, 0.0f,
-                              dinp + (size_t)n * d->C * HW + (size_t)h0 * W, HW);
+                tc_gemm(d, 0, 0, d->C, nc, KKK, weight, KKK, col, nc, 0,
+                        dinp + (size_t)n * d->C * HW + (size_t)h0 * W, HW, work);
         }
     }
 }

@@ -271,7 +271,7 @@ static void wg_gemm(int trans_b, int M, int N, int P, const float *A, const floa
 {
     size_t ldb = trans_b ? (size_t)P : (size_t)N;
     if (sr_blas_threads() == 1)
-        sr_nn_sgemm(trans_b, M, N, P, A, P, B, ldb, accumulate, C, N, work);
+        sr_nn_sgemm(0, trans_b, M, N, P, A, P, B, ldb, accumulate, C, N, work);
     else
         sr_blas_sgemm(0, trans_b, M, N, P, 1.0f, A, P, B, (int)ldb, accumulate ? 1.0f : 0.0f, C,
                       N);
@@ -617,7 +617,7 @@ static const float *pack_u(float *scratch, const sr_conv2d_dims_t *d, const wg_p
     float *UP = scratch + off;
     size_t ps = sr_nn_sgemm_packed_size(R, S);
     for (int xi = 0; xi < p->XI; xi++)
-        sr_nn_sgemm_pack(UP + (size_t)xi * ps, R, S, scratch + (size_t)xi * R * S, (size_t)S);
+        sr_nn_sgemm_pack(UP + (size_t)xi * ps, 0, R, S, scratch + (size_t)xi * R * S, (size_t)S);
     return UP;
 }
 

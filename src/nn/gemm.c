@@ -157,9 +157,25 @@ int sr_nn_sgemm_force_path(const char *name)
 
 /* ---- packing ------------------------------------------------------------------- */
 
-/* Ap[s][p][r] = A[s MR + r][p0 + p] (0 past row M), strips s of MR rows. */
-static void pack_a(float *Ap, const float *A, size_t lda, int M, int p0, int kc, int MR)
+/* Ap[s][p][r] = A[s MR + r][p0 + p] (0 past row M), strips s of MR rows;
+ * with trans_a, A^T is given (P x M, row stride lda). */
+static void pack_a(float *Ap, int trans_a, const float *A, size_t lda, int M, int p0, int kc,
+                   int MR)
 {
+    if (trans_a) {
+        for (int i0 = 0; i0 < M; i0 += MR, Ap += (size_t)kc * MR) {
+            int mr = M - i0 < MR ? M - i0 : MR;
+            for (int p = 0; p < kc; p++) {
+                const float *a = A + (size_t)(p0 + p) * lda + i0;
+                float *o = Ap + (size_t)p * MR;
+                for (int r = 0; r < mr; r++)
+                    o[r] = a[r];
+                for (int r = mr; r < MR; r++)
+                    o[r] = 0.0f;
+            }
+        }
+        return;
+    }
     for (int i0 = 0; i0 < M; i0 += MR, Ap += (size_t)kc * MR)
         for (int r = 0; r < MR; r++) {
             if (i0 + r >= M) {
@@ -232,13 +248,13 @@ size_t sr_nn_sgemm_packed_size(int M, int P)
     return (size_t)(M + MR_MAX) * (P > 0 ? P : 0);
 }
 
-void sr_nn_sgemm_pack(float *Ap, int M, int P, const float *A, size_t lda)
+void sr_nn_sgemm_pack(float *Ap, int trans_a, int M, int P, const float *A, size_t lda)
 {
     gemm_cfg_t g = cfg();
     int Mp = (M + g.MR - 1) / g.MR * g.MR, KC = kc_of(Mp);
     for (int p0 = 0; p0 < P; p0 += KC) {
         int kc = P - p0 < KC ? P - p0 : KC;
-        pack_a(Ap + (size_t)p0 * Mp, A, lda, M, p0, kc, g.MR);
+        pack_a(Ap + (size_t)p0 * Mp, trans_a, A, lda, M, p0, kc, g.MR);
     }
 }
 
@@ -295,11 +311,11 @@ size_t sr_nn_sgemm_work_size(int M, int P)
     return (size_t)KC_MAX * NR_MAX + MR_MAX * NR_MAX + 32 + sr_nn_sgemm_packed_size(M, P);
 }
 
-void sr_nn_sgemm(int trans_b, int M, int N, int P, const float *A, size_t lda, const float *B,
-                 size_t ldb, int accumulate, float *C, size_t ldc, float *work)
+void sr_nn_sgemm(int trans_a, int trans_b, int M, int N, int P, const float *A, size_t lda,
+                 const float *B, size_t ldb, int accumulate, float *C, size_t ldc, float *work)
 {
     float *Ap = work + (size_t)KC_MAX * NR_MAX + MR_MAX * NR_MAX + 32;
     if (M > 0 && N > 0 && P > 0)
-        sr_nn_sgemm_pack(Ap, M, P, A, lda);
+        sr_nn_sgemm_pack(Ap, trans_a, M, P, A, lda);
     sr_nn_sgemm_packed(trans_b, M, N, P, Ap, B, ldb, accumulate, C, ldc, work);
 }

@@ -19,18 +19,19 @@
 size_t sr_nn_sgemm_work_size(int M, int P);
 
 /* C (M x N, row stride ldc) = A B, or C += A B if 'accumulate'. A is
- * M x P (row stride lda). B is P x N (row stride ldb), or, if 'trans_b',
- * B^T is given: an N x P array (row stride ldb). 'work' holds
- * sr_nn_sgemm_work_size(M) floats. Single-threaded. */
-void sr_nn_sgemm(int trans_b, int M, int N, int P, const float *A, size_t lda, const float *B,
-                 size_t ldb, int accumulate, float *C, size_t ldc, float *work);
+ * M x P (row stride lda), or, if 'trans_a', A^T is given: a P x M array.
+ * B is P x N (row stride ldb), or, if 'trans_b', B^T is given: an N x P
+ * array. 'work' holds sr_nn_sgemm_work_size(M, P) floats. Single-threaded. */
+void sr_nn_sgemm(int trans_a, int trans_b, int M, int N, int P, const float *A, size_t lda,
+                 const float *B, size_t ldb, int accumulate, float *C, size_t ldc, float *work);
 
 /* Floats of a packed M x P left factor (sr_nn_sgemm_pack). */
 size_t sr_nn_sgemm_packed_size(int M, int P);
 
-/* Ap = A (M x P, row stride lda) packed for sr_nn_sgemm_packed on this CPU's
- * path: pack a factor once when it multiplies several right factors. */
-void sr_nn_sgemm_pack(float *Ap, int M, int P, const float *A, size_t lda);
+/* Ap = A (M x P, row stride lda; A^T, P x M, if 'trans_a') packed for
+ * sr_nn_sgemm_packed on this CPU's path: pack a factor once when it
+ * multiplies several right factors. */
+void sr_nn_sgemm_pack(float *Ap, int trans_a, int M, int P, const float *A, size_t lda);
 
 /* sr_nn_sgemm with A given packed (same results bit for bit). */
 void sr_nn_sgemm_packed(int trans_b, int M, int N, int P, const float *Ap, const float *B,

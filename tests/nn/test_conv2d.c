@@ -100,6 +100,11 @@ static void test_conv_transpose2d(void)
         {"3x3 stride 1 pad 1", {2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 1, 5, 5},
         {"3x3 stride 2 outpad 1 in several bands", {2, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, SR_CONV_ALGO_IM2COL}, 1, 96,
          128},
+        // any other algo: nn/gemm.h's products (with one thread, as here)
+        {"2x2 stride 2, nn gemm", {20, 12, 2, 2, 2, 2, 0, 0, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD}, 2, 9, 11},
+        {"3x3 stride 2 pad 1 outpad 1, nn gemm", {3, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, SR_CONV_ALGO_WINOGRAD}, 2, 4, 3},
+        {"3x3 stride 2 outpad 1 in several bands, nn gemm", {2, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, SR_CONV_ALGO_WINOGRAD}, 1,
+         96, 128},
     };
     sr_rng_t r;
     sr_rng_init(&r, 8, "test", 0);

@@ -3,7 +3,7 @@
  * this CPU can run (scalar fmaf, AVX2+FMA, AVX-512) and against a plain
  * loop that does the same FMA chain per element, over shapes with partial
  * register tiles and several P blocks, plain and transposed B, assign and
- * accumulate. */
+ * accumulate, plain and transposed A. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +13,7 @@
 #include "tap.h"
 
 typedef struct {
-    int M, N, P, trans_b, accumulate;
+    int M, N, P, trans_a, trans_b, accumulate;
 } gemm_case_t;
 
 static void fill(float *x, size_t n, sr_rng_t *r)
@@ -25,8 +25,10 @@ static void fill(float *x, size_t n, sr_rng_t *r)
 int main(void)
 {
     const gemm_case_t cases[] = {
-        {1, 1, 1, 0, 0},     {7, 33, 5, 0, 0},   {8, 32, 16, 0, 1},  {13, 70, 300, 0, 0},
-        {64, 100, 64, 1, 1}, {37, 17, 520, 1, 0}, {130, 45, 1100, 0, 1}, {6, 16, 0, 0, 0},
+        {1, 1, 1, 0, 0, 0},      {7, 33, 5, 0, 0, 0},    {8, 32, 16, 0, 0, 1},
+        {13, 70, 300, 0, 0, 0},  {64, 100, 64, 0, 1, 1}, {37, 17, 520, 0, 1, 0},
+        {130, 45, 1100, 0, 0, 1}, {6, 16, 0, 0, 0, 0},   {29, 40, 70, 1, 0, 0},
+        {48, 33, 300, 1, 1, 1},
     };
     const char *paths[] = {"scalar", "avx2", "avx512"};
     const int ncases = (int)(sizeof(cases) / sizeof(cases[0]));
@@ -36,16 +38,17 @@ int main(void)
     for (int t = 0; t < ncases; t++) {
         gemm_case_t g = cases[t];
         // leading dimensions larger than the rows, to catch stride mistakes
-        size_t lda = (size_t)g.P + 3, ldb = (size_t)(g.trans_b ? g.P : g.N) + 5,
+        size_t lda = (size_t)(g.trans_a ? g.M : g.P) + 3, ldb = (size_t)(g.trans_b ? g.P : g.N) + 5,
                ldc = (size_t)g.N + 2;
         size_t nb = (size_t)(g.trans_b ? g.N : g.P) * ldb;
-        float *A = malloc(sizeof(float) * ((size_t)g.M * lda + 1));
+        size_t na = (size_t)(g.trans_a ? g.P : g.M) * lda;
+        float *A = malloc(sizeof(float) * (na + 1));
         float *B = malloc(sizeof(float) * (nb + 1));
         float *C0 = malloc(sizeof(float) * (size_t)g.M * ldc);
         float *C = malloc(sizeof(float) * (size_t)g.M * ldc);
         float *Cl = malloc(sizeof(float) * (size_t)g.M * ldc);
         float *work = malloc(sizeof(float) * sr_nn_sgemm_work_size(g.M, g.P));
-        fill(A, (size_t)g.M * lda, &r);
+        fill(A, na, &r);
         fill(B, nb, &r);
         fill(C0, (size_t)g.M * ldc, &r);
         // the same FMA chain per element, as a plain loop; and a double product
@@ -56,9 +59,10 @@ int main(void)
                 double cd = c, sa = fabs(c);
                 for (int p = 0; p < g.P; p++) {
                     float b = g.trans_b ? B[j * ldb + p] : B[p * ldb + j];
-                    c = fmaf(A[i * lda + p], b, c);
-                    cd += (double)A[i * lda + p] * b;
-                    sa += fabs((double)A[i * lda + p] * b);
+                    float a = g.trans_a ? A[p * lda + i] : A[i * lda + p];
+                    c = fmaf(a, b, c);
+                    cd += (double)a * b;
+                    sa += fabs((double)a * b);
                 }
                 Cl[i * ldc + j] = c;
                 double e = fabs(c - cd) / (sa > 0 ? sa : 1.0);
@@ -71,15 +75,16 @@ int main(void)
                 continue;
             }
             memcpy(C, C0, sizeof(float) * (size_t)g.M * ldc);
-            sr_nn_sgemm(g.trans_b, g.M, g.N, g.P, A, lda, B, ldb, g.accumulate, C, ldc, work);
+            sr_nn_sgemm(g.trans_a, g.trans_b, g.M, g.N, g.P, A, lda, B, ldb, g.accumulate, C, ldc, work);
             int same = 1, pad_kept = 1;
             for (int i = 0; i < g.M; i++) {
                 same &= memcmp(C + i * ldc, Cl + i * ldc, sizeof(float) * g.N) == 0;
                 for (size_t j = g.N; j < ldc; j++)
                     pad_kept &= memcmp(&C[i * ldc + j], &C0[i * ldc + j], sizeof(float)) == 0;
             }
-            ok(same && pad_kept, "case %d (M %d N %d P %d%s%s) path %s: bit-identical to the loop", t,
-               g.M, g.N, g.P, g.trans_b ? " B^T" : "", g.accumulate ? " +=" : "", paths[q]);
+            ok(same && pad_kept, "case %d (M %d N %d P %d%s%s%s) path %s: bit-identical to the loop",
+               t, g.M, g.N, g.P, g.trans_a ? " A^T" : "", g.trans_b ? " B^T" : "",
+               g.accumulate ? " +=" : "", paths[q]);
         }
         free(A), free(B), free(C0), free(C), free(Cl), free(work);
     }
