@@ -157,6 +157,47 @@ int sr_nn_sgemm_force_path(const char *name)
 
 /* ---- packing ------------------------------------------------------------------- */
 
+#if SR_GEMM_X86
+/* One 8-row strip: Ap[p][r] = A[r][p] for r < mr (0 for r >= mr), p < kc,
+ * by 8 x 8 in-register transposes (copies only). */
+__attribute__((target("avx2"))) static void pack_a8(float *Ap, const float *A, size_t lda,
+                                                      int mr, int kc)
+{
+    const float *row[8];
+    static const float zeros[8] = {0};
+    for (int r = 0; r < 8; r++)
+        row[r] = r < mr ? A + (size_t)r * lda : NULL;
+    int p = 0;
+    for (; p + 8 <= kc; p += 8) {
+        __m256 v[8];
+        for (int r = 0; r < 8; r++)
+            v[r] = row[r] ? _mm256_loadu_ps(row[r] + p) : _mm256_setzero_ps();
+        __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
+        __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
+        __m256 t4 = _mm256_unpacklo_ps(v[4], v[5]), t5 = _mm256_unpackhi_ps(v[4], v[5]);
+        __m256 t6 = _mm256_unpacklo_ps(v[6], v[7]), t7 = _mm256_unpackhi_ps(v[6], v[7]);
+        __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+        __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+        __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+        __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+        float *o = Ap + (size_t)p * 8;
+        _mm256_storeu_ps(o + 0, _mm256_permute2f128_ps(u0, u4, 0x20));
+        _mm256_storeu_ps(o + 8, _mm256_permute2f128_ps(u1, u5, 0x20));
+        _mm256_storeu_ps(o + 16, _mm256_permute2f128_ps(u2, u6, 0x20));
+        _mm256_storeu_ps(o + 24, _mm256_permute2f128_ps(u3, u7, 0x20));
+        _mm256_storeu_ps(o + 32, _mm256_permute2f128_ps(u0, u4, 0x31));
+        _mm256_storeu_ps(o + 40, _mm256_permute2f128_ps(u1, u5, 0x31));
+        _mm256_storeu_ps(o + 48, _mm256_permute2f128_ps(u2, u6, 0x31));
+        _mm256_storeu_ps(o + 56, _mm256_permute2f128_ps(u3, u7, 0x31));
+    }
+    for (; p < kc; p++)
+        for (int r = 0; r < 8; r++)
+            Ap[(size_t)p * 8 + r] = row[r] ? row[r][p] : zeros[r];
+}
+#endif
+
+static enum gemm_path path(void);
+
 /* Ap[s][p][r] = A[s MR + r][p0 + p] (0 past row M), strips s of MR rows;
  * with trans_a, A^T is given (P x M, row stride lda). */
 static void pack_a(float *Ap, int trans_a, const float *A, size_t lda, int M, int p0, int kc,
@@ -176,6 +217,13 @@ static void pack_a(float *Ap, int trans_a, const float *A, size_t lda, int M, in
         }
         return;
     }
+#if SR_GEMM_X86
+    if (MR == 8 && path() >= PATH_AVX2) {
+        for (int i0 = 0; i0 < M; i0 += MR, Ap += (size_t)kc * MR)
+            pack_a8(Ap, A + (size_t)i0 * lda + p0, lda, M - i0 < MR ? M - i0 : MR, kc);
+        return;
+    }
+#endif
     for (int i0 = 0; i0 < M; i0 += MR, Ap += (size_t)kc * MR)
         for (int r = 0; r < MR; r++) {
             if (i0 + r >= M) {
