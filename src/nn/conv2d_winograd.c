@@ -47,7 +47,10 @@
 #define WG_CLONES
 #endif
 // floats of transformed input + products per band
-#define WG_BAND_FLOATS ((size_t)2 << 20)
+// (about 1 MB, an L2: the GEMMs read V back from it), but at least
+// WG_BAND_MIN_TILES tiles, so that the GEMMs stay wide
+#define WG_BAND_FLOATS ((size_t)256 << 10)
+#define WG_BAND_MIN_TILES 128
 
 int sr_conv2d_winograd_eligible(const sr_conv2d_dims_t *d)
 {
@@ -212,6 +215,9 @@ WG_INLINE void rows_apply(int kind, int m, float *const *out, const float *const
 static int band_rows(size_t per_tile, int TW, int TH)
 {
     size_t r = WG_BAND_FLOATS / (per_tile * (size_t)TW);
+    size_t rmin = ((size_t)WG_BAND_MIN_TILES + TW - 1) / TW;
+    if (r < rmin)
+        r = rmin;
     if (r < 1)
         r = 1;
     return r > (size_t)TH ? TH : (int)r;
