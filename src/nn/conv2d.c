@@ -1,7 +1,8 @@
 /* conv2d.c - 2-D convolution and transposed convolution (groups = 1).
  *
  * Tuned path: im2col + sgemm per sample (a 1x1, stride-1, unpadded conv is
- * a plain sgemm with no copy). Frozen reference: direct loops with double
+ * a plain sgemm with no copy); the transposed convolution's products use
+ * nn/gemm.h's GEMM with one thread unless algo is im2col. Frozen reference: direct loops with double
  * accumulation (_ref), compared against the tuned path in
  * tests/nn/test_conv2d.c. Not done: groups > 1, padding modes other than
  * zeros. Dims: N, C (in), K (out), H, W (in plane), OH, OW (out plane).

@@ -15,6 +15,10 @@
  * tile rows so the transformed planes stay bounded. Transforms run rows
  * first over whole plane rows (vectorisable), then per tile.
  *
+ * With one thread the per-point GEMMs run on nn/gemm.h (AVX-512 where
+ * present, same bits on every CPU; the transformed kernels are packed once
+ * per call), with more on OpenBLAS's threaded sgemm.
+ *
  * Rounding differs from im2col (not bit-identical to it, still
  * deterministic); the error bounds and test tolerances are derived in
  * doc/nn/layers.md. Not done: other kernel sizes, strides, dilations.
@@ -51,6 +55,9 @@
 // WG_BAND_MIN_TILES tiles, so that the GEMMs stay wide
 #define WG_BAND_FLOATS ((size_t)256 << 10)
 #define WG_BAND_MIN_TILES 128
+// with more threads (OpenBLAS's threaded sgemm, which pays a synchronisation
+// per call): 2M floats, as before nn/gemm.h
+#define WG_BAND_FLOATS_MT ((size_t)2 << 20)
 
 int sr_conv2d_winograd_eligible(const sr_conv2d_dims_t *d)
 {
@@ -212,10 +219,10 @@ WG_INLINE void rows_apply(int kind, int m, float *const *out, const float *const
 /* ---- plan ------------------------------------------------------------------ */
 
 /* Tile rows per band for 'per_tile' floats per tile, TW tiles per row, TH rows. */
-static int band_rows(size_t per_tile, int TW, int TH)
+static int band_rows(size_t per_tile, int TW, int TH, int one_thread)
 {
-    size_t r = WG_BAND_FLOATS / (per_tile * (size_t)TW);
-    size_t rmin = ((size_t)WG_BAND_MIN_TILES + TW - 1) / TW;
+    size_t r = (one_thread ? WG_BAND_FLOATS : WG_BAND_FLOATS_MT) / (per_tile * (size_t)TW);
+    size_t rmin = one_thread ? ((size_t)WG_BAND_MIN_TILES + TW - 1) / TW : 1;
     if (r < rmin)
         r = rmin;
     if (r < 1)
@@ -230,7 +237,7 @@ typedef struct {
     size_t tb_max, lp_max;
 } wg_plan_t;
 
-static wg_plan_t plan(const sr_conv2d_dims_t *d, int H, int W)
+static wg_plan_t plan_for(const sr_conv2d_dims_t *d, int H, int W, int one_thread)
 {
     wg_plan_t p;
     int OH = H + 2 * d->ph - 2, OW = W + 2 * d->pw - 2;
@@ -238,12 +245,18 @@ static wg_plan_t plan(const sr_conv2d_dims_t *d, int H, int W)
     size_t per_tile = (size_t)p.XI * (d->C + d->K);
     p.TWf = (OW + p.m - 1) / p.m, p.THf = (OH + p.m - 1) / p.m;
     p.TWb = (W + p.m - 1) / p.m, p.THb = (H + p.m - 1) / p.m;
-    p.rows_f = band_rows(per_tile, p.TWf, p.THf);
-    p.rows_b = band_rows(per_tile, p.TWb, p.THb);
+    p.rows_f = band_rows(per_tile, p.TWf, p.THf, one_thread);
+    p.rows_b = band_rows(per_tile, p.TWb, p.THb, one_thread);
     size_t a = (size_t)p.rows_f * p.TWf, b = (size_t)p.rows_b * p.TWb;
     p.tb_max = a > b ? a : b;
     p.lp_max = (size_t)p.m * ((p.TWf > p.TWb ? p.TWf : p.TWb) + 1);
     return p;
+}
+
+/* The plan for the current thread count (the scratch is sized for both). */
+static wg_plan_t plan(const sr_conv2d_dims_t *d, int H, int W)
+{
+    return plan_for(d, H, W, sr_blas_threads() == 1);
 }
 
 /* The tail of the scratch: nn/gemm.h's work area (its largest left
@@ -261,11 +274,18 @@ static size_t packed_u_size(const sr_conv2d_dims_t *d, const wg_plan_t *p)
     return (size_t)p->XI * (a > b ? a : b);
 }
 
+static size_t scratch_size(const sr_conv2d_dims_t *d, const wg_plan_t *p)
+{
+    return (size_t)p->XI * d->K * d->C + (size_t)p->XI * (d->C + d->K) * p->tb_max +
+           WG_BUF_ROWS * p->lp_max + gemm_work_size(d, p) + packed_u_size(d, p);
+}
+
 size_t sr_conv2d_winograd_scratch_size(const sr_conv2d_dims_t *d, int H, int W)
 {
-    wg_plan_t p = plan(d, H, W);
-    return (size_t)p.XI * d->K * d->C + (size_t)p.XI * (d->C + d->K) * p.tb_max +
-           WG_BUF_ROWS * p.lp_max + gemm_work_size(d, &p) + packed_u_size(d, &p);
+    // the larger of the two plans: the thread count may change after planning
+    wg_plan_t p1 = plan_for(d, H, W, 1), pm = plan_for(d, H, W, 0);
+    size_t a = scratch_size(d, &p1), b = scratch_size(d, &pm);
+    return a > b ? a : b;
 }
 
 /* The per-point products: C (M x N) (= or +=) A (M x P) B, B given as
