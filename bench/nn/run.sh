@@ -52,9 +52,9 @@ done
 
 # This environment pins OPENBLAS_CORETYPE (Haswell: AVX2 kernels, the same on every
 # x86-64 machine we run on), while PyTorch's oneDNN uses AVX-512 where the CPU has it.
-# With one thread the Winograd and transposed-conv products run on src/nn/gemm.c, which
-# uses AVX-512 itself with the same bits on every CPU (doc/nn/layers.md); the rest (im2col
-# layers, and everything with more threads) is OpenBLAS. Show what OpenBLAS's own kernel
+# The Winograd and transposed-conv products run on src/nn/gemm.c (single-threaded), which
+# uses AVX-512 itself with the same bits on every CPU (doc/nn/layers.md); the im2col
+# layers use OpenBLAS. Show what OpenBLAS's own kernel
 # choice would give (a what-if: results then differ in rounding; provenance records
 # blas_core).
 if [ -n "${OPENBLAS_CORETYPE:-}" ] && grep -q avx512f /proc/cpuinfo 2>/dev/null; then

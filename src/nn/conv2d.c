@@ -2,7 +2,7 @@
  *
  * Tuned path: im2col + sgemm per sample (a 1x1, stride-1, unpadded conv is
  * a plain sgemm with no copy); the transposed convolution's products use
- * nn/gemm.h's GEMM with one thread unless algo is im2col. Frozen reference: direct loops with double
+ * nn/gemm.h's GEMM unless algo is im2col. Frozen reference: direct loops with double
  * accumulation (_ref), compared against the tuned path in
  * tests/nn/test_conv2d.c. Not done: groups > 1, padding modes other than
  * zeros. Dims: N, C (in), K (out), H, W (in plane), OH, OW (out plane).
@@ -102,14 +102,15 @@ size_t sr_conv_transpose2d_col_size(const sr_conv2d_dims_t *d, int H, int W)
 
 /* The transposed convolution's products, C (M x N, row stride ldc) = A B
  * (+= if accumulate), A M x P or given as A^T, B P x N or given as B^T:
- * with algo im2col (the bit-for-bit path of earlier releases) or more than
- * one thread, OpenBLAS's sgemm; otherwise nn/gemm.h's (AVX-512 where
- * present, same bits on every CPU), 'work' being its work area. */
+ * with algo im2col (the bit-for-bit path of earlier releases) or
+ * SEGREP_NN_GEMM=openblas, OpenBLAS's sgemm; otherwise nn/gemm.h's
+ * (AVX-512 where present, same bits on every CPU and thread count), 'work'
+ * being its work area. */
 static void tc_gemm(const sr_conv2d_dims_t *d, int ta, int tb, int M, int N, int P,
                     const float *A, int lda, const float *B, int ldb, int accumulate, float *C,
                     int ldc, float *work)
 {
-    if (d->algo != SR_CONV_ALGO_IM2COL && sr_blas_threads() == 1)
+    if (d->algo != SR_CONV_ALGO_IM2COL && sr_nn_sgemm_enabled())
         sr_nn_sgemm(ta, tb, M, N, P, A, (size_t)lda, B, (size_t)ldb, accumulate, C,
                     (size_t)ldc, work);
     else

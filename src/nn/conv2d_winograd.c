@@ -15,9 +15,9 @@
  * tile rows so the transformed planes stay bounded. Transforms run rows
  * first over whole plane rows (vectorisable), then per tile.
  *
- * With one thread the per-point GEMMs run on nn/gemm.h (AVX-512 where
- * present, same bits on every CPU; the transformed kernels are packed once
- * per call), with more on OpenBLAS's threaded sgemm.
+ * The per-point GEMMs run on nn/gemm.h (single-threaded, AVX-512 where
+ * present, same bits on every CPU and thread count; the transformed kernels
+ * are packed once per call), or on OpenBLAS with SEGREP_NN_GEMM=openblas.
  *
  * Rounding differs from im2col (not bit-identical to it, still
  * deterministic); the error bounds and test tolerances are derived in
@@ -55,7 +55,7 @@
 // WG_BAND_MIN_TILES tiles, so that the GEMMs stay wide
 #define WG_BAND_FLOATS ((size_t)256 << 10)
 #define WG_BAND_MIN_TILES 128
-// with more threads (OpenBLAS's threaded sgemm, which pays a synchronisation
+// with SEGREP_NN_GEMM=openblas (its threaded sgemm pays a synchronisation
 // per call): 2M floats, as before nn/gemm.h
 #define WG_BAND_FLOATS_MT ((size_t)2 << 20)
 
@@ -253,10 +253,10 @@ static wg_plan_t plan_for(const sr_conv2d_dims_t *d, int H, int W, int one_threa
     return p;
 }
 
-/* The plan for the current thread count (the scratch is sized for both). */
+/* The plan for the GEMM in use (the scratch is sized for both). */
 static wg_plan_t plan(const sr_conv2d_dims_t *d, int H, int W)
 {
-    return plan_for(d, H, W, sr_blas_threads() == 1);
+    return plan_for(d, H, W, sr_nn_sgemm_enabled());
 }
 
 /* The tail of the scratch: nn/gemm.h's work area (its largest left
@@ -282,21 +282,21 @@ static size_t scratch_size(const sr_conv2d_dims_t *d, const wg_plan_t *p)
 
 size_t sr_conv2d_winograd_scratch_size(const sr_conv2d_dims_t *d, int H, int W)
 {
-    // the larger of the two plans: the thread count may change after planning
+    // the larger of the two plans (nn/gemm.h or OpenBLAS)
     wg_plan_t p1 = plan_for(d, H, W, 1), pm = plan_for(d, H, W, 0);
     size_t a = scratch_size(d, &p1), b = scratch_size(d, &pm);
     return a > b ? a : b;
 }
 
 /* The per-point products: C (M x N) (= or +=) A (M x P) B, B given as
- * P x N, or as N x P if trans_b. With one thread, nn/gemm.h's FMA-chain
- * GEMM (AVX-512 where present, same bits on every CPU); with more, the
+ * P x N, or as N x P if trans_b. nn/gemm.h's FMA-chain GEMM (AVX-512
+ * where present, same bits on every CPU), or with SEGREP_NN_GEMM=openblas the
  * threaded OpenBLAS sgemm. 'work' is the scratch's tail. */
 static void wg_gemm(int trans_b, int M, int N, int P, const float *A, const float *B,
                     int accumulate, float *C, float *work)
 {
     size_t ldb = trans_b ? (size_t)P : (size_t)N;
-    if (sr_blas_threads() == 1)
+    if (sr_nn_sgemm_enabled())
         sr_nn_sgemm(0, trans_b, M, N, P, A, P, B, ldb, accumulate, C, N, work);
     else
         sr_blas_sgemm(0, trans_b, M, N, P, 1.0f, A, P, B, (int)ldb, accumulate ? 1.0f : 0.0f, C,
@@ -605,7 +605,7 @@ WG_CLONES static void weight_grad_transform(float *dw, const float *MW, int K, i
 /* out (K, OH, OW) = conv of x (C, H, W) with the transformed kernels U
  * (XI x K x C), padding (ph, pw), in bands of 'rows' tile rows. 'ws' holds
  * the band's V and M, the row buffer and the gemm work area. UP: U packed
- * per point by pack_u (one thread: nn/gemm.h), or NULL (OpenBLAS). */
+ * per point by pack_u (nn/gemm.h), or NULL (OpenBLAS). */
 static void conv_tiles(float *out, float *ws, const float *U, const float *UP, const float *x,
                        const float *bias, int C, int K, int H, int W, int ph, int pw, int OH,
                        int OW, int m, int rows, size_t tb_max, size_t lp_max)
@@ -631,12 +631,12 @@ static void conv_tiles(float *out, float *ws, const float *U, const float *UP, c
     }
 }
 
-/* With one thread: the transformed kernels U (XI x R x S) packed per point
- * into the scratch's tail, for nn/gemm.h; NULL with more threads. */
+/* The transformed kernels U (XI x R x S) packed per point into the
+ * scratch's tail, for nn/gemm.h; NULL when OpenBLAS is used. */
 static const float *pack_u(float *scratch, const sr_conv2d_dims_t *d, const wg_plan_t *p, int R,
                            int S)
 {
-    if (sr_blas_threads() != 1)
+    if (!sr_nn_sgemm_enabled())
         return NULL;
     size_t off = (size_t)p->XI * d->K * d->C + (size_t)p->XI * (d->C + d->K) * p->tb_max +
                  WG_BUF_ROWS * p->lp_max + gemm_work_size(d, p);

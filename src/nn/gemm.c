@@ -15,13 +15,14 @@
  * panels; partial tiles go through a small buffer. Kernels: AVX-512
  * 8 x 32, AVX2+FMA 6 x 16, scalar fmaf 4 x 8 (the fallback; correct, slow).
  *
- * Not done: threads (callers use OpenBLAS when more than one thread is
- * asked for), prefetching, other element types.
+ * Not done: threads (one thread runs it whatever SEGREP_THREADS says),
+ * prefetching, other element types.
  */
 #include "nn/gemm.h"
 
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__GNUC__) && defined(__x86_64__)
@@ -134,6 +135,16 @@ static enum gemm_path path(void)
     if (p < 0)
         p = (int)detect();
     return (enum gemm_path)p;
+}
+
+int sr_nn_sgemm_enabled(void)
+{
+    static int e = -1; // every thread computes the same value
+    if (e < 0) {
+        const char *v = getenv("SEGREP_NN_GEMM");
+        e = !(v && strcmp(v, "openblas") == 0);
+    }
+    return e;
 }
 
 static const char *const path_names[] = {"scalar", "avx2", "avx512"};
