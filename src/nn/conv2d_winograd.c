@@ -25,6 +25,7 @@
  */
 #include "nn/layers.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "core/blas.h"
@@ -55,6 +56,8 @@
 // WG_BAND_MIN_TILES tiles, so that the GEMMs stay wide
 #define WG_BAND_FLOATS ((size_t)256 << 10)
 #define WG_BAND_MIN_TILES 128
+// threads of the per-point products (the machine has 2 cores)
+#define WG_THREADS 2
 // with SEGREP_NN_GEMM=openblas (its threaded sgemm pays a synchronisation
 // per call): 2M floats, as before nn/gemm.h
 #define WG_BAND_FLOATS_MT ((size_t)2 << 20)
@@ -259,13 +262,70 @@ static wg_plan_t plan(const sr_conv2d_dims_t *d, int H, int W)
     return plan_for(d, H, W, sr_nn_sgemm_enabled());
 }
 
+/* One thread's gemm work area. */
+static size_t gemm_work1(const sr_conv2d_dims_t *d, const wg_plan_t *p)
+{
+    return sr_nn_sgemm_work_size(d->K, (int)p->tb_max);
+}
+
+/* ---- the per-point products, on up to WG_THREADS threads ---------------------
+ * Point xi's product is computed the same way whichever thread runs it, so
+ * the results do not depend on the thread count. */
+
+typedef struct {
+    int XI, K, C, Tb, accumulate;
+    const float *UP, *D, *V; // packed U (forward / dinp) or D (weight gradient)
+    float *M;                // products: M[xi] (K x Tb), or MW[xi] (K x C)
+    float *work;             // WG_THREADS work areas of 'work1' floats
+    size_t work1;
+    int xi0[WG_THREADS + 1];
+} wg_job_t;
+
+static void job_points(const wg_job_t *j, int t)
+{
+    float *work = j->work + (size_t)t * j->work1;
+    for (int xi = j->xi0[t]; xi < j->xi0[t + 1]; xi++) {
+        if (j->UP) // M[xi] (K x Tb) = U[xi] (K x C) * V[xi] (C x Tb)
+            sr_nn_sgemm_packed(0, j->K, j->Tb, j->C,
+                               j->UP + (size_t)xi * sr_nn_sgemm_packed_size(j->K, j->C),
+                               j->V + (size_t)xi * j->C * j->Tb, j->Tb, 0,
+                               j->M + (size_t)xi * j->K * j->Tb, j->Tb, work);
+        else // MW[xi] (K x C) (+)= D[xi] (K x Tb) * V[xi]^T (Tb x C)
+            sr_nn_sgemm(0, 1, j->K, j->C, j->Tb, j->D + (size_t)xi * j->K * j->Tb, j->Tb,
+                        j->V + (size_t)xi * j->C * j->Tb, j->Tb, j->accumulate,
+                        j->M + (size_t)xi * j->K * j->C, j->C, work);
+    }
+}
+
+static void *job_thread(void *arg)
+{
+    job_points(arg, 1);
+    return NULL;
+}
+
+/* Runs the job's points on min(SEGREP_THREADS, WG_THREADS) threads (this
+ * one and, for the second half of the points, one more). */
+static void job_run(wg_job_t *j)
+{
+    int T = sr_blas_threads() >= 2 ? 2 : 1;
+    j->xi0[0] = 0;
+    j->xi0[1] = T == 2 ? j->XI / 2 : j->XI;
+    j->xi0[2] = j->XI;
+    pthread_t th;
+    if (T == 2 && pthread_create(&th, NULL, job_thread, j) != 0)
+        T = 1, j->xi0[1] = j->XI; // no thread: run every point here
+    job_points(j, 0);
+    if (T == 2)
+        pthread_join(th, NULL);
+}
+
 /* The tail of the scratch: nn/gemm.h's work area (its largest left
  * factor: dout's transform, K x Tb, in the weight gradient), then the
  * transformed kernels packed once per call for all bands (U or its rotation,
  * K x C or C x K per point). */
 static size_t gemm_work_size(const sr_conv2d_dims_t *d, const wg_plan_t *p)
 {
-    return sr_nn_sgemm_work_size(d->K, (int)p->tb_max);
+    return WG_THREADS * gemm_work1(d, p);
 }
 
 static size_t packed_u_size(const sr_conv2d_dims_t *d, const wg_plan_t *p)
@@ -288,20 +348,6 @@ size_t sr_conv2d_winograd_scratch_size(const sr_conv2d_dims_t *d, int H, int W)
     return a > b ? a : b;
 }
 
-/* The per-point products: C (M x N) (= or +=) A (M x P) B, B given as
- * P x N, or as N x P if trans_b. nn/gemm.h's FMA-chain GEMM (AVX-512
- * where present, same bits on every CPU), or with SEGREP_NN_GEMM=openblas the
- * threaded OpenBLAS sgemm. 'work' is the scratch's tail. */
-static void wg_gemm(int trans_b, int M, int N, int P, const float *A, const float *B,
-                    int accumulate, float *C, float *work)
-{
-    size_t ldb = trans_b ? (size_t)P : (size_t)N;
-    if (sr_nn_sgemm_enabled())
-        sr_nn_sgemm(0, trans_b, M, N, P, A, P, B, ldb, accumulate, C, N, work);
-    else
-        sr_blas_sgemm(0, trans_b, M, N, P, 1.0f, A, P, B, (int)ldb, accumulate ? 1.0f : 0.0f, C,
-                      N);
-}
 
 /* ---- transforms of whole arrays --------------------------------------------- */
 
@@ -608,7 +654,7 @@ WG_CLONES static void weight_grad_transform(float *dw, const float *MW, int K, i
  * per point by pack_u (nn/gemm.h), or NULL (OpenBLAS). */
 static void conv_tiles(float *out, float *ws, const float *U, const float *UP, const float *x,
                        const float *bias, int C, int K, int H, int W, int ph, int pw, int OH,
-                       int OW, int m, int rows, size_t tb_max, size_t lp_max)
+                       int OW, int m, int rows, size_t tb_max, size_t lp_max, size_t work1)
 {
     int a = m + 2, XI = a * a, TW = (OW + m - 1) / m, TH = (OH + m - 1) / m;
     size_t KC = (size_t)K * C;
@@ -617,16 +663,15 @@ static void conv_tiles(float *out, float *ws, const float *U, const float *UP, c
     for (int t0 = 0; t0 < TH; t0 += rows) {
         int t1 = t0 + rows < TH ? t0 + rows : TH, Tb = (t1 - t0) * TW;
         input_transform(V, x, C, H, W, ph, pw, m, TW, t0, t1, buf);
-        for (int xi = 0; xi < XI; xi++) {
-            // M[xi] (K x Tb) = U[xi] (K x C) * V[xi] (C x Tb)
-            if (UP)
-                sr_nn_sgemm_packed(0, K, Tb, C, UP + (size_t)xi * sr_nn_sgemm_packed_size(K, C),
-                                   V + (size_t)xi * C * Tb, Tb, 0, M + (size_t)xi * K * Tb, Tb,
-                                   work);
-            else
+        if (UP) {
+            wg_job_t j = {.XI = XI, .K = K, .C = C, .Tb = Tb, .UP = UP, .V = V, .M = M,
+                          .work = work, .work1 = work1};
+            job_run(&j);
+        } else
+            for (int xi = 0; xi < XI; xi++)
+                // M[xi] (K x Tb) = U[xi] (K x C) * V[xi] (C x Tb)
                 sr_blas_sgemm(0, 0, K, Tb, C, 1.0f, U + (size_t)xi * KC, C,
                               V + (size_t)xi * C * Tb, Tb, 0.0f, M + (size_t)xi * K * Tb, Tb);
-        }
         output_transform(out, M, bias, K, OH, OW, m, TW, t0, t1, buf);
     }
 }
@@ -660,7 +705,7 @@ void sr_conv2d_winograd_forward(float *out, float *scratch, const float *inp,
     for (int n = 0; n < N; n++)
         conv_tiles(out + (size_t)n * d->K * OH * OW, ws, U, UP, inp + (size_t)n * d->C * H * W,
                    bias, d->C, d->K, H, W, d->ph, d->pw, OH, OW, p.m, p.rows_f, p.tb_max,
-                   p.lp_max);
+                   p.lp_max, gemm_work1(d, &p));
 }
 
 void sr_conv2d_winograd_backward(float *dinp, float *dweight, float *dbias, float *scratch,
@@ -681,7 +726,7 @@ void sr_conv2d_winograd_backward(float *dinp, float *dweight, float *dbias, floa
         for (int n = 0; n < N; n++)
             conv_tiles(dinp + (size_t)n * C * H * W, ws, U, UP, dout + (size_t)n * K * OHW, NULL,
                        K, C, OH, OW, 2 - d->ph, 2 - d->pw, H, W, m, p.rows_b, p.tb_max,
-                       p.lp_max);
+                       p.lp_max, gemm_work1(d, &p));
     }
     // weight gradient: U is now the accumulator MW[xi] (K x C)
     int first = 1;
@@ -698,10 +743,16 @@ void sr_conv2d_winograd_backward(float *dinp, float *dweight, float *dbias, floa
             int t1 = t0 + p.rows_f < p.THf ? t0 + p.rows_f : p.THf, Tb = (t1 - t0) * p.TWf;
             input_transform(V, x, C, H, W, d->ph, d->pw, m, p.TWf, t0, t1, buf);
             dout_transform(D, g, K, OH, OW, m, p.TWf, t0, t1, buf);
-            for (int xi = 0; xi < XI; xi++)
-                // MW[xi] (K x C) += D[xi] (K x Tb) * V[xi]^T (Tb x C)
-                wg_gemm(1, K, C, Tb, D + (size_t)xi * K * Tb, V + (size_t)xi * C * Tb, !first,
-                        U + (size_t)xi * K * C, work);
+            if (sr_nn_sgemm_enabled()) {
+                wg_job_t j = {.XI = XI, .K = K, .C = C, .Tb = Tb, .accumulate = !first, .D = D,
+                              .V = V, .M = U, .work = work, .work1 = gemm_work1(d, &p)};
+                job_run(&j);
+            } else
+                for (int xi = 0; xi < XI; xi++)
+                    // MW[xi] (K x C) += D[xi] (K x Tb) * V[xi]^T (Tb x C)
+                    sr_blas_sgemm(0, 1, K, C, Tb, 1.0f, D + (size_t)xi * K * Tb, Tb,
+                                  V + (size_t)xi * C * Tb, Tb, first ? 0.0f : 1.0f,
+                                  U + (size_t)xi * K * C, C);
             first = 0;
         }
     }
