@@ -93,11 +93,17 @@ static size_t tc_work_size(const sr_conv2d_dims_t *d, int KKK, int nc)
     return a > b ? (a > c ? a : c) : (b > c ? b : c);
 }
 
+/* Two of them: one per thread. */
+static size_t tc_work_size2(const sr_conv2d_dims_t *d, int KKK, int nc)
+{
+    return 2 * tc_work_size(d, KKK, nc);
+}
+
 size_t sr_conv_transpose2d_col_size(const sr_conv2d_dims_t *d, int H, int W)
 {
     size_t KKK = (size_t)d->K * d->kh * d->kw;
     int band = band_rows(KKK, W, H);
-    return KKK * (size_t)band * W + tc_work_size(d, (int)KKK, band * W);
+    return KKK * (size_t)band * W + tc_work_size2(d, (int)KKK, band * W);
 }
 
 /* The transposed convolution's products, C (M x N, row stride ldc) = A B
@@ -108,11 +114,11 @@ size_t sr_conv_transpose2d_col_size(const sr_conv2d_dims_t *d, int H, int W)
  * being its work area. */
 static void tc_gemm(const sr_conv2d_dims_t *d, int ta, int tb, int M, int N, int P,
                     const float *A, int lda, const float *B, int ldb, int accumulate, float *C,
-                    int ldc, float *work)
+                    int ldc, float *work, size_t work1)
 {
     if (d->algo != SR_CONV_ALGO_IM2COL && sr_nn_sgemm_enabled())
-        sr_nn_sgemm(ta, tb, M, N, P, A, (size_t)lda, B, (size_t)ldb, accumulate, C,
-                    (size_t)ldc, work);
+        sr_nn_sgemm_threads(sr_blas_threads(), ta, tb, M, N, P, A, (size_t)lda, B,
+                            (size_t)ldb, accumulate, C, (size_t)ldc, work, work1);
     else
         sr_blas_sgemm(ta, tb, M, N, P, 1.0f, A, lda, B, ldb, accumulate ? 1.0f : 0.0f, C, ldc);
 }
@@ -363,6 +369,7 @@ void sr_conv_transpose2d_forward(float *out, float *col, const float *inp,
     int HW = H * W;
     int band = band_rows((size_t)KKK, W, H);
     float *work = col + (size_t)KKK * band * W;
+    size_t work1 = tc_work_size(d, KKK, band * W);
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * d->C * HW;
         float *y = out + (size_t)n * d->K * OH * OW;
@@ -371,7 +378,7 @@ void sr_conv_transpose2d_forward(float *out, float *col, const float *inp,
             int h1 = h0 + band < H ? h0 + band : H, nc = (h1 - h0) * W;
             // col (KKK x nc) = weight^T (KKK x C) * x[:, band] (C x nc)
             tc_gemm(d, 1, 0, KKK, nc, d->C, weight, KKK, x + (size_t)h0 * W, HW, 0, col, nc,
-                    work);
+                    work, work1);
             col2im_add(y, col, d->K, OH, OW, d, W, h0, h1);
         }
         if (bias)
@@ -389,6 +396,7 @@ void sr_conv_transpose2d_backward(float *dinp, float *dweight, float *dbias, flo
     int HW = H * W;
     int band = band_rows((size_t)KKK, W, H);
     float *work = col + (size_t)KKK * band * W;
+    size_t work1 = tc_work_size(d, KKK, band * W);
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * d->C * HW;
         const float *g = dout + (size_t)n * d->K * OH * OW;
@@ -399,10 +407,10 @@ void sr_conv_transpose2d_backward(float *dinp, float *dweight, float *dbias, flo
             im2col(col, g, d->K, OH, OW, d, W, h0, h1);
             // dweight (C x KKK) += x[:, band] (C x nc) * col^T (nc x KKK)
             tc_gemm(d, 0, 1, d->C, KKK, nc, x + (size_t)h0 * W, HW, col, nc, 1, dweight, KKK,
-                    work);
+                    work, work1);
             if (dinp) // dx[:, band] (C x nc) = weight (C x KKK) * col (KKK x nc)
                 tc_gemm(d, 0, 0, d->C, nc, KKK, weight, KKK, col, nc, 0,
-                        dinp + (size_t)n * d->C * HW + (size_t)h0 * W, HW, work);
+                        dinp + (size_t)n * d->C * HW + (size_t)h0 * W, HW, work, work1);
         }
     }
 }

@@ -21,6 +21,7 @@
 #include "nn/gemm.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,4 +378,43 @@ void sr_nn_sgemm(int trans_a, int trans_b, int M, int N, int P, const float *A, 
     if (M > 0 && N > 0 && P > 0)
         sr_nn_sgemm_pack(Ap, trans_a, M, P, A, lda);
     sr_nn_sgemm_packed(trans_b, M, N, P, Ap, B, ldb, accumulate, C, ldc, work);
+}
+
+/* ---- two threads ------------------------------------------------------------------ */
+
+typedef struct {
+    int trans_a, trans_b, M, N, P, accumulate;
+    const float *A, *B;
+    size_t lda, ldb, ldc;
+    float *C, *work;
+} gemm_args_t;
+
+static void *gemm_thread(void *arg)
+{
+    gemm_args_t *g = arg;
+    sr_nn_sgemm(g->trans_a, g->trans_b, g->M, g->N, g->P, g->A, g->lda, g->B, g->ldb,
+                g->accumulate, g->C, g->ldc, g->work);
+    return NULL;
+}
+
+void sr_nn_sgemm_threads(int threads, int trans_a, int trans_b, int M, int N, int P,
+                         const float *A, size_t lda, const float *B, size_t ldb, int accumulate,
+                         float *C, size_t ldc, float *work, size_t work1)
+{
+    // split the columns at a multiple of every path's NR: each element's chain is unchanged
+    int N1 = (N / 2 + NR_MAX - 1) / NR_MAX * NR_MAX;
+    pthread_t th;
+    if (threads < 2 || N1 >= N || N1 < NR_MAX) {
+        sr_nn_sgemm(trans_a, trans_b, M, N, P, A, lda, B, ldb, accumulate, C, ldc, work);
+        return;
+    }
+    gemm_args_t g = {trans_a, trans_b, M, N - N1, P, accumulate, A,
+                     trans_b ? B + (size_t)N1 * ldb : B + N1, lda, ldb, ldc, C + N1,
+                     work + work1};
+    if (pthread_create(&th, NULL, gemm_thread, &g) != 0) {
+        sr_nn_sgemm(trans_a, trans_b, M, N, P, A, lda, B, ldb, accumulate, C, ldc, work);
+        return;
+    }
+    sr_nn_sgemm(trans_a, trans_b, M, N1, P, A, lda, B, ldb, accumulate, C, ldc, work);
+    pthread_join(th, NULL);
 }

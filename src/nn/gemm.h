@@ -25,6 +25,13 @@ size_t sr_nn_sgemm_work_size(int M, int P);
 void sr_nn_sgemm(int trans_a, int trans_b, int M, int N, int P, const float *A, size_t lda,
                  const float *B, size_t ldb, int accumulate, float *C, size_t ldc, float *work);
 
+/* sr_nn_sgemm on 'threads' threads (1 or 2; more count as 2), splitting
+ * the columns of C: the same bits as sr_nn_sgemm. 'work' holds two work
+ * areas of 'work1' >= sr_nn_sgemm_work_size(M, P) floats each. */
+void sr_nn_sgemm_threads(int threads, int trans_a, int trans_b, int M, int N, int P,
+                         const float *A, size_t lda, const float *B, size_t ldb, int accumulate,
+                         float *C, size_t ldc, float *work, size_t work1);
+
 /* Floats of a packed M x P left factor (sr_nn_sgemm_pack). */
 size_t sr_nn_sgemm_packed_size(int M, int P);
 

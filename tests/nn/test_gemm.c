@@ -85,6 +85,17 @@ int main(void)
             ok(same && pad_kept, "case %d (M %d N %d P %d%s%s%s) path %s: bit-identical to the loop",
                t, g.M, g.N, g.P, g.trans_a ? " A^T" : "", g.trans_b ? " B^T" : "",
                g.accumulate ? " +=" : "", paths[q]);
+            // two threads, columns split: the same bits
+            size_t w1 = sr_nn_sgemm_work_size(g.M, g.P);
+            float *work2 = malloc(sizeof(float) * 2 * w1);
+            memcpy(C, C0, sizeof(float) * (size_t)g.M * ldc);
+            sr_nn_sgemm_threads(2, g.trans_a, g.trans_b, g.M, g.N, g.P, A, lda, B, ldb,
+                                g.accumulate, C, ldc, work2, w1);
+            same = 1;
+            for (int i = 0; i < g.M; i++)
+                same &= memcmp(C + i * ldc, Cl + i * ldc, sizeof(float) * g.N) == 0;
+            ok(same, "case %d path %s: two threads bit-identical", t, paths[q]);
+            free(work2);
         }
         free(A), free(B), free(C0), free(C), free(Cl), free(work);
     }
