@@ -52,7 +52,7 @@ done
 
 # This environment pins OPENBLAS_CORETYPE (Haswell: AVX2 kernels, the same on every
 # x86-64 machine we run on), while PyTorch's oneDNN uses AVX-512 where the CPU has it.
-# The Winograd and transposed-conv products run on src/nn/gemm.c (single-threaded), which
+# The Winograd and transposed-conv products run on src/nn/gemm.c (up to 2 threads), which
 # uses AVX-512 itself with the same bits on every CPU (doc/nn/layers.md); the im2col
 # layers use OpenBLAS. Show what OpenBLAS's own kernel
 # choice would give (a what-if: results then differ in rounding; provenance records

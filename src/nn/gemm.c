@@ -15,8 +15,8 @@
  * panels; partial tiles go through a small buffer. Kernels: AVX-512
  * 8 x 32, AVX2+FMA 6 x 16, scalar fmaf 4 x 8 (the fallback; correct, slow).
  *
- * Not done: threads (one thread runs it whatever SEGREP_THREADS says),
- * prefetching, other element types.
+ * Threads: sr_nn_sgemm_threads splits C's columns over two threads (same
+ * bits). Not done: more threads, prefetching, other element types.
  */
 #include "nn/gemm.h"
 

@@ -45,10 +45,9 @@ void sr_nn_sgemm_packed(int trans_b, int M, int N, int P, const float *Ap, const
                         size_t ldb, int accumulate, float *C, size_t ldc, float *work);
 
 /* Whether the convolutions hand their Winograd and transposed-conv
- * products to sr_nn_sgemm (1, at every thread count: it is single-threaded,
- * and on a shared machine one AVX-512 thread beats OpenBLAS's threaded AVX2
- * sgemm) or to OpenBLAS (0: SEGREP_NN_GEMM=openblas in the environment, a
- * measurement switch, read once). */
+ * products to sr_nn_sgemm (1, at every thread count) or to OpenBLAS (0:
+ * SEGREP_NN_GEMM=openblas in the environment, a measurement switch, read
+ * once). */
 int sr_nn_sgemm_enabled(void);
 
 /* The code path sr_nn_sgemm uses on this CPU: "avx512", "avx2" or "scalar". */
