@@ -51,9 +51,12 @@ for s in "128 64 256 256" "64 128 128 128" "128 256 64 64" "256 512 32 32" "512 
 done
 
 # This environment pins OPENBLAS_CORETYPE (Haswell: AVX2 kernels, the same on every
-# x86-64 machine we run on), while PyTorch's oneDNN uses AVX-512 where the CPU has it: on
-# the compute-bound U-Net that is most of the gap. Show what OpenBLAS's own kernel choice
-# would give (a what-if: results then differ in rounding; provenance records blas_core).
+# x86-64 machine we run on), while PyTorch's oneDNN uses AVX-512 where the CPU has it.
+# The Winograd and transposed-conv products run on src/nn/gemm.c (up to 2 threads), which
+# uses AVX-512 itself with the same bits on every CPU (doc/nn/layers.md); the im2col
+# layers use OpenBLAS. Show what OpenBLAS's own kernel
+# choice would give (a what-if: results then differ in rounding; provenance records
+# blas_core).
 if [ -n "${OPENBLAS_CORETYPE:-}" ] && grep -q avx512f /proc/cpuinfo 2>/dev/null; then
     echo "== what-if: U-Net with OpenBLAS's own kernel choice (OPENBLAS_CORETYPE unset) =="
     env -u OPENBLAS_CORETYPE "$ours" step unet 256 256 3

@@ -1,7 +1,8 @@
 /* conv2d.c - 2-D convolution and transposed convolution (groups = 1).
  *
  * Tuned path: im2col + sgemm per sample (a 1x1, stride-1, unpadded conv is
- * a plain sgemm with no copy). Frozen reference: direct loops with double
+ * a plain sgemm with no copy); the transposed convolution's products use
+ * nn/gemm.h's GEMM unless algo is im2col. Frozen reference: direct loops with double
  * accumulation (_ref), compared against the tuned path in
  * tests/nn/test_conv2d.c. Not done: groups > 1, padding modes other than
  * zeros. Dims: N, C (in), K (out), H, W (in plane), OH, OW (out plane).
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "core/blas.h"
+#include "nn/gemm.h"
 
 /* ---- geometry ---------------------------------------------------------- */
 
@@ -81,10 +83,44 @@ size_t sr_conv2d_col_size(const sr_conv2d_dims_t *d, int H, int W)
     return CKK * (size_t)band_rows(CKK, OW, OH) * OW;
 }
 
+/* Work area of nn/gemm.h after the transposed convolution's col band: the
+ * largest packed left factor among its products (W^T: KKK x C; x: C x nc;
+ * W: C x KKK). */
+static size_t tc_work_size(const sr_conv2d_dims_t *d, int KKK, int nc)
+{
+    size_t a = sr_nn_sgemm_work_size(KKK, d->C), b = sr_nn_sgemm_work_size(d->C, nc),
+           c = sr_nn_sgemm_work_size(d->C, KKK);
+    return a > b ? (a > c ? a : c) : (b > c ? b : c);
+}
+
+/* Two of them: one per thread. */
+static size_t tc_work_size2(const sr_conv2d_dims_t *d, int KKK, int nc)
+{
+    return 2 * tc_work_size(d, KKK, nc);
+}
+
 size_t sr_conv_transpose2d_col_size(const sr_conv2d_dims_t *d, int H, int W)
 {
     size_t KKK = (size_t)d->K * d->kh * d->kw;
-    return KKK * (size_t)band_rows(KKK, W, H) * W;
+    int band = band_rows(KKK, W, H);
+    return KKK * (size_t)band * W + tc_work_size2(d, (int)KKK, band * W);
+}
+
+/* The transposed convolution's products, C (M x N, row stride ldc) = A B
+ * (+= if accumulate), A M x P or given as A^T, B P x N or given as B^T:
+ * with algo im2col (the bit-for-bit path of earlier releases) or
+ * SEGREP_NN_GEMM=openblas, OpenBLAS's sgemm; otherwise nn/gemm.h's
+ * (AVX-512 where present, same bits on every CPU and thread count), 'work'
+ * being its work area. */
+static void tc_gemm(const sr_conv2d_dims_t *d, int ta, int tb, int M, int N, int P,
+                    const float *A, int lda, const float *B, int ldb, int accumulate, float *C,
+                    int ldc, float *work, size_t work1)
+{
+    if (d->algo != SR_CONV_ALGO_IM2COL && sr_nn_sgemm_enabled())
+        sr_nn_sgemm_threads(sr_blas_threads(), ta, tb, M, N, P, A, (size_t)lda, B,
+                            (size_t)ldb, accumulate, C, (size_t)ldc, work, work1);
+    else
+        sr_blas_sgemm(ta, tb, M, N, P, 1.0f, A, lda, B, ldb, accumulate ? 1.0f : 0.0f, C, ldc);
 }
 
 /* ---- im2col / col2im ----------------------------------------------------
@@ -332,6 +368,8 @@ void sr_conv_transpose2d_forward(float *out, float *col, const float *inp,
     int KKK = d->K * d->kh * d->kw;
     int HW = H * W;
     int band = band_rows((size_t)KKK, W, H);
+    float *work = col + (size_t)KKK * band * W;
+    size_t work1 = tc_work_size(d, KKK, band * W);
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * d->C * HW;
         float *y = out + (size_t)n * d->K * OH * OW;
@@ -339,8 +377,8 @@ void sr_conv_transpose2d_forward(float *out, float *col, const float *inp,
         for (int h0 = 0; h0 < H; h0 += band) {
             int h1 = h0 + band < H ? h0 + band : H, nc = (h1 - h0) * W;
             // col (KKK x nc) = weight^T (KKK x C) * x[:, band] (C x nc)
-            sr_blas_sgemm(1, 0, KKK, nc, d->C, 1.0f, weight, KKK, x + (size_t)h0 * W, HW,
-                          0.0f, col, nc);
+            tc_gemm(d, 1, 0, KKK, nc, d->C, weight, KKK, x + (size_t)h0 * W, HW, 0, col, nc,
+                    work, work1);
             col2im_add(y, col, d->K, OH, OW, d, W, h0, h1);
         }
         if (bias)
@@ -357,6 +395,8 @@ void sr_conv_transpose2d_backward(float *dinp, float *dweight, float *dbias, flo
     int KKK = d->K * d->kh * d->kw;
     int HW = H * W;
     int band = band_rows((size_t)KKK, W, H);
+    float *work = col + (size_t)KKK * band * W;
+    size_t work1 = tc_work_size(d, KKK, band * W);
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * d->C * HW;
         const float *g = dout + (size_t)n * d->K * OH * OW;
@@ -366,11 +406,11 @@ void sr_conv_transpose2d_backward(float *dinp, float *dweight, float *dbias, flo
             int h1 = h0 + band < H ? h0 + band : H, nc = (h1 - h0) * W;
             im2col(col, g, d->K, OH, OW, d, W, h0, h1);
             // dweight (C x KKK) += x[:, band] (C x nc) * col^T (nc x KKK)
-            sr_blas_sgemm(0, 1, d->C, KKK, nc, 1.0f, x + (size_t)h0 * W, HW, col, nc, 1.0f,
-                          dweight, KKK);
+            tc_gemm(d, 0, 1, d->C, KKK, nc, x + (size_t)h0 * W, HW, col, nc, 1, dweight, KKK,
+                    work, work1);
             if (dinp) // dx[:, band] (C x nc) = weight (C x KKK) * col (KKK x nc)
-                sr_blas_sgemm(0, 0, d->C, nc, KKK, 1.0f, weight, KKK, col, nc, 0.0f,
-                              dinp + (size_t)n * d->C * HW + (size_t)h0 * W, HW);
+                tc_gemm(d, 0, 0, d->C, nc, KKK, weight, KKK, col, nc, 0,
+                        dinp + (size_t)n * d->C * HW + (size_t)h0 * W, HW, work, work1);
         }
     }
 }

@@ -15,15 +15,21 @@
  * tile rows so the transformed planes stay bounded. Transforms run rows
  * first over whole plane rows (vectorisable), then per tile.
  *
+ * The per-point GEMMs run on nn/gemm.h (single-threaded, AVX-512 where
+ * present, same bits on every CPU and thread count; the transformed kernels
+ * are packed once per call), or on OpenBLAS with SEGREP_NN_GEMM=openblas.
+ *
  * Rounding differs from im2col (not bit-identical to it, still
  * deterministic); the error bounds and test tolerances are derived in
  * doc/nn/layers.md. Not done: other kernel sizes, strides, dilations.
  */
 #include "nn/layers.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "core/blas.h"
+#include "nn/gemm.h"
 
 #define AMAX 6 // largest patch side (F(4x4): 6)
 // row buffer of the transforms, in rows of m (TW + 1) floats: input 2a + 1
@@ -36,8 +42,25 @@
 #else
 #define WG_INLINE static inline
 #endif
+// The transforms are additions and multiplications by constants, element
+// by element (no FMA contraction: -std=c11 implies -ffp-contract=off), so
+// their results do not depend on the vector width: they are compiled for
+// AVX-512 and AVX2 too and picked at load time (GCC ifunc).
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define WG_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define WG_CLONES
+#endif
 // floats of transformed input + products per band
-#define WG_BAND_FLOATS ((size_t)2 << 20)
+// (about 1 MB, an L2: the GEMMs read V back from it), but at least
+// WG_BAND_MIN_TILES tiles, so that the GEMMs stay wide
+#define WG_BAND_FLOATS ((size_t)256 << 10)
+#define WG_BAND_MIN_TILES 128
+// threads of the per-point products (the machine has 2 cores)
+#define WG_THREADS 2
+// with SEGREP_NN_GEMM=openblas (its threaded sgemm pays a synchronisation
+// per call): 2M floats, as before nn/gemm.h
+#define WG_BAND_FLOATS_MT ((size_t)2 << 20)
 
 int sr_conv2d_winograd_eligible(const sr_conv2d_dims_t *d)
 {
@@ -199,9 +222,12 @@ WG_INLINE void rows_apply(int kind, int m, float *const *out, const float *const
 /* ---- plan ------------------------------------------------------------------ */
 
 /* Tile rows per band for 'per_tile' floats per tile, TW tiles per row, TH rows. */
-static int band_rows(size_t per_tile, int TW, int TH)
+static int band_rows(size_t per_tile, int TW, int TH, int one_thread)
 {
-    size_t r = WG_BAND_FLOATS / (per_tile * (size_t)TW);
+    size_t r = (one_thread ? WG_BAND_FLOATS : WG_BAND_FLOATS_MT) / (per_tile * (size_t)TW);
+    size_t rmin = one_thread ? ((size_t)WG_BAND_MIN_TILES + TW - 1) / TW : 1;
+    if (r < rmin)
+        r = rmin;
     if (r < 1)
         r = 1;
     return r > (size_t)TH ? TH : (int)r;
@@ -214,7 +240,7 @@ typedef struct {
     size_t tb_max, lp_max;
 } wg_plan_t;
 
-static wg_plan_t plan(const sr_conv2d_dims_t *d, int H, int W)
+static wg_plan_t plan_for(const sr_conv2d_dims_t *d, int H, int W, int one_thread)
 {
     wg_plan_t p;
     int OH = H + 2 * d->ph - 2, OW = W + 2 * d->pw - 2;
@@ -222,20 +248,106 @@ static wg_plan_t plan(const sr_conv2d_dims_t *d, int H, int W)
     size_t per_tile = (size_t)p.XI * (d->C + d->K);
     p.TWf = (OW + p.m - 1) / p.m, p.THf = (OH + p.m - 1) / p.m;
     p.TWb = (W + p.m - 1) / p.m, p.THb = (H + p.m - 1) / p.m;
-    p.rows_f = band_rows(per_tile, p.TWf, p.THf);
-    p.rows_b = band_rows(per_tile, p.TWb, p.THb);
+    p.rows_f = band_rows(per_tile, p.TWf, p.THf, one_thread);
+    p.rows_b = band_rows(per_tile, p.TWb, p.THb, one_thread);
     size_t a = (size_t)p.rows_f * p.TWf, b = (size_t)p.rows_b * p.TWb;
     p.tb_max = a > b ? a : b;
     p.lp_max = (size_t)p.m * ((p.TWf > p.TWb ? p.TWf : p.TWb) + 1);
     return p;
 }
 
+/* The plan for the GEMM in use (the scratch is sized for both). */
+static wg_plan_t plan(const sr_conv2d_dims_t *d, int H, int W)
+{
+    return plan_for(d, H, W, sr_nn_sgemm_enabled());
+}
+
+/* One thread's gemm work area. */
+static size_t gemm_work1(const sr_conv2d_dims_t *d, const wg_plan_t *p)
+{
+    return sr_nn_sgemm_work_size(d->K, (int)p->tb_max);
+}
+
+/* ---- the per-point products, on up to WG_THREADS threads ---------------------
+ * Point xi's product is computed the same way whichever thread runs it, so
+ * the results do not depend on the thread count. */
+
+typedef struct {
+    int XI, K, C, Tb, accumulate;
+    const float *UP, *D, *V; // packed U (forward / dinp) or D (weight gradient)
+    float *M;                // products: M[xi] (K x Tb), or MW[xi] (K x C)
+    float *work;             // WG_THREADS work areas of 'work1' floats
+    size_t work1;
+    int xi0[WG_THREADS + 1];
+} wg_job_t;
+
+static void job_points(const wg_job_t *j, int t)
+{
+    float *work = j->work + (size_t)t * j->work1;
+    for (int xi = j->xi0[t]; xi < j->xi0[t + 1]; xi++) {
+        if (j->UP) // M[xi] (K x Tb) = U[xi] (K x C) * V[xi] (C x Tb)
+            sr_nn_sgemm_packed(0, j->K, j->Tb, j->C,
+                               j->UP + (size_t)xi * sr_nn_sgemm_packed_size(j->K, j->C),
+                               j->V + (size_t)xi * j->C * j->Tb, j->Tb, 0,
+                               j->M + (size_t)xi * j->K * j->Tb, j->Tb, work);
+        else // MW[xi] (K x C) (+)= D[xi] (K x Tb) * V[xi]^T (Tb x C)
+            sr_nn_sgemm(0, 1, j->K, j->C, j->Tb, j->D + (size_t)xi * j->K * j->Tb, j->Tb,
+                        j->V + (size_t)xi * j->C * j->Tb, j->Tb, j->accumulate,
+                        j->M + (size_t)xi * j->K * j->C, j->C, work);
+    }
+}
+
+static void *job_thread(void *arg)
+{
+    job_points(arg, 1);
+    return NULL;
+}
+
+/* Runs the job's points on min(SEGREP_THREADS, WG_THREADS) threads (this
+ * one and, for the second half of the points, one more). */
+static void job_run(wg_job_t *j)
+{
+    int T = sr_blas_threads() >= 2 ? 2 : 1;
+    j->xi0[0] = 0;
+    j->xi0[1] = T == 2 ? j->XI / 2 : j->XI;
+    j->xi0[2] = j->XI;
+    pthread_t th;
+    if (T == 2 && pthread_create(&th, NULL, job_thread, j) != 0)
+        T = 1, j->xi0[1] = j->XI; // no thread: run every point here
+    job_points(j, 0);
+    if (T == 2)
+        pthread_join(th, NULL);
+}
+
+/* The tail of the scratch: nn/gemm.h's work area (its largest left
+ * factor: dout's transform, K x Tb, in the weight gradient), then the
+ * transformed kernels packed once per call for all bands (U or its rotation,
+ * K x C or C x K per point). */
+static size_t gemm_work_size(const sr_conv2d_dims_t *d, const wg_plan_t *p)
+{
+    return WG_THREADS * gemm_work1(d, p);
+}
+
+static size_t packed_u_size(const sr_conv2d_dims_t *d, const wg_plan_t *p)
+{
+    size_t a = sr_nn_sgemm_packed_size(d->K, d->C), b = sr_nn_sgemm_packed_size(d->C, d->K);
+    return (size_t)p->XI * (a > b ? a : b);
+}
+
+static size_t scratch_size(const sr_conv2d_dims_t *d, const wg_plan_t *p)
+{
+    return (size_t)p->XI * d->K * d->C + (size_t)p->XI * (d->C + d->K) * p->tb_max +
+           WG_BUF_ROWS * p->lp_max + gemm_work_size(d, p) + packed_u_size(d, p);
+}
+
 size_t sr_conv2d_winograd_scratch_size(const sr_conv2d_dims_t *d, int H, int W)
 {
-    wg_plan_t p = plan(d, H, W);
-    return (size_t)p.XI * d->K * d->C + (size_t)p.XI * (d->C + d->K) * p.tb_max +
-           WG_BUF_ROWS * p.lp_max;
+    // the larger of the two plans (nn/gemm.h or OpenBLAS)
+    wg_plan_t p1 = plan_for(d, H, W, 1), pm = plan_for(d, H, W, 0);
+    size_t a = scratch_size(d, &p1), b = scratch_size(d, &pm);
+    return a > b ? a : b;
 }
+
 
 /* ---- transforms of whole arrays --------------------------------------------- */
 
@@ -491,7 +603,7 @@ WG_INLINE void weight_grad_transform_m(float *dw, const float *MW, int K, int C,
 
 /* The kernels above are inlined with a constant m into these wrappers, so
  * each tile size gets its own straight-line, vectorisable code. */
-static void weights_transform(float *U, const float *w, int K, int C, int m, int rot)
+WG_CLONES static void weights_transform(float *U, const float *w, int K, int C, int m, int rot)
 {
     if (m == 2)
         weights_transform_m(U, w, K, C, 2, rot);
@@ -499,7 +611,7 @@ static void weights_transform(float *U, const float *w, int K, int C, int m, int
         weights_transform_m(U, w, K, C, 4, rot);
 }
 
-static void input_transform(float *V, const float *x, int C, int H, int W, int ph, int pw,
+WG_CLONES static void input_transform(float *V, const float *x, int C, int H, int W, int ph, int pw,
                             int m, int TW, int t0, int t1, float *buf)
 {
     if (m == 2)
@@ -508,7 +620,7 @@ static void input_transform(float *V, const float *x, int C, int H, int W, int p
         input_transform_m(V, x, C, H, W, ph, pw, 4, TW, t0, t1, buf);
 }
 
-static void output_transform(float *y, const float *M, const float *bias, int K, int OH,
+WG_CLONES static void output_transform(float *y, const float *M, const float *bias, int K, int OH,
                              int OW, int m, int TW, int t0, int t1, float *buf)
 {
     if (m == 2)
@@ -517,7 +629,7 @@ static void output_transform(float *y, const float *M, const float *bias, int K,
         output_transform_m(y, M, bias, K, OH, OW, 4, TW, t0, t1, buf);
 }
 
-static void dout_transform(float *D, const float *g, int K, int OH, int OW, int m, int TW,
+WG_CLONES static void dout_transform(float *D, const float *g, int K, int OH, int OW, int m, int TW,
                            int t0, int t1, float *buf)
 {
     if (m == 2)
@@ -526,7 +638,7 @@ static void dout_transform(float *D, const float *g, int K, int OH, int OW, int 
         dout_transform_m(D, g, K, OH, OW, 4, TW, t0, t1, buf);
 }
 
-static void weight_grad_transform(float *dw, const float *MW, int K, int C, int m)
+WG_CLONES static void weight_grad_transform(float *dw, const float *MW, int K, int C, int m)
 {
     if (m == 2)
         weight_grad_transform_m(dw, MW, K, C, 2);
@@ -538,23 +650,46 @@ static void weight_grad_transform(float *dw, const float *MW, int K, int C, int 
 
 /* out (K, OH, OW) = conv of x (C, H, W) with the transformed kernels U
  * (XI x K x C), padding (ph, pw), in bands of 'rows' tile rows. 'ws' holds
- * the band's V and M and the row buffer. */
-static void conv_tiles(float *out, float *ws, const float *U, const float *x,
+ * the band's V and M, the row buffer and the gemm work area. UP: U packed
+ * per point by pack_u (nn/gemm.h), or NULL (OpenBLAS). */
+static void conv_tiles(float *out, float *ws, const float *U, const float *UP, const float *x,
                        const float *bias, int C, int K, int H, int W, int ph, int pw, int OH,
-                       int OW, int m, int rows, size_t tb_max)
+                       int OW, int m, int rows, size_t tb_max, size_t lp_max, size_t work1)
 {
     int a = m + 2, XI = a * a, TW = (OW + m - 1) / m, TH = (OH + m - 1) / m;
     size_t KC = (size_t)K * C;
     float *V = ws, *M = ws + (size_t)XI * C * tb_max, *buf = M + (size_t)XI * K * tb_max;
+    float *work = buf + WG_BUF_ROWS * lp_max;
     for (int t0 = 0; t0 < TH; t0 += rows) {
         int t1 = t0 + rows < TH ? t0 + rows : TH, Tb = (t1 - t0) * TW;
         input_transform(V, x, C, H, W, ph, pw, m, TW, t0, t1, buf);
-        for (int xi = 0; xi < XI; xi++)
-            // M[xi] (K x Tb) = U[xi] (K x C) * V[xi] (C x Tb)
-            sr_blas_sgemm(0, 0, K, Tb, C, 1.0f, U + (size_t)xi * KC, C,
-                          V + (size_t)xi * C * Tb, Tb, 0.0f, M + (size_t)xi * K * Tb, Tb);
+        if (UP) {
+            wg_job_t j = {.XI = XI, .K = K, .C = C, .Tb = Tb, .UP = UP, .V = V, .M = M,
+                          .work = work, .work1 = work1};
+            job_run(&j);
+        } else
+            for (int xi = 0; xi < XI; xi++)
+                // M[xi] (K x Tb) = U[xi] (K x C) * V[xi] (C x Tb)
+                sr_blas_sgemm(0, 0, K, Tb, C, 1.0f, U + (size_t)xi * KC, C,
+                              V + (size_t)xi * C * Tb, Tb, 0.0f, M + (size_t)xi * K * Tb, Tb);
         output_transform(out, M, bias, K, OH, OW, m, TW, t0, t1, buf);
     }
+}
+
+/* The transformed kernels U (XI x R x S) packed per point into the
+ * scratch's tail, for nn/gemm.h; NULL when OpenBLAS is used. */
+static const float *pack_u(float *scratch, const sr_conv2d_dims_t *d, const wg_plan_t *p, int R,
+                           int S)
+{
+    if (!sr_nn_sgemm_enabled())
+        return NULL;
+    size_t off = (size_t)p->XI * d->K * d->C + (size_t)p->XI * (d->C + d->K) * p->tb_max +
+                 WG_BUF_ROWS * p->lp_max + gemm_work_size(d, p);
+    float *UP = scratch + off;
+    size_t ps = sr_nn_sgemm_packed_size(R, S);
+    for (int xi = 0; xi < p->XI; xi++)
+        sr_nn_sgemm_pack(UP + (size_t)xi * ps, 0, R, S, scratch + (size_t)xi * R * S, (size_t)S);
+    return UP;
 }
 
 void sr_conv2d_winograd_forward(float *out, float *scratch, const float *inp,
@@ -566,9 +701,11 @@ void sr_conv2d_winograd_forward(float *out, float *scratch, const float *inp,
     int OH = H + 2 * d->ph - 2, OW = W + 2 * d->pw - 2;
     float *U = scratch, *ws = scratch + (size_t)p.XI * d->K * d->C;
     weights_transform(U, weight, d->K, d->C, p.m, 0);
+    const float *UP = pack_u(scratch, d, &p, d->K, d->C);
     for (int n = 0; n < N; n++)
-        conv_tiles(out + (size_t)n * d->K * OH * OW, ws, U, inp + (size_t)n * d->C * H * W,
-                   bias, d->C, d->K, H, W, d->ph, d->pw, OH, OW, p.m, p.rows_f, p.tb_max);
+        conv_tiles(out + (size_t)n * d->K * OH * OW, ws, U, UP, inp + (size_t)n * d->C * H * W,
+                   bias, d->C, d->K, H, W, d->ph, d->pw, OH, OW, p.m, p.rows_f, p.tb_max,
+                   p.lp_max, gemm_work1(d, &p));
 }
 
 void sr_conv2d_winograd_backward(float *dinp, float *dweight, float *dbias, float *scratch,
@@ -582,11 +719,14 @@ void sr_conv2d_winograd_backward(float *dinp, float *dweight, float *dbias, floa
     size_t OHW = (size_t)OH * OW;
     float *U = scratch, *ws = scratch + (size_t)XI * K * C;
     float *V = ws, *D = ws + (size_t)XI * C * p.tb_max, *buf = D + (size_t)XI * K * p.tb_max;
+    float *work = buf + WG_BUF_ROWS * p.lp_max;
     if (dinp) { // dout (K channels) convolved with the rotated kernels (C x K per point)
         weights_transform(U, weight, K, C, m, 1);
+        const float *UP = pack_u(scratch, d, &p, C, K);
         for (int n = 0; n < N; n++)
-            conv_tiles(dinp + (size_t)n * C * H * W, ws, U, dout + (size_t)n * K * OHW, NULL,
-                       K, C, OH, OW, 2 - d->ph, 2 - d->pw, H, W, m, p.rows_b, p.tb_max);
+            conv_tiles(dinp + (size_t)n * C * H * W, ws, U, UP, dout + (size_t)n * K * OHW, NULL,
+                       K, C, OH, OW, 2 - d->ph, 2 - d->pw, H, W, m, p.rows_b, p.tb_max,
+                       p.lp_max, gemm_work1(d, &p));
     }
     // weight gradient: U is now the accumulator MW[xi] (K x C)
     int first = 1;
@@ -603,11 +743,16 @@ void sr_conv2d_winograd_backward(float *dinp, float *dweight, float *dbias, floa
             int t1 = t0 + p.rows_f < p.THf ? t0 + p.rows_f : p.THf, Tb = (t1 - t0) * p.TWf;
             input_transform(V, x, C, H, W, d->ph, d->pw, m, p.TWf, t0, t1, buf);
             dout_transform(D, g, K, OH, OW, m, p.TWf, t0, t1, buf);
-            for (int xi = 0; xi < XI; xi++)
-                // MW[xi] (K x C) += D[xi] (K x Tb) * V[xi]^T (Tb x C)
-                sr_blas_sgemm(0, 1, K, C, Tb, 1.0f, D + (size_t)xi * K * Tb, Tb,
-                              V + (size_t)xi * C * Tb, Tb, first ? 0.0f : 1.0f,
-                              U + (size_t)xi * K * C, C);
+            if (sr_nn_sgemm_enabled()) {
+                wg_job_t j = {.XI = XI, .K = K, .C = C, .Tb = Tb, .accumulate = !first, .D = D,
+                              .V = V, .M = U, .work = work, .work1 = gemm_work1(d, &p)};
+                job_run(&j);
+            } else
+                for (int xi = 0; xi < XI; xi++)
+                    // MW[xi] (K x C) += D[xi] (K x Tb) * V[xi]^T (Tb x C)
+                    sr_blas_sgemm(0, 1, K, C, Tb, 1.0f, D + (size_t)xi * K * Tb, Tb,
+                                  V + (size_t)xi * C * Tb, Tb, first ? 0.0f : 1.0f,
+                                  U + (size_t)xi * K * C, C);
             first = 0;
         }
     }

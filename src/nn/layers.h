@@ -29,7 +29,10 @@
  * (conv2d_winograd.c), 2.25x / 4x fewer multiplications, different rounding
  * (doc/nn/layers.md bounds it). WINOGRAD (the networks' default) picks per
  * layer by speed: F(4x4) for planes of >= 64x64 outputs and >= 64 channels
- * in and out, im2col below 16 channels, F(2x2) otherwise. */
+ * in and out, im2col below 16 channels, F(2x2) otherwise. The Winograd
+ * products, and the transposed convolution's products under
+ * any algo but IM2COL, use nn/gemm.c's FMA-chain GEMM (AVX-512 where
+ * present, the same bits on every CPU; doc/nn/layers.md). */
 enum sr_conv_algo {
     SR_CONV_ALGO_IM2COL,
     SR_CONV_ALGO_WINOGRAD,

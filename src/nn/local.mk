@@ -17,6 +17,7 @@ libsegrep_nn_la_SOURCES = \
 	src/nn/batchnorm.c \
 	src/nn/conv2d.c \
 	src/nn/conv2d_winograd.c \
+	src/nn/gemm.c \
 	src/nn/net.c \
 	src/nn/nets.c \
 	src/nn/pool.c \
@@ -25,4 +26,4 @@ libsegrep_impl_la_LIBADD += libsegrep_nn.la
 
 srnnincludedir = $(pkgincludedir)/nn
 srnninclude_HEADERS = src/nn/layers.h src/nn/net.h
-noinst_HEADERS += src/nn/reduce.h
+noinst_HEADERS += src/nn/reduce.h src/nn/gemm.h

@@ -161,7 +161,7 @@ int sr_net_conv_transpose2d(sr_net_t *net, const char *name, int in, int K, int 
     int C = net->values[in].C;
     op->conv = (sr_conv2d_dims_t){.C = C, .K = K, .kh = k, .kw = k, .sh = s, .sw = s,
                                   .ph = p, .pw = p, .dh = 1, .dw = 1, .oph = opad,
-                                  .opw = opad};
+                                  .opw = opad, .algo = net->cfg.conv_algo};
     // PyTorch computes fan_in of a transposed conv from weight.size(1) = K
     int fan_in = K * k * k;
     int64_t ne[4] = {C, K, k, k};

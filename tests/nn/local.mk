@@ -24,3 +24,9 @@ tests_nn_test_nets_t_SOURCES = tests/nn/test_nets.c
 tests_nn_test_nets_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
 tests_nn_test_nets_t_LDADD = $(SR_TEST_LDADD)
 TESTS += tests/nn/test_nets.t
+
+check_PROGRAMS += tests/nn/test_gemm.t
+tests_nn_test_gemm_t_SOURCES = tests/nn/test_gemm.c
+tests_nn_test_gemm_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_nn_test_gemm_t_LDADD = $(SR_TEST_LDADD)
+TESTS += tests/nn/test_gemm.t

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/blas.h"
 #include "core/rng.h"
 #include "nn/layers.h"
 #include "tap.h"
@@ -100,6 +101,11 @@ static void test_conv_transpose2d(void)
         {"3x3 stride 1 pad 1", {2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 1, 5, 5},
         {"3x3 stride 2 outpad 1 in several bands", {2, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, SR_CONV_ALGO_IM2COL}, 1, 96,
          128},
+        // any other algo: nn/gemm.h's products (with one thread, as here)
+        {"2x2 stride 2, nn gemm", {20, 12, 2, 2, 2, 2, 0, 0, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD}, 2, 9, 11},
+        {"3x3 stride 2 pad 1 outpad 1, nn gemm", {3, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, SR_CONV_ALGO_WINOGRAD}, 2, 4, 3},
+        {"3x3 stride 2 outpad 1 in several bands, nn gemm", {2, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, SR_CONV_ALGO_WINOGRAD}, 1,
+         96, 128},
     };
     sr_rng_t r;
     sr_rng_init(&r, 8, "test", 0);
@@ -252,9 +258,55 @@ static void test_winograd_matches_ref(void)
        "conv algo 'fft' is rejected: %s", err.text);
 }
 
+/* The Winograd and transposed-conv products run on nn/gemm.c whatever the
+ * thread count: forward and backward give the same bits with 1 and 2
+ * threads. */
+static void test_same_bits_any_threads(void)
+{
+    const sr_conv2d_dims_t dw = {24, 20, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD4};
+    const sr_conv2d_dims_t dt = {20, 12, 2, 2, 2, 2, 0, 0, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD};
+    const int N = 2, H = 12, W = 10;
+    sr_rng_t r;
+    sr_rng_init(&r, 9, "test", 0);
+    for (int c = 0; c < 2; c++) {
+        const sr_conv2d_dims_t *d = c ? &dt : &dw;
+        int OH = c ? 2 * H : H, OW = c ? 2 * W : W;
+        size_t nx = (size_t)N * d->C * H * W, ny = (size_t)N * d->K * OH * OW;
+        size_t nw = (size_t)d->C * d->K * d->kh * d->kw;
+        size_t ncol =
+            (c ? sr_conv_transpose2d_col_size(d, H, W) : sr_conv2d_col_size(d, H, W)) + 1;
+        float *x = malloc(nx * 4), *w = malloc(nw * 4), *g = malloc(ny * 4);
+        float *col = malloc(ncol * 4);
+        float *y[2], *dx[2], *dwt[2];
+        fill(x, nx, &r);
+        fill(w, nw, &r);
+        fill(g, ny, &r);
+        for (int t = 0; t < 2; t++) {
+            sr_blas_set_threads(t + 1);
+            y[t] = malloc(ny * 4), dx[t] = malloc(nx * 4), dwt[t] = calloc(nw, 4);
+            if (c) {
+                sr_conv_transpose2d_forward(y[t], col, x, w, NULL, d, N, H, W);
+                sr_conv_transpose2d_backward(dx[t], dwt[t], NULL, col, g, x, w, d, N, H, W);
+            } else {
+                sr_conv2d_forward(y[t], col, x, w, NULL, d, N, H, W);
+                sr_conv2d_backward(dx[t], dwt[t], NULL, col, g, x, w, d, N, H, W);
+            }
+        }
+        sr_blas_set_threads(1);
+        ok(memcmp(y[0], y[1], ny * 4) == 0 && memcmp(dx[0], dx[1], nx * 4) == 0 &&
+               memcmp(dwt[0], dwt[1], nw * 4) == 0,
+           "%s: forward, dinp and dweight bit-identical with 1 and 2 threads",
+           c ? "conv_transpose2d 2x2 stride 2 (nn gemm)" : "conv2d winograd4");
+        for (int t = 0; t < 2; t++)
+            free(y[t]), free(dx[t]), free(dwt[t]);
+        free(x), free(w), free(g), free(col);
+    }
+}
+
 int main(void)
 {
     test_conv2d_matches_ref();
+    test_same_bits_any_threads();
     test_winograd_matches_ref();
     test_conv_transpose2d();
     return done_testing();
