@@ -88,7 +88,7 @@ static int sizereg_eval(void *ctx, const sr_train_batch_t *b, double *v, sr_tens
 {
     return sr_size_reg_fn(ctx, b->logits, b->labels, v, d, err);
 }
-static const sr_train_term_ops_t sizereg_ops = {sizereg_eval, NULL, NULL};
+static const sr_train_term_ops_t sizereg_ops = {sizereg_eval, NULL, NULL, NULL, NULL};
 
 static void test_size_reg(void)
 {

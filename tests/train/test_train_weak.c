@@ -151,7 +151,7 @@ static int inner_eval(void *ctx, const sr_train_batch_t *b, double *value, sr_te
             d->data[i] = 1.0f;
     return 0;
 }
-static const sr_train_term_ops_t inner_ops = {inner_eval, NULL, NULL};
+static const sr_train_term_ops_t inner_ops = {inner_eval, NULL, NULL, NULL, NULL};
 
 static void test_view(void)
 {

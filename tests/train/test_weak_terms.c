@@ -179,7 +179,7 @@ static int count_eval(void *ctx, const sr_train_batch_t *b, double *value, sr_te
         memset(d->data, 0, sizeof(float) * (size_t)sr_tensor_numel(d));
     return 0;
 }
-static const sr_train_term_ops_t count_ops = {count_eval, NULL, NULL};
+static const sr_train_term_ops_t count_ops = {count_eval, NULL, NULL, NULL, NULL};
 
 static int get(void *ctx, int64_t i, float *image, int32_t *lab, sr_error_t *err)
 {
