@@ -123,17 +123,27 @@ static int enet_bottleneck(sr_net_t *net, const char *name, int x, int K, enum b
 #undef NM
 }
 
+/* The settings both ENets need: a width the initial block can split and a
+ * dropout probability. */
+static int check_enet_config(const sr_net_config_t *cfg, sr_error_t *err)
+{
+    const char *nm = sr_net_type_name(cfg->type);
+    if (cfg->width <= cfg->in_channels || cfg->width % 4)
+        return sr_errorf(err,
+                         "%s: width %d must be a multiple of 4 and exceed in_channels %d "
+                         "(the initial block concatenates width-in_channels conv filters "
+                         "with the pooled input)",
+                         nm, cfg->width, cfg->in_channels);
+    if (cfg->dropout < 0.0f || cfg->dropout >= 1.0f)
+        return sr_errorf(err, "%s: dropout %g must be in [0, 1)", nm, cfg->dropout);
+    return 0;
+}
+
 static int build_enet(sr_net_t *net, const sr_net_config_t *cfg, sr_error_t *err)
 {
     int w = cfg->width;
-    if (w <= cfg->in_channels || w % 4)
-        return sr_errorf(err,
-                         "enet: width %d must be a multiple of 4 and exceed in_channels %d "
-                         "(the initial block concatenates width-in_channels conv filters "
-                         "with the pooled input)",
-                         w, cfg->in_channels);
-    if (cfg->dropout < 0.0f || cfg->dropout >= 1.0f)
-        return sr_errorf(err, "enet: dropout %g must be in [0, 1)", cfg->dropout);
+    if (check_enet_config(cfg, err))
+        return -1;
     float p1 = cfg->dropout / 10.0f, p = cfg->dropout;
     net->down = 8;
     // initial block
@@ -406,14 +416,8 @@ static int lv_bottleneck(sr_net_t *net, const char *name, int x, int in_ch, int 
 static int build_enet_liviaets(sr_net_t *net, const sr_net_config_t *cfg, sr_error_t *err)
 {
     int w = cfg->width;
-    if (w <= cfg->in_channels || w % 4)
-        return sr_errorf(err,
-                         "enet_liviaets: width %d must be a multiple of 4 and exceed "
-                         "in_channels %d (the initial block concatenates width-in_channels "
-                         "conv filters with the pooled input)",
-                         w, cfg->in_channels);
-    if (cfg->dropout < 0.0f || cfg->dropout >= 1.0f)
-        return sr_errorf(err, "enet_liviaets: dropout %g must be in [0, 1)", cfg->dropout);
+    if (check_enet_config(cfg, err))
+        return -1;
     float p1 = cfg->dropout / 10.0f, p = cfg->dropout;
     net->down = 8;
     int c = sr_net_conv2d(net, "conv0", 0, w - cfg->in_channels, 3, 3, 2, 2, 1, 1, 1, 1, 1);
