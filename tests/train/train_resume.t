@@ -2,7 +2,9 @@
 # Checkpoints inside `train` runs, end to end through `segrep run`: every run
 # of a grid covering the term families (loss with a term switched on at
 # from_epoch, log-barrier extension, standard and ReLU Lagrangian, penalty,
-# proposals, a K = 1 prox run, and ADM on scribbles; plateau schedule,
+# proposals, a K = 1 prox run, ADM on scribbles, a constraint behind a term
+# view with a scheduled loss weight and volume metrics, DeepCut and
+# dense-CRF ADM; plateau schedule,
 # ENet dropout) is killed (SIGKILL) right after its epoch-2 checkpoint
 # through the test-only SEGREP_TEST_KILL_AFTER_EPOCH, and the grid is run
 # again until it completes: every run says it resumed at epoch 2, and the
@@ -62,8 +64,34 @@ config:
     - {loss: partial_ce}
     - {adm: {gamma: 1.5, lambda: 10, pce_weight: 0, sweeps: 2}, from_epoch: 1}
 G
-GRIDS="toy prox adm"
-NRUNS=8
+# Term state added beside the trainer's: a constraint behind a term view
+# (weak training labels, ground-truth bounds), a scheduled weight, per-volume
+# metric histories, DeepCut's proposals and the dense-CRF ADM term.
+cat > more.yaml <<'G'
+kind: train
+config:
+  net: {name: fcn, width: 4}
+  optim: {lr: 5.0e-3}
+  epochs: 5
+  batch_size: 2
+zip:
+  label: [view, deepcut, dense]
+  dataset:
+    - {generator: phantom, params: "n_train=4 n_val=2 depth=4 width=16", train_labels: erosion}
+    - {generator: toy, params: "n_train=4 n_val=2 scale=0.125 seed=0", train_labels: label_boxes}
+    - {generator: regions, params: "n_train=4 n_val=2 width=16 classes=3 seed=0",
+       train_labels: scribbles}
+  val_metrics: [[dice, dice3d], [dice], [dice]]
+  terms:
+    - [{loss: partial_ce, weight_schedule: {name: increase, step: 0.5}},
+       {constraint: [size], method: log_barrier_ext, weight: 1.0e-2}]
+    - [{deepcut: {every: 2, iterations: 3, class: 1}}]
+    - [{loss: partial_ce},
+       {adm: {crf: dense, solver: mean_field, iterations: 3, lambda: 0.1, pce_weight: 0,
+              sigma_xy: 3, sigma_rgb: 0.5}}]
+G
+GRIDS="toy prox adm more"
+NRUNS=11
 
 for g in $GRIDS; do
     run_cmd "$SEGREP" run $g.yaml -q --results straight
@@ -88,9 +116,10 @@ is "$resumed" "$NRUNS" "each run resumed from its checkpoint at epoch 2"
 is "$(ls -a resumed | grep -c '\.ckpt')" 0 "no checkpoint left once the runs are complete"
 
 # same metrics (but the wall times), schedules and summaries, run by run
-series() { # file: every /metrics and /schedules dataset but epoch_time, full precision
+series() { # file: every /metrics and /schedules dataset but the wall times
+           # (epoch_time, DeepCut's update_s), full precision
     for d in $(h5dump -n "$1" | awk '$1 == "dataset" { print $2 }' |
-               grep -E '^/(metrics|schedules)/' | grep -v 'epoch_time'); do
+               grep -E '^/(metrics|schedules)/' | grep -v -E 'epoch_time|\.update_s$'); do
         h5dump -m '%.17g' -d "$d" "$1" | grep -v '^HDF5 '
     done
 }
