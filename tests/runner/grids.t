@@ -12,7 +12,8 @@ X="$SRCDIR/experiments"
 
 # grid (relative to experiments/), profile, expected runs, override (or -).
 # Derivations:
-#   thesis-ch3-toy: 5 methods x 3 replicates = 15 (quick keeps all of them)
+#   thesis-ch3-toy: 5 methods x 3 replicates = 15 (quick and medium keep
+#     all of them)
 #   all-table-1 paper: 6 omega x 4 epsilon x 3 runs = 72;
 #     quick: 3 omega x 2 epsilon x 1 run = 6
 #   all-table-2 paper: 6 gamma x 3 runs = 18; quick: 3 gamma x 1 run = 3
@@ -60,6 +61,7 @@ X="$SRCDIR/experiments"
 #     quick 1 + 2 x 3 = 7
 EXPECTED='thesis-ch3-toy/grid.yaml paper 15 -
 thesis-ch3-toy/grid.yaml quick 15 -
+thesis-ch3-toy/grid.yaml medium 15 -
 all-table-1/grid.yaml paper 72 -
 all-table-1/grid.yaml paper 72 dataset.file=/d/isic2018.h5
 all-table-1/grid.yaml quick 6 -
