@@ -55,7 +55,7 @@ void sr_net_config_default(sr_net_config_t *cfg, enum sr_net_type t, int in_chan
     case SR_NET_UNET: cfg->width = 64; cfg->depth = 4; break;
     case SR_NET_RESUNET: cfg->width = 32; cfg->depth = 4; break;
     case SR_NET_FCN: cfg->width = 32; cfg->depth = 4; break;
-    case SR_NET_FOCUSNET: cfg->width = 32; cfg->depth = 4; break;
+    case SR_NET_FOCUSNET: cfg->width = 64; cfg->depth = 4; break;
     default: cfg->width = 64; cfg->depth = 4; break;
     }
 }
