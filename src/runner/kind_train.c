@@ -69,7 +69,7 @@ static const sr_param_t train_params[] = {
     {"dataset.train_labels", SR_PARAM_STRING, "full", 1, 0, NULL,
      "labels the training terms see: full, or a weak map of the dataset (e.g. scribbles; "
      "255 = unlabelled)"},
-    {"net.name", SR_PARAM_STRING, "enet", 1, 0, "enet|unet|resunet|fcn|deeplab|enet_liviaets", "network"},
+    {"net.name", SR_PARAM_STRING, "enet", 1, 0, "enet|unet|resunet|fcn|deeplab|enet_liviaets|focusnet", "network"},
     {"net.width", SR_PARAM_INT, "0", 0, 4096, NULL, "width (0: the network's default)"},
     {"net.depth", SR_PARAM_INT, "0", 0, 64, NULL, "depth (0: the network's default)"},
     {"net.dropout", SR_PARAM_FLOAT, "-1", -1, 0.99, NULL, "dropout (-1: the network's default)"},

@@ -14,12 +14,13 @@ X="$SRCDIR/experiments"
 # Derivations:
 #   thesis-ch3-toy: 5 methods x 3 replicates = 15 (quick and medium keep
 #     all of them)
-#   all-table-1 paper: 6 omega x 4 epsilon x 3 runs = 72;
+#   all-table-1 paper: 6 omega x 4 epsilon x 3 runs = 72 (FocusNet);
 #     quick: 3 omega x 2 epsilon x 1 run = 6
 #   all-table-2 paper: 6 gamma x 3 runs = 18; quick: 3 gamma x 1 run = 3
-#   all-table-3 (U-Net rows; 6 losses JI DL TL FL CL ALL):
-#     isic 6 x 3 runs = 18, dsb 6 x 5 runs = 30, drive 6 x 2 runs = 12;
-#     dsb quick: 6 losses x 1 run = 6
+#   all-table-3 (2 networks U-Net, FocusNet x 6 losses JI DL TL FL CL ALL):
+#     isic 2 x 6 x 3 runs = 36, dsb 2 x 6 x 5 runs = 60, drive 2 x 6 x 2
+#     runs = 24; dsb quick: 2 networks x 6 losses x 1 run = 12
+#   all-table-4 paper: FocusNet (ALL) x 3 runs = 3; quick: 1 run = 1
 #   lovasz-B2 paper: 2 losses x 3 folds = 6; with one fold's file pinned (the
 #     manifest's per-fold entries) 2 losses = 2; quick: 2 losses x 1 = 2
 #   thesis-ch4-alpha paper: (GDL alone + 8 constant alphas + increase +
@@ -68,13 +69,16 @@ all-table-1/grid.yaml quick 6 -
 all-table-2/grid.yaml paper 18 -
 all-table-2/grid.yaml paper 18 dataset.file=/d/isic2018.h5
 all-table-2/grid.yaml quick 3 -
-all-table-3/isic.yaml paper 18 -
-all-table-3/isic.yaml paper 18 dataset.file=/d/isic2018.h5
-all-table-3/dsb.yaml paper 30 -
-all-table-3/dsb.yaml paper 30 dataset.file=/d/dsb2018.h5
-all-table-3/dsb.yaml quick 6 -
-all-table-3/drive.yaml paper 12 -
-all-table-3/drive.yaml paper 12 dataset.file=/d/drive.h5
+all-table-3/isic.yaml paper 36 -
+all-table-3/isic.yaml paper 36 dataset.file=/d/isic2018.h5
+all-table-3/dsb.yaml paper 60 -
+all-table-3/dsb.yaml paper 60 dataset.file=/d/dsb2018.h5
+all-table-3/dsb.yaml quick 12 -
+all-table-3/drive.yaml paper 24 -
+all-table-3/drive.yaml paper 24 dataset.file=/d/drive.h5
+all-table-4/grid.yaml paper 3 -
+all-table-4/grid.yaml paper 3 dataset.file=/d/isic2018.h5
+all-table-4/grid.yaml quick 1 -
 lovasz-B2/grid.yaml paper 6 -
 lovasz-B2/grid.yaml paper 2 dataset.file=/d/ibsr-fold1.h5
 lovasz-B2/grid.yaml quick 2 -
