@@ -63,3 +63,5 @@ tests_train_test_val_binary_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
 tests_train_test_val_binary_t_LDADD = $(SR_TEST_LDADD)
 TESTS += tests/train/test_val_binary.t
 EXTRA_DIST += tests/train/fixtures/gen_val_binary.py tests/train/fixtures/val_binary.h5
+TESTS += tests/train/lovasz_binary.t
+EXTRA_DIST += tests/train/lovasz_binary.t
