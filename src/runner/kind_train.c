@@ -1776,8 +1776,9 @@ static int train_ext_size_bounds(const sr_run_ctx_t *ctx, term_plan_t *tp, const
 }
 
 // init_from: the network's weights from an input run (runner/train_ext.h),
-// with the count of copied parameters as a summary.
-static int train_ext_init_from(sr_run_ctx_t *ctx, sr_net_t *net, sr_error_t *err)
+// with the count of copied parameters as a summary. 'whole': every tensor
+// must be copied (epochs: 0 evaluates the input's network as it is).
+static int train_ext_init_from(sr_run_ctx_t *ctx, sr_net_t *net, int whole, sr_error_t *err)
 {
     const char *from;
     if (sr_config_str(ctx->config, "init_from", &from, err))
@@ -1787,6 +1788,10 @@ static int train_ext_init_from(sr_run_ctx_t *ctx, sr_net_t *net, sr_error_t *err
     int copied = 0, total = 0;
     if (sr_train_ext_init_from(ctx, net, from, &copied, &total, err))
         return -1;
+    if (whole && copied != total)
+        return sr_errorf(err, "init_from '%s': %d of the %d tensors match this network; with "
+                         "epochs: 0 the input's network is evaluated as it is, so all must "
+                         "(net.classes: the input's class count?)", from, copied, total);
     return sr_run_summary(ctx, "init_params_copied", copied, err) ||
                    sr_run_summary(ctx, "init_params_total", total, err)
                ? -1
@@ -1932,7 +1937,7 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         goto out;
     }
 
-    if (train_ext_init_from(ctx, net, err))
+    if (train_ext_init_from(ctx, net, epochs == 0, err))
         goto out;
 
     sr_optim_config_t ocfg;
