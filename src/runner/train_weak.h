@@ -2,7 +2,10 @@
  * partly supervised settings (chapters 2-4), kept out of kind_train.c:
  *
  *  - validation metrics per volume: 3D Dice per (patient) volume, HD95 per
- *    2D slice and per 3D volume with the dataset's voxel spacing;
+ *    2D slice and per 3D volume with the dataset's voxel spacing; and the
+ *    binary ones of the Lovász supplementary Table A.1 (Image-IoU, the
+ *    validation cross-entropy, hinge and Lovász hinge of a K = 1 network,
+ *    a multi-class network's binarised prediction);
  *  - 3D signed distance maps of the training volumes (boundary loss);
  *  - hybrid training sets: n fully labelled volumes chosen by a seeded draw,
  *    the others weakly labelled;
