@@ -56,10 +56,13 @@ X="$SRCDIR/experiments"
 #     quick: 3 + 3 + FS x 4 + 3 + 3 = 16
 #   thesis-ch6-boxes promise12, atlas: 6 methods of Table 6.1 = 6 each;
 #     margins: 2 methods (DeepCut, ours) x 2 margins = 4 (paper and quick)
-#   lovasz-A1: 1 base network + 20 classes x 3 losses (x, h, j) = 61;
-#     quick 1 + 2 classes x 3 = 7
-#   lovasz-A2: 1 base (A.1's) + 20 classes x 3 learning rates of [22] = 61;
-#     quick 1 + 2 x 3 = 7
+#   lovasz-A1: 1 base network + 20 classes x (b: the base evaluated
+#     binarised, not trained + 3 fine-tunings x, h, j) = 1 + 20 x 4 = 81;
+#     quick 1 + 2 classes x 4 = 9
+#   lovasz-A1/setting.yaml (the shared setting, a grid of its own): 1 base +
+#     20 classes x 3 fine-tunings = 61; quick 1 + 2 x 3 = 7
+#   lovasz-A2: 1 base (A.1's) + 20 classes x (j, A.1's runs + 3 learning
+#     rates of [22]) = 1 + 20 x 4 = 81; quick 1 + 2 x (1 + 3) = 9
 EXPECTED='thesis-ch3-toy/grid.yaml paper 15 -
 thesis-ch3-toy/grid.yaml quick 15 -
 thesis-ch3-toy/grid.yaml medium 15 -
@@ -131,12 +134,14 @@ thesis-ch6-boxes/atlas.yaml paper 6 dataset.file=/d/atlas.h5
 thesis-ch6-boxes/margins.yaml paper 4 -
 thesis-ch6-boxes/margins.yaml paper 4 dataset.file=/d/promise12.h5
 thesis-ch6-boxes/margins.yaml quick 4 -
-lovasz-A1/grid.yaml paper 61 -
-lovasz-A1/grid.yaml paper 61 dataset.file=/d/voc2012.h5
-lovasz-A1/grid.yaml quick 7 -
-lovasz-A2/grid.yaml paper 61 -
-lovasz-A2/grid.yaml paper 61 dataset.file=/d/voc2012.h5
-lovasz-A2/grid.yaml quick 7 -'
+lovasz-A1/grid.yaml paper 81 -
+lovasz-A1/grid.yaml paper 81 dataset.file=/d/voc2012.h5
+lovasz-A1/grid.yaml quick 9 -
+lovasz-A2/grid.yaml paper 81 -
+lovasz-A2/grid.yaml paper 81 dataset.file=/d/voc2012.h5
+lovasz-A2/grid.yaml quick 9 -
+lovasz-A1/setting.yaml paper 61 -
+lovasz-A1/setting.yaml quick 7 -'
 
 # ---- every grid file and every one of its profiles has an expected count --
 grids=$(cd "$X" && find . -name '*.yaml' ! -name reproduce.yaml | sed 's|^\./||' | sort)
