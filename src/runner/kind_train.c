@@ -117,7 +117,8 @@ static const sr_param_t train_params[] = {
      "of the run id unless set"},
     // thesis ch. 2-4 (train_weak.h)
     {"val_metrics", SR_PARAM_ANY, "[dice]", 1, 0, NULL,
-     "validation metrics per epoch: dice (always), dice3d (per volume), hd95 (2D, mm), hd95_3d"},
+     "validation metrics per epoch: dice (always), dice3d (per volume), hd95 (2D, mm), hd95_3d, "
+     "pixel_acc, pixel_acc_trimap16, pixel_acc_trimap8, miou"},
     {"dist_maps", SR_PARAM_STRING, "2d", 1, 0, "2d|3d",
      "distance maps of distance losses: 2d per slice, or 3d per training volume with spacing"},
     {"dataset.full_volumes", SR_PARAM_INT, "0", 0, 1000000, NULL,
@@ -1478,7 +1479,7 @@ static int weights_summary(sr_run_ctx_t *ctx, const sr_net_t *net, sr_error_t *e
 /* ---- thesis ch. 2-4: hybrid sets, term views, 3D maps, weight schedules,
  * volume metrics (train_weak.h) ------------------------------------------- */
 
-// 'val_metrics: [dice, dice3d, hd95, hd95_3d]' -> on[m].
+// 'val_metrics: [dice, dice3d, hd95, hd95_3d, pixel_acc, ...]' -> on[m].
 static int parse_val_metrics(const sr_ynode_t *config, int on[SR_TW_VAL_COUNT], sr_error_t *err)
 {
     memset(on, 0, sizeof(int) * SR_TW_VAL_COUNT);
@@ -1487,14 +1488,16 @@ static int parse_val_metrics(const sr_ynode_t *config, int on[SR_TW_VAL_COUNT], 
         return 0;
     char at[300];
     if (v->kind != SR_YNODE_SEQ)
-        return sr_errorf(err, "%s: val_metrics: expected a list of dice, dice3d, hd95, hd95_3d",
+        return sr_errorf(err, "%s: val_metrics: expected a list of dice, dice3d, hd95, hd95_3d, "
+                         "pixel_acc, pixel_acc_trimap16, pixel_acc_trimap8, miou",
                          where(v, at, sizeof at));
     for (int i = 0; i < v->n; i++) {
         const sr_ynode_t *x = v->items[i];
         int m = x->kind == SR_YNODE_SCALAR ? sr_tw_val_parse(x->text) : -2;
         if (m == -2)
             return sr_errorf(err, "%s: val_metrics[%d]: expected one of dice, dice3d, hd95, "
-                             "hd95_3d", where(x, at, sizeof at), i);
+                             "hd95_3d, pixel_acc, pixel_acc_trimap16, pixel_acc_trimap8, miou",
+                             where(x, at, sizeof at), i);
         if (m >= 0)
             on[m] = 1;
     }
@@ -1690,7 +1693,7 @@ static int weak_epoch(run_state_t *rs, int64_t e, sr_error_t *err)
 }
 
 /* Summaries of the volume metrics: val_<m>_final, _last10_mean, _last10_std,
- * _best (max for Dice, min for HD95) and _at_best (at the epoch of the best
+ * _best (max for Dice, accuracies and mIoU, min for HD95) and _at_best (at the epoch of the best
  * 2D validation Dice, the authors' model choice). NaN epochs are skipped. */
 static int weak_summaries(run_state_t *rs, sr_error_t *err)
 {
@@ -1712,7 +1715,7 @@ static int weak_summaries(run_state_t *rs, sr_error_t *err)
             if (!isnan(x[i]))
                 var += (x[i] - mean) * (x[i] - mean) / cnt;
         for (int i = 0; i < n; i++)
-            if (!isnan(x[i]) && (isnan(best) || (m == SR_TW_VAL_DICE3D ? x[i] > best : x[i] < best)))
+            if (!isnan(x[i]) && (isnan(best) || (sr_tw_val_higher_better(m) ? x[i] > best : x[i] < best)))
                 best = x[i];
         const char *mn = sr_tw_val_name(m);
         double vals[5] = {x[n - 1], mean, cnt ? sqrt(var) : NAN, best,

@@ -56,3 +56,11 @@ tests_train_test_ch56_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
 tests_train_test_ch56_t_LDADD = $(SR_TEST_LDADD)
 TESTS += tests/train/test_ch56.t
 EXTRA_DIST += tests/train/fixtures/gen_deepcut.py tests/train/fixtures/deepcut_meanfield.txt
+
+# ADM paper validation metrics: pixel accuracy, trimap bands, mIoU (issue 10).
+check_PROGRAMS += tests/train/test_val_accuracy.t
+tests_train_test_val_accuracy_t_SOURCES = tests/train/test_val_accuracy.c
+tests_train_test_val_accuracy_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_train_test_val_accuracy_t_LDADD = $(SR_TEST_LDADD)
+TESTS += tests/train/test_val_accuracy.t
+EXTRA_DIST += tests/train/fixtures/gen_trimap.py tests/train/fixtures/trimap_acc.txt
