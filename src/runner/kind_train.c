@@ -38,6 +38,7 @@
 
 #include "data/dataset.h"
 #include "data/synth.h"
+#include "data/weak.h"
 #include "io/datasets/ds_file.h"
 #include "losses/losses.h"
 #include "nn/net.h"
@@ -146,6 +147,13 @@ static const sr_param_t train_params[] = {
      "after training, store the argmax on every dataset image as tensor pred_labels"},
     {"dataset.pseudo_labels", SR_PARAM_STRING, "\"\"", 1, 0, NULL,
      "input run whose pred_labels label the unlabelled training images (foreground only)"},
+    // ADM Tables 3 and Fig. 6 (issue 10)
+    {"val_trimap_scale", SR_PARAM_FLOAT, "1", 1e-3, 100, NULL,
+     "the trimap bands of val_metrics pixel_acc_trimap16/8 are 16 s and 8 s pixels wide (s: "
+     "the dataset's image size over the paper's)"},
+    {"dataset.scribble_ratio", SR_PARAM_FLOAT, "1", 0, 1, NULL,
+     "shorten each scribble of the training labels to this central fraction of its geodesic "
+     "length (0: one click at its middle; 1: unchanged)"},
     {"save_sizes", SR_PARAM_BOOL, "false", 1, 0, NULL,
      "after training, store sum_p sigmoid(logits) per image as tensor pred_sizes (ch. 5 "
      "regressor)"},
@@ -1113,6 +1121,8 @@ typedef struct run_state {
     /* thesis ch. 2-4 (train_weak.h): weight schedules, volume metrics */
     sr_trainer_t *trainer;
     int val_on[SR_TW_VAL_COUNT], any_val;
+    double trimap_scale;                      /* val_trimap_scale */
+    int64_t label_pixels;                     /* labelled pixels of the training labels */
     const sr_dataset_t *ds;
     const int64_t *vidx;
     int64_t vn;
@@ -1678,7 +1688,7 @@ static int weak_epoch(run_state_t *rs, int64_t e, sr_error_t *err)
     if (!rs->any_val)
         return 0;
     double v[SR_TW_VAL_COUNT];
-    if (sr_tw_val_eval(rs->net, rs->ds, rs->vidx, rs->vn, rs->val_on, v, err))
+    if (sr_tw_val_eval(rs->net, rs->ds, rs->vidx, rs->vn, rs->trimap_scale, rs->val_on, v, err))
         return -1;
     for (int m = 0; m < SR_TW_VAL_COUNT; m++) {
         if (!rs->val_on[m])
@@ -1700,6 +1710,9 @@ static int weak_summaries(run_state_t *rs, sr_error_t *err)
     int n = rs->logged, first = n > 10 ? n - 10 : 0;
     char name[96];
     if (sr_run_summary(rs->ctx, "train_images", (double)rs->ntrain, err))
+        return -1;
+    if (rs->label_pixels >= 0 &&
+        sr_run_summary(rs->ctx, "train_label_pixels", (double)rs->label_pixels, err))
         return -1;
     for (int m = 0; m < SR_TW_VAL_COUNT && n; m++) {
         if (!rs->val_on[m])
@@ -1849,6 +1862,24 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
                         where(sr_ynode_get_path(cfg, "dataset.train_labels"), at, sizeof at));
         goto out;
     }
+    double scr_ratio;
+    if (sr_config_double(cfg, "dataset.scribble_ratio", &scr_ratio, err) ||
+        sr_config_double(cfg, "val_trimap_scale", &rs.trimap_scale, err))
+        goto out;
+    if (scr_ratio < 1) { // ADM Fig. 6: shortened scribbles, down to clicks
+        size_t nb = (size_t)(ds.N * ds.H * ds.W);
+        uint8_t *sh = malloc(nb ? nb : 1);
+        if (!sh) {
+            sr_errorf(err, "out of memory");
+            goto out;
+        }
+        if (sr_weak_scribble_shorten(tr.labels, ds.N, ds.H, ds.W, scr_ratio, sh, err)) {
+            free(sh);
+            goto out;
+        }
+        free(ext_labels);
+        tr.labels = ext_labels = sh;
+    }
     if (setup_hybrid(cfg, &ds, &tr, &ws, err) || parse_val_metrics(cfg, rs.val_on, err))
         goto out;
     const char *unl, *pseudo;
@@ -1948,6 +1979,13 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
     rs.log_energy = log_energy;
     rs.trainer = &trainer;
     rs.ntrain = tr.n;
+    { // how much annotation the (shortened) training labels leave
+        int64_t HW = ds.H * ds.W;
+        rs.label_pixels = 0;
+        for (int64_t i = 0; i < tr.n; i++)
+            for (int64_t p = 0; p < HW; p++)
+                rs.label_pixels += tr.labels[tr.idx[i] * HW + p] != SR_WEAK_UNLABELED;
+    }
     rs.ds = &ds;
     rs.vidx = va.idx;
     rs.vn = va.n;

@@ -133,8 +133,9 @@ int sr_tw_boundary_dist(const uint8_t *labels, int64_t H, int64_t W, float *dist
 // Pixel accuracy (all, trimap bands) and the pooled confusion of mIoU over
 // the images idx[0..n) with predictions 'pred' (n,H,W); see sr_tw_val_eval.
 static int score_pixels(const sr_dataset_t *ds, const int64_t *idx, int64_t n,
-                        const uint8_t *pred, int K, const int on[SR_TW_VAL_COUNT],
-                        double out[SR_TW_VAL_COUNT], sr_error_t *err)
+                        const uint8_t *pred, int K, double trimap_scale,
+                        const int on[SR_TW_VAL_COUNT], double out[SR_TW_VAL_COUNT],
+                        sr_error_t *err)
 {
     int64_t H = ds->H, W = ds->W, HW = H * W;
     int nc = K > 1 ? K : 2, need_band = on[SR_TW_VAL_TRIMAP16] || on[SR_TW_VAL_TRIMAP8];
@@ -146,7 +147,8 @@ static int score_pixels(const sr_dataset_t *ds, const int64_t *idx, int64_t n,
     }
     // correct / counted pixels: all, within 16 px, within 8 px
     int64_t hit[3] = {0}, cnt[3] = {0};
-    const double widths[3] = {INFINITY, SR_TW_TRIMAP_WIDE, SR_TW_TRIMAP_NARROW};
+    const double widths[3] = {INFINITY, SR_TW_TRIMAP_WIDE * trimap_scale,
+                              SR_TW_TRIMAP_NARROW * trimap_scale};
     for (int64_t i = 0; i < n; i++) {
         const uint8_t *y = ds->labels + idx[i] * HW, *f = pred + i * HW;
         if (need_band && sr_tw_boundary_dist(y, H, W, dist, err)) {
@@ -202,7 +204,8 @@ int sr_tw_val_parse(const char *name)
 }
 
 int sr_tw_val_eval(sr_net_t *net, const sr_dataset_t *ds, const int64_t *idx, int64_t n,
-                   const int on[SR_TW_VAL_COUNT], double out[SR_TW_VAL_COUNT], sr_error_t *err)
+                   double trimap_scale, const int on[SR_TW_VAL_COUNT],
+                   double out[SR_TW_VAL_COUNT], sr_error_t *err)
 {
     for (int m = 0; m < SR_TW_VAL_COUNT; m++)
         out[m] = NAN;
@@ -231,14 +234,14 @@ int sr_tw_val_eval(sr_net_t *net, const sr_dataset_t *ds, const int64_t *idx, in
         }
     }
     net->train = was_train;
-    int rc = sr_tw_val_score(ds, idx, n, pred, K, on, out, err);
+    int rc = sr_tw_val_score(ds, idx, n, pred, K, trimap_scale, on, out, err);
     free(pred);
     return rc;
 }
 
 int sr_tw_val_score(const sr_dataset_t *ds, const int64_t *idx, int64_t n, const uint8_t *pred,
-                    int K, const int on[SR_TW_VAL_COUNT], double out[SR_TW_VAL_COUNT],
-                    sr_error_t *err)
+                    int K, double trimap_scale, const int on[SR_TW_VAL_COUNT],
+                    double out[SR_TW_VAL_COUNT], sr_error_t *err)
 {
     for (int m = 0; m < SR_TW_VAL_COUNT; m++)
         out[m] = NAN;
@@ -317,7 +320,7 @@ int sr_tw_val_score(const sr_dataset_t *ds, const int64_t *idx, int64_t n, const
             out[m] = sum[m] / (double)cnt[m];
     if (on[SR_TW_VAL_PIXEL_ACC] || on[SR_TW_VAL_TRIMAP16] || on[SR_TW_VAL_TRIMAP8] ||
         on[SR_TW_VAL_MIOU])
-        if (score_pixels(ds, idx, n, pred, K, on, out, err))
+        if (score_pixels(ds, idx, n, pred, K, trimap_scale, on, out, err))
             goto out;
     rc = 0;
 out:

@@ -79,19 +79,21 @@ int sr_tw_val_parse(const char *name);
  * (pixel_acc, the trimap ones): the number of pixels whose prediction
  * equals the label over the number of labelled pixels (label != 255),
  * summed over all images before dividing (the trimap ones count only the
- * pixels of each image's band, sr_tw_boundary_dist <= 16 or 8); NaN when
+ * pixels of each image's band, sr_tw_boundary_dist <= 16 s or 8 s with
+ * s = 'trimap_scale', 1 for the paper's widths at its image size); NaN when
  * no pixel counts. mIoU: per class c (0..K-1; K = 1: classes 0 and 1) the
  * pooled TP / (TP + FP + FN) over the labelled pixels, averaged over the
  * classes that occur in the labels or the prediction. Returns 0, or -1
  * with 'err' set. */
 int sr_tw_val_eval(sr_net_t *net, const sr_dataset_t *ds, const int64_t *idx, int64_t n,
-                   const int on[SR_TW_VAL_COUNT], double out[SR_TW_VAL_COUNT], sr_error_t *err);
+                   double trimap_scale, const int on[SR_TW_VAL_COUNT],
+                   double out[SR_TW_VAL_COUNT], sr_error_t *err);
 
 /* The scoring part of sr_tw_val_eval on given predictions 'pred' (n,H,W)
  * (class per pixel; K = 1: 0/1) of the images ds[idx[i]]. Same contract. */
 int sr_tw_val_score(const sr_dataset_t *ds, const int64_t *idx, int64_t n, const uint8_t *pred,
-                    int K, const int on[SR_TW_VAL_COUNT], double out[SR_TW_VAL_COUNT],
-                    sr_error_t *err);
+                    int K, double trimap_scale, const int on[SR_TW_VAL_COUNT],
+                    double out[SR_TW_VAL_COUNT], sr_error_t *err);
 
 /* ---- 3D distance maps ------------------------------------------------------ */
 

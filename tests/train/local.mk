@@ -64,3 +64,5 @@ tests_train_test_val_accuracy_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
 tests_train_test_val_accuracy_t_LDADD = $(SR_TEST_LDADD)
 TESTS += tests/train/test_val_accuracy.t
 EXTRA_DIST += tests/train/fixtures/gen_trimap.py tests/train/fixtures/trimap_acc.txt
+TESTS += tests/train/train_accuracy.t
+EXTRA_DIST += tests/train/train_accuracy.t

@@ -56,7 +56,7 @@ static void test_step_edge(void)
     pixel_on(on);
     double v[SR_TW_VAL_COUNT];
     const int64_t idx[1] = {0};
-    ok(sr_tw_val_score(&ds, idx, 1, pred, 2, on, v, &err) == 0, "score: %s", err.text);
+    ok(sr_tw_val_score(&ds, idx, 1, pred, 2, 1.0, on, v, &err) == 0, "score: %s", err.text);
     is_close(v[SR_TW_VAL_PIXEL_ACC], 36.0 / 40.0, 1e-15, 0, "all pixels: 36 of 40 correct");
     is_close(v[SR_TW_VAL_TRIMAP16], 32.0 / 34.0, 1e-15, 0, "16 px band: 32 of 34");
     is_close(v[SR_TW_VAL_TRIMAP8], 17.0 / 18.0, 1e-15, 0, "8 px band: 17 of 18");
@@ -64,8 +64,12 @@ static void test_step_edge(void)
     is_close(v[SR_TW_VAL_MIOU], (16.0 / 20.0 + 20.0 / 24.0) / 2, 1e-15, 0,
              "mIoU: (16/20 + 20/24) / 2");
     ok(isnan(v[SR_TW_VAL_DICE3D]) && isnan(v[SR_TW_VAL_HD95]), "metrics not asked for: NaN");
+    // trimap_scale 0.5: bands of 8 px (x in [11, 28]) and 4 px (x in [15, 24])
+    ok(sr_tw_val_score(&ds, idx, 1, pred, 2, 0.5, on, v, &err) == 0, "scale 0.5: %s", err.text);
+    is_close(v[SR_TW_VAL_TRIMAP16], 17.0 / 18.0, 1e-15, 0, "scale 0.5: the wide band is 8 px");
+    is_close(v[SR_TW_VAL_TRIMAP8], 9.0 / 10.0, 1e-15, 0, "scale 0.5: the narrow band is 4 px");
     // K = 1 networks predict 0/1 too: the same numbers
-    ok(sr_tw_val_score(&ds, idx, 1, pred, 1, on, v, &err) == 0, "K = 1: %s", err.text);
+    ok(sr_tw_val_score(&ds, idx, 1, pred, 1, 1.0, on, v, &err) == 0, "K = 1: %s", err.text);
     is_close(v[SR_TW_VAL_TRIMAP8], 17.0 / 18.0, 1e-15, 0, "K = 1: the same 8 px band accuracy");
     is_close(v[SR_TW_VAL_MIOU], (16.0 / 20.0 + 20.0 / 24.0) / 2, 1e-15, 0,
              "K = 1: mIoU over classes 0 and 1");
@@ -93,7 +97,7 @@ static void test_void(void)
     pixel_on(on);
     double v[SR_TW_VAL_COUNT];
     const int64_t idx[1] = {0};
-    sr_tw_val_score(&ds, idx, 1, pred, 2, on, v, &err);
+    sr_tw_val_score(&ds, idx, 1, pred, 2, 1.0, on, v, &err);
     is_close(v[SR_TW_VAL_PIXEL_ACC], 4.0 / 9.0, 1e-15, 0,
              "void excluded: 4 of the 9 labelled pixels correct");
     // class 0: TP 4, FP 5; class 1: TP 0, FN 5 -> (4/9 + 0) / 2
@@ -122,7 +126,7 @@ static void test_no_boundary(void)
     pixel_on(on);
     double v[SR_TW_VAL_COUNT];
     const int64_t idx[2] = {0, 1};
-    sr_tw_val_score(&ds, idx, 2, pred, 3, on, v, &err);
+    sr_tw_val_score(&ds, idx, 2, pred, 3, 1.0, on, v, &err);
     is_close(v[SR_TW_VAL_PIXEL_ACC], 31.0 / 32.0, 1e-15, 0, "pooled over both images: 31/32");
     ok(isnan(v[SR_TW_VAL_TRIMAP16]) && isnan(v[SR_TW_VAL_TRIMAP8]),
        "no pixel in any band: trimap accuracy NaN");
@@ -203,7 +207,7 @@ static void test_scipy_fixture(void)
     int on[SR_TW_VAL_COUNT];
     pixel_on(on);
     double v[SR_TW_VAL_COUNT];
-    ok(sr_tw_val_score(&ds, idx, N, pred, K, on, v, &err) == 0, "score: %s", err.text);
+    ok(sr_tw_val_score(&ds, idx, N, pred, K, 1.0, on, v, &err) == 0, "score: %s", err.text);
     is_close(v[SR_TW_VAL_PIXEL_ACC], acc[0], 1e-11, 0, "pixel accuracy = numpy's");
     is_close(v[SR_TW_VAL_TRIMAP16], acc[1], 1e-11, 0, "16 px trimap accuracy = numpy's");
     is_close(v[SR_TW_VAL_TRIMAP8], acc[2], 1e-11, 0, "8 px trimap accuracy = numpy's");
