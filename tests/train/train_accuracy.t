@@ -67,6 +67,22 @@ else
     diag "h5dump not installed: skipping the per-epoch check"
 fi
 
+# segrep plot with 'x': one point per ratio, the mean over the runs of that
+# ratio (here the two trimap scales, whose pixel_acc is the same) of the
+# last epoch's value, against the runs' own summaries
+cat > p.yaml <<'G'
+plot: acc-vs-ratio
+series:
+  - {label: acc, metric: val_pixel_acc, x: dataset.scribble_ratio, scale: 100}
+G
+run_cmd "$SEGREP" plot p.yaml --results a --output-dir pl --no-render
+is "$rc" 0 "plot against the ratio: $err"
+for r in 0 0.5 1; do
+    want=$(awk -v r=$r '$4 == r && $1 == 1 { printf "%.10g", 100 * $2 }' v.txt)
+    got=$(awk -v r=$r '!/^#/ && NF == 4 && $1 == r { print $2 " " $3 " " $4 }' pl/acc-vs-ratio.dat)
+    is "$got" "$want 0 2" "ratio $r: the point is 100 x the runs' val_pixel_acc_final, std 0 over 2 runs"
+done
+
 sed 's/dataset.scribble_ratio: \[0, 0.5, 1\]/dataset.scribble_ratio: [1.5]/' a.yaml > b.yaml
 run_cmd "$SEGREP" run b.yaml -q --results b
 is "$rc" 2 "ratio 1.5: exit 2 at expansion"
