@@ -25,7 +25,8 @@ static const char *const colors[] = {"#0072b2", "#d55e00", "#009e73", "#cc79a7",
 static const char *const top_keys[] = {"plot", "description", "title", "xlabel", "ylabel",
                                        "logscale", "xrange", "yrange", "size", "key",
                                        "series", "figure"};
-static const char *const series_keys[] = {"label", "select", "metric", "band", "scale"};
+static const char *const series_keys[] = {"label", "select", "metric", "band", "scale", "x",
+                                          "epochs"};
 static const char *const figure_kinds[] = {"log-barrier", "pwl-c4", "all-derivative",
                                            "loss-gradients"};
 #define NFIGURES ((int)(sizeof figure_kinds / sizeof figure_kinds[0]))
@@ -125,6 +126,94 @@ static void end_block(plot_t *p)
 
 /* ---- curves from runs ----------------------------------------------------------- */
 
+// One point per value of the run axis 'xax' (a number) among the runs the
+// series selects: each run's metric reduced by the series' 'epochs' (default
+// the last epoch), times 'scale'; the mean, sample std and count over the
+// runs of that value, in increasing order of the value (issue 10: ADM
+// Fig. 6, accuracy against the scribble length ratio).
+static int build_sweep(plot_t *p, const sr_ynode_t *e, int s, int nseries, const sr_ynode_t *xax,
+                       const char *metric, double scale, int band, const sr_runset_t *rs,
+                       int *first, sr_error_t *err)
+{
+    if (xax->kind != SR_YNODE_SCALAR || !xax->text[0])
+        return at_err(err, xax, "x: expected the name of a run axis", NULL);
+    if (rs->n && !sr_runset_knows_key(rs, xax->text)) {
+        const char *sug = sr_runset_suggest_key(rs, xax->text);
+        return sr_errorf(err, "%s:%d:%d: x: unknown axis '%s'%s%s%s", xax->file, xax->line,
+                         xax->col, xax->text, sug ? " (did you mean '" : "", sug ? sug : "",
+                         sug ? "'?)" : "");
+    }
+    sr_reduce_t red;
+    sr_reduce_init(&red);
+    if (sr_reduce_parse(e, &red, err) != 0)
+        return -1;
+    red.scale = 1; // the series' 'scale' is applied below, as for curves
+    const sr_ynode_t *sel = sr_ynode_map_get(e, "select");
+    int *idx = NULL;
+    int n = sr_runset_select(rs, sel, 0, &idx);
+    if (n <= 0) {
+        free(idx);
+        return at_err(err, e, "series selects no complete run in ", rs->dir);
+    }
+    double *xv = malloc(sizeof(double) * (size_t)n), *yv = malloc(sizeof(double) * (size_t)n);
+    int rc = xv && yv ? 0 : sr_errorf(err, "out of memory");
+    for (int i = 0; rc == 0 && i < n; i++) {
+        const sr_run_rec_t *r = &rs->runs[idx[i]];
+        const sr_ynode_t *v = r->axes ? sr_ynode_map_get(r->axes, xax->text) : NULL;
+        if (!v || sr_ynode_as_double(v, &xv[i]) != 0 || !isfinite(xv[i]))
+            rc = sr_errorf(err, "%s:%d:%d: x: run %s has no numeric axis '%s'", xax->file,
+                           xax->line, xax->col, r->run_id, xax->text);
+        else
+            rc = sr_reduce_run(r, metric, &red, &yv[i], NULL, NULL, err);
+    }
+    const sr_ynode_t *lab = sr_ynode_map_get(e, "label");
+    char label[512];
+    snprintf(label, sizeof label, "%s", lab && lab->kind == SR_YNODE_SCALAR ? lab->text : metric);
+    if (rc == 0) {
+        fprintf(p->dat, "# series %d: %s; %d runs; columns: %s mean std n\n", s, label, n,
+                xax->text);
+        double last = -INFINITY;
+        for (;;) { // the distinct x values in increasing order
+            double x = INFINITY;
+            for (int i = 0; i < n; i++)
+                if (xv[i] > last && xv[i] < x)
+                    x = xv[i];
+            if (x == INFINITY)
+                break;
+            double sum = 0, ss = 0;
+            int cnt = 0;
+            for (int i = 0; i < n; i++)
+                if (xv[i] == x && isfinite(yv[i]))
+                    sum += yv[i] * scale, cnt++;
+            double mean = cnt ? sum / cnt : NAN;
+            for (int i = 0; i < n; i++)
+                if (xv[i] == x && isfinite(yv[i]))
+                    ss += (yv[i] * scale - mean) * (yv[i] * scale - mean);
+            if (cnt)
+                fprintf(p->dat, "%.10g %.10g %.10g %d\n", x, mean,
+                        cnt >= 2 ? sqrt(ss / (cnt - 1)) : 0.0, cnt);
+            last = x;
+        }
+        const char *col = colors[s % NCOLORS];
+        int blk = p->nblocks;
+        end_block(p);
+        if (band) {
+            fprintf(p->body, "%s'%s.dat' index %d using 1:2:3 with yerrorbars lc rgb '%s' "
+                    "notitle, \\\n", *first ? "plot " : "     ", p->name, blk, col);
+            *first = 0;
+        }
+        fprintf(p->body, "%s'%s.dat' index %d using 1:2 with linespoints lw 2 pt 7 lc rgb '%s' "
+                "title ", *first ? "plot " : "     ", p->name, blk, col);
+        gp_string(p->body, label);
+        fputs(s + 1 < nseries ? ", \\\n" : "\n", p->body);
+        *first = 0;
+    }
+    free(xv);
+    free(yv);
+    free(idx);
+    return rc;
+}
+
 static int build_curves(plot_t *p, const sr_ynode_t *series, const sr_runset_t *rs,
                         sr_error_t *err)
 {
@@ -158,6 +247,15 @@ static int build_curves(plot_t *p, const sr_ynode_t *series, const sr_runset_t *
             else
                 return at_err(err, b, "band: expected std or none", NULL);
         }
+        const sr_ynode_t *xax = sr_ynode_map_get(e, "x");
+        if (xax) {
+            if (build_sweep(p, e, s, series->n, xax, m->text, scale, band, rs, &first, err) != 0)
+                return -1;
+            continue;
+        }
+        const sr_ynode_t *ep = sr_ynode_map_get(e, "epochs");
+        if (ep)
+            return at_err(err, ep, "epochs: only with 'x' (a curve plots every epoch)", NULL);
         int *idx = NULL;
         int n = sr_runset_select(rs, sel, 0, &idx);
         if (n <= 0) {

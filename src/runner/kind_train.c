@@ -38,6 +38,7 @@
 
 #include "data/dataset.h"
 #include "data/synth.h"
+#include "data/weak.h"
 #include "io/datasets/ds_file.h"
 #include "losses/losses.h"
 #include "nn/net.h"
@@ -119,7 +120,8 @@ static const sr_param_t train_params[] = {
     // thesis ch. 2-4 (train_weak.h)
     {"val_metrics", SR_PARAM_ANY, "[dice]", 1, 0, NULL,
      "validation metrics per epoch: dice (always), dice3d (per volume), hd95 (2D, mm), hd95_3d, "
-     "image_iou (binary, per image), xentropy, hinge, lovasz_hinge (K = 1 losses)"},
+     "image_iou (binary, per image), xentropy, hinge, lovasz_hinge (K = 1 losses), "
+     "pixel_acc, pixel_acc_trimap16, pixel_acc_trimap8, miou"},
     {"dist_maps", SR_PARAM_STRING, "2d", 1, 0, "2d|3d",
      "distance maps of distance losses: 2d per slice, or 3d per training volume with spacing"},
     {"dataset.full_volumes", SR_PARAM_INT, "0", 0, 1000000, NULL,
@@ -147,6 +149,13 @@ static const sr_param_t train_params[] = {
      "after training, store the argmax on every dataset image as tensor pred_labels"},
     {"dataset.pseudo_labels", SR_PARAM_STRING, "\"\"", 1, 0, NULL,
      "input run whose pred_labels label the unlabelled training images (foreground only)"},
+    // ADM Tables 3 and Fig. 6 (issue 10)
+    {"val_trimap_scale", SR_PARAM_FLOAT, "1", 1e-3, 100, NULL,
+     "the trimap bands of val_metrics pixel_acc_trimap16/8 are 16 s and 8 s pixels wide (s: "
+     "the dataset's image size over the paper's)"},
+    {"dataset.scribble_ratio", SR_PARAM_FLOAT, "1", 0, 1, NULL,
+     "shorten each scribble of the training labels to this central fraction of its geodesic "
+     "length (0: one click at its middle; 1: unchanged)"},
     {"save_sizes", SR_PARAM_BOOL, "false", 1, 0, NULL,
      "after training, store sum_p sigmoid(logits) per image as tensor pred_sizes (ch. 5 "
      "regressor)"},
@@ -1114,6 +1123,8 @@ typedef struct run_state {
     /* thesis ch. 2-4 (train_weak.h): weight schedules, volume metrics */
     sr_trainer_t *trainer;
     int val_on[SR_TW_VAL_COUNT], any_val;
+    double trimap_scale;                      /* val_trimap_scale */
+    int64_t label_pixels;                     /* labelled pixels of the training labels */
     const sr_dataset_t *ds;
     const int64_t *vidx;
     int64_t vn;
@@ -1482,7 +1493,7 @@ static int weights_summary(sr_run_ctx_t *ctx, const sr_net_t *net, sr_error_t *e
 /* ---- thesis ch. 2-4: hybrid sets, term views, 3D maps, weight schedules,
  * volume metrics (train_weak.h) ------------------------------------------- */
 
-// 'val_metrics: [dice, dice3d, hd95, hd95_3d]' -> on[m].
+// 'val_metrics: [dice, dice3d, hd95, hd95_3d, pixel_acc, ...]' -> on[m].
 static int parse_val_metrics(const sr_ynode_t *config, int on[SR_TW_VAL_COUNT], sr_error_t *err)
 {
     memset(on, 0, sizeof(int) * SR_TW_VAL_COUNT);
@@ -1492,13 +1503,16 @@ static int parse_val_metrics(const sr_ynode_t *config, int on[SR_TW_VAL_COUNT], 
     char at[300];
     if (v->kind != SR_YNODE_SEQ)
         return sr_errorf(err, "%s: val_metrics: expected a list of dice, dice3d, hd95, hd95_3d, "
-                         "image_iou, xentropy, hinge, lovasz_hinge", where(v, at, sizeof at));
+                         "image_iou, xentropy, hinge, lovasz_hinge, pixel_acc, "
+                         "pixel_acc_trimap16, pixel_acc_trimap8, miou",
+                         where(v, at, sizeof at));
     for (int i = 0; i < v->n; i++) {
         const sr_ynode_t *x = v->items[i];
         int m = x->kind == SR_YNODE_SCALAR ? sr_tw_val_parse(x->text) : -2;
         if (m == -2)
             return sr_errorf(err, "%s: val_metrics[%d]: expected one of dice, dice3d, hd95, "
-                             "hd95_3d, image_iou, xentropy, hinge, lovasz_hinge",
+                             "hd95_3d, image_iou, xentropy, hinge, lovasz_hinge, pixel_acc, "
+                             "pixel_acc_trimap16, pixel_acc_trimap8, miou",
                              where(x, at, sizeof at), i);
         if (m >= 0)
             on[m] = 1;
@@ -1680,7 +1694,8 @@ static int weak_epoch(run_state_t *rs, int64_t e, sr_error_t *err)
     if (!rs->any_val)
         return 0;
     double v[SR_TW_VAL_COUNT];
-    if (sr_tw_val_eval(rs->net, rs->ds, rs->vidx, rs->vn, rs->binarise, rs->val_on, v, err))
+    if (sr_tw_val_eval(rs->net, rs->ds, rs->vidx, rs->vn, rs->binarise, rs->trimap_scale,
+                       rs->val_on, v, err))
         return -1;
     for (int m = 0; m < SR_TW_VAL_COUNT; m++) {
         if (!rs->val_on[m])
@@ -1702,7 +1717,8 @@ static int eval_only(run_state_t *rs, sr_error_t *err)
     char name[96];
     double v[SR_TW_VAL_COUNT];
     if (rs->any_val &&
-        sr_tw_val_eval(rs->net, rs->ds, rs->vidx, rs->vn, rs->binarise, rs->val_on, v, err))
+        sr_tw_val_eval(rs->net, rs->ds, rs->vidx, rs->vn, rs->binarise, rs->trimap_scale,
+                       rs->val_on, v, err))
         return -1;
     for (int m = 0; m < SR_TW_VAL_COUNT; m++) {
         if (!rs->val_on[m])
@@ -1720,13 +1736,16 @@ static int eval_only(run_state_t *rs, sr_error_t *err)
 }
 
 /* Summaries of the volume metrics: val_<m>_final, _last10_mean, _last10_std,
- * _best (max for Dice, min for HD95) and _at_best (at the epoch of the best
+ * _best (max for Dice, accuracies and mIoU, min for HD95) and _at_best (at the epoch of the best
  * 2D validation Dice, the authors' model choice). NaN epochs are skipped. */
 static int weak_summaries(run_state_t *rs, sr_error_t *err)
 {
     int n = rs->logged, first = n > 10 ? n - 10 : 0;
     char name[96];
     if (sr_run_summary(rs->ctx, "train_images", (double)rs->ntrain, err))
+        return -1;
+    if (rs->label_pixels >= 0 &&
+        sr_run_summary(rs->ctx, "train_label_pixels", (double)rs->label_pixels, err))
         return -1;
     for (int m = 0; m < SR_TW_VAL_COUNT && n; m++) {
         if (!rs->val_on[m])
@@ -1882,6 +1901,24 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
                         where(sr_ynode_get_path(cfg, "dataset.train_labels"), at, sizeof at));
         goto out;
     }
+    double scr_ratio;
+    if (sr_config_double(cfg, "dataset.scribble_ratio", &scr_ratio, err) ||
+        sr_config_double(cfg, "val_trimap_scale", &rs.trimap_scale, err))
+        goto out;
+    if (scr_ratio < 1) { // ADM Fig. 6: shortened scribbles, down to clicks
+        size_t nb = (size_t)(ds.N * ds.H * ds.W);
+        uint8_t *sh = malloc(nb ? nb : 1);
+        if (!sh) {
+            sr_errorf(err, "out of memory");
+            goto out;
+        }
+        if (sr_weak_scribble_shorten(tr.labels, ds.N, ds.H, ds.W, scr_ratio, sh, err)) {
+            free(sh);
+            goto out;
+        }
+        free(ext_labels);
+        tr.labels = ext_labels = sh;
+    }
     if (setup_hybrid(cfg, &ds, &tr, &ws, err) || parse_val_metrics(cfg, rs.val_on, err))
         goto out;
     const char *unl, *pseudo;
@@ -1981,6 +2018,13 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
     rs.log_energy = log_energy;
     rs.trainer = &trainer;
     rs.ntrain = tr.n;
+    { // how much annotation the (shortened) training labels leave
+        int64_t HW = ds.H * ds.W;
+        rs.label_pixels = 0;
+        for (int64_t i = 0; i < tr.n; i++)
+            for (int64_t p = 0; p < HW; p++)
+                rs.label_pixels += tr.labels[tr.idx[i] * HW + p] != SR_WEAK_UNLABELED;
+    }
     rs.ds = &ds;
     rs.vidx = va.idx;
     rs.vn = va.n;

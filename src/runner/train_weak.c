@@ -91,18 +91,110 @@ static const double *spacing_of(const sr_dataset_t *ds, int64_t j)
 
 /* ---- validation metrics ------------------------------------------------------ */
 
-static const char *const val_names[] = {"dice3d",    "hd95",     "hd95_3d",     "image_iou",
-                                        "xentropy", "hinge", "lovasz_hinge"};
+static const char *const val_names[] = {
+    "dice3d",    "hd95",      "hd95_3d",            "image_iou",         "xentropy",
+    "hinge",     "lovasz_hinge", "pixel_acc",       "pixel_acc_trimap16", "pixel_acc_trimap8",
+    "miou"};
 static_assert(sizeof val_names / sizeof val_names[0] == SR_TW_VAL_COUNT, "val metric names");
 
-int sr_tw_val_higher_better(int m)
-{
-    return m == SR_TW_VAL_DICE3D || m == SR_TW_VAL_IMAGE_IOU;
-}
 
 const char *sr_tw_val_name(int m)
 {
     return m >= 0 && m < SR_TW_VAL_COUNT ? val_names[m] : "?";
+}
+
+int sr_tw_val_higher_better(int m)
+{
+    // Dice, IoU, accuracies and mIoU; distances and losses are lower-better
+    return m == SR_TW_VAL_DICE3D || m == SR_TW_VAL_IMAGE_IOU || m == SR_TW_VAL_PIXEL_ACC ||
+           m == SR_TW_VAL_TRIMAP16 || m == SR_TW_VAL_TRIMAP8 || m == SR_TW_VAL_MIOU;
+}
+
+int sr_tw_boundary_dist(const uint8_t *labels, int64_t H, int64_t W, float *dist,
+                        sr_error_t *err)
+{
+    int64_t HW = H * W;
+    if (H <= 0 || W <= 0)
+        return sr_errorf(err, "boundary distance: bad shape %lldx%lld", (long long)H,
+                         (long long)W);
+    uint8_t *notb = malloc((size_t)HW); // 0 on boundary pixels: the EDT's targets
+    if (!notb)
+        return sr_errorf(err, "boundary distance: out of memory");
+    for (int64_t y = 0; y < H; y++)
+        for (int64_t x = 0; x < W; x++) {
+            int64_t p = y * W + x;
+            uint8_t v = labels[p];
+            int b = (y > 0 && labels[p - W] != v) || (y + 1 < H && labels[p + W] != v) ||
+                    (x > 0 && labels[p - 1] != v) || (x + 1 < W && labels[p + 1] != v);
+            notb[p] = (uint8_t)!b;
+        }
+    int64_t shape[2] = {H, W};
+    int rc = sr_edt(notb, 2, shape, NULL, dist, err); // +INF everywhere without a boundary
+    free(notb);
+    return rc ? sr_error_prefix(err, "boundary distance: ") : 0;
+}
+
+// Pixel accuracy (all, trimap bands) and the pooled confusion of mIoU over
+// the images idx[0..n) with predictions 'pred' (n,H,W); see sr_tw_val_eval.
+static int score_pixels(const sr_dataset_t *ds, const int64_t *idx, int64_t n,
+                        const uint8_t *pred, int K, double trimap_scale,
+                        const int on[SR_TW_VAL_COUNT], double out[SR_TW_VAL_COUNT],
+                        sr_error_t *err)
+{
+    int64_t H = ds->H, W = ds->W, HW = H * W;
+    int nc = K > 1 ? K : 2, need_band = on[SR_TW_VAL_TRIMAP16] || on[SR_TW_VAL_TRIMAP8];
+    float *dist = need_band ? malloc(sizeof(float) * (size_t)HW) : NULL;
+    int64_t *conf = calloc((size_t)(nc * nc), sizeof(int64_t)); /* (truth, pred) */
+    if ((need_band && !dist) || !conf) {
+        free(dist), free(conf);
+        return sr_errorf(err, "pixel accuracy: out of memory");
+    }
+    // correct / counted pixels: all, within 16 px, within 8 px
+    int64_t hit[3] = {0}, cnt[3] = {0};
+    const double widths[3] = {INFINITY, SR_TW_TRIMAP_WIDE * trimap_scale,
+                              SR_TW_TRIMAP_NARROW * trimap_scale};
+    for (int64_t i = 0; i < n; i++) {
+        const uint8_t *y = ds->labels + idx[i] * HW, *f = pred + i * HW;
+        if (need_band && sr_tw_boundary_dist(y, H, W, dist, err)) {
+            free(dist), free(conf);
+            return -1;
+        }
+        for (int64_t p = 0; p < HW; p++) {
+            if (y[p] == SR_LABEL_IGNORE || y[p] >= nc)
+                continue;
+            int good = f[p] == y[p];
+            for (int b = 0; b < 3; b++)
+                if (b == 0 || (need_band && dist[p] <= widths[b])) {
+                    hit[b] += good;
+                    cnt[b]++;
+                }
+            if (f[p] < nc)
+                conf[y[p] * nc + f[p]]++;
+        }
+    }
+    const int ms[3] = {SR_TW_VAL_PIXEL_ACC, SR_TW_VAL_TRIMAP16, SR_TW_VAL_TRIMAP8};
+    for (int b = 0; b < 3; b++)
+        if (on[ms[b]] && cnt[b])
+            out[ms[b]] = (double)hit[b] / (double)cnt[b];
+    if (on[SR_TW_VAL_MIOU]) {
+        double sum = 0;
+        int classes = 0;
+        for (int c = 0; c < nc; c++) {
+            int64_t tp = conf[c * nc + c], fn = 0, fp = 0;
+            for (int d = 0; d < nc; d++)
+                if (d != c)
+                    fn += conf[c * nc + d], fp += conf[d * nc + c];
+            if (tp + fp + fn == 0)
+                continue; // absent from the labels and the prediction
+            sum += (double)tp / (double)(tp + fp + fn);
+            classes++;
+        }
+        if (classes)
+            out[SR_TW_VAL_MIOU] = sum / classes;
+    }
+    free(dist);
+    free(conf);
+    return 0;
 }
 
 int sr_tw_val_parse(const char *name)
@@ -169,8 +261,8 @@ static int val_losses_add(val_losses_t *vl, const sr_tensor_t *lg, const uint8_t
 }
 
 int sr_tw_val_eval(sr_net_t *net, const sr_dataset_t *ds, const int64_t *idx, int64_t n,
-                   int binarise, const int on[SR_TW_VAL_COUNT], double out[SR_TW_VAL_COUNT],
-                   sr_error_t *err)
+                   int binarise, double trimap_scale, const int on[SR_TW_VAL_COUNT],
+                   double out[SR_TW_VAL_COUNT], sr_error_t *err)
 {
     for (int m = 0; m < SR_TW_VAL_COUNT; m++)
         out[m] = NAN;
@@ -217,7 +309,7 @@ int sr_tw_val_eval(sr_net_t *net, const sr_dataset_t *ds, const int64_t *idx, in
             goto out;
         }
     }
-    rc = sr_tw_val_score(ds, idx, n, pred, bin ? 2 : K, on, out, err);
+    rc = sr_tw_val_score(ds, idx, n, pred, bin ? 2 : K, trimap_scale, on, out, err);
     if (rc == 0 && want_losses)
         for (int i = 0; i < 3; i++) {
             int m = val_loss_metric[i];
@@ -233,15 +325,18 @@ out:
 }
 
 int sr_tw_val_score(const sr_dataset_t *ds, const int64_t *idx, int64_t n, const uint8_t *pred,
-                    int K, const int on[SR_TW_VAL_COUNT], double out[SR_TW_VAL_COUNT],
-                    sr_error_t *err)
+                    int K, double trimap_scale, const int on[SR_TW_VAL_COUNT],
+                    double out[SR_TW_VAL_COUNT], sr_error_t *err)
 {
     for (int m = 0; m < SR_TW_VAL_COUNT; m++)
         out[m] = NAN;
     if (n <= 0)
         return 0;
     int64_t H = ds->H, W = ds->W, HW = H * W;
-    uint8_t *a = malloc((size_t)(n * HW)), *b = malloc((size_t)(n * HW));
+    int per_class = on[SR_TW_VAL_DICE3D] || on[SR_TW_VAL_HD95] || on[SR_TW_VAL_HD95_3D];
+    // the class masks of a volume (only the per-class metrics need them)
+    int64_t nmask = per_class ? n * HW : 1;
+    uint8_t *a = malloc((size_t)nmask), *b = malloc((size_t)nmask);
     vgroup_t g = {0};
     int rc = -1;
     if (!a || !b) {
@@ -251,6 +346,8 @@ int sr_tw_val_score(const sr_dataset_t *ds, const int64_t *idx, int64_t n, const
     if (vgroup_make(ds, idx, n, &g, err))
         goto out;
     int k0 = K > 1 ? 1 : 0, kend = K > 1 ? K : 1;
+    if (!per_class)
+        kend = k0; // only the pixel metrics: no per-class volume pass
     double sum[SR_TW_VAL_COUNT] = {0};
     int64_t cnt[SR_TW_VAL_COUNT] = {0};
     if (on[SR_TW_VAL_IMAGE_IOU] && K <= 2)
@@ -318,6 +415,10 @@ int sr_tw_val_score(const sr_dataset_t *ds, const int64_t *idx, int64_t n, const
     for (int m = 0; m < SR_TW_VAL_COUNT; m++)
         if (on[m] && cnt[m])
             out[m] = sum[m] / (double)cnt[m];
+    if (on[SR_TW_VAL_PIXEL_ACC] || on[SR_TW_VAL_TRIMAP16] || on[SR_TW_VAL_TRIMAP8] ||
+        on[SR_TW_VAL_MIOU])
+        if (score_pixels(ds, idx, n, pred, K, trimap_scale, on, out, err))
+            goto out;
     rc = 0;
 out:
     if (rc)

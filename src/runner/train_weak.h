@@ -2,10 +2,12 @@
  * partly supervised settings (chapters 2-4), kept out of kind_train.c:
  *
  *  - validation metrics per volume: 3D Dice per (patient) volume, HD95 per
- *    2D slice and per 3D volume with the dataset's voxel spacing; and the
+ *    2D slice and per 3D volume with the dataset's voxel spacing; the
  *    binary ones of the Lovász supplementary Table A.1 (Image-IoU, the
  *    validation cross-entropy, hinge and Lovász hinge of a K = 1 network,
- *    a multi-class network's binarised prediction);
+ *    a multi-class network's binarised prediction); and over the split's
+ *    pixels (ADM paper): pixel accuracy, accuracy in trimap bands around
+ *    the ground truth's label boundaries, mIoU;
  *  - 3D signed distance maps of the training volumes (boundary loss);
  *  - hybrid training sets: n fully labelled volumes chosen by a seeded draw,
  *    the others weakly labelled;
@@ -38,16 +40,42 @@ enum sr_tw_val {
     SR_TW_VAL_XENTROPY,     /* K = 1: binary logistic CE, mean over valid pixels */
     SR_TW_VAL_HINGE,        /* K = 1: hinge max(0, 1 - F s), mean over valid pixels */
     SR_TW_VAL_LOVASZ_HINGE, /* K = 1: mean over images of the per-image Lovász hinge */
+    /* over the split's pixels (ADM paper): */
+    SR_TW_VAL_PIXEL_ACC, /* correct / labelled pixels, pooled over the split */
+    SR_TW_VAL_TRIMAP16,  /* the same within 16 px of a ground-truth label boundary */
+    SR_TW_VAL_TRIMAP8,   /* ... within 8 px */
+    SR_TW_VAL_MIOU,      /* mean over classes of the pooled IoU (VOC, background included) */
     SR_TW_VAL_COUNT
 };
 
-/* 1 if a higher value of metric m is better (Dice, IoU), 0 for distances
- * and losses. */
+/* Band widths (pixels) of SR_TW_VAL_TRIMAP16 and SR_TW_VAL_TRIMAP8. */
+#define SR_TW_TRIMAP_WIDE 16.0
+#define SR_TW_TRIMAP_NARROW 8.0
+
+/* 1 if a higher value of metric m is better (Dice, IoU, accuracies, mIoU),
+ * 0 for distances and losses. */
 int sr_tw_val_higher_better(int m);
 
 /* "dice3d", "hd95", "hd95_3d", "image_iou", "xentropy", "hinge",
- * "lovasz_hinge" (logged as val_<name>). */
+ * "lovasz_hinge", "pixel_acc", "pixel_acc_trimap16", "pixel_acc_trimap8",
+ * "miou" (logged as val_<name>). */
 const char *sr_tw_val_name(int m);
+
+/* 1 if a higher value of metric 'm' is better (Dice, accuracies, mIoU), 0
+ * for the HD95 distances. */
+int sr_tw_val_higher_better(int m);
+
+/* Distance of every pixel of one label map 'labels' (H,W) to the nearest
+ * pixel of the map's label boundary, written to 'dist' (H,W): a pixel is a
+ * boundary pixel when one of its 4-neighbours inside the image holds a
+ * different value, the ignore value 255 counting as a value of its own (so
+ * both sides of an edge are boundary pixels, at distance 0, and the edges
+ * of VOC's void band are boundaries). Exact Euclidean distance in pixels
+ * (metrics/edt.h, unit spacing); +INFINITY everywhere when the map has no
+ * boundary (one value only). The trimap band of width w is dist <= w
+ * (doc/metrics/trimap.md). Returns 0, or -1 with 'err' set. */
+int sr_tw_boundary_dist(const uint8_t *labels, int64_t H, int64_t W, float *dist,
+                        sr_error_t *err);
 
 /* Parse a name above ("dice", the 2D Dice always logged, maps to -1 and is
  * accepted). Returns the metric, -1 for "dice", or -2 if unknown. */
@@ -69,11 +97,19 @@ int sr_tw_val_parse(const char *name);
  * cols) or of the volume (slices, rows, cols); a slice or volume whose
  * ground truth of the class is empty is skipped; an empty prediction
  * against a non-empty ground truth gives the array's diagonal (mm), the
- * LIVIAETS convention. NaN when no slice or volume counts. Returns 0, or
- * -1 with 'err' set. */
+ * LIVIAETS convention. NaN when no slice or volume counts. Pixel accuracy
+ * (pixel_acc, the trimap ones): the number of pixels whose prediction
+ * equals the label over the number of labelled pixels (label != 255),
+ * summed over all images before dividing (the trimap ones count only the
+ * pixels of each image's band, sr_tw_boundary_dist <= 16 s or 8 s with
+ * s = 'trimap_scale', 1 for the paper's widths at its image size); NaN when
+ * no pixel counts. mIoU: per class c (0..K-1; K = 1: classes 0 and 1) the
+ * pooled TP / (TP + FP + FN) over the labelled pixels, averaged over the
+ * classes that occur in the labels or the prediction. Returns 0, or -1
+ * with 'err' set. */
 int sr_tw_val_eval(sr_net_t *net, const sr_dataset_t *ds, const int64_t *idx, int64_t n,
-                   int binarise, const int on[SR_TW_VAL_COUNT], double out[SR_TW_VAL_COUNT],
-                   sr_error_t *err);
+                   int binarise, double trimap_scale, const int on[SR_TW_VAL_COUNT],
+                   double out[SR_TW_VAL_COUNT], sr_error_t *err);
 
 /* The scoring part of sr_tw_val_eval on given predictions 'pred' (n,H,W)
  * (class per pixel; K = 1: 0/1) of the images ds[idx[i]]. Same contract,
@@ -82,8 +118,8 @@ int sr_tw_val_eval(sr_net_t *net, const sr_dataset_t *ds, const int64_t *idx, in
  * not SR_LABEL_IGNORE)), IoU = I / U, or 1 when U = 0; the mean over the n
  * images (NaN for K > 2). */
 int sr_tw_val_score(const sr_dataset_t *ds, const int64_t *idx, int64_t n, const uint8_t *pred,
-                    int K, const int on[SR_TW_VAL_COUNT], double out[SR_TW_VAL_COUNT],
-                    sr_error_t *err);
+                    int K, double trimap_scale, const int on[SR_TW_VAL_COUNT],
+                    double out[SR_TW_VAL_COUNT], sr_error_t *err);
 
 /* ---- 3D distance maps ------------------------------------------------------ */
 

@@ -20,4 +20,5 @@ TESTS += tests/report/test_runs.t
 TESTS += tests/report/specs.t tests/report/specs-runs.t
 EXTRA_DIST += tests/report/specs.t tests/report/specs-runs.t \
 	plots/thesis-ch3-toy-curves.yaml plots/thesis-ch3-toy-satisfied.yaml \
-	plots/adm-grid-crf-energy.yaml plots/adm-dense-crf-energy.yaml plots/lovasz-fig-C.2.yaml
+	plots/adm-grid-crf-energy.yaml plots/adm-dense-crf-energy.yaml plots/lovasz-fig-C.2.yaml \
+	plots/adm-fig-6.yaml plots/adm-fig-6-accuracy.yaml

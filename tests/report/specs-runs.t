@@ -111,6 +111,7 @@ unlike "$err" "FAILED|INCOMPLETE|needs dataset" "quick: no entry failed or lacke
 check_table quick thesis-table-3.1 5 0 1
 check_table quick adm-table-1 4 0 1
 check_table quick adm-table-2 3 0 1
+check_table quick adm-table-3 9 0 1
 check_table quick all-table-1 6 18 1
 check_table quick all-table-2 3 3 1
 check_table quick all-table-3-dsb 12 0 1
@@ -155,6 +156,7 @@ unlike "$err" "FAILED|INCOMPLETE|needs dataset" "paper: no entry failed or lacke
 check_table paper thesis-table-3.1 5 0 1
 check_table paper adm-table-1 4 0 1
 check_table paper adm-table-2 3 0 1
+check_table paper adm-table-3 9 0 1
 check_table paper all-table-1 24 0 1
 check_table paper all-table-2 6 0 1
 for d in isic dsb drive; do check_table paper all-table-3-$d 12 0 1; done

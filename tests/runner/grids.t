@@ -46,6 +46,9 @@ X="$SRCDIR/experiments"
 #     quick the same
 #   adm-grid-crf quick: 4 methods (pCE, GD, ADM gamma 1.5, ADM gamma 5) x
 #     5 seeds = 20; paper: 3 methods (pCE, GD, ADM) x 1 seed = 3
+#   adm-grid-crf/shortened (Fig. 6) quick and paper: 5 scribble length
+#     ratios (0 = clicks, 0.3, 0.5, 0.8, 1) x 4 methods (pCE, dense CRF GD,
+#     grid CRF GD, grid CRF ADM) x 1 seed = 20
 #   adm-grid-crf/dense quick: 4 methods (pCE, GD dense, ADM mean field,
 #     ADM bound) x 3 seeds = 12
 #   lovasz-fig-C.2 quick: 4 methods (SGD, momentum, prox + SGD, prox +
@@ -121,6 +124,9 @@ adm-grid-crf/grid.yaml quick 20 -
 adm-grid-crf/grid.yaml paper 3 -
 adm-grid-crf/grid.yaml paper 3 dataset.file=/d/voc2012.h5
 adm-grid-crf/dense.yaml quick 12 -
+adm-grid-crf/shortened.yaml quick 20 -
+adm-grid-crf/shortened.yaml paper 20 -
+adm-grid-crf/shortened.yaml paper 20 dataset.file=/d/voc2012.h5
 lovasz-fig-C.2/grid.yaml quick 12 -
 lovasz-fig-C.2/grid.yaml paper 20 -
 thesis-ch5-curriculum/grid.yaml paper 26 -

@@ -65,3 +65,13 @@ TESTS += tests/train/test_val_binary.t
 EXTRA_DIST += tests/train/fixtures/gen_val_binary.py tests/train/fixtures/val_binary.h5
 TESTS += tests/train/lovasz_binary.t
 EXTRA_DIST += tests/train/lovasz_binary.t
+
+# ADM paper validation metrics: pixel accuracy, trimap bands, mIoU (issue 10).
+check_PROGRAMS += tests/train/test_val_accuracy.t
+tests_train_test_val_accuracy_t_SOURCES = tests/train/test_val_accuracy.c
+tests_train_test_val_accuracy_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_train_test_val_accuracy_t_LDADD = $(SR_TEST_LDADD)
+TESTS += tests/train/test_val_accuracy.t
+EXTRA_DIST += tests/train/fixtures/gen_trimap.py tests/train/fixtures/trimap_acc.txt
+TESTS += tests/train/train_accuracy.t
+EXTRA_DIST += tests/train/train_accuracy.t

@@ -83,7 +83,7 @@ static void test_val_score(void)
     int on[SR_TW_VAL_COUNT] = {1, 1, 1};
     double v[SR_TW_VAL_COUNT];
     sr_error_t err = {{0}};
-    ok(sr_tw_val_score(&ds, idx, 4, pred, 2, on, v, &err) == 0, "score: %s", err.text);
+    ok(sr_tw_val_score(&ds, idx, 4, pred, 2, 1.0, on, v, &err) == 0, "score: %s", err.text);
     is_close(v[SR_TW_VAL_DICE3D], 0.5, 1e-12, 0, "3D Dice: mean of 1 and 0");
     // 2D HD95 over slices with foreground: 0 (volume 0) and 3 px (volume 1)
     is_close(v[SR_TW_VAL_HD95], 1.5, 1e-12, 0, "2D HD95: mean of 0 and 3");
@@ -93,12 +93,12 @@ static void test_val_score(void)
     // (metrics.h: the extent of the array in physical units)
     pred[2 * HW + 2 * W + 4] = 0;
     pred[3 * HW + 2 * W + 1] = 1;
-    sr_tw_val_score(&ds, idx, 4, pred, 2, on, v, &err);
+    sr_tw_val_score(&ds, idx, 4, pred, 2, 1.0, on, v, &err);
     is_close(v[SR_TW_VAL_HD95_3D], 1.5, 1e-12, 0, "3D HD95 with dz = 3: mean of 0 and 3 mm");
     is_close(v[SR_TW_VAL_HD95], sqrt(50.0) / 2, 1e-12, 0,
              "2D HD95, empty prediction: the diagonal (LIVIAETS)");
     int only[SR_TW_VAL_COUNT] = {1, 0, 0};
-    sr_tw_val_score(&ds, idx, 4, pred, 2, only, v, &err);
+    sr_tw_val_score(&ds, idx, 4, pred, 2, 1.0, only, v, &err);
     ok(isnan(v[SR_TW_VAL_HD95]), "metrics not asked are NaN");
     is_int(sr_tw_val_parse("hd95_3d"), SR_TW_VAL_HD95_3D, "parse hd95_3d");
     is_int(sr_tw_val_parse("dice"), -1, "dice: the 2D Dice, always logged");

@@ -68,13 +68,13 @@ static void test_hand(void)
     double v[SR_TW_VAL_COUNT];
     sr_error_t err = {{0}};
     const int64_t idx[3] = {0, 1, 2};
-    ok(sr_tw_val_score(&ds, idx, 3, pred, 1, on, v, &err) == 0, "score: %s", err.text);
+    ok(sr_tw_val_score(&ds, idx, 3, pred, 1, 1.0, on, v, &err) == 0, "score: %s", err.text);
     is_close(v[SR_TW_VAL_IMAGE_IOU], (1.0 / 3 + 1 + 0) / 3, 1e-12, 0,
              "image IoU: mean of 1/3, 1 (empty union), 0");
     const int64_t one[1] = {1};
-    sr_tw_val_score(&ds, one, 1, pred + HW, 2, on, v, &err);
+    sr_tw_val_score(&ds, one, 1, pred + HW, 2, 1.0, on, v, &err);
     is_close(v[SR_TW_VAL_IMAGE_IOU], 1.0, 0, 0, "empty union alone: 1 (EMPTY = 1), K = 2 too");
-    sr_tw_val_score(&ds, idx, 3, pred, 3, on, v, &err);
+    sr_tw_val_score(&ds, idx, 3, pred, 3, 1.0, on, v, &err);
     ok(isnan(v[SR_TW_VAL_IMAGE_IOU]), "K = 3 predictions: image IoU is NaN (not binary)");
     ok(isnan(v[SR_TW_VAL_XENTROPY]) && isnan(v[SR_TW_VAL_DICE3D]), "not asked / no logits: NaN");
     is_int(sr_tw_val_parse("image_iou"), SR_TW_VAL_IMAGE_IOU, "parse image_iou");
@@ -121,14 +121,14 @@ static void test_fixture(void)
     for (int i = 0; i < 4; i++)
         on[ms[i]] = 1;
     double v[SR_TW_VAL_COUNT];
-    ok(sr_tw_val_eval(net, &ds, idx, n, -1, on, v, &err) == 0, "eval: %s", err.text);
+    ok(sr_tw_val_eval(net, &ds, idx, n, -1, 1.0, on, v, &err) == 0, "eval: %s", err.text);
     for (int i = 0; i < 4; i++)
         is_close(v[ms[i]], want[ms[i]], 1e-6, 1e-6, "K = 1 %s = %.6f (PyTorch fixture)",
                  sr_tw_val_name(ms[i]), want[ms[i]]);
     ok(isnan(v[SR_TW_VAL_DICE3D]), "dice3d not asked: NaN");
     // the net's training flag is restored
     net->train = 1;
-    sr_tw_val_eval(net, &ds, idx, n, -1, on, v, &err);
+    sr_tw_val_eval(net, &ds, idx, n, -1, 1.0, on, v, &err);
     ok(net->train == 1, "training flag restored");
     sr_net_destroy(net);
     sr_dataset_free(&ds);
@@ -173,13 +173,13 @@ static void test_binarise(void)
     double v[SR_TW_VAL_COUNT];
     const int64_t idx[N] = {0, 1, 2};
     sr_error_t err = {{0}};
-    ok(sr_tw_val_eval(net, &ds, idx, N, c, on, v, &err) == 0, "binarised eval: %s", err.text);
+    ok(sr_tw_val_eval(net, &ds, idx, N, c, 1.0, on, v, &err) == 0, "binarised eval: %s", err.text);
     is_close(v[SR_TW_VAL_IMAGE_IOU], want, 1e-12, 0,
              "K = 3 network binarised for class %d: image IoU %.4f (counted here)", c, want);
     ok(want > 0 && want < 1, "the case is not degenerate (%.4f)", want);
     ok(isnan(v[SR_TW_VAL_XENTROPY]) && isnan(v[SR_TW_VAL_LOVASZ_HINGE]),
        "loss metrics of a K > 1 network: NaN (the paper's 'b' has no loss rows)");
-    sr_tw_val_eval(net, &ds, idx, N, -1, on, v, &err);
+    sr_tw_val_eval(net, &ds, idx, N, -1, 1.0, on, v, &err);
     ok(isnan(v[SR_TW_VAL_IMAGE_IOU]), "not binarised, K = 3: image IoU NaN");
     sr_net_destroy(net);
     sr_dataset_free(&ds);
