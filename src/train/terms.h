@@ -126,6 +126,13 @@ typedef struct sr_train_constraint_ctx {
     double *f, *g;               /* (M) */
     int cap_m;
     double gap_sum, bound_sum;   /* barriers: duality gap and its bound, summed over the epoch */
+    /* proposals, summed over the epoch (reset by epoch_end, which runs
+     * before any checkpoint): images, PGA iterations, images at max_iter,
+     * images whose hard proposal holds no pixel of a constrained class,
+     * constraint values and those the hard proposal satisfies */
+    int *iters;                  /* (N) */
+    int64_t cap_iters;
+    int64_t prop_images, prop_iters, prop_capped, prop_empty, prop_values, prop_satisfied;
 } sr_train_constraint_ctx_t;
 
 /* The ops of a constraint term (ctx: sr_train_constraint_ctx_t). */

@@ -174,7 +174,7 @@ static void test_view(void)
     sr_tensor_init_view(&t, "logits", lg, 3, 2, H, W);
     sr_tensor_init_view(&d, "dlogits", dl, 3, 2, H, W);
     const int64_t ids[3] = {0, 1, 2};
-    sr_train_batch_t b = {&t, lab, NULL, 1, ids, 0, SR_TRAIN_PHASE_THETA};
+    sr_train_batch_t b = {&t, lab, NULL, 1, ids, 0, SR_TRAIN_PHASE_THETA, NULL};
     double val;
     sr_error_t err = {{0}};
     ok(sr_tw_view_ops.eval(&v, &b, &val, &d, &err) == 0, "view eval: %s", err.text);
