@@ -56,3 +56,10 @@ tests_train_test_ch56_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
 tests_train_test_ch56_t_LDADD = $(SR_TEST_LDADD)
 TESTS += tests/train/test_ch56.t
 EXTRA_DIST += tests/train/fixtures/gen_deepcut.py tests/train/fixtures/deepcut_meanfield.txt
+
+check_PROGRAMS += tests/train/test_proposal_term.t
+tests_train_test_proposal_term_t_SOURCES = tests/train/test_proposal_term.c
+tests_train_test_proposal_term_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_train_test_proposal_term_t_LDADD = $(SR_TEST_LDADD)
+TESTS += tests/train/test_proposal_term.t
+EXTRA_DIST += tests/train/fixtures/gen_pathak_term.py tests/train/fixtures/pathak_term.txt
