@@ -119,6 +119,7 @@ void sr_train_constraint_config_default(sr_train_constraint_config_t *c)
     c->dual_lr = 1e-2;
     c->lambda0 = 0;
     c->proposals = sr_proposal_opts_default();
+    c->proposal_fix_weak = 1;
     c->tol = 0;
     c->box_tightness = 1;
 }
@@ -424,7 +425,7 @@ static int constraint_eval(void *ctx, const sr_train_batch_t *b, double *value,
         const int32_t *weak = b->train_labels ? b->train_labels : b->labels;
         sr_tensor_init_view(&fixed, "proposal fixed", c->scratch, N, K, H, W);
         memset(c->scratch, 0, sizeof(float) * (size_t)n4);
-        for (int64_t n = 0; n < N; n++)
+        for (int64_t n = 0; n < N && cfg->proposal_fix_weak; n++)
             for (int64_t p = 0; p < H * W; p++)
                 for (int j = 0; j < cfg->nclasses; j++)
                     if (weak[n * H * W + p] == cfg->classes[j])

@@ -6,7 +6,8 @@
  * proposal, the CE value and its gradient w.r.t. the logits match torch;
  * without a labelled pixel the proposal is the unfixed one (the target the
  * term used before the fixed pixels were passed, which on the stand-ins
- * collapsed to empty predictions); the epoch scalars (PGA iterations,
+ * collapsed to empty predictions), and so with proposal_fix_weak 0; the
+ * epoch scalars (PGA iterations,
  * empty proposals, hard-proposal satisfaction). */
 #include <math.h>
 #include <stdio.h>
@@ -153,6 +154,16 @@ int main(void)
         for (int p = 0; p < HW; p++)
             same &= c.y[(n * K + 1) * HW + p] == (float)loose[n * HW + p];
     ok(same, "without labelled pixels the proposal is torch's unfixed target");
+    // proposal_fix_weak: 0 ignores the weak labels (the term before the fix)
+    c.cfg.proposal_fix_weak = 0;
+    b.train_labels = weak;
+    ok(sr_train_constraint_ops.eval(&c, &b, &v, &d, &err) == 0, "eval, fix_weak 0: %s",
+       err.text);
+    same = 1;
+    for (int n = 0; n < N; n++)
+        for (int p = 0; p < HW; p++)
+            same &= c.y[(n * K + 1) * HW + p] == (float)loose[n * HW + p];
+    ok(same, "proposal_fix_weak 0: the unfixed target, weak labels or not");
     sr_train_constraint_ctx_free(&c);
 
     free(lg), free(dl), free(gt), free(weak), free(none);
