@@ -420,7 +420,7 @@ static int constraint_eval(void *ctx, const sr_train_batch_t *b, double *value,
         // in the proposal (the authors' PathakLoss fixes its mask class's
         // weak labels): without them nothing but the bounds says where the
         // object is, and the CE to the network's own argmax collapses (doc/
-        // constraints/proposals.md, "Weak labels"). The training labels are
+        // constraints/proposals.md, "In the trainer"). The training labels are
         // 'train_labels' when a view gave this term the ground truth.
         const int32_t *weak = b->train_labels ? b->train_labels : b->labels;
         sr_tensor_init_view(&fixed, "proposal fixed", c->scratch, N, K, H, W);
