@@ -326,7 +326,7 @@ static const char *const con_keys[] = {
     "constraint", "name", "weight", "method", "classes", "size_bounds", "size_margin", "size_a",
     "size_b", "centroid_margin", "box_d", "box_bands", "box_emptiness", "box_size", "box_lo",
     "box_hi", "normalise", "reduction", "t0", "mu", "dual_lr", "lambda0", "proposal_lr",
-    "proposal_max_iter", "proposal_tol", "proposal_hard", "tol", "weight_schedule", "subset",
+    "proposal_max_iter", "proposal_tol", "proposal_hard", "proposal_fix_weak", "tol", "weight_schedule", "subset",
     "labels", "size_input", "box_tightness"};
 
 static int parse_loss_item(const sr_ynode_t *item, int ti, term_plan_t *tp, sr_error_t *err)
@@ -499,6 +499,7 @@ static int parse_constraint_item(const sr_ynode_t *item, int ti, term_plan_t *tp
         item_int(item, ti, "proposal_max_iter", 1, 100000000, &po->max_iter, err) ||
         item_double(item, ti, "proposal_tol", 0, 1e300, &po->tol, err) ||
         item_bool(item, ti, "proposal_hard", &po->hard, err) ||
+        item_bool(item, ti, "proposal_fix_weak", &c->proposal_fix_weak, err) ||
         item_double(item, ti, "tol", -1e300, 1e300, &c->tol, err) ||
         item_bool(item, ti, "box_tightness", &c->box_tightness, err))
         return -1;

@@ -554,6 +554,8 @@ static int view_eval(void *vctx, const sr_train_batch_t *b, double *value, sr_te
     if (grow((void **)&v->logits, &v->cap_l, ns * K * HW, sizeof(float), err) ||
         grow((void **)&v->dlogits, &v->cap_d, ns * K * HW, sizeof(float), err) ||
         grow((void **)&v->labels, &v->cap_y, ns * HW, sizeof(int32_t), err) ||
+        ((v->gt_labels || b->train_labels) &&
+         grow((void **)&v->train_labels, &v->cap_t, ns * HW, sizeof(int32_t), err)) ||
         grow((void **)&v->ids, &v->cap_n, ns, sizeof(int64_t), err) ||
         (b->images && grow((void **)&v->images, &v->cap_i, ns * b->C * HW, sizeof(float), err)))
         return -1;
@@ -564,6 +566,9 @@ static int view_eval(void *vctx, const sr_train_batch_t *b, double *value, sr_te
             memcpy(v->images + s * b->C * HW, b->images + i * b->C * HW,
                    sizeof(float) * (size_t)(b->C * HW));
         v->ids[s] = b->ids ? b->ids[i] : i;
+        if (v->gt_labels || b->train_labels) // the training labels, kept beside
+            memcpy(v->train_labels + s * HW, (b->train_labels ? b->train_labels : b->labels) +
+                   i * HW, sizeof(int32_t) * (size_t)HW);
         if (v->gt_labels) {
             const uint8_t *y = v->ds->labels + v->idx[b->ids[i]] * HW;
             for (int64_t p = 0; p < HW; p++)
@@ -578,6 +583,7 @@ static int view_eval(void *vctx, const sr_train_batch_t *b, double *value, sr_te
     sr_train_batch_t cb = *b;
     cb.logits = &clg;
     cb.labels = v->labels;
+    cb.train_labels = v->gt_labels || b->train_labels ? v->train_labels : NULL;
     cb.images = b->images ? v->images : NULL;
     cb.ids = v->ids;
     if (v->ops->eval(v->ctx, &cb, value, dlogits ? &cdl : NULL, err))
@@ -626,6 +632,7 @@ void sr_tw_view_free(sr_tw_view_t *v)
     free(v->dlogits);
     free(v->images);
     free(v->labels);
+    free(v->train_labels);
     free(v->ids);
     memset(v, 0, sizeof *v);
 }

@@ -159,7 +159,9 @@ const char *sr_tw_subset_name(int s);
  * images of the batch whose training index i has member[i] == want (all
  * images if member is NULL), with labels ds->labels[idx[i]] (the full
  * ground truth) when 'gt_labels' is set, else the batch's labels; the
- * other images get value 0 and gradient 0, a batch without any gives 0. */
+ * other images get value 0 and gradient 0, a batch without any gives 0.
+ * With 'gt_labels' the inner term also gets the batch's own (training)
+ * labels as 'train_labels' (the proposals' weakly-labelled pixels). */
 typedef struct sr_tw_view {
     const sr_train_term_ops_t *ops; /* inner term (borrowed) */
     void *ctx;
@@ -171,9 +173,9 @@ typedef struct sr_tw_view {
     int64_t ntrain;
     /* compacted batch buffers (owned) */
     float *logits, *dlogits, *images;
-    int32_t *labels;
+    int32_t *labels, *train_labels;
     int64_t *ids;
-    int64_t cap_l, cap_d, cap_i, cap_y, cap_n;
+    int64_t cap_l, cap_d, cap_i, cap_y, cap_n, cap_t;
 } sr_tw_view_t;
 
 extern const sr_train_term_ops_t sr_tw_view_ops;

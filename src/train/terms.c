@@ -119,6 +119,7 @@ void sr_train_constraint_config_default(sr_train_constraint_config_t *c)
     c->dual_lr = 1e-2;
     c->lambda0 = 0;
     c->proposals = sr_proposal_opts_default();
+    c->proposal_fix_weak = 1;
     c->tol = 0;
     c->box_tightness = 1;
 }
@@ -192,6 +193,7 @@ void sr_train_constraint_ctx_free(sr_train_constraint_ctx_t *c)
     free(c->mask);
     free(c->f);
     free(c->g);
+    free(c->iters);
     memset(c, 0, sizeof(*c));
 }
 
@@ -411,13 +413,45 @@ static int constraint_eval(void *ctx, const sr_train_batch_t *b, double *value,
             return -1;
         break;
     case SR_CONSTRAINT_METHOD_PROPOSALS: {
-        sr_tensor_t yt;
+        sr_tensor_t yt, fixed;
         // the proposal reuses the one-hot buffer: the list is built already
         sr_tensor_init_view(&yt, "proposal", c->y, N, K, H, W);
-        if (sr_proposal_forward(&yt, NULL, NULL, l, &s, NULL, &cfg->proposals, err))
+        // The weakly-labelled pixels of the constrained classes are certain
+        // in the proposal (the authors' PathakLoss fixes its mask class's
+        // weak labels): without them nothing but the bounds says where the
+        // object is, and the CE to the network's own argmax collapses (doc/
+        // constraints/proposals.md, "In the trainer"). The training labels are
+        // 'train_labels' when a view gave this term the ground truth.
+        const int32_t *weak = b->train_labels ? b->train_labels : b->labels;
+        sr_tensor_init_view(&fixed, "proposal fixed", c->scratch, N, K, H, W);
+        memset(c->scratch, 0, sizeof(float) * (size_t)n4);
+        for (int64_t n = 0; n < N && cfg->proposal_fix_weak; n++)
+            for (int64_t p = 0; p < H * W; p++)
+                for (int j = 0; j < cfg->nclasses; j++)
+                    if (weak[n * H * W + p] == cfg->classes[j])
+                        c->scratch[(n * K + cfg->classes[j]) * H * W + p] = 1.0f;
+        if (grow((void **)&c->iters, &c->cap_iters, N, sizeof(int), err) ||
+            sr_proposal_forward(&yt, NULL, c->iters, l, &s, &fixed, &cfg->proposals, err))
             return -1;
         if (cfg->proposals.hard)
             sr_proposal_harden(&yt);
+        for (int64_t n = 0; n < N; n++) {
+            c->prop_iters += c->iters[n];
+            c->prop_capped += c->iters[n] >= cfg->proposals.max_iter;
+            int any = 0;
+            for (int j = 0; j < cfg->nclasses && !any; j++) {
+                const float *y = c->y + (n * K + cfg->classes[j]) * H * W;
+                for (int64_t p = 0; p < H * W && !any; p++)
+                    any = y[p] > 0.5f;
+            }
+            c->prop_empty += !any;
+        }
+        c->prop_images += N;
+        if (sr_constraint_list_forward(l, c->g, &yt, err))
+            return -1;
+        for (int i = 0; i < M; i++)
+            c->prop_satisfied += c->g[i] <= cfg->tol;
+        c->prop_values += M;
         if (sr_proposal_ce_forward(value, &yt, &s, err))
             return -1;
         if (!need_grad)
@@ -468,6 +502,18 @@ static int constraint_epoch_end(void *ctx, sr_train_epoch_metrics_t *m, sr_error
             return -1;
         c->gap_sum = c->bound_sum = 0;
         sr_log_barrier_epoch_end(&c->lb);
+    }
+    if (c->cfg.method == SR_CONSTRAINT_METHOD_PROPOSALS) {
+        double ni = c->prop_images > 0 ? (double)c->prop_images : NAN;
+        double nv = c->prop_values > 0 ? (double)c->prop_values : NAN;
+        if (add_scalar(m, c->name, "pga_iters", (double)c->prop_iters / ni, err) ||
+            add_scalar(m, c->name, "pga_capped_pct", 100.0 * (double)c->prop_capped / ni, err) ||
+            add_scalar(m, c->name, "empty_pct", 100.0 * (double)c->prop_empty / ni, err) ||
+            add_scalar(m, c->name, "hard_satisfied_pct",
+                       100.0 * (double)c->prop_satisfied / nv, err))
+            return -1;
+        c->prop_images = c->prop_iters = c->prop_capped = c->prop_empty = 0;
+        c->prop_values = c->prop_satisfied = 0;
     }
     if (is_lagrangian(&c->cfg)) {
         double mean = 0, max = 0;

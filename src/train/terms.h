@@ -86,6 +86,9 @@ typedef struct sr_train_constraint_config {
     double t0, mu;                     /* barriers */
     double dual_lr, lambda0;           /* Lagrangians */
     sr_proposal_opts_t proposals;
+    int proposal_fix_weak;             /* proposals: the training labels' pixels of the
+                                        * constrained classes are certain in the proposal
+                                        * (1, the authors' PathakLoss; 0 ignores them) */
     double tol;                        /* satisfied: f <= tol (0) */
     /* Box sub-constraints: box_tightness 0 drops the bands, so that
      * tightness, emptiness and box size can be separate terms with their
@@ -106,7 +109,7 @@ typedef struct sr_train_constraint_config {
 /* The defaults above: size + centroid on class 1, individual bounds 0.1,
  * centroid 20, boxes d 5 code bands [0.5, 0.9], penalty, normalise, sum,
  * T 1, t0 5, mu 1.1, dual_lr 1e-2, lambda0 0, the authors' proposal
- * options, tol 0, box tightness on, no size table. */
+ * options with the weak labels fixed, tol 0, box tightness on, no size table. */
 void sr_train_constraint_config_default(sr_train_constraint_config_t *c);
 
 typedef struct sr_train_constraint_ctx {
@@ -126,6 +129,13 @@ typedef struct sr_train_constraint_ctx {
     double *f, *g;               /* (M) */
     int cap_m;
     double gap_sum, bound_sum;   /* barriers: duality gap and its bound, summed over the epoch */
+    /* proposals, summed over the epoch (reset by epoch_end, which runs
+     * before any checkpoint): images, PGA iterations, images at max_iter,
+     * images whose hard proposal holds no pixel of a constrained class,
+     * constraint values and those the hard proposal satisfies */
+    int *iters;                  /* (N) */
+    int64_t cap_iters;
+    int64_t prop_images, prop_iters, prop_capped, prop_empty, prop_values, prop_satisfied;
 } sr_train_constraint_ctx_t;
 
 /* The ops of a constraint term (ctx: sr_train_constraint_ctx_t). */

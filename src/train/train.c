@@ -156,7 +156,7 @@ int sr_trainer_step(sr_trainer_t *t, const float *images, const int32_t *labels,
     memset(t->dlogits, 0, sizeof(float) * (size_t)n);
     int dual = t->phase == SR_TRAIN_PHASE_DUAL;
     sr_train_batch_t batch = {&logits, labels, images, net->values[0].C, t->batch_ids,
-                              t->epoch, t->phase};
+                              t->epoch, t->phase, NULL};
     double total = 0.0;
     for (int i = 0; i < t->nterms; i++) {
         sr_train_loss_term_t *lt = &t->terms[i];

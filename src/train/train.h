@@ -79,6 +79,11 @@ typedef struct sr_train_batch {
     const int64_t *ids;         /* (N) dataset indices, or NULL (sr_trainer_step) */
     int epoch;
     enum sr_train_phase phase;
+    /* (N,H,W) the training labels when a term view has swapped 'labels'
+     * for the full ground truth (constraint bounds come from it), else NULL:
+     * 'labels' are the training labels. The Lagrangian proposals fix the
+     * weakly-labelled pixels from it (the authors' PathakLoss). */
+    const int32_t *train_labels;
 } sr_train_batch_t;
 
 typedef struct sr_train_epoch_metrics sr_train_epoch_metrics_t;

@@ -31,8 +31,7 @@ X="$SRCDIR/experiments"
 #     w/ L_B) = 10 rows x 3 runs = 30 each
 #   thesis-ch2-lv/table-2.1 paper: partial CE + 3 x (tags, common, individual)
 #     x (proposals, penalty) + 3D size penalty + full = 1 + 6 + 1 + 1 = 9
-#     (proposals + 3D size is N/A in the thesis); quick: the 6 non-proposal
-#     rows
+#     (proposals + 3D size is N/A in the thesis); quick the same 9 rows
 #   thesis-ch2-lv/table-2.2: Weak_All + (Full_n, Hybrid_n) x n in 3 values +
 #     Full_All = 8 (paper n = 5, 10, 25; quick n = 1, 2, 4)
 #   thesis-ch2-lv/table-2.5 paper: the table's 8 rows; quick: partial CE,
@@ -98,7 +97,7 @@ thesis-ch4-regional/wmh.yaml paper 30 -
 thesis-ch4-regional/wmh.yaml paper 30 dataset.file=/d/wmh2017.h5
 thesis-ch2-lv/table-2.1.yaml paper 9 -
 thesis-ch2-lv/table-2.1.yaml paper 9 dataset.file=/d/acdc.h5
-thesis-ch2-lv/table-2.1.yaml quick 6 -
+thesis-ch2-lv/table-2.1.yaml quick 9 -
 thesis-ch2-lv/table-2.2.yaml paper 8 -
 thesis-ch2-lv/table-2.2.yaml paper 8 dataset.file=/d/acdc.h5
 thesis-ch2-lv/table-2.2.yaml quick 8 -

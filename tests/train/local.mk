@@ -75,3 +75,10 @@ TESTS += tests/train/test_val_accuracy.t
 EXTRA_DIST += tests/train/fixtures/gen_trimap.py tests/train/fixtures/trimap_acc.txt
 TESTS += tests/train/train_accuracy.t
 EXTRA_DIST += tests/train/train_accuracy.t
+
+check_PROGRAMS += tests/train/test_proposal_term.t
+tests_train_test_proposal_term_t_SOURCES = tests/train/test_proposal_term.c
+tests_train_test_proposal_term_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_train_test_proposal_term_t_LDADD = $(SR_TEST_LDADD)
+TESTS += tests/train/test_proposal_term.t
+EXTRA_DIST += tests/train/fixtures/gen_pathak_term.py tests/train/fixtures/pathak_term.txt

@@ -55,7 +55,7 @@ static double eval_at(const sr_train_term_ops_t *ops, void *ctx, int K_, int epo
 {
     sr_tensor_t t;
     sr_tensor_init_view(&t, "logits", lg, N, K_, H, W);
-    sr_train_batch_t b = {&t, lab, img, 1, ids, epoch, SR_TRAIN_PHASE_THETA};
+    sr_train_batch_t b = {&t, lab, img, 1, ids, epoch, SR_TRAIN_PHASE_THETA, NULL};
     double v = NAN;
     sr_error_t err = {{0}};
     if (ops->eval(ctx, &b, &v, d, &err))

@@ -44,7 +44,7 @@ static double value_at(const sr_train_term_ops_t *ops, void *ctx, float *lg, int
     sr_tensor_t t;
     sr_tensor_init_view(&t, "logits", lg, N, K, H, W);
     sr_train_batch_t b = {&t, labels_buf, NULL, 1, with_ids ? ids : NULL, 0,
-                          SR_TRAIN_PHASE_THETA};
+                          SR_TRAIN_PHASE_THETA, NULL};
     double v = NAN;
     sr_error_t err = {{0}};
     if (ops->eval(ctx, &b, &v, NULL, &err))
@@ -60,7 +60,7 @@ static double gradcheck(const sr_train_term_ops_t *ops, void *ctx, int with_ids,
     sr_tensor_init_view(&t, "logits", logits_buf, N, K, H, W);
     sr_tensor_init_view(&d, "dlogits", g, N, K, H, W);
     sr_train_batch_t b = {&t, labels_buf, NULL, 1, with_ids ? ids : NULL, 0,
-                          SR_TRAIN_PHASE_THETA};
+                          SR_TRAIN_PHASE_THETA, NULL};
     double v;
     sr_error_t err = {{0}};
     if (ops->eval(ctx, &b, &v, &d, &err)) {
@@ -139,7 +139,7 @@ static void test_constraint_grad(enum sr_constraint_method m, const char *what)
            "%s: after a theta epoch, a dual epoch", what);
         sr_tensor_t t;
         sr_tensor_init_view(&t, "logits", logits_buf, N, K, H, W);
-        sr_train_batch_t b = {&t, labels_buf, NULL, 1, ids, 1, SR_TRAIN_PHASE_DUAL};
+        sr_train_batch_t b = {&t, labels_buf, NULL, 1, ids, 1, SR_TRAIN_PHASE_DUAL, NULL};
         ok(sr_train_constraint_ops.eval(&c, &b, &v, NULL, &err) == 0, "%s: dual step %s", what,
            err.text);
         double mean = 0, max = 0;

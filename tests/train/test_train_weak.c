@@ -153,6 +153,19 @@ static int inner_eval(void *ctx, const sr_train_batch_t *b, double *value, sr_te
 }
 static const sr_train_term_ops_t inner_ops = {inner_eval, NULL, NULL, NULL, NULL};
 
+// inner term recording what it was given: labels[0] and train_labels[0] (-1: NULL)
+static int seen_label, seen_train;
+static int record_eval(void *ctx, const sr_train_batch_t *b, double *value, sr_tensor_t *d,
+                       sr_error_t *err)
+{
+    (void)ctx, (void)err, (void)d;
+    seen_label = b->labels[0];
+    seen_train = b->train_labels ? b->train_labels[0] : -1;
+    *value = 0;
+    return 0;
+}
+static const sr_train_term_ops_t record_ops = {record_eval, NULL, NULL, NULL, NULL};
+
 static void test_view(void)
 {
     sr_dataset_t ds;
@@ -174,7 +187,7 @@ static void test_view(void)
     sr_tensor_init_view(&t, "logits", lg, 3, 2, H, W);
     sr_tensor_init_view(&d, "dlogits", dl, 3, 2, H, W);
     const int64_t ids[3] = {0, 1, 2};
-    sr_train_batch_t b = {&t, lab, NULL, 1, ids, 0, SR_TRAIN_PHASE_THETA};
+    sr_train_batch_t b = {&t, lab, NULL, 1, ids, 0, SR_TRAIN_PHASE_THETA, NULL};
     double val;
     sr_error_t err = {{0}};
     ok(sr_tw_view_ops.eval(&v, &b, &val, &d, &err) == 0, "view eval: %s", err.text);
@@ -190,6 +203,20 @@ static void test_view(void)
     b.ids = ids_w;
     sr_tw_view_ops.eval(&v, &b, &val, &d, &err);
     ok(val == 0.0 && dl[0] == 0.0f, "a batch without subset images: value 0, gradient 0");
+    // the ground-truth view keeps the training labels beside (the proposals'
+    // fixed pixels): image 1 is class 1 in the ground truth, 7 in the batch
+    sr_tw_view_free(&v);
+    v.ops = &record_ops, v.member = NULL, v.gt_labels = 1;
+    v.ds = &ds, v.idx = idx, v.ntrain = 3;
+    lab[0] = 7;
+    ok(sr_tw_view_ops.eval(&v, &b, &val, NULL, &err) == 0, "recording view: %s", err.text);
+    ok(seen_label == 1 && seen_train == 7,
+       "gt view: labels from the ground truth (%d), train_labels from the batch (%d)", seen_label,
+       seen_train);
+    v.gt_labels = 0;
+    sr_tw_view_ops.eval(&v, &b, &val, NULL, &err);
+    ok(seen_label == 7 && seen_train == -1, "no gt view: the batch's labels, no train_labels");
+    lab[0] = 255;
     sr_tw_view_free(&v);
     sr_dataset_free(&ds);
 }

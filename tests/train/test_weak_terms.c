@@ -70,7 +70,7 @@ static double term_value(const sr_train_term_ops_t *ops, void *ctx, float *lg, s
 {
     sr_tensor_t t;
     sr_tensor_init_view(&t, "logits", lg, N, K, H, W);
-    sr_train_batch_t b = {&t, labels, NULL, 1, ids, 0, SR_TRAIN_PHASE_THETA};
+    sr_train_batch_t b = {&t, labels, NULL, 1, ids, 0, SR_TRAIN_PHASE_THETA, NULL};
     double v = NAN;
     sr_error_t err = {{0}};
     if (ops->eval(ctx, &b, &v, d, &err))
@@ -150,7 +150,7 @@ static void test_dist_gather(void)
     sr_tensor_t t;
     sr_tensor_init_view(&t, "logits", logits, N, K, H, W);
     const int64_t bid[N] = {2, 0};
-    sr_train_batch_t b = {&t, labels, NULL, 1, bid, 0, SR_TRAIN_PHASE_THETA};
+    sr_train_batch_t b = {&t, labels, NULL, 1, bid, 0, SR_TRAIN_PHASE_THETA, NULL};
     double v = NAN;
     ok(sr_train_loss_ops.eval(&c, &b, &v, NULL, &err) == 0, "eval with maps: %s", err.text);
     // mean over images, fg class, pixels of 0.5 * phi: 0.5 * (3 + 1) / 2
