@@ -69,9 +69,11 @@ static const sr_param_t train_params[] = {
     {"dataset.train_labels", SR_PARAM_STRING, "full", 1, 0, NULL,
      "labels the training terms see: full, or a weak map of the dataset (e.g. scribbles; "
      "255 = unlabelled)"},
-    {"net.name", SR_PARAM_STRING, "enet", 1, 0, "enet|unet|resunet|fcn|deeplab|enet_liviaets", "network"},
+    {"net.name", SR_PARAM_STRING, "enet", 1, 0, "enet|unet|resunet|fcn|deeplab|enet_liviaets|resnext", "network"},
     {"net.width", SR_PARAM_INT, "0", 0, 4096, NULL, "width (0: the network's default)"},
-    {"net.depth", SR_PARAM_INT, "0", 0, 64, NULL, "depth (0: the network's default)"},
+    {"net.depth", SR_PARAM_INT, "0", 0, 152, NULL, "depth (0: the network's default; resnext: 14, 26, 50, 101, 152 layers)"},
+    {"net.cardinality", SR_PARAM_INT, "0", 0, 4096, NULL, "resnext: groups of the 3x3 convs (0: the default, 32)"},
+    {"net.group_width", SR_PARAM_INT, "0", 0, 4096, NULL, "resnext: channels per group at the first stage (0: the default, 4)"},
     {"net.dropout", SR_PARAM_FLOAT, "-1", -1, 0.99, NULL, "dropout (-1: the network's default)"},
     {"net.in_channels", SR_PARAM_INT, "0", 0, 4096, NULL, "input channels (0: the dataset's)"},
     {"net.classes", SR_PARAM_INT, "0", 0, 4096, NULL, "classes (0: the dataset's)"},
@@ -1806,7 +1808,7 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         goto out;
 
     const char *trs, *vas, *netname, *oname, *sname, *tlabels, *conv_algo, *ntrain;
-    int64_t width, depth, in_ch, classes, epochs, batch, nsave, seed;
+    int64_t width, depth, in_ch, classes, epochs, batch, nsave, seed, cardinality, group_width;
     double dropout, temperature;
     int progress, log_energy;
     if (sr_config_str(cfg, "dataset.train_labels", &tlabels, err) ||
@@ -1817,6 +1819,8 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         sr_config_str(cfg, "net.name", &netname, err) ||
         sr_config_int(cfg, "net.width", &width, err) ||
         sr_config_int(cfg, "net.depth", &depth, err) ||
+        sr_config_int(cfg, "net.cardinality", &cardinality, err) ||
+        sr_config_int(cfg, "net.group_width", &group_width, err) ||
         sr_config_double(cfg, "net.dropout", &dropout, err) ||
         sr_config_int(cfg, "net.in_channels", &in_ch, err) ||
         sr_config_int(cfg, "net.classes", &classes, err) ||
@@ -1885,6 +1889,10 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         ncfg.width = (int)width;
     if (depth)
         ncfg.depth = (int)depth;
+    if (cardinality)
+        ncfg.cardinality = (int)cardinality;
+    if (group_width)
+        ncfg.group_width = (int)group_width;
     if (dropout >= 0)
         ncfg.dropout = (float)dropout;
     if (sr_conv_algo_parse(conv_algo, &ncfg.conv_algo, err)) {
@@ -2030,6 +2038,7 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
                                     err))
                 goto out;
         } else if (tp->kind == TERM_SIZEREG) {
+            tp->sizereg.image_hw = ds.H * ds.W; // the image-level (ResNeXt) head needs it
             g->fn = sr_size_reg_fn;
             g->fn_ctx = &tp->sizereg;
             if (sr_trainer_add_term(&trainer, tp->name, &gate_ops, g, tp->weight, err))
@@ -2068,8 +2077,7 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
     for (int i = 0; rc == 0 && save_sizes && i < plan.nterms; i++)
         if (plan.terms[i].kind == TERM_SIZEREG) { // the first regression term's classes
             rc = sr_train_ext_save_sizes(ctx, net, &ds, split_parse(vas),
-                                         plan.terms[i].sizereg.classes,
-                                         plan.terms[i].sizereg.nclasses, err);
+                                         &plan.terms[i].sizereg, err);
             break;
         }
 out:
