@@ -100,6 +100,8 @@ static const sr_param_t train_params[] = {
     {"schedule.patience", SR_PARAM_INT, "20", 1, 1000000, NULL, "epochs without improvement"},
     {"schedule.lr_end", SR_PARAM_FLOAT, "0", 0, 1e6, NULL, "exp_decay: last epoch's lr"},
     {"schedule.step", SR_PARAM_INT, "0", 0, 1000000, NULL, "step: every 'step' epochs"},
+    {"schedule.milestones", SR_PARAM_ANY, "[]", 1, 0, NULL,
+     "step (with step: 0): epochs at which the lr is multiplied by factor, e.g. [100, 150]"},
     {"epochs", SR_PARAM_INT, "50", 1, 1000000, NULL, "epochs"},
     {"batch_size", SR_PARAM_INT, "1", 1, 65536, NULL, "batch size"},
     {"temperature", SR_PARAM_FLOAT, "1", 1e-6, 1e6, NULL,
@@ -1480,6 +1482,29 @@ static int weights_summary(sr_run_ctx_t *ctx, const sr_net_t *net, sr_error_t *e
 /* ---- thesis ch. 2-4: hybrid sets, term views, 3D maps, weight schedules,
  * volume metrics (train_weak.h) ------------------------------------------- */
 
+// 'schedule.milestones: [100, 150]' -> c->milestones (increasing epochs >= 1).
+static int parse_milestones(const sr_ynode_t *config, sr_schedule_config_t *c, sr_error_t *err)
+{
+    const sr_ynode_t *v = sr_ynode_get_path(config, "schedule.milestones");
+    c->nmilestones = 0;
+    if (!v)
+        return 0;
+    char at[300];
+    if (v->kind != SR_YNODE_SEQ || v->n > SR_SCHEDULE_MAX_MILESTONES)
+        return sr_errorf(err, "%s: schedule.milestones: expected a list of at most %d epochs",
+                         where(v, at, sizeof at), SR_SCHEDULE_MAX_MILESTONES);
+    for (int i = 0; i < v->n; i++) {
+        int64_t e;
+        if (v->items[i]->kind != SR_YNODE_SCALAR || sr_ynode_as_int(v->items[i], &e) || e < 1 ||
+            e > 1000000 || (i > 0 && e <= c->milestones[i - 1]))
+            return sr_errorf(err, "%s: schedule.milestones[%d]: expected an epoch >= 1 above "
+                             "the previous one, got '%s'", where(v->items[i], at, sizeof at), i,
+                             v->items[i]->text ? v->items[i]->text : "(collection)");
+        c->milestones[c->nmilestones++] = (int)e;
+    }
+    return 0;
+}
+
 // 'val_metrics: [dice, dice3d, hd95, hd95_3d]' -> on[m].
 static int parse_val_metrics(const sr_ynode_t *config, int on[SR_TW_VAL_COUNT], sr_error_t *err)
 {
@@ -1933,7 +1958,7 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
     if (sr_config_double(cfg, "schedule.factor", &scfg.factor, err) ||
         sr_config_int(cfg, "schedule.patience", &patience, err) ||
         sr_config_double(cfg, "schedule.lr_end", &scfg.lr_end, err) ||
-        sr_config_int(cfg, "schedule.step", &step, err))
+        sr_config_int(cfg, "schedule.step", &step, err) || parse_milestones(cfg, &scfg, err))
         goto out;
     scfg.patience = (int)patience;
     scfg.step = (int)step;
