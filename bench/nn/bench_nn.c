@@ -37,7 +37,8 @@ static long peak_rss_kb(void)
     return ru.ru_maxrss;
 }
 
-static int bench_step(const char *name, int H, int W, int steps, const char *algo)
+static int bench_step(const char *name, int H, int W, int steps, const char *algo, int width,
+                      int depth)
 {
     sr_error_t err = {{0}};
     enum sr_net_type t;
@@ -47,6 +48,10 @@ static int bench_step(const char *name, int H, int W, int steps, const char *alg
     }
     sr_net_config_t cfg;
     sr_net_config_default(&cfg, t, 1, 2);
+    if (width > 0)
+        cfg.width = width;
+    if (depth > 0)
+        cfg.depth = depth;
     if (algo && sr_conv_algo_parse(algo, &cfg.conv_algo, &err)) {
         fprintf(stderr, "bench_nn: %s\n", err.text);
         return 1;
@@ -84,8 +89,8 @@ static int bench_step(const char *name, int H, int W, int steps, const char *alg
         ts[s] = sr_time_now() - t0;
     }
     qsort(ts + 2, steps, sizeof(double), cmp); // first two are warm-up
-    printf("step %s %dx%d algo %s threads %d median_ms %.3f min_ms %.3f peak_rss_kb %ld params %lld\n",
-           name, H, W, sr_conv_algo_name(cfg.conv_algo), sr_blas_threads(), 1e3 * ts[2 + steps / 2], 1e3 * ts[2], peak_rss_kb(),
+    printf("step %s width %d depth %d %dx%d algo %s threads %d median_ms %.3f min_ms %.3f peak_rss_kb %ld params %lld\n",
+           name, cfg.width, cfg.depth, H, W, sr_conv_algo_name(cfg.conv_algo), sr_blas_threads(), 1e3 * ts[2 + steps / 2], 1e3 * ts[2], peak_rss_kb(),
            (long long)net->nparam_floats);
     free(ts), free(x), free(lab), free(dl);
     sr_optim_free(&opt);
@@ -190,15 +195,16 @@ static int bench_algo(int C, int K, int H, int W, int reps)
 int main(int argc, char **argv)
 {
     sr_blas_set_threads(0);
-    if ((argc == 6 || argc == 7) && strcmp(argv[1], "step") == 0)
+    if ((argc == 6 || argc == 7 || argc == 9) && strcmp(argv[1], "step") == 0)
         return bench_step(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]),
-                          argc == 7 ? argv[6] : NULL);
+                          argc >= 7 ? argv[6] : NULL, argc == 9 ? atoi(argv[7]) : 0,
+                          argc == 9 ? atoi(argv[8]) : 0);
     if (argc == 5 && strcmp(argv[1], "conv") == 0)
         return bench_conv(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
     if (argc == 7 && strcmp(argv[1], "algo") == 0)
         return bench_algo(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atoi(argv[5]),
                           atoi(argv[6]));
-    fprintf(stderr, "usage: bench_nn step <enet|unet> H W steps [algo] | bench_nn conv H W reps | "
+    fprintf(stderr, "usage: bench_nn step NET H W steps [algo [width depth]] | bench_nn conv H W reps | "
                     "bench_nn algo C K H W reps\n");
     return 2;
 }

@@ -3,9 +3,10 @@
 cross-entropy, backward, Adam) at batch 1, 1 input channel, 2 classes, on
 the mirror ENet / U-Net of tests/nn/fixtures/gen_reference.py (same layer
 lists and parameter counts as segrep's defaults: ENet width 16, U-Net
-width 64 depth 4). Prints one line in bench_nn's format.
+width 64 depth 4; U-Net and the FocusNet stand-in also at a given width
+and depth). Prints one line in bench_nn's format.
 
-usage: bench_torch.py step <enet|unet> H W steps threads
+usage: bench_torch.py step <enet|unet|focusnet> H W steps threads [width depth]
 """
 import os
 import resource
@@ -17,15 +18,21 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "tests", "nn", "fixtures"))
-from gen_reference import ENet, UNet  # noqa: E402
+from gen_reference import ENet, FocusNet, UNet  # noqa: E402
 
 
 def main():
-    _, mode, name, H, W, steps, threads = sys.argv
+    _, mode, name, H, W, steps, threads = sys.argv[:7]
     H, W, steps, threads = int(H), int(W), int(steps), int(threads)
+    width, depth = (int(sys.argv[7]), int(sys.argv[8])) if len(sys.argv) == 9 else (64, 4)
     torch.set_num_threads(threads)
     torch.manual_seed(1)
-    net = ENet(1, 2, w=16, p=0.1) if name == "enet" else UNet(1, 2, 64, 4)
+    if name == "enet":
+        net = ENet(1, 2, w=16, p=0.1)
+    elif name == "focusnet":
+        net = FocusNet(1, 2, width, depth)
+    else:
+        net = UNet(1, 2, width, depth)
     net.train()
     opt = torch.optim.Adam(net.parameters(), lr=5e-4, betas=(0.9, 0.99))
     x = torch.rand(1, 1, H, W)

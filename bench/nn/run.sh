@@ -39,6 +39,22 @@ echo "== training step (forward, CE, backward, Adam), median of N steps =="
 compare enet 256 256 10 0.7
 compare enet 64 64 40 0.3
 compare unet 256 256 3 0.8
+echo "== FocusNet stand-in vs U-Net at the same width, depth and plane (W D: width, depth) =="
+for cfg in "64 64 20 8 3" "128 128 5 16 4"; do
+    set -- $cfg
+    for n in unet focusnet; do
+        a=$("$ours" step "$n" "$1" "$2" "$3" "${ALGO:-winograd}" "$4" "$5")
+        b=$("$py" "$here/bench_torch.py" step "$n" "$1" "$2" "$3" "$T" "$4" "$5")
+        eval "seg_$n=$(field "$a" median_ms) pt_$n=$(field "$b" median_ms)"
+        awk -v n="$n" -v h="$1" -v w="$2" -v W="$4" -v D="$5" -v ta="$(field "$a" median_ms)" \
+            -v tb="$(field "$b" median_ms)" -v p="$(field "$a" params)" 'BEGIN {
+            printf "%-8s 1x%sx%s W%s D%s (%d params): segrep %8.1f ms  pytorch %8.1f ms  ratio %.2f\n",
+                   n, h, w, W, D, p, ta, tb, ta / tb }'
+    done
+    # shellcheck disable=SC2154
+    awk -v a="$seg_focusnet" -v b="$seg_unet" -v c="$pt_focusnet" -v d="$pt_unet" \
+        'BEGIN { printf "         focusnet / unet step time: segrep %.2f, pytorch %.2f\n", a / b, c / d }'
+done
 echo "== conv2d forward on ENet's conv shapes (1x256x256 input) vs sgemm of the same size =="
 "$ours" conv 256 256 20
 

@@ -80,6 +80,16 @@ int sr_cli_getopt(int argc, char **argv, const char *shortopts,
     sr_cli_usage_error(cmd, usage, "unrecognized option '%s'", name);
 }
 
+int sr_cli_parse_jobs(const char *cmd, sr_usage_f usage, const char *value)
+{
+    char *end;
+    long v = strtol(value, &end, 10);
+    if (end == value || *end || v < 1 || v > 1024)
+        sr_cli_usage_error(cmd, usage, "invalid value '%s' for --jobs (an integer from 1 to 1024)",
+                           value);
+    return (int)v;
+}
+
 int sr_cli_choice(const char *cmd, sr_usage_f usage, const char *opt, const char *value,
                   const char *const *choices, int n)
 {

@@ -52,6 +52,9 @@ _Noreturn void sr_cli_usage_error(const char *cmd, sr_usage_f usage, const char 
 int sr_cli_choice(const char *cmd, sr_usage_f usage, const char *opt, const char *value,
                   const char *const *choices, int n);
 
+/* Parse --jobs: an integer from 1 to 1024, else a usage error (exit 2). */
+int sr_cli_parse_jobs(const char *cmd, sr_usage_f usage, const char *value);
+
 /* Print "segrep CMD: message" to stderr (runtime failure); returns SR_EXIT_FAILURE. */
 int sr_cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

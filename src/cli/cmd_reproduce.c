@@ -31,7 +31,8 @@
 static void usage(FILE *f)
 {
     fputs("usage: segrep reproduce PROFILE [--manifest=FILE] [--results=DIR]\n"
-          "                        [--dataset=DIR] [--only=NAME[,NAME...]] [--list]\n"
+          "                        [--dataset=DIR] [--only=NAME[,NAME...]] [--jobs=N]\n"
+          "                        [--list]\n"
           "\n"
           "Run every experiment of the manifest that has the profile PROFILE (quick:\n"
           "scaled to run here; paper: the papers' settings) and whose datasets are\n"
@@ -43,6 +44,8 @@ static void usage(FILE *f)
           "                       DIR/PROFILE/<experiment>, tables and plots beside them\n"
           "  -d, --dataset=DIR    where converted datasets (<name>.h5) are\n"
           "  -o, --only=NAMES     only these experiments (comma-separated)\n"
+          "  -j, --jobs=N         run N runs at once in child processes (default: 1;\n"
+          "                       results do not depend on N)\n"
           "  -l, --list           say what would run and what is skipped, run nothing\n"
           "  -q, --quiet          no per-run progress lines\n"
           "  -h, --help           show this help\n",
@@ -278,12 +281,13 @@ int sr_cmd_reproduce(int argc, char **argv)
         {"manifest", required_argument, NULL, 'm'}, {"results", required_argument, NULL, 'r'},
         {"dataset", required_argument, NULL, 'd'},  {"only", required_argument, NULL, 'o'},
         {"list", no_argument, NULL, 'l'},           {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"jobs", required_argument, NULL, 'j'},     {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *manifest_path = "experiments/reproduce.yaml", *results = "results";
     const char *dsdir = NULL, *only = NULL;
-    int list = 0, quiet = 0, c;
-    while ((c = sr_cli_getopt(argc, argv, "m:r:d:o:lqh", longopts, usage)) != -1) {
+    int list = 0, quiet = 0, jobs = 1, c;
+    while ((c = sr_cli_getopt(argc, argv, "m:r:d:o:j:lqh", longopts, usage)) != -1) {
         switch (c) {
         case 'm': manifest_path = optarg; break;
         case 'r': results = optarg; break;
@@ -291,6 +295,7 @@ int sr_cmd_reproduce(int argc, char **argv)
         case 'o': only = optarg; break;
         case 'l': list = 1; break;
         case 'q': quiet = 1; break;
+        case 'j': jobs = sr_cli_parse_jobs(argv[0], usage, optarg); break;
         case 'h': usage(stdout); return SR_EXIT_OK;
         }
     }
@@ -355,6 +360,14 @@ int sr_cmd_reproduce(int argc, char **argv)
         return sr_cli_fail(argv[0], "%s", err.text);
     }
     int rank = sr_comm_rank();
+    if (jobs > 1 && sr_comm_size() > 1) {
+        if (rank == 0)
+            fprintf(stderr, "segrep reproduce: --jobs=%d under mpirun: the ranks are the "
+                            "workers; use one or the other\n", jobs);
+        sr_comm_finalize();
+        manifest_free(&m);
+        return SR_EXIT_USAGE;
+    }
     char tables_dir[4200], plots_dir[4200];
     snprintf(tables_dir, sizeof tables_dir, "%s/%s/tables", results, profile);
     snprintf(plots_dir, sizeof plots_dir, "%s/%s/plots", results, profile);
@@ -400,6 +413,7 @@ int sr_cmd_reproduce(int argc, char **argv)
         sr_exec_opts_default(&o);
         o.results = dir;
         o.progress = !quiet;
+        o.jobs = jobs;
         int rc = sr_cli_exec_grid("segrep reproduce", &g, &o, rank);
         if (rc != 2)
             sr_grid_free(&g);

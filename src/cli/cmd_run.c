@@ -19,9 +19,11 @@ static void run_usage(FILE *f)
     fputs("usage: segrep run GRID.yaml [KEY=VALUE...] [OPTIONS]\n"
           "\n"
           "Run every run of the grid that the results directory does not already hold\n"
-          "as complete (resume is the default). One process by default; under mpirun\n"
-          "rank 0 hands runs to all ranks (itself included) on demand. Fault-tolerant\n"
-          "farms need Open MPI's `mpirun --mca orte_enable_recovery 1`.\n"
+          "as complete (resume is the default). One process by default; --jobs=N keeps\n"
+          "N child processes busy on one machine; under mpirun rank 0 hands runs to\n"
+          "all ranks (itself included) on demand. Fault-tolerant farms need Open\n"
+          "MPI's `mpirun --mca orte_enable_recovery 1`. Results do not depend on\n"
+          "how the runs were spread.\n"
           "KEY=VALUE overrides a config key (or a top-level key: axes.lr=[1,2]).\n"
           "\n"
           "  -r, --results=DIR      results directory (default: results)\n"
@@ -29,6 +31,8 @@ static void run_usage(FILE *f)
           "  -o, --only=FILTER      only runs matching key=value[,key=value...]; keys:\n"
           "                         id (prefix), kind, stage, replicate, config keys\n"
           "      --shard=I/N        only shard I of N (0 <= I < N), for job arrays\n"
+          "  -j, --jobs=N           run N runs at once in child processes (default: 1;\n"
+          "                         not under mpirun, where the ranks are the workers)\n"
           "      --retries=N        re-queue a run whose worker died or hung up to N\n"
           "                         times (default: 1)\n"
           "      --heartbeat=S      worker heartbeat interval in seconds (default: 1)\n"
@@ -86,6 +90,7 @@ static void parse_args(int argc, char **argv, int is_run, sr_usage_f usage, grid
         {"profile", required_argument, NULL, 'p'},
         {"only", required_argument, NULL, 'o'},
         {"shard", required_argument, NULL, 's'},
+        {"jobs", required_argument, NULL, 'j'},
         {"retries", required_argument, NULL, 'R'},
         {"heartbeat", required_argument, NULL, 'H'},
         {"timeout", required_argument, NULL, 'T'},
@@ -100,9 +105,9 @@ static void parse_args(int argc, char **argv, int is_run, sr_usage_f usage, grid
     memset(a, 0, sizeof *a);
     sr_exec_opts_default(&a->opts);
     int c;
-    while ((c = sr_cli_getopt(argc, argv, "r:p:o:qh", longopts, usage)) != -1) {
+    while ((c = sr_cli_getopt(argc, argv, "r:p:o:j:qh", longopts, usage)) != -1) {
         // Options of the other subcommand are errors here.
-        if ((!is_run && (c == 'R' || c == 'H' || c == 'T' || c == 'U' || c == 'q')) ||
+        if ((!is_run && (c == 'R' || c == 'H' || c == 'T' || c == 'U' || c == 'q' || c == 'j')) ||
             (is_run && (c == 'L' || c == 'K')))
             sr_cli_usage_error(cmd, usage, "unrecognized option '%s'", argv[optind - 1]);
         switch (c) {
@@ -119,6 +124,7 @@ static void parse_args(int argc, char **argv, int is_run, sr_usage_f usage, grid
             a->opts.shard_n = n;
             break;
         }
+        case 'j': a->opts.jobs = sr_cli_parse_jobs(cmd, usage, optarg); break;
         case 'R': {
             char *end;
             long v = strtol(optarg, &end, 10);
@@ -198,6 +204,13 @@ int sr_cmd_run(int argc, char **argv)
     if (sr_comm_init(&argc, &argv, &err) != 0)
         return sr_cli_fail(argv[0], "%s", err.text);
     int rank = sr_comm_rank();
+    if (a.opts.jobs > 1 && sr_comm_size() > 1) {
+        if (rank == 0)
+            fprintf(stderr, "segrep run: --jobs=%d under mpirun: the ranks are the workers; "
+                            "use one or the other\n", a.opts.jobs);
+        sr_comm_finalize();
+        return SR_EXIT_USAGE;
+    }
     sr_grid_t g;
     if (sr_grid_load(&g, a.grid, a.profile, a.noverrides, a.overrides, &err) != 0) {
         if (rank == 0)

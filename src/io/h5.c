@@ -75,6 +75,13 @@ static char *dup_str(const char *s)
     return d;
 }
 
+void sr_h5_temp_name(const char *path, long pid, char *buf, size_t n)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
+    snprintf(buf, n, "%.*s.%s.tmp.%ld", (int)dirlen, path, path + dirlen, pid);
+}
+
 sr_h5file_t *sr_h5_open(const char *path, enum sr_h5_mode mode, sr_error_t *err)
 {
     quiet();
@@ -104,16 +111,13 @@ sr_h5file_t *sr_h5_open(const char *path, enum sr_h5_mode mode, sr_error_t *err)
     }
     const char *target = path;
     if (mode == SR_H5_CREATE_ATOMIC) {
-        const char *slash = strrchr(path, '/');
-        size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
         size_t n = strlen(path) + 64;
         f->tmp_path = malloc(n);
         if (!f->tmp_path) {
             sr_errorf(err, "%s: out of memory", path);
             goto fail;
         }
-        snprintf(f->tmp_path, n, "%.*s.%s.tmp.%ld", (int)dirlen, path, path + dirlen,
-                 (long)getpid());
+        sr_h5_temp_name(path, (long)getpid(), f->tmp_path, n);
         target = f->tmp_path;
     }
     f->id = H5Fcreate(target, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);

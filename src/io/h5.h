@@ -51,6 +51,10 @@ const char *sr_h5_type_name(enum sr_h5_type type);
  * ("path: no such file", "path: not an HDF5 file", ...). */
 sr_h5file_t *sr_h5_open(const char *path, enum sr_h5_mode mode, sr_error_t *err);
 
+/* The temporary name SR_H5_CREATE_ATOMIC uses for 'path' in process 'pid'
+ * (so that a parent can remove what a dead child left). */
+void sr_h5_temp_name(const char *path, long pid, char *buf, size_t n);
+
 /* Close 'f'. For SR_H5_CREATE_ATOMIC, 'commit' non-zero renames the
  * temporary file to its final name, zero removes it. Other modes ignore
  * 'commit'. 'f' may be NULL. Returns 0, or -1 with 'err' set (the file is

@@ -70,6 +70,14 @@ static int mkdir_p(const char *dir, sr_error_t *err)
     return 0;
 }
 
+void sr_store_discard_temp(const char *dir, const char *run_id, long pid)
+{
+    char path[4096], tmp[4200];
+    snprintf(path, sizeof path, "%s/%s.h5", dir, run_id);
+    sr_h5_temp_name(path, pid, tmp, sizeof tmp);
+    unlink(tmp);
+}
+
 sr_store_writer_t *sr_store_begin(const char *dir, const char *run_id, sr_error_t *err)
 {
     if (mkdir_p(dir, err) != 0)

@@ -81,6 +81,10 @@ int sr_store_finish(sr_store_writer_t *w, enum sr_run_status status, const char 
 /* Abandon: remove the temporary file and free 'w'. NULL is allowed. */
 void sr_store_abort(sr_store_writer_t *w);
 
+/* Remove the temporary file that process 'pid' left for run 'run_id' in
+ * 'dir' when it died during sr_store_begin..finish (no-op if none). */
+void sr_store_discard_temp(const char *dir, const char *run_id, long pid);
+
 /* What the store knows about one run (from its root attributes). */
 typedef struct sr_store_info {
     int found;                 /* a file exists at the final name and reads */

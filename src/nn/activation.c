@@ -1,4 +1,4 @@
-/* activation.c - ReLU, PReLU and the channel softmax.
+/* activation.c - ReLU, PReLU, the sigmoid and the channel softmax.
  *
  * Dims: N, C (or K for softmax classes), HW = H*W. The softmax subtracts
  * the per-pixel maximum before exponentiating. Derivation: doc/nn/layers.md.
@@ -21,6 +21,18 @@ void sr_relu_backward(float *dinp, const float *dout, const float *out, size_t n
         float g = dout[i]; // loaded unconditionally so the select vectorises
         dinp[i] = out[i] > 0.0f ? g : 0.0f;
     }
+}
+
+void sr_sigmoid_forward(float *out, const float *inp, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = 1.0f / (1.0f + expf(-inp[i]));
+}
+
+void sr_sigmoid_backward(float *dinp, const float *dout, const float *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dinp[i] = dout[i] * out[i] * (1.0f - out[i]);
 }
 
 void sr_prelu_forward(float *out, const float *inp, const float *alpha, int nalpha, int N,

@@ -178,6 +178,11 @@ void sr_prelu_forward(float *out, const float *inp, const float *alpha, int nalp
 void sr_prelu_backward(float *dinp, float *dalpha, const float *dout, const float *inp,
                        const float *alpha, int nalpha, int N, int C, int HW);
 
+/* Logistic sigmoid: out = 1 / (1 + exp(-inp)). Backward uses the forward
+ * output: dinp = dout * out * (1 - out). */
+void sr_sigmoid_forward(float *out, const float *inp, size_t n);
+void sr_sigmoid_backward(float *dinp, const float *dout, const float *out, size_t n);
+
 /* Max pooling with a k x k window and stride s, no padding, OH = (H-k)/s+1.
  * 'idx' records the argmax of each window as h*W + w in the input plane
  * (PyTorch's convention; the first maximum wins a tie). */
@@ -194,12 +199,6 @@ void sr_maxpool2d_backward(float *dinp, const float *dout, const int32_t *idx, i
 void sr_maxpool2d_pad_forward(float *out /* (N,C,OH,OW) */, int32_t *idx /* (N,C,OH,OW) */,
                               const float *inp /* (N,C,H,W) */, int k, int s, int p, int N,
                               int C, int H, int W);
-
-/* Global average pooling: out[n,c] = mean over the H x W plane. */
-void sr_global_avgpool_forward(float *out /* (N,C,1,1) */, const float *inp /* (N,C,H,W) */,
-                               int N, int C, int HW);
-void sr_global_avgpool_backward(float *dinp /* (N,C,H,W) */, const float *dout /* (N,C) */,
-                                int N, int C, int HW);
 
 /* Max unpooling: out is zero except out[idx] = inp, on an OH x OW plane. */
 void sr_maxunpool2d_forward(float *out /* (N,C,OH,OW) */, const float *inp /* (N,C,H,W) */,
@@ -230,6 +229,28 @@ void sr_add_backward(float *da, float *db, const float *dout, size_t n);
 void sr_chpad_forward(float *out /* (N,K,HW) */, const float *inp /* (N,C,HW) */, int N,
                       int C, int K, int HW);
 void sr_chpad_backward(float *dinp, const float *dout, int N, int C, int K, int HW);
+
+/* Global average pooling: out[n,c] = mean over the H*W plane of inp[n,c].
+ * Backward spreads dout[n,c] / HW over the plane. */
+void sr_global_avgpool_forward(float *out /* (N,C,1,1) */, const float *inp /* (N,C,HW) */,
+                               int N, int C, int HW);
+void sr_global_avgpool_backward(float *dinp /* (N,C,HW) */, const float *dout /* (N,C) */,
+                                int N, int C, int HW);
+
+/* Elementwise product (FocusNet's attention gating): out = a * b, both of n
+ * floats. Backward: da = dout * b, db = dout * a (either may be NULL). */
+void sr_mul_forward(float *out, const float *a, const float *b, size_t n);
+void sr_mul_backward(float *da, float *db, const float *dout, const float *a, const float *b,
+                     size_t n);
+
+/* Channel rescaling (squeeze-and-excitation): out[n,c,:] = inp[n,c,:] *
+ * s[n,c]. Backward: dinp = dout * s; ds[n,c] = sum over the plane of
+ * dout * inp (either may be NULL). */
+void sr_chscale_forward(float *out /* (N,C,HW) */, const float *inp /* (N,C,HW) */,
+                        const float *s /* (N,C) */, int N, int C, int HW);
+void sr_chscale_backward(float *dinp /* (N,C,HW) */, float *ds /* (N,C) */,
+                         const float *dout /* (N,C,HW) */, const float *inp, const float *s,
+                         int N, int C, int HW);
 
 /* Upsampling by an integer factor 's' (OH = s*H): nearest neighbour, and
  * bilinear with PyTorch's align_corners=False convention. */

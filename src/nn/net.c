@@ -20,7 +20,7 @@
 static const char *const op_names[] = {
     "conv2d", "conv_transpose2d", "batchnorm", "relu", "prelu", "maxpool2d",
     "maxunpool2d", "dropout2d", "concat", "add", "chpad", "upsample_nearest",
-    "upsample_bilinear", "global_avgpool",
+    "upsample_bilinear", "sigmoid", "global_avgpool", "mul", "chscale",
 };
 static_assert(sizeof(op_names) / sizeof(op_names[0]) == SR_OP_COUNT, "op name table");
 
@@ -247,13 +247,6 @@ int sr_net_maxpool2d_pad(sr_net_t *net, int in, int k, int s, int p)
     return op->out;
 }
 
-int sr_net_global_avgpool(sr_net_t *net, int in)
-{
-    sr_op_t *op = new_op(net, SR_OP_GLOBAL_AVGPOOL, in, -1, NULL);
-    op->out = new_value(net, net->values[in].C);
-    return op->out;
-}
-
 int sr_net_maxunpool2d(sr_net_t *net, int in, int pool_op)
 {
     SR_ASSERT(pool_op >= 0 && pool_op < net->nops &&
@@ -305,6 +298,36 @@ int sr_net_upsample(sr_net_t *net, int in, int s, int bilinear)
                          -1, NULL);
     op->s = s;
     op->out = new_value(net, net->values[in].C);
+    return op->out;
+}
+
+int sr_net_sigmoid(sr_net_t *net, int in)
+{
+    sr_op_t *op = new_op(net, SR_OP_SIGMOID, in, -1, NULL);
+    op->out = new_value(net, net->values[in].C);
+    return op->out;
+}
+
+int sr_net_global_avgpool(sr_net_t *net, int in)
+{
+    sr_op_t *op = new_op(net, SR_OP_GLOBAL_AVGPOOL, in, -1, NULL);
+    op->out = new_value(net, net->values[in].C);
+    return op->out;
+}
+
+int sr_net_mul(sr_net_t *net, int a, int b)
+{
+    SR_ASSERT(a != b && b >= 0 && net->values[a].C == net->values[b].C);
+    sr_op_t *op = new_op(net, SR_OP_MUL, a, b, NULL);
+    op->out = new_value(net, net->values[a].C);
+    return op->out;
+}
+
+int sr_net_chscale(sr_net_t *net, int x, int s)
+{
+    SR_ASSERT(x != s && s >= 0 && net->values[x].C == net->values[s].C);
+    sr_op_t *op = new_op(net, SR_OP_CHSCALE, x, s, NULL);
+    op->out = new_value(net, net->values[x].C);
     return op->out;
 }
 
@@ -439,6 +462,15 @@ static int infer(sr_net_t *net, int i, int N, sr_error_t *err)
         OW = pin->W;
         break;
     }
+    case SR_OP_GLOBAL_AVGPOOL: OH = OW = 1; break;
+    case SR_OP_CHSCALE: {
+        sr_value_t *b = &net->values[op->in1];
+        if (b->H != 1 || b->W != 1)
+            return sr_errorf(err, "%s: chscale '%s' needs a 1x1 scale plane, got %dx%d", lbl,
+                             op->name, b->H, b->W);
+        break;
+    }
+    case SR_OP_MUL:
     case SR_OP_CONCAT:
     case SR_OP_ADD: {
         sr_value_t *b = &net->values[op->in1];
@@ -451,9 +483,6 @@ static int infer(sr_net_t *net, int i, int N, sr_error_t *err)
     case SR_OP_UPSAMPLE_BILINEAR:
         OH = H * op->s;
         OW = W * op->s;
-        break;
-    case SR_OP_GLOBAL_AVGPOOL:
-        OH = OW = 1;
         break;
     default:
         break;
@@ -727,7 +756,10 @@ int sr_net_forward(sr_net_t *net, const float *input, int N, int H, int W, sr_er
         case SR_OP_UPSAMPLE_BILINEAR:
             sr_upsample_bilinear_forward(y->data, x->data, op->s, N, x->C, x->H, x->W);
             break;
+        case SR_OP_SIGMOID: sr_sigmoid_forward(y->data, x->data, n); break;
         case SR_OP_GLOBAL_AVGPOOL: sr_global_avgpool_forward(y->data, x->data, N, x->C, HW); break;
+        case SR_OP_MUL: sr_mul_forward(y->data, x->data, x1->data, n); break;
+        case SR_OP_CHSCALE: sr_chscale_forward(y->data, x->data, x1->data, N, x->C, HW); break;
         case SR_OP_COUNT: SR_ASSERT(0);
         }
     }
@@ -827,7 +859,12 @@ void sr_net_backward(sr_net_t *net, const float *dlogits)
         case SR_OP_UPSAMPLE_BILINEAR:
             sr_upsample_bilinear_backward(dx, g, op->s, N, x->C, x->H, x->W);
             break;
+        case SR_OP_SIGMOID: sr_sigmoid_backward(dx, g, y->data, n); break;
         case SR_OP_GLOBAL_AVGPOOL: sr_global_avgpool_backward(dx, g, N, x->C, HW); break;
+        case SR_OP_MUL: sr_mul_backward(dx, dx1, g, x->data, x1->data, n); break;
+        case SR_OP_CHSCALE:
+            sr_chscale_backward(dx, dx1, g, x->data, x1->data, N, x->C, HW);
+            break;
         case SR_OP_COUNT: SR_ASSERT(0);
         }
         if (dx)

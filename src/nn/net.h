@@ -50,7 +50,10 @@ enum sr_op_type {
     SR_OP_CHPAD,
     SR_OP_UPSAMPLE_NEAREST,
     SR_OP_UPSAMPLE_BILINEAR,
+    SR_OP_SIGMOID,
     SR_OP_GLOBAL_AVGPOOL,
+    SR_OP_MUL,
+    SR_OP_CHSCALE,
     SR_OP_COUNT
 };
 
@@ -108,11 +111,12 @@ enum sr_net_type {
     SR_NET_FCN,
     SR_NET_DEEPLAB,
     SR_NET_ENET_LIVIAETS,       /* ENet of the thesis authors' code */
+    SR_NET_FOCUSNET,            /* a stand-in for FocusNet (Kaul et al. 2019) */
     SR_NET_RESNEXT,             /* ResNeXt regressor: (N,K,1,1) outputs (thesis ch. 5) */
     SR_NET_COUNT
 };
 
-/* "enet", "unet", "resunet", "fcn", "deeplab", "enet_liviaets", "resnext". */
+/* "enet", "unet", "resunet", "fcn", "deeplab", "enet_liviaets", "focusnet", "resnext". */
 const char *sr_net_type_name(enum sr_net_type t);
 
 /* Parse a network name. Returns 0, or -1 with 'err' = "network 'x' is
@@ -205,14 +209,19 @@ int sr_net_prelu(sr_net_t *net, const char *name, int in, int per_channel);
 int sr_net_maxpool2d(sr_net_t *net, int in, int k, int s, int *op_out);
 /* Max pool with padding 'p' < k (sides need not be divisible). */
 int sr_net_maxpool2d_pad(sr_net_t *net, int in, int k, int s, int p);
-/* Global average pool to a 1 x 1 plane. */
-int sr_net_global_avgpool(sr_net_t *net, int in);
 int sr_net_maxunpool2d(sr_net_t *net, int in, int pool_op);
 int sr_net_dropout2d(sr_net_t *net, int in, float p);
 int sr_net_concat(sr_net_t *net, int a, int b);
 int sr_net_add(sr_net_t *net, int a, int b);
 int sr_net_chpad(sr_net_t *net, int in, int K);
 int sr_net_upsample(sr_net_t *net, int in, int s, int bilinear);
+int sr_net_sigmoid(sr_net_t *net, int in);
+/* (C,H,W) -> (C,1,1) */
+int sr_net_global_avgpool(sr_net_t *net, int in);
+/* a * b elementwise; same channels (and, checked when planned, plane) */
+int sr_net_mul(sr_net_t *net, int a, int b);
+/* x * s with s (C,1,1) broadcast over x's plane (checked when planned) */
+int sr_net_chscale(sr_net_t *net, int x, int s);
 
 /* Size activations for an (N,C,H,W) input. Called by sr_net_forward when
  * the shape changes. Returns 0, or -1 with 'err' naming the constraint

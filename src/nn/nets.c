@@ -14,6 +14,7 @@
  * 'width' scales every channel count (16 = the paper's table).
  * ResNeXt (Xie et al. 2017) is the chapter 5 size regressor: an image-level
  * network whose output plane is 1 x 1.
+ * Also a FocusNet stand-in (build_focusnet, below).
  * See doc/nn/networks.md for the others and the exact layer lists.
  */
 #include "nn/net.h"
@@ -22,7 +23,7 @@
 #include <string.h>
 
 static const char *const net_names[] = {"enet", "unet", "resunet", "fcn", "deeplab",
-                                         "enet_liviaets", "resnext"};
+                                         "enet_liviaets", "focusnet", "resnext"};
 static_assert(sizeof(net_names) / sizeof(net_names[0]) == SR_NET_COUNT, "net name table");
 
 const char *sr_net_type_name(enum sr_net_type t)
@@ -38,7 +39,7 @@ int sr_net_type_parse(const char *name, enum sr_net_type *t, sr_error_t *err)
             return 0;
         }
     return sr_errorf(err, "network '%s' is unknown (known: enet, unet, resunet, fcn, deeplab, "
-                     "enet_liviaets, resnext)",
+                     "enet_liviaets, focusnet, resnext)",
                      name ? name : "(null)");
 }
 
@@ -56,6 +57,7 @@ void sr_net_config_default(sr_net_config_t *cfg, enum sr_net_type t, int in_chan
     case SR_NET_UNET: cfg->width = 64; cfg->depth = 4; break;
     case SR_NET_RESUNET: cfg->width = 32; cfg->depth = 4; break;
     case SR_NET_FCN: cfg->width = 32; cfg->depth = 4; break;
+    case SR_NET_FOCUSNET: cfg->width = 64; cfg->depth = 4; break;
     case SR_NET_RESNEXT:
         cfg->width = 64;
         cfg->depth = 101;
@@ -547,6 +549,96 @@ static int build_resnext(sr_net_t *net, const sr_net_config_t *cfg, sr_error_t *
     return 0;
 }
 
+/* ---- FocusNet stand-in (Kaul, Manandhar, Pears, ISBI 2019) -------------------- */
+
+/* A stand-in, not the authors' network (doc/nn/networks.md says which parts
+ * are the paper's and which are ours): two U-shaped encoder-decoders of
+ * squeeze-and-excitation residual blocks. The first ("att") is an
+ * autoencoder whose decoder output at each scale l < depth, through a 1x1
+ * conv and a sigmoid, is an attention map with the channels of the second
+ * branch's encoder at that scale; the second ("seg") multiplies its encoder
+ * features by those maps before pooling and before its skip connections,
+ * and its decoder ends in the 1x1 classifier. */
+
+/* Squeeze-and-excitation reduction ratio (SENet's 16); hidden units are
+ * ceil(K / 16) so that small widths keep at least one. */
+#define SR_FOCUSNET_SE_RATIO 16
+
+/* SE residual block: conv3x3-BN-ReLU, conv3x3-BN, SE channel rescale
+ * (global average pool, 1x1 conv-ReLU-1x1 conv-sigmoid), plus the input
+ * (or its 1x1 conv + BN projection when the channel count changes), ReLU. */
+static int se_res_block(sr_net_t *net, const char *name, int x, int K)
+{
+    char s[SR_NET_NAME_MAX];
+#define NM(suffix) (snprintf(s, sizeof(s), "%s.%s", name, suffix), s)
+    int C = net->values[x].C;
+    int a = sr_net_conv2d(net, NM("conv1"), x, K, 3, 3, 1, 1, 1, 1, 1, 1, 0);
+    a = sr_net_relu(net, sr_net_batchnorm(net, NM("bn1"), a, 1e-5f));
+    a = sr_net_conv2d(net, NM("conv2"), a, K, 3, 3, 1, 1, 1, 1, 1, 1, 0);
+    a = sr_net_batchnorm(net, NM("bn2"), a, 1e-5f);
+    int hidden = (K + SR_FOCUSNET_SE_RATIO - 1) / SR_FOCUSNET_SE_RATIO;
+    int z = sr_net_global_avgpool(net, a);
+    z = sr_net_conv2d(net, NM("se.fc1"), z, hidden, 1, 1, 1, 1, 0, 0, 1, 1, 1);
+    z = sr_net_relu(net, z);
+    z = sr_net_conv2d(net, NM("se.fc2"), z, K, 1, 1, 1, 1, 0, 0, 1, 1, 1);
+    z = sr_net_sigmoid(net, z);
+    a = sr_net_chscale(net, a, z);
+    int sc = x;
+    if (C != K) {
+        sc = sr_net_conv2d(net, NM("shortcut.conv"), x, K, 1, 1, 1, 1, 0, 0, 1, 1, 0);
+        sc = sr_net_batchnorm(net, NM("shortcut.bn"), sc, 1e-5f);
+    }
+    return sr_net_relu(net, sr_net_add(net, sc, a));
+#undef NM
+}
+
+static int build_focusnet(sr_net_t *net, const sr_net_config_t *cfg, sr_error_t *err)
+{
+    if (check_depth_width(cfg, 8, err))
+        return -1;
+    int D = cfg->depth, F = cfg->width, skip[9], gate[9];
+    char s[SR_NET_NAME_MAX];
+    net->down = 1 << D;
+    // branch 1: the attention autoencoder
+    int x = 0;
+    for (int l = 0; l <= D; l++) {
+        snprintf(s, sizeof(s), "att.enc%d", l);
+        x = se_res_block(net, s, x, F << l);
+        skip[l] = x;
+        if (l < D)
+            x = sr_net_maxpool2d(net, x, 2, 2, NULL);
+    }
+    for (int l = D - 1; l >= 0; l--) {
+        snprintf(s, sizeof(s), "att.up%d", l);
+        x = sr_net_conv_transpose2d(net, s, x, F << l, 2, 2, 0, 0, 1);
+        x = sr_net_concat(net, skip[l], x);
+        snprintf(s, sizeof(s), "att.dec%d", l);
+        x = se_res_block(net, s, x, F << l);
+        snprintf(s, sizeof(s), "att.map%d", l);
+        gate[l] = sr_net_sigmoid(net, sr_net_conv2d(net, s, x, F << l, 1, 1, 1, 1, 0, 0, 1, 1, 1));
+    }
+    // branch 2: the segmentation network, its encoder gated by the maps
+    x = 0;
+    for (int l = 0; l <= D; l++) {
+        snprintf(s, sizeof(s), "seg.enc%d", l);
+        x = se_res_block(net, s, x, F << l);
+        if (l < D) {
+            x = sr_net_mul(net, x, gate[l]);
+            skip[l] = x;
+            x = sr_net_maxpool2d(net, x, 2, 2, NULL);
+        }
+    }
+    for (int l = D - 1; l >= 0; l--) {
+        snprintf(s, sizeof(s), "seg.up%d", l);
+        x = sr_net_conv_transpose2d(net, s, x, F << l, 2, 2, 0, 0, 1);
+        x = sr_net_concat(net, skip[l], x);
+        snprintf(s, sizeof(s), "seg.dec%d", l);
+        x = se_res_block(net, s, x, F << l);
+    }
+    sr_net_conv2d(net, "final", x, cfg->n_classes, 1, 1, 1, 1, 0, 0, 1, 1, 1);
+    return 0;
+}
+
 sr_net_t *sr_net_create(const sr_net_config_t *cfg, uint64_t seed, sr_error_t *err)
 {
     if ((unsigned)cfg->type >= SR_NET_COUNT) {
@@ -578,6 +670,7 @@ sr_net_t *sr_net_create(const sr_net_config_t *cfg, uint64_t seed, sr_error_t *e
     case SR_NET_RESUNET: rc = build_resunet(net, cfg, err); break;
     case SR_NET_FCN: rc = build_fcn(net, cfg, err); break;
     case SR_NET_ENET_LIVIAETS: rc = build_enet_liviaets(net, cfg, err); break;
+    case SR_NET_FOCUSNET: rc = build_focusnet(net, cfg, err); break;
     case SR_NET_RESNEXT: rc = build_resnext(net, cfg, err); break;
     default: rc = build_deeplab(net, cfg, err); break;
     }

@@ -1,7 +1,5 @@
 /* pool.c - max pooling with indices, max unpooling, integer-factor
  * upsampling (nearest, bilinear with align_corners=False).
- *
- * global average pooling.
  * Dims: N, C, H, W (input plane), OH, OW (output plane). Max pooling has
  * no ceil mode; sr_maxpool2d_forward has no padding (the networks require
  * divisible sizes and say so), sr_maxpool2d_pad_forward pads (ResNeXt's
@@ -66,27 +64,6 @@ void sr_maxpool2d_pad_forward(float *out, int32_t *idx, const float *inp, int k,
                 ix[oh * OW + ow] = best;
             }
         }
-    }
-}
-
-void sr_global_avgpool_forward(float *out, const float *inp, int N, int C, int HW)
-{
-    for (size_t nc = 0; nc < (size_t)N * C; nc++) {
-        const float *x = inp + nc * HW;
-        double sum = 0.0;
-        for (int i = 0; i < HW; i++)
-            sum += x[i];
-        out[nc] = (float)(sum / HW);
-    }
-}
-
-void sr_global_avgpool_backward(float *dinp, const float *dout, int N, int C, int HW)
-{
-    for (size_t nc = 0; nc < (size_t)N * C; nc++) {
-        float g = dout[nc] / (float)HW;
-        float *dx = dinp + nc * HW;
-        for (int i = 0; i < HW; i++)
-            dx[i] = g;
     }
 }
 

@@ -5,12 +5,15 @@
 
 #include <assert.h>
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -509,6 +512,214 @@ static int run_local(const sr_grid_t *g, const sr_exec_opts_t *o, sr_plan_t *p,
     return 0;
 }
 
+/* ---- local process pool (--jobs) ----------------------------------------------- */
+
+// Runs in child processes rather than threads: a run owns process-wide
+// state (BLAS thread pinning, scratch buffers, the HDF5 library), and a
+// child that crashes or is killed loses only its own run. Each child runs
+// one run, sends its outcome through a pipe and exits; its file is written
+// atomically by the store, so a dead parent leaves finished files intact
+// (children finish their runs as orphans).
+
+typedef struct pool_msg {
+    int32_t rc, status;
+    double elapsed;
+    char why[288];
+} pool_msg_t;
+
+typedef struct pool_slot {
+    pid_t pid;           /* 0: free */
+    int task, fd;
+    int term_sent;       /* SIGTERM (abandon) forwarded already */
+    double started;
+} pool_slot_t;
+
+static void on_child_term(int sig)
+{
+    (void)sig;
+    sr_exec_stop = 1;
+    sr_exec_abandon = 1;
+}
+
+// In the child: interactive signals go to the whole process group, and the
+// parent decides (first: no new runs; second: it sends SIGTERM = abandon).
+static void child_run(const sr_grid_t *g, const sr_exec_opts_t *o, int t, int attempt, int fd)
+{
+    signal(SIGINT, SIG_IGN);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_child_term;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sr_exec_stop = sr_exec_abandon = 0;
+    pool_msg_t m;
+    memset(&m, 0, sizeof m);
+    enum sr_run_status status = SR_RUN_FAILED;
+    double elapsed = 0;
+    sr_error_t e = {{0}};
+    int rc = exec_one(g, t, o, attempt, &sr_exec_abandon, &status, &elapsed, m.why, sizeof m.why,
+                      &e);
+    if (rc < 0)
+        snprintf(m.why, sizeof m.why, "%.287s", e.text);
+    m.rc = rc;
+    m.status = (int32_t)status;
+    m.elapsed = elapsed;
+    const char *b = (const char *)&m;
+    size_t left = sizeof m;
+    while (left > 0) {
+        ssize_t k = write(fd, b, left);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        b += k;
+        left -= (size_t)k;
+    }
+    close(fd);
+    fflush(NULL);
+    _exit(0);
+}
+
+static int pool_start(pool_slot_t *sl, const sr_grid_t *g, const sr_exec_opts_t *o, int t,
+                      int attempt, sr_error_t *err)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return sr_errorf(err, "run %s: pipe: %s", g->runs[t].id, strerror(errno));
+    fflush(NULL);   // nothing buffered is written twice
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return sr_errorf(err, "run %s: fork: %s", g->runs[t].id, strerror(errno));
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        child_run(g, o, t, attempt, fds[1]);
+    }
+    close(fds[1]);
+    sl->pid = pid;
+    sl->task = t;
+    sl->fd = fds[0];
+    sl->term_sent = 0;
+    sl->started = sr_time_now();
+    return 0;
+}
+
+// Collect slot 'sl' whose child exited with wait status 'ws'.
+static void pool_reap(pool_slot_t *sl, int ws, sr_plan_t *p, const sr_grid_t *g,
+                      const sr_exec_opts_t *o, progress_t *pr, sr_exec_summary_t *s)
+{
+    pool_msg_t m;
+    size_t got = 0;
+    while (got < sizeof m) {
+        ssize_t k = read(sl->fd, (char *)&m + got, sizeof m - got);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+    }
+    close(sl->fd);
+    int t = sl->task;
+    pid_t pid = sl->pid;
+    sl->pid = 0;
+    if (got == sizeof m) {
+        m.why[sizeof m.why - 1] = '\0';
+        record(p, g, pr, s, t, m.rc, (enum sr_run_status)m.status, m.elapsed, m.why);
+        return;
+    }
+    // The child died before reporting (killed, crashed, out of memory):
+    // like a dead farm worker, re-queue the run up to --retries times. Its
+    // checkpoint stays for the next attempt; its half-written file goes.
+    sr_store_discard_temp(o->results, g->runs[t].id, (long)pid);
+    char why[120];
+    if (WIFSIGNALED(ws))
+        snprintf(why, sizeof why, "died (signal %d)", WTERMSIG(ws));
+    else
+        snprintf(why, sizeof why, "exited with status %d without a result",
+                 WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
+    if (sr_exec_abandon) {          // an abandoned run stays to do
+        p->state[t] = SR_TASK_PENDING;
+        return;
+    }
+    sr_log_warn("process of run %s %s; %s", g->runs[t].id, why,
+                p->attempts[t] <= o->retries ? "re-queued" : "lost");
+    if (p->attempts[t] <= o->retries) {
+        p->state[t] = SR_TASK_PENDING;
+    } else {
+        p->state[t] = SR_TASK_LOST;
+        char msg[200];
+        snprintf(msg, sizeof msg, "lost: its process %s (attempt %d)", why, p->attempts[t]);
+        add_error(s, g->runs[t].id, msg);
+    }
+}
+
+static int run_pool(const sr_grid_t *g, const sr_exec_opts_t *o, sr_plan_t *p,
+                    sr_exec_summary_t *s, progress_t *pr, sr_error_t *err)
+{
+    int nj = o->jobs;
+    pool_slot_t *slot = calloc((size_t)nj, sizeof *slot);
+    if (!slot)
+        return sr_errorf(err, "out of memory (%d job slots)", nj);
+    int rc = 0, running = 0;
+    for (;;) {
+        // fill free slots with ready runs
+        for (int k = 0; k < nj && !sr_exec_stop && rc == 0; k++) {
+            if (slot[k].pid)
+                continue;
+            int t = pick(p, g);
+            if (t < 0)
+                break;
+            p->state[t] = SR_TASK_RUNNING;
+            p->attempts[t]++;
+            if (pool_start(&slot[k], g, o, t, p->attempts[t], err) != 0) {
+                p->state[t] = SR_TASK_PENDING;
+                rc = -1;
+                break;
+            }
+            running++;
+        }
+        if (running == 0)
+            break;
+        double now = sr_time_now();
+        for (int k = 0; k < nj; k++) {
+            if (!slot[k].pid)
+                continue;
+            if (sr_exec_abandon && !slot[k].term_sent) {
+                kill(slot[k].pid, SIGTERM);
+                slot[k].term_sent = 1;
+            }
+            if (o->run_timeout_s > 0 && now - slot[k].started > o->run_timeout_s &&
+                slot[k].term_sent < 2) {
+                sr_log_warn("run %s exceeded --run-timeout %.0f s; killing its process",
+                            g->runs[slot[k].task].id, o->run_timeout_s);
+                kill(slot[k].pid, SIGKILL);
+                slot[k].term_sent = 2;
+            }
+        }
+        int ws;
+        pid_t pid = waitpid(-1, &ws, WNOHANG);
+        if (pid < 0 && errno != EINTR) {
+            rc = sr_errorf(err, "waitpid: %s", strerror(errno));
+            break;
+        }
+        if (pid <= 0) {
+            nap(0.05);
+            show_progress(pr, p, 0);
+            continue;
+        }
+        for (int k = 0; k < nj; k++)
+            if (slot[k].pid == pid) {
+                pool_reap(&slot[k], ws, p, g, o, pr, s);
+                running--;
+                break;
+            }
+    }
+    free(slot);
+    return rc;
+}
+
 /* ---- MPI farm ---------------------------------------------------------------- */
 
 enum { TAG_READY = 1, TAG_TASK, TAG_DONE, TAG_HEARTBEAT, TAG_STOP };
@@ -834,11 +1045,14 @@ int sr_exec_grid(const sr_grid_t *g, const sr_exec_opts_t *o, sr_exec_summary_t 
     if (sr_plan_init(&p, g, o, err) != 0)
         return -1;
     clean_temps(g, &p, o->results);
-    progress_t pr = {.progress = o->progress, .start = sr_time_now(), .workers = size};
+    int workers = size > 1 ? size : o->jobs > 1 ? o->jobs : 1;
+    progress_t pr = {.progress = o->progress, .start = sr_time_now(), .workers = workers};
     s->selected = p.selected;
     s->stored = p.stored;
-    s->workers = size;
-    int rc = size > 1 ? master_loop(g, o, &p, s, &pr, err) : run_local(g, o, &p, s, &pr, err);
+    s->workers = workers;
+    int rc = size > 1      ? master_loop(g, o, &p, s, &pr, err)
+             : o->jobs > 1 ? run_pool(g, o, &p, s, &pr, err)
+                           : run_local(g, o, &p, s, &pr, err);
     // Runs still pending at the end are blocked behind a failed input,
     // or were not started because of an interrupt.
     if (!sr_exec_stop)

@@ -7,7 +7,10 @@
  * not complete waits for them; if an input failed the run is "blocked".
  *
  * One process (the default, or when not started by mpirun): runs execute
- * in order, longest-expected-first when earlier timings are known.
+ * in order, longest-expected-first when earlier timings are known. With
+ * jobs > 1 the process keeps that many child processes busy, one run each
+ * (a child that dies loses only its run, re-queued like a farm worker's;
+ * --run-timeout kills a child's run).
  *
  * MPI farm (comm size n > 1): rank 0 dispatches run indices on demand to n
  * workers: ranks 1..n-1 and a worker thread on rank 0 (only the main thread
@@ -45,6 +48,8 @@ typedef struct sr_exec_opts {
     double heartbeat_s;         /* worker heartbeat interval */
     double timeout_s;           /* silence after which a worker is dead */
     double run_timeout_s;       /* 0: none; else a run taking longer hangs its worker */
+    int jobs;                   /* > 1 (one process, no MPI): runs in that many child
+                                   processes at once */
     int progress;               /* progress lines on stderr (rank 0) */
     int nattrs;
     const sr_exec_attr_t *attrs;

@@ -69,7 +69,7 @@ static const sr_param_t train_params[] = {
     {"dataset.train_labels", SR_PARAM_STRING, "full", 1, 0, NULL,
      "labels the training terms see: full, or a weak map of the dataset (e.g. scribbles; "
      "255 = unlabelled)"},
-    {"net.name", SR_PARAM_STRING, "enet", 1, 0, "enet|unet|resunet|fcn|deeplab|enet_liviaets|resnext", "network"},
+    {"net.name", SR_PARAM_STRING, "enet", 1, 0, "enet|unet|resunet|fcn|deeplab|enet_liviaets|focusnet|resnext", "network"},
     {"net.width", SR_PARAM_INT, "0", 0, 4096, NULL, "width (0: the network's default)"},
     {"net.depth", SR_PARAM_INT, "0", 0, 152, NULL, "depth (0: the network's default; resnext: 14, 26, 50, 101, 152 layers)"},
     {"net.cardinality", SR_PARAM_INT, "0", 0, 4096, NULL, "resnext: groups of the 3x3 convs (0: the default, 32)"},
@@ -102,7 +102,8 @@ static const sr_param_t train_params[] = {
     {"schedule.step", SR_PARAM_INT, "0", 0, 1000000, NULL, "step: every 'step' epochs"},
     {"schedule.milestones", SR_PARAM_ANY, "[]", 1, 0, NULL,
      "step (with step: 0): epochs at which the lr is multiplied by factor, e.g. [100, 150]"},
-    {"epochs", SR_PARAM_INT, "50", 1, 1000000, NULL, "epochs"},
+    {"epochs", SR_PARAM_INT, "50", 0, 1000000, NULL,
+     "epochs (0: no training, one validation of the initial or init_from network)"},
     {"batch_size", SR_PARAM_INT, "1", 1, 65536, NULL, "batch size"},
     {"temperature", SR_PARAM_FLOAT, "1", 1e-6, 1e6, NULL,
      "softmax temperature T of every term: softmax(T logits)"},
@@ -121,7 +122,8 @@ static const sr_param_t train_params[] = {
      "of the run id unless set"},
     // thesis ch. 2-4 (train_weak.h)
     {"val_metrics", SR_PARAM_ANY, "[dice]", 1, 0, NULL,
-     "validation metrics per epoch: dice (always), dice3d (per volume), hd95 (2D, mm), hd95_3d"},
+     "validation metrics per epoch: dice (always), dice3d (per volume), hd95 (2D, mm), hd95_3d, "
+     "image_iou (binary, per image), xentropy, hinge, lovasz_hinge (K = 1 losses)"},
     {"dist_maps", SR_PARAM_STRING, "2d", 1, 0, "2d|3d",
      "distance maps of distance losses: 2d per slice, or 3d per training volume with spacing"},
     {"dataset.full_volumes", SR_PARAM_INT, "0", 0, 1000000, NULL,
@@ -1120,6 +1122,7 @@ typedef struct run_state {
     const int64_t *vidx;
     int64_t vn;
     double *vm[SR_TW_VAL_COUNT];              /* (epochs) per metric */
+    int binarise;                             /* sr_tw_val_eval's 'binarise' */
     int64_t ntrain;                           /* training images (after a train_subset) */
     /* with log_crf_energy and a dense-CRF term: its dense energies too */
     int log_dense;
@@ -1305,7 +1308,8 @@ static int summaries(run_state_t *rs, sr_error_t *err)
     return sr_run_summary(ctx, "val_dice_last10_mean", mean, err) ||
                    sr_run_summary(ctx, "val_dice_last10_std", sqrt(var), err) ||
                    sr_run_summary(ctx, "val_dice_best", n ? rs->best : NAN, err) ||
-                   sr_run_summary(ctx, "val_dice_best_epoch", n ? rs->best_epoch : NAN, err) ||
+                   sr_run_summary(ctx, "val_dice_best_epoch",
+                                  n && rs->best_epoch >= 0 ? rs->best_epoch : NAN, err) ||
                    sr_run_summary(ctx, "val_dice_final", n ? rs->val[n - 1] : NAN, err) ||
                    sr_run_summary(ctx, "epoch_time_mean", tmean, err) ||
                    sr_run_summary(ctx, "epochs_run", n, err)
@@ -1514,14 +1518,15 @@ static int parse_val_metrics(const sr_ynode_t *config, int on[SR_TW_VAL_COUNT], 
         return 0;
     char at[300];
     if (v->kind != SR_YNODE_SEQ)
-        return sr_errorf(err, "%s: val_metrics: expected a list of dice, dice3d, hd95, hd95_3d",
-                         where(v, at, sizeof at));
+        return sr_errorf(err, "%s: val_metrics: expected a list of dice, dice3d, hd95, hd95_3d, "
+                         "image_iou, xentropy, hinge, lovasz_hinge", where(v, at, sizeof at));
     for (int i = 0; i < v->n; i++) {
         const sr_ynode_t *x = v->items[i];
         int m = x->kind == SR_YNODE_SCALAR ? sr_tw_val_parse(x->text) : -2;
         if (m == -2)
             return sr_errorf(err, "%s: val_metrics[%d]: expected one of dice, dice3d, hd95, "
-                             "hd95_3d", where(x, at, sizeof at), i);
+                             "hd95_3d, image_iou, xentropy, hinge, lovasz_hinge",
+                             where(x, at, sizeof at), i);
         if (m >= 0)
             on[m] = 1;
     }
@@ -1702,7 +1707,7 @@ static int weak_epoch(run_state_t *rs, int64_t e, sr_error_t *err)
     if (!rs->any_val)
         return 0;
     double v[SR_TW_VAL_COUNT];
-    if (sr_tw_val_eval(rs->net, rs->ds, rs->vidx, rs->vn, rs->val_on, v, err))
+    if (sr_tw_val_eval(rs->net, rs->ds, rs->vidx, rs->vn, rs->binarise, rs->val_on, v, err))
         return -1;
     for (int m = 0; m < SR_TW_VAL_COUNT; m++) {
         if (!rs->val_on[m])
@@ -1713,6 +1718,31 @@ static int weak_epoch(run_state_t *rs, int64_t e, sr_error_t *err)
         if (!isnan(v[m]) && sr_run_metric(rs->ctx, name, e, v[m], err))
             return -1;
     }
+    return 0;
+}
+
+/* epochs: 0: the volume and binary metrics of the network as initialised
+ * (or init_from) at epoch 0; nothing is trained, val_dice (the trainer's)
+ * is not computed, so its summaries are NaN. */
+static int eval_only(run_state_t *rs, sr_error_t *err)
+{
+    char name[96];
+    double v[SR_TW_VAL_COUNT];
+    if (rs->any_val &&
+        sr_tw_val_eval(rs->net, rs->ds, rs->vidx, rs->vn, rs->binarise, rs->val_on, v, err))
+        return -1;
+    for (int m = 0; m < SR_TW_VAL_COUNT; m++) {
+        if (!rs->val_on[m])
+            continue;
+        rs->vm[m][0] = v[m];
+        snprintf(name, sizeof name, "val_%s", sr_tw_val_name(m));
+        if (!isnan(v[m]) && sr_run_metric(rs->ctx, name, 0, v[m], err))
+            return -1;
+    }
+    rs->val[0] = NAN;
+    rs->best = NAN;
+    rs->best_epoch = -1;
+    rs->logged = 1;
     return 0;
 }
 
@@ -1739,7 +1769,8 @@ static int weak_summaries(run_state_t *rs, sr_error_t *err)
             if (!isnan(x[i]))
                 var += (x[i] - mean) * (x[i] - mean) / cnt;
         for (int i = 0; i < n; i++)
-            if (!isnan(x[i]) && (isnan(best) || (m == SR_TW_VAL_DICE3D ? x[i] > best : x[i] < best)))
+            if (!isnan(x[i]) &&
+                (isnan(best) || (sr_tw_val_higher_better(m) ? x[i] > best : x[i] < best)))
                 best = x[i];
         const char *mn = sr_tw_val_name(m);
         double vals[5] = {x[n - 1], mean, cnt ? sqrt(var) : NAN, best,
@@ -1772,8 +1803,9 @@ static int train_ext_size_bounds(const sr_run_ctx_t *ctx, term_plan_t *tp, const
 }
 
 // init_from: the network's weights from an input run (runner/train_ext.h),
-// with the count of copied parameters as a summary.
-static int train_ext_init_from(sr_run_ctx_t *ctx, sr_net_t *net, sr_error_t *err)
+// with the count of copied parameters as a summary. 'whole': every tensor
+// must be copied (epochs: 0 evaluates the input's network as it is).
+static int train_ext_init_from(sr_run_ctx_t *ctx, sr_net_t *net, int whole, sr_error_t *err)
 {
     const char *from;
     if (sr_config_str(ctx->config, "init_from", &from, err))
@@ -1783,6 +1815,10 @@ static int train_ext_init_from(sr_run_ctx_t *ctx, sr_net_t *net, sr_error_t *err
     int copied = 0, total = 0;
     if (sr_train_ext_init_from(ctx, net, from, &copied, &total, err))
         return -1;
+    if (whole && copied != total)
+        return sr_errorf(err, "init_from '%s': %d of the %d tensors match this network; with "
+                         "epochs: 0 the input's network is evaluated as it is, so all must "
+                         "(net.classes: the input's class count?)", from, copied, total);
     return sr_run_summary(ctx, "init_params_copied", copied, err) ||
                    sr_run_summary(ctx, "init_params_total", total, err)
                ? -1
@@ -1934,7 +1970,7 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         goto out;
     }
 
-    if (train_ext_init_from(ctx, net, err))
+    if (train_ext_init_from(ctx, net, epochs == 0, err))
         goto out;
 
     sr_optim_config_t ocfg;
@@ -1969,8 +2005,8 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
     rs.epochs = (int)epochs;
     rs.best = -INFINITY;
     rs.iou_last = NAN;
-    rs.val = calloc((size_t)epochs, sizeof(double));
-    rs.times = calloc((size_t)epochs, sizeof(double));
+    rs.val = calloc((size_t)(epochs ? epochs : 1), sizeof(double));
+    rs.times = calloc((size_t)(epochs ? epochs : 1), sizeof(double));
     if (!rs.val || !rs.times) {
         sr_errorf(err, "out of memory");
         goto out;
@@ -1984,7 +2020,7 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
     for (int m = 0; m < SR_TW_VAL_COUNT; m++)
         if (rs.val_on[m]) {
             rs.any_val = 1;
-            if (!(rs.vm[m] = calloc((size_t)epochs, sizeof(double)))) {
+            if (!(rs.vm[m] = calloc((size_t)(epochs ? epochs : 1), sizeof(double)))) {
                 sr_errorf(err, "out of memory");
                 goto out;
             }
@@ -1994,6 +2030,12 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
     rs.net = net;
     rs.etrain = &dtrain;
     rs.eval = va.n ? &dval : NULL;
+    rs.binarise = ext_fg >= 0 && net->cfg.n_classes > 2 ? (int)ext_fg : -1;
+    if (epochs == 0) { // no training: one validation (Lovász Table A.1 'b')
+        if (eval_only(&rs, err))
+            goto out;
+        goto finish;
+    }
     sr_train_dataset_t dtrain_run = dtrain; // wrapped by the image tap for ADM terms
     for (int i = 0; i < plan.nterms && !tap_ready; i++)
         if (plan.terms[i].kind == TERM_ADM) {
@@ -2088,6 +2130,7 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
             goto out;
         }
     }
+finish:
     rc = summaries(&rs, err) || weak_summaries(&rs, err) ||
                  save_val(ctx, net, &dval, nsave, temperature, err) ||
                  weights_summary(ctx, net, err)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/rng.h"
+#include "losses/losses.h"
 #include "metrics/edt.h"
 #include "metrics/metrics.h"
 
@@ -90,8 +91,14 @@ static const double *spacing_of(const sr_dataset_t *ds, int64_t j)
 
 /* ---- validation metrics ------------------------------------------------------ */
 
-static const char *const val_names[] = {"dice3d", "hd95", "hd95_3d"};
+static const char *const val_names[] = {"dice3d",    "hd95",     "hd95_3d",     "image_iou",
+                                        "xentropy", "hinge", "lovasz_hinge"};
 static_assert(sizeof val_names / sizeof val_names[0] == SR_TW_VAL_COUNT, "val metric names");
+
+int sr_tw_val_higher_better(int m)
+{
+    return m == SR_TW_VAL_DICE3D || m == SR_TW_VAL_IMAGE_IOU;
+}
 
 const char *sr_tw_val_name(int m)
 {
@@ -108,37 +115,119 @@ int sr_tw_val_parse(const char *name)
     return -2;
 }
 
+// The validation losses of a K = 1 network (sr_tw_val_eval): bce and hinge
+// summed with their valid-pixel counts, the Lovász hinge per image.
+typedef struct val_losses {
+    sr_loss_t *l[3]; /* xentropy (bce), hinge, lovasz_hinge */
+    int32_t *y;      /* (H*W) labels of one image */
+    double sum[3];
+    int64_t valid, images;
+} val_losses_t;
+
+static const int val_loss_metric[3] = {SR_TW_VAL_XENTROPY, SR_TW_VAL_HINGE,
+                                       SR_TW_VAL_LOVASZ_HINGE};
+
+static int val_losses_init(val_losses_t *vl, int64_t HW, sr_error_t *err)
+{
+    memset(vl, 0, sizeof *vl);
+    const char *k2[2] = {"ignore", "reduction"}, *v2[2] = {"255", "sum"};
+    const char *k3[3] = {"ignore", "per_image", "reduction"}, *v3[3] = {"255", "1", "mean"};
+    if (!(vl->l[0] = sr_loss_create("bce", 2, k2, v2, err)) ||
+        !(vl->l[1] = sr_loss_create("hinge", 2, k2, v2, err)) ||
+        !(vl->l[2] = sr_loss_create("lovasz_hinge", 3, k3, v3, err)))
+        return -1;
+    if (!(vl->y = malloc(sizeof(int32_t) * (size_t)HW)))
+        return sr_errorf(err, "out of memory");
+    return 0;
+}
+
+static void val_losses_free(val_losses_t *vl)
+{
+    for (int i = 0; i < 3; i++)
+        sr_loss_destroy(vl->l[i]);
+    free(vl->y);
+    memset(vl, 0, sizeof *vl);
+}
+
+// Add one image: logits 'lg' (1,1,H,W), labels 'lab' (H*W).
+static int val_losses_add(val_losses_t *vl, const sr_tensor_t *lg, const uint8_t *lab, int64_t HW,
+                          sr_error_t *err)
+{
+    for (int64_t p = 0; p < HW; p++) {
+        vl->y[p] = lab[p];
+        vl->valid += lab[p] != SR_LABEL_IGNORE;
+    }
+    sr_loss_input_t in = {lg, vl->y, NULL, NULL};
+    for (int i = 0; i < 3; i++) {
+        double v;
+        if (sr_loss_eval(vl->l[i], &in, &v, NULL, err))
+            return -1;
+        vl->sum[i] += v;
+    }
+    vl->images++;
+    return 0;
+}
+
 int sr_tw_val_eval(sr_net_t *net, const sr_dataset_t *ds, const int64_t *idx, int64_t n,
-                   const int on[SR_TW_VAL_COUNT], double out[SR_TW_VAL_COUNT], sr_error_t *err)
+                   int binarise, const int on[SR_TW_VAL_COUNT], double out[SR_TW_VAL_COUNT],
+                   sr_error_t *err)
 {
     for (int m = 0; m < SR_TW_VAL_COUNT; m++)
         out[m] = NAN;
     if (n <= 0)
         return 0;
     int64_t C = ds->C, H = ds->H, W = ds->W, HW = H * W;
-    int K = net->cfg.n_classes, was_train = net->train;
+    int K = 0, was_train = net->train, want_losses = 0, bin = 0;
+    val_losses_t vl;
+    memset(&vl, 0, sizeof vl);
     uint8_t *pred = malloc((size_t)(n * HW)); /* (n,H,W) argmax class */
-    if (!pred)
-        return sr_errorf(err, "validation metrics: out of memory");
+    int rc = -1;
+    if (!pred) {
+        sr_errorf(err, "validation metrics: out of memory");
+        goto out;
+    }
     net->train = 0;
     for (int64_t i = 0; i < n; i++) {
         if (sr_net_forward(net, ds->images + idx[i] * C * HW, 1, (int)H, (int)W, err)) {
-            net->train = was_train;
-            free(pred);
-            return sr_error_prefix(err, "validation metrics: ");
+            sr_error_prefix(err, "validation metrics: ");
+            goto out;
         }
         sr_tensor_t lg = sr_net_output(net);
+        if (i == 0) { // the network's output channels (a hand-built one has no cfg)
+            K = (int)lg.ne[SR_DIM_C];
+            bin = binarise >= 0 && K > 2;
+            want_losses = K == 1 && (on[SR_TW_VAL_XENTROPY] || on[SR_TW_VAL_HINGE] ||
+                                     on[SR_TW_VAL_LOVASZ_HINGE]);
+            if (want_losses && val_losses_init(&vl, HW, err)) {
+                sr_error_prefix(err, "validation metrics: ");
+                goto out;
+            }
+        }
         for (int64_t p = 0; p < HW; p++) {
             int best = 0;
             float mx = lg.data[p];
             for (int c = 1; c < K; c++)
                 if (lg.data[c * HW + p] > mx)
                     mx = lg.data[c * HW + p], best = c;
-            pred[i * HW + p] = (uint8_t)(K > 1 ? best : lg.data[p] > 0.0f);
+            pred[i * HW + p] = (uint8_t)(K > 1 ? (bin ? best == binarise : best)
+                                               : lg.data[p] > 0.0f);
+        }
+        if (want_losses && val_losses_add(&vl, &lg, ds->labels + idx[i] * HW, HW, err)) {
+            sr_error_prefix(err, "validation metrics: image %lld: ", (long long)idx[i]);
+            goto out;
         }
     }
+    rc = sr_tw_val_score(ds, idx, n, pred, bin ? 2 : K, on, out, err);
+    if (rc == 0 && want_losses)
+        for (int i = 0; i < 3; i++) {
+            int m = val_loss_metric[i];
+            double den = i < 2 ? (double)vl.valid : (double)vl.images;
+            if (on[m])
+                out[m] = den > 0 ? vl.sum[i] / den : NAN;
+        }
+out:
     net->train = was_train;
-    int rc = sr_tw_val_score(ds, idx, n, pred, K, on, out, err);
+    val_losses_free(&vl);
     free(pred);
     return rc;
 }
@@ -164,6 +253,18 @@ int sr_tw_val_score(const sr_dataset_t *ds, const int64_t *idx, int64_t n, const
     int k0 = K > 1 ? 1 : 0, kend = K > 1 ? K : 1;
     double sum[SR_TW_VAL_COUNT] = {0};
     int64_t cnt[SR_TW_VAL_COUNT] = {0};
+    if (on[SR_TW_VAL_IMAGE_IOU] && K <= 2)
+        for (int64_t i = 0; i < n; i++) { // the reference's iou_binary, EMPTY = 1
+            const uint8_t *pr = pred + i * HW, *y = ds->labels + idx[i] * HW;
+            int64_t inter = 0, uni = 0;
+            for (int64_t p = 0; p < HW; p++) {
+                int fg = y[p] == 1, pf = pr[p] == 1 && y[p] != SR_LABEL_IGNORE;
+                inter += fg && pf;
+                uni += fg || pf;
+            }
+            sum[SR_TW_VAL_IMAGE_IOU] += uni ? (double)inter / (double)uni : 1.0;
+            cnt[SR_TW_VAL_IMAGE_IOU]++;
+        }
     for (int k = k0; k < kend; k++) {
         int kk = K > 1 ? k : 1; // K = 1: the foreground is label 1
         for (int64_t v = 0; v < g.nv; v++) {

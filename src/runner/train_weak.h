@@ -2,7 +2,10 @@
  * partly supervised settings (chapters 2-4), kept out of kind_train.c:
  *
  *  - validation metrics per volume: 3D Dice per (patient) volume, HD95 per
- *    2D slice and per 3D volume with the dataset's voxel spacing;
+ *    2D slice and per 3D volume with the dataset's voxel spacing; and the
+ *    binary ones of the Lovász supplementary Table A.1 (Image-IoU, the
+ *    validation cross-entropy, hinge and Lovász hinge of a K = 1 network,
+ *    a multi-class network's binarised prediction);
  *  - 3D signed distance maps of the training volumes (boundary loss);
  *  - hybrid training sets: n fully labelled volumes chosen by a seeded draw,
  *    the others weakly labelled;
@@ -30,10 +33,20 @@ enum sr_tw_val {
     SR_TW_VAL_DICE3D,  /* mean over volumes and foreground classes of the 3D Dice */
     SR_TW_VAL_HD95,    /* mean over slices with foreground of the 2D HD95 (mm) */
     SR_TW_VAL_HD95_3D, /* mean over volumes with foreground of the 3D HD95 (mm) */
+    /* binary (K <= 2 predictions, foreground = label 1; Lovász Table A.1): */
+    SR_TW_VAL_IMAGE_IOU,    /* mean over images of the IoU, empty union = 1 */
+    SR_TW_VAL_XENTROPY,     /* K = 1: binary logistic CE, mean over valid pixels */
+    SR_TW_VAL_HINGE,        /* K = 1: hinge max(0, 1 - F s), mean over valid pixels */
+    SR_TW_VAL_LOVASZ_HINGE, /* K = 1: mean over images of the per-image Lovász hinge */
     SR_TW_VAL_COUNT
 };
 
-/* "dice3d", "hd95", "hd95_3d" (logged as val_<name>). */
+/* 1 if a higher value of metric m is better (Dice, IoU), 0 for distances
+ * and losses. */
+int sr_tw_val_higher_better(int m);
+
+/* "dice3d", "hd95", "hd95_3d", "image_iou", "xentropy", "hinge",
+ * "lovasz_hinge" (logged as val_<name>). */
 const char *sr_tw_val_name(int m);
 
 /* Parse a name above ("dice", the 2D Dice always logged, maps to -1 and is
@@ -43,7 +56,15 @@ int sr_tw_val_parse(const char *name);
 /* Evaluate the network (eval mode; its training flag is restored) on the
  * 'n' images ds->images[idx[i]] with labels ds->labels[idx[i]], the argmax
  * prediction (K = 1: logit > 0), and write the metrics flagged in 'on' to
- * out[m] (others NaN). Dice: empty prediction and ground truth give 1.
+ * out[m] (others NaN). 'binarise' = c >= 0 (for a network of K > 2 classes
+ * on a dataset binarised for class c): the prediction is [argmax == c],
+ * scored as a binary (K = 2) one (Lovász Table A.1 'b'); -1: as is.
+ * The loss metrics are those of the raw logits of a K = 1 network (NaN for
+ * K > 1): the authors' lovasz_losses conventions, pixels labelled
+ * SR_LABEL_IGNORE left out; xentropy and hinge are means over all valid
+ * pixels of the split, lovasz_hinge the mean over images of the per-image
+ * value (an image without valid pixels counts 0, as the reference's).
+ * Dice: empty prediction and ground truth give 1.
  * HD95: medpy's pooled definition with the spacing of the slice (rows,
  * cols) or of the volume (slices, rows, cols); a slice or volume whose
  * ground truth of the class is empty is skipped; an empty prediction
@@ -51,10 +72,15 @@ int sr_tw_val_parse(const char *name);
  * LIVIAETS convention. NaN when no slice or volume counts. Returns 0, or
  * -1 with 'err' set. */
 int sr_tw_val_eval(sr_net_t *net, const sr_dataset_t *ds, const int64_t *idx, int64_t n,
-                   const int on[SR_TW_VAL_COUNT], double out[SR_TW_VAL_COUNT], sr_error_t *err);
+                   int binarise, const int on[SR_TW_VAL_COUNT], double out[SR_TW_VAL_COUNT],
+                   sr_error_t *err);
 
 /* The scoring part of sr_tw_val_eval on given predictions 'pred' (n,H,W)
- * (class per pixel; K = 1: 0/1) of the images ds[idx[i]]. Same contract. */
+ * (class per pixel; K = 1: 0/1) of the images ds[idx[i]]. Same contract,
+ * except the loss metrics (NaN here). image_iou: per image
+ * I = #(pred = 1 and label = 1), U = #(label = 1 or (pred = 1 and label is
+ * not SR_LABEL_IGNORE)), IoU = I / U, or 1 when U = 0; the mean over the n
+ * images (NaN for K > 2). */
 int sr_tw_val_score(const sr_dataset_t *ds, const int64_t *idx, int64_t n, const uint8_t *pred,
                     int K, const int on[SR_TW_VAL_COUNT], double out[SR_TW_VAL_COUNT],
                     sr_error_t *err);

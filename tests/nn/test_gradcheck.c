@@ -201,7 +201,21 @@ static sr_net_t *one_op_net(enum sr_op_type op, int variant, int *H, int *W)
     case SR_OP_CHPAD: sr_net_chpad(net, 0, 5); break;
     case SR_OP_UPSAMPLE_NEAREST: sr_net_upsample(net, 0, 2, 0); break;
     case SR_OP_UPSAMPLE_BILINEAR: sr_net_upsample(net, 0, variant ? 3 : 2, 1); break;
+    case SR_OP_SIGMOID: sr_net_sigmoid(net, 0); break;
     case SR_OP_GLOBAL_AVGPOOL: sr_net_global_avgpool(net, 0); break;
+    case SR_OP_MUL: {
+        // both factors depend on checked coordinates: the input and a conv's weights
+        int v = sr_net_conv2d(net, "c", 0, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1);
+        sr_net_mul(net, v, 0);
+        break;
+    }
+    case SR_OP_CHSCALE: {
+        // a squeeze-and-excitation path: the scale is a function of the input too
+        int z = sr_net_global_avgpool(net, 0);
+        z = sr_net_conv2d(net, "fc", z, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1);
+        sr_net_chscale(net, 0, z);
+        break;
+    }
     default: sr_net_destroy(net); return NULL;
     }
     if (sr_net_finalize(net, 11, &err)) {

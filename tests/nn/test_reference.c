@@ -1,7 +1,8 @@
 /* test_reference.c - segrep's networks against PyTorch 1.13.
  *
  * tests/nn/fixtures/reference.h5 (generator gen_reference.py beside it)
- * holds, for ENet, U-Net and the residual U-Net at small sizes, PyTorch's
+ * holds, for ENet, U-Net, the residual U-Net, the LIVIAETS ENet and the
+ * FocusNet stand-in at small sizes, PyTorch's
  * initial parameters (flat, in named_parameters() order), an input and
  * labels, the training-mode logits, the mean softmax cross-entropy, every
  * parameter gradient, the batch-norm running statistics after that forward
@@ -260,6 +261,7 @@ int main(void)
     check_net(f, "unet");
     check_net(f, "resunet");
     check_net(f, "enet_liviaets");
+    check_net(f, "focusnet");
     check_layers(f);
     sr_h5_close(f, 0, NULL);
     return done_testing();

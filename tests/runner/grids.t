@@ -12,13 +12,15 @@ X="$SRCDIR/experiments"
 
 # grid (relative to experiments/), profile, expected runs, override (or -).
 # Derivations:
-#   thesis-ch3-toy: 5 methods x 3 replicates = 15 (quick keeps all of them)
-#   all-table-1 paper: 6 omega x 4 epsilon x 3 runs = 72;
+#   thesis-ch3-toy: 5 methods x 3 replicates = 15 (quick and medium keep
+#     all of them)
+#   all-table-1 paper: 6 omega x 4 epsilon x 3 runs = 72 (FocusNet);
 #     quick: 3 omega x 2 epsilon x 1 run = 6
 #   all-table-2 paper: 6 gamma x 3 runs = 18; quick: 3 gamma x 1 run = 3
-#   all-table-3 (U-Net rows; 6 losses JI DL TL FL CL ALL):
-#     isic 6 x 3 runs = 18, dsb 6 x 5 runs = 30, drive 6 x 2 runs = 12;
-#     dsb quick: 6 losses x 1 run = 6
+#   all-table-3 (2 networks U-Net, FocusNet x 6 losses JI DL TL FL CL ALL):
+#     isic 2 x 6 x 3 runs = 36, dsb 2 x 6 x 5 runs = 60, drive 2 x 6 x 2
+#     runs = 24; dsb quick: 2 networks x 6 losses x 1 run = 12
+#   all-table-4 paper: FocusNet (ALL) x 3 runs = 3; quick: 1 run = 1
 #   lovasz-B2 paper: 2 losses x 3 folds = 6; with one fold's file pinned (the
 #     manifest's per-fold entries) 2 losses = 2; quick: 2 losses x 1 = 2
 #   thesis-ch4-alpha paper: (GDL alone + 8 constant alphas + increase +
@@ -54,25 +56,32 @@ X="$SRCDIR/experiments"
 #     quick: 3 + 3 + FS x 4 + 3 + 3 = 16
 #   thesis-ch6-boxes promise12, atlas: 6 methods of Table 6.1 = 6 each;
 #     margins: 2 methods (DeepCut, ours) x 2 margins = 4 (paper and quick)
-#   lovasz-A1: 1 base network + 20 classes x 3 losses (x, h, j) = 61;
-#     quick 1 + 2 classes x 3 = 7
-#   lovasz-A2: 1 base (A.1's) + 20 classes x 3 learning rates of [22] = 61;
-#     quick 1 + 2 x 3 = 7
+#   lovasz-A1: 1 base network + 20 classes x (b: the base evaluated
+#     binarised, not trained + 3 fine-tunings x, h, j) = 1 + 20 x 4 = 81;
+#     quick 1 + 2 classes x 4 = 9
+#   lovasz-A1/setting.yaml (the shared setting, a grid of its own): 1 base +
+#     20 classes x 3 fine-tunings = 61; quick 1 + 2 x 3 = 7
+#   lovasz-A2: 1 base (A.1's) + 20 classes x (j, A.1's runs + 3 learning
+#     rates of [22]) = 1 + 20 x 4 = 81; quick 1 + 2 x (1 + 3) = 9
 EXPECTED='thesis-ch3-toy/grid.yaml paper 15 -
 thesis-ch3-toy/grid.yaml quick 15 -
+thesis-ch3-toy/grid.yaml medium 15 -
 all-table-1/grid.yaml paper 72 -
 all-table-1/grid.yaml paper 72 dataset.file=/d/isic2018.h5
 all-table-1/grid.yaml quick 6 -
 all-table-2/grid.yaml paper 18 -
 all-table-2/grid.yaml paper 18 dataset.file=/d/isic2018.h5
 all-table-2/grid.yaml quick 3 -
-all-table-3/isic.yaml paper 18 -
-all-table-3/isic.yaml paper 18 dataset.file=/d/isic2018.h5
-all-table-3/dsb.yaml paper 30 -
-all-table-3/dsb.yaml paper 30 dataset.file=/d/dsb2018.h5
-all-table-3/dsb.yaml quick 6 -
-all-table-3/drive.yaml paper 12 -
-all-table-3/drive.yaml paper 12 dataset.file=/d/drive.h5
+all-table-3/isic.yaml paper 36 -
+all-table-3/isic.yaml paper 36 dataset.file=/d/isic2018.h5
+all-table-3/dsb.yaml paper 60 -
+all-table-3/dsb.yaml paper 60 dataset.file=/d/dsb2018.h5
+all-table-3/dsb.yaml quick 12 -
+all-table-3/drive.yaml paper 24 -
+all-table-3/drive.yaml paper 24 dataset.file=/d/drive.h5
+all-table-4/grid.yaml paper 3 -
+all-table-4/grid.yaml paper 3 dataset.file=/d/isic2018.h5
+all-table-4/grid.yaml quick 1 -
 lovasz-B2/grid.yaml paper 6 -
 lovasz-B2/grid.yaml paper 2 dataset.file=/d/ibsr-fold1.h5
 lovasz-B2/grid.yaml quick 2 -
@@ -125,12 +134,14 @@ thesis-ch6-boxes/atlas.yaml paper 6 dataset.file=/d/atlas.h5
 thesis-ch6-boxes/margins.yaml paper 4 -
 thesis-ch6-boxes/margins.yaml paper 4 dataset.file=/d/promise12.h5
 thesis-ch6-boxes/margins.yaml quick 4 -
-lovasz-A1/grid.yaml paper 61 -
-lovasz-A1/grid.yaml paper 61 dataset.file=/d/voc2012.h5
-lovasz-A1/grid.yaml quick 7 -
-lovasz-A2/grid.yaml paper 61 -
-lovasz-A2/grid.yaml paper 61 dataset.file=/d/voc2012.h5
-lovasz-A2/grid.yaml quick 7 -'
+lovasz-A1/grid.yaml paper 81 -
+lovasz-A1/grid.yaml paper 81 dataset.file=/d/voc2012.h5
+lovasz-A1/grid.yaml quick 9 -
+lovasz-A2/grid.yaml paper 81 -
+lovasz-A2/grid.yaml paper 81 dataset.file=/d/voc2012.h5
+lovasz-A2/grid.yaml quick 9 -
+lovasz-A1/setting.yaml paper 61 -
+lovasz-A1/setting.yaml quick 7 -'
 
 # ---- every grid file and every one of its profiles has an expected count --
 grids=$(cd "$X" && find . -name '*.yaml' ! -name reproduce.yaml | sed 's|^\./||' | sort)

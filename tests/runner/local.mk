@@ -21,8 +21,10 @@ TESTS += \
 	tests/runner/run.t \
 	tests/runner/farm.t \
 	tests/runner/grids.t \
-	tests/runner/stages.t
+	tests/runner/stages.t \
+	tests/runner/jobs.t
 
-EXTRA_DIST += tests/runner/run.t tests/runner/farm.t tests/runner/grids.t tests/runner/stages.t
+EXTRA_DIST += tests/runner/run.t tests/runner/farm.t tests/runner/grids.t tests/runner/stages.t \
+	tests/runner/jobs.t
 # the grids and the manifest grids.t expands (no other makefile distributes them)
 EXTRA_DIST += experiments

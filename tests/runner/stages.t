@@ -7,7 +7,8 @@
 # is blocked and the shards together run everything once; resume skips
 # complete runs; under MPI the farm orders a chain. The ch. 6 quick grid
 # (DeepCut, tightness variants, masked CE, full) runs tiny too, and so do
-# the Lovasz A.1/A.2 quick grids (a multi-class base network, then K = 1
+# the Lovasz A.1/A.2 quick grids (a multi-class base network, its 'b'
+# evaluations (epochs 0, every tensor copied), then K = 1
 # networks fine-tuned from it on binarised labels). A ResNeXt size
 # regressor with lr milestones stores its sizes; bad milestones are refused.
 . "$SRCDIR/tests/tap/tap.sh"
@@ -125,13 +126,18 @@ for g in lovasz-A1 lovasz-A2; do
     is "$rc" 0 "$g quick, tiny: every run completes"
     [ "$rc" = 0 ] || diag "$err"
 done
-is "$(ls rl/*.h5 | wc -l | tr -d ' ')" 13 "one base + A.1 (2 classes x 3 losses) + A.2 (2 classes x 3 lr) = 13 runs"
+like "$err" "9 runs selected, 3 already complete" "A.2 shares the base and A.1's j runs (same ids)"
+is "$(ls rl/*.h5 | wc -l | tr -d ' ')" 15 \
+    "one base + A.1 (2 classes x (b + 3 losses)) + A.2's [22] (2 classes x 3 lr) = 15 runs"
 "$SEGREP" collect rl 2>/dev/null
 h=$(head -1 rl/index.tsv)
 cc=$(printf '%s\n' "$h" | tr '\t' '\n' | grep -nx summary.init_params_copied | cut -d: -f1)
 ct=$(printf '%s\n' "$h" | tr '\t' '\n' | grep -nx summary.init_params_total | cut -d: -f1)
-fine=$(awk -F'\t' -v a="$cc" -v b="$ct" 'NR > 1 && $a != "" { n++; if ($a == $b - 2) k++ } END { print k + 0 "/" n + 0 }' rl/index.tsv)
+cl=$(printf '%s\n' "$h" | tr '\t' '\n' | grep -nx label | cut -d: -f1)
+fine=$(awk -F'\t' -v a="$cc" -v b="$ct" -v l="$cl" 'NR > 1 && $a != "" && $l != "b" { n++; if ($a == $b - 2) k++ } END { print k + 0 "/" n + 0 }' rl/index.tsv)
 is "$fine" 12/12 "every fine-tuned run copied all the base's tensors but the classifier's weight and bias"
+whole=$(awk -F'\t' -v a="$cc" -v b="$ct" -v l="$cl" 'NR > 1 && $l == "b" { n++; if ($a == $b) k++ } END { print k + 0 "/" n + 0 }' rl/index.tsv)
+is "$whole" 2/2 "every 'b' run (the base evaluated binarised) copied all the base's tensors"
 run_cmd "$SEGREP" run "$X/lovasz-A1/grid.yaml" --profile quick "$TINYR" epochs=1 \
     dataset.foreground=9 --results rbad -q
 is "$rc" 1 "dataset.foreground beyond the classes: the runs fail"

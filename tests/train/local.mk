@@ -56,3 +56,12 @@ tests_train_test_ch56_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
 tests_train_test_ch56_t_LDADD = $(SR_TEST_LDADD)
 TESTS += tests/train/test_ch56.t
 EXTRA_DIST += tests/train/fixtures/gen_deepcut.py tests/train/fixtures/deepcut_meanfield.txt
+# Binary validation metrics of the Lovász Table A.1 rows (image IoU, losses).
+check_PROGRAMS += tests/train/test_val_binary.t
+tests_train_test_val_binary_t_SOURCES = tests/train/test_val_binary.c
+tests_train_test_val_binary_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_train_test_val_binary_t_LDADD = $(SR_TEST_LDADD)
+TESTS += tests/train/test_val_binary.t
+EXTRA_DIST += tests/train/fixtures/gen_val_binary.py tests/train/fixtures/val_binary.h5
+TESTS += tests/train/lovasz_binary.t
+EXTRA_DIST += tests/train/lovasz_binary.t

@@ -10,7 +10,11 @@
  *    against central differences, an update epoch rewriting the proposals;
  *  - constraint terms (train/terms.h): box_tightness off leaves emptiness
  *    or box size alone (values by hand), and size bounds from a table apply
- *    only to unlabelled images (penalty value by hand). */
+ *    only to unlabelled images (penalty value by hand);
+ *  - the box-size and emptiness log-barrier extensions at the term level:
+ *    value, and dL/dlogits' sign and size (t/|Omega| x s(1-s), the same
+ *    inside and outside the box for box size, outside only for emptiness,
+ *    foreground class only) from eq. 3.9 written out here. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,7 +97,7 @@ static const sr_train_term_ops_t sizereg_ops = {sizereg_eval, NULL, NULL, NULL, 
 
 static void test_size_reg(void)
 {
-    sr_size_reg_t c = {{1}, 1, 1, 255};
+    sr_size_reg_t c = {{1}, 1, 1, 255, 0};
     sr_error_t err = {{0}};
     batch(1, 1);
     memset(lg, 0, sizeof lg);
@@ -368,6 +372,86 @@ static void test_constraint_terms(void)
     sr_train_constraint_ctx_free(&c);
 }
 
+/* ---- box size / emptiness barriers: gradient sign, units, class ----------
+ * Thesis eq. 3.9 written out here (not the library's psi~): z <= -1/t^2 ->
+ * -log(-z)/t, slope -1/(t z); otherwise t z - log(1/t^2)/t + 1/t, slope t. */
+static double psi_ext(double z, double t)
+{
+    return z <= -1.0 / (t * t) ? -log(-z) / t : t * z - log(1.0 / (t * t)) / t + 1.0 / t;
+}
+
+static double dpsi_ext(double z, double t)
+{
+    return z <= -1.0 / (t * t) ? -1.0 / (t * z) : t;
+}
+
+// The ch. 6 quick collapse (experiments/thesis-ch6-boxes/README.md): at a
+// uniform softmax the box-size upper bound is violated and its linear
+// branch pushes every pixel of the constrained class down by t/|Omega|,
+// inside the box as outside; emptiness pushes only the outside. Values and
+// signs from the closed forms, logits of both classes (the foreground class
+// 1 is bounded, never the background).
+static void test_box_barrier_gradients(void)
+{
+    sr_error_t err = {{0}};
+    batch(2, 6); // image 0: a 4x5 box of class 1 (|Omega_I| = 20); image 1: no box
+    const double a = -0.4; // s_1 = sigmoid(a) at every pixel of both images
+    for (int n = 0; n < N; n++)
+        for (int p = 0; p < P; p++)
+            lg[(n * 2) * P + p] = 0.0f, lg[(n * 2 + 1) * P + p] = (float)a;
+    double s = 1.0 / (1.0 + exp(-(double)(float)a)), V = s * P, t = 5.0;
+    sr_train_constraint_config_t cfg;
+    sr_train_constraint_config_default(&cfg);
+    cfg.use_size = cfg.use_centroid = 0;
+    cfg.use_box = 1;
+    cfg.box_tightness = 0;
+    cfg.box_size = 1;
+    cfg.method = SR_CONSTRAINT_METHOD_LOG_BARRIER_EXT;
+    static float g[N * 2 * P];
+    sr_tensor_t d;
+    sr_tensor_init_view(&d, "d", g, N, 2, H, W);
+    sr_train_constraint_ctx_t c;
+    ok(sr_train_constraint_ctx_init(&c, "box_size", &cfg, 2, &err) == 0, "init: %s", err.text);
+    double v = eval_at(&sr_train_constraint_ops, &c, 2, 0, &d);
+    // image 0: [0.5, 0.9] x 20 = [10, 18]; image 1 (no box): [0, 0]
+    double want = (psi_ext(10.0 - V, t) + psi_ext(V - 18.0, t) + psi_ext(0.0 - V, t) +
+                   psi_ext(V - 0.0, t)) /
+                  P;
+    is_close(v, want, 1e-6, 0, "box size barrier: sum_n psi~(lo - V) + psi~(V - hi), / |Omega|");
+    // d/ds_1 = (psi~'(V - hi) - psi~'(lo - V)) / |Omega|, the same at every
+    // pixel; d/dlogit_1 = that x s(1 - s), d/dlogit_0 its negative
+    double g0 = (dpsi_ext(V - 18.0, t) - dpsi_ext(10.0 - V, t)) / P * s * (1 - s);
+    int in = 4 * W + 3, out = 8 * W + 10; // a pixel inside image 0's box, one outside
+    is_close(g[1 * P + in], g0, 1e-6, 1e-9, "box size: inside pixel, dL/dlogit_1 = %.6g", g0);
+    is_close(g[1 * P + out], g0, 1e-6, 1e-9, "box size: outside pixel, the same push");
+    ok(g0 > 0 && g[1 * P + in] > 0, "upper bound violated (V %.1f > 18): descent lowers s_1 "
+       "inside the box too", V);
+    is_close(g[0 * P + in], -g0, 1e-6, 1e-9, "background logit: the opposite sign");
+    sr_train_constraint_ctx_free(&c);
+
+    // lower bound violated: s_1 = sigmoid(-6) -> V < 10, the push is upwards
+    for (int p = 0; p < P; p++)
+        lg[1 * P + p] = -6.0f;
+    sr_train_constraint_ctx_init(&c, "box_size", &cfg, 2, &err);
+    eval_at(&sr_train_constraint_ops, &c, 2, 0, &d);
+    double s6 = 1.0 / (1.0 + exp(6.0)), V6 = s6 * P;
+    double g6 = (dpsi_ext(V6 - 18.0, t) - dpsi_ext(10.0 - V6, t)) / P * s6 * (1 - s6);
+    ok(g6 < 0, "V %.2f < 10: the lower bound's slope wins", V6);
+    is_close(g[1 * P + in], g6, 1e-6, 1e-12, "lower bound violated: dL/dlogit_1 = %.6g", g6);
+    sr_train_constraint_ctx_free(&c);
+
+    // emptiness: +t/|Omega| x s(1-s) outside the box, nothing inside
+    for (int p = 0; p < P; p++)
+        lg[1 * P + p] = (float)a;
+    cfg.box_size = 0;
+    cfg.box_emptiness = 1;
+    sr_train_constraint_ctx_init(&c, "emptiness", &cfg, 2, &err);
+    eval_at(&sr_train_constraint_ops, &c, 2, 0, &d);
+    is_close(g[1 * P + out], t / P * s * (1 - s), 1e-6, 1e-12, "emptiness: outside, t/|Omega|");
+    is_close(g[1 * P + in], 0.0, 0, 1e-12, "emptiness: inside the box, no gradient");
+    sr_train_constraint_ctx_free(&c);
+}
+
 int main(void)
 {
     test_size_reg();
@@ -376,5 +460,6 @@ int main(void)
     test_meanfield_lattice();
     test_deepcut_term();
     test_constraint_terms();
+    test_box_barrier_gradients();
     return done_testing();
 }
