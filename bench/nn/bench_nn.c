@@ -155,7 +155,7 @@ static int bench_conv(int H, int W, int reps)
  * and backward (input and weight gradients) with each algorithm. */
 static int bench_algo(int C, int K, int H, int W, int reps)
 {
-    sr_conv2d_dims_t d = {C, K, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL};
+    sr_conv2d_dims_t d = {C, K, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL, 1};
     size_t nx = (size_t)C * H * W, ny = (size_t)K * H * W, nw = (size_t)K * C * 9;
     float *x = calloc(nx, 4), *y = calloc(ny, 4), *w = calloc(nw, 4), *dw = calloc(nw, 4);
     float *dx = calloc(nx, 4);

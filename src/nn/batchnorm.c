@@ -64,16 +64,18 @@ void sr_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float
     double M = (double)N * HW;
     for (int c = 0; c < C; c++) {
         float m = mean[c], r = rstd[c];
-        // sum dout and sum dout * xhat = rstd * (sum dout * x - mean * sum dout)
+        // sum dout and sum dout * xhat = rstd * sum dout * (x - mean), centred
+        // before the product: the uncentred sum dout*x - mean * sum dout cancels
+        // when |mean| >> std (post-ReLU inputs of a 1x1 conv, as in ResNeXt)
         double a1[SR_LANES] = {0}, a2[SR_LANES] = {0};
         for (int n = 0; n < N; n++) {
             const float *x = inp + ((size_t)n * C + c) * HW;
             const float *g = dout + ((size_t)n * C + c) * HW;
             sr_sum_acc(a1, g, (size_t)HW);
-            sr_dot_acc(a2, g, x, (size_t)HW);
+            sr_dot_shifted_acc(a2, g, x, m, (size_t)HW);
         }
         double sg = sr_lanes_total(a1);
-        double sgx = r * (sr_lanes_total(a2) - (double)m * sg);
+        double sgx = r * sr_lanes_total(a2);
         dgamma[c] += (float)sgx;
         dbeta[c] += (float)sg;
         if (!dinp)

@@ -4,8 +4,8 @@
  * a plain sgemm with no copy); the transposed convolution's products use
  * nn/gemm.h's GEMM unless algo is im2col. Frozen reference: direct loops with double
  * accumulation (_ref), compared against the tuned path in
- * tests/nn/test_conv2d.c. Not done: groups > 1, padding modes other than
- * zeros. Dims: N, C (in), K (out), H, W (in plane), OH, OW (out plane).
+ * tests/nn/test_conv2d.c. groups > 1 is dispatched to conv2d_grouped.c.
+ * Not done: padding modes other than zeros. Dims: N, C (in), K (out), H, W (in plane), OH, OW (out plane).
  * Derivation: doc/nn/layers.md.
  */
 #include "nn/layers.h"
@@ -73,6 +73,8 @@ static int band_rows(size_t CKK, int OW, int OH)
 
 size_t sr_conv2d_col_size(const sr_conv2d_dims_t *d, int H, int W)
 {
+    if (d->groups > 1)
+        return sr_conv2d_grouped_col_size(d, H, W);
     if (use_winograd(d, H, W))
         return sr_conv2d_winograd_scratch_size(d, H, W);
     if (is_pointwise(d))
@@ -232,6 +234,10 @@ void sr_conv2d_forward(float *out, float *col, const float *inp, const float *we
     int CKK = d->C * d->kh * d->kw;
     int OHW = OH * OW;
     int band = band_rows((size_t)CKK, OW, OH);
+    if (d->groups > 1) {
+        sr_conv2d_grouped_forward(out, col, inp, weight, bias, d, N, H, W);
+        return;
+    }
     if (use_winograd(d, H, W)) {
         sr_conv2d_winograd_forward(out, col, inp, weight, bias, d, N, H, W);
         return;
@@ -265,6 +271,10 @@ void sr_conv2d_backward(float *dinp, float *dweight, float *dbias, float *col,
     int CKK = d->C * d->kh * d->kw;
     int OHW = OH * OW;
     int band = band_rows((size_t)CKK, OW, OH);
+    if (d->groups > 1) {
+        sr_conv2d_grouped_backward(dinp, dweight, dbias, col, dout, inp, weight, d, N, H, W);
+        return;
+    }
     if (use_winograd(d, H, W)) {
         sr_conv2d_winograd_backward(dinp, dweight, dbias, col, dout, inp, weight, d, N, H, W);
         return;
@@ -305,20 +315,23 @@ void sr_conv2d_forward_ref(float *out, const float *inp, const float *weight,
 {
     int OH = sr_conv2d_out_extent(H, d->kh, d->sh, d->ph, d->dh);
     int OW = sr_conv2d_out_extent(W, d->kw, d->sw, d->pw, d->dw);
+    int G = d->groups > 1 ? d->groups : 1, Cg = d->C / G, Kg = d->K / G;
     for (int n = 0; n < N; n++)
         for (int k = 0; k < d->K; k++)
             for (int oh = 0; oh < OH; oh++)
                 for (int ow = 0; ow < OW; ow++) {
                     double s = bias ? bias[k] : 0.0;
-                    for (int c = 0; c < d->C; c++)
+                    int c0 = (k / Kg) * Cg; // first input channel of k's group
+                    for (int c = 0; c < Cg; c++)
                         for (int i = 0; i < d->kh; i++)
                             for (int j = 0; j < d->kw; j++) {
                                 int ih = oh * d->sh - d->ph + i * d->dh;
                                 int iw = ow * d->sw - d->pw + j * d->dw;
                                 if (ih < 0 || ih >= H || iw < 0 || iw >= W)
                                     continue;
-                                s += (double)inp[(((size_t)n * d->C + c) * H + ih) * W + iw] *
-                                     weight[(((size_t)k * d->C + c) * d->kh + i) * d->kw + j];
+                                s += (double)inp[(((size_t)n * d->C + c0 + c) * H + ih) * W +
+                                                 iw] *
+                                     weight[(((size_t)k * Cg + c) * d->kh + i) * d->kw + j];
                             }
                     out[(((size_t)n * d->K + k) * OH + oh) * OW + ow] = (float)s;
                 }
@@ -332,6 +345,7 @@ void sr_conv2d_backward_ref(float *dinp, float *dweight, float *dbias, const flo
     int OW = sr_conv2d_out_extent(W, d->kw, d->sw, d->pw, d->dw);
     if (dinp)
         memset(dinp, 0, sizeof(float) * (size_t)N * d->C * H * W);
+    int G = d->groups > 1 ? d->groups : 1, Cg = d->C / G, Kg = d->K / G;
     for (int n = 0; n < N; n++)
         for (int k = 0; k < d->K; k++)
             for (int oh = 0; oh < OH; oh++)
@@ -339,15 +353,16 @@ void sr_conv2d_backward_ref(float *dinp, float *dweight, float *dbias, const flo
                     float g = dout[(((size_t)n * d->K + k) * OH + oh) * OW + ow];
                     if (dbias)
                         dbias[k] += g;
-                    for (int c = 0; c < d->C; c++)
+                    int c0 = (k / Kg) * Cg;
+                    for (int c = 0; c < Cg; c++)
                         for (int i = 0; i < d->kh; i++)
                             for (int j = 0; j < d->kw; j++) {
                                 int ih = oh * d->sh - d->ph + i * d->dh;
                                 int iw = ow * d->sw - d->pw + j * d->dw;
                                 if (ih < 0 || ih >= H || iw < 0 || iw >= W)
                                     continue;
-                                size_t xi = (((size_t)n * d->C + c) * H + ih) * W + iw;
-                                size_t wi = (((size_t)k * d->C + c) * d->kh + i) * d->kw + j;
+                                size_t xi = (((size_t)n * d->C + c0 + c) * H + ih) * W + iw;
+                                size_t wi = (((size_t)k * Cg + c) * d->kh + i) * d->kw + j;
                                 dweight[wi] += g * inp[xi];
                                 if (dinp)
                                     dinp[xi] += g * weight[wi];

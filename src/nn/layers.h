@@ -48,14 +48,18 @@ const char *sr_conv_algo_name(enum sr_conv_algo a);
  * 'x' is unknown (known: im2col, winograd, winograd2, winograd4)". */
 int sr_conv_algo_parse(const char *name, enum sr_conv_algo *a, sr_error_t *err);
 
-/* Geometry of a 2-D convolution or transposed convolution (groups = 1).
+/* Geometry of a 2-D convolution or transposed convolution.
  * kh x kw kernels (asymmetric allowed: 5x1, 1x5), strides sh, sw, zero
  * padding ph, pw, dilations dh, dw; oph, opw are the transposed
- * convolution's output padding (PyTorch's output_padding), 0 for conv. */
+ * convolution's output padding (PyTorch's output_padding), 0 for conv.
+ * 'groups' (conv2d only; 0 or 1: dense) splits the C inputs and K outputs
+ * into that many groups, output group g seeing only input group g
+ * (PyTorch's Conv2d(groups=g)); the weight is then (K, C/groups, kh, kw). */
 typedef struct sr_conv2d_dims {
     int C, K;
     int kh, kw, sh, sw, ph, pw, dh, dw, oph, opw;
     enum sr_conv_algo algo;     /* conv2d only; 0 (im2col) when left out of an initialiser */
+    int groups;                 /* conv2d only; 0 (= 1) when left out of an initialiser */
 } sr_conv2d_dims_t;
 
 /* Output extent of a convolution along one axis (may be <= 0 if impossible). */
@@ -70,7 +74,8 @@ size_t sr_conv2d_col_size(const sr_conv2d_dims_t *d, int H, int W);
 size_t sr_conv_transpose2d_col_size(const sr_conv2d_dims_t *d, int H, int W);
 
 /* Convolution: out = weight * inp + bias. 'bias' may be NULL. 'col' is
- * scratch of sr_conv2d_col_size() floats. */
+ * scratch of sr_conv2d_col_size() floats. With d->groups > 1 these call
+ * the grouped kernels below (weight (K, C/groups, kh, kw)). */
 void sr_conv2d_forward(float *out /* (N,K,OH,OW) */, float *col,
                        const float *inp /* (N,C,H,W) */,
                        const float *weight /* (K,C,kh,kw) */, const float *bias /* (K) */,
@@ -80,7 +85,26 @@ void sr_conv2d_backward(float *dinp /* (N,C,H,W) or NULL */,
                         float *col, const float *dout /* (N,K,OH,OW) */,
                         const float *inp, const float *weight, const sr_conv2d_dims_t *d,
                         int N, int H, int W);
-/* Frozen naive references (direct loops, double accumulation). */
+/* Grouped convolution (conv2d_grouped.c): one dense conv per (sample,
+ * group) on the group's contiguous channel slices, through the dense
+ * kernels above (im2col + sgemm, or a plain sgemm for 1x1). Requires
+ * d->groups >= 1 dividing C and K. 'col' holds
+ * sr_conv2d_grouped_col_size() floats (one group's scratch). */
+size_t sr_conv2d_grouped_col_size(const sr_conv2d_dims_t *d, int H, int W);
+void sr_conv2d_grouped_forward(float *out /* (N,K,OH,OW) */, float *col,
+                               const float *inp /* (N,C,H,W) */,
+                               const float *weight /* (K,C/groups,kh,kw) */,
+                               const float *bias /* (K) or NULL */, const sr_conv2d_dims_t *d,
+                               int N, int H, int W);
+void sr_conv2d_grouped_backward(float *dinp /* (N,C,H,W) or NULL */,
+                                float *dweight /* (K,C/groups,kh,kw) */,
+                                float *dbias /* (K) or NULL */, float *col,
+                                const float *dout /* (N,K,OH,OW) */, const float *inp,
+                                const float *weight, const sr_conv2d_dims_t *d, int N, int H,
+                                int W);
+
+/* Frozen naive references (direct loops, double accumulation; groups
+ * honoured). */
 void sr_conv2d_forward_ref(float *out, const float *inp, const float *weight,
                            const float *bias, const sr_conv2d_dims_t *d, int N, int H, int W);
 void sr_conv2d_backward_ref(float *dinp, float *dweight, float *dbias, const float *dout,
@@ -167,6 +191,14 @@ void sr_maxpool2d_forward(float *out /* (N,C,OH,OW) */, int32_t *idx /* (N,C,OH,
                           int H, int W);
 void sr_maxpool2d_backward(float *dinp, const float *dout, const int32_t *idx, int N, int C,
                            int H, int W, int OH, int OW);
+
+/* Max pooling with zero-free padding 'p' (PyTorch MaxPool2d(k, s, p):
+ * padded cells never win), OH = (H + 2p - k)/s + 1 rounded down; p < k.
+ * Same 'idx' convention; sr_maxpool2d_backward is its backward. p = 0 is
+ * sr_maxpool2d_forward except that sides need not be divisible. */
+void sr_maxpool2d_pad_forward(float *out /* (N,C,OH,OW) */, int32_t *idx /* (N,C,OH,OW) */,
+                              const float *inp /* (N,C,H,W) */, int k, int s, int p, int N,
+                              int C, int H, int W);
 
 /* Max unpooling: out is zero except out[idx] = inp, on an OH x OW plane. */
 void sr_maxunpool2d_forward(float *out /* (N,C,OH,OW) */, const float *inp /* (N,C,H,W) */,

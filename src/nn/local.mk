@@ -16,6 +16,7 @@ libsegrep_nn_la_SOURCES = \
 	src/nn/activation.c \
 	src/nn/batchnorm.c \
 	src/nn/conv2d.c \
+	src/nn/conv2d_grouped.c \
 	src/nn/conv2d_winograd.c \
 	src/nn/gemm.c \
 	src/nn/net.c \

@@ -153,6 +153,25 @@ int sr_net_conv2d(sr_net_t *net, const char *name, int in, int K, int kh, int kw
     return op->out;
 }
 
+int sr_net_conv2d_grouped(sr_net_t *net, const char *name, int in, int K, int k, int s, int p,
+                          int groups, int bias)
+{
+    int C = net->values[in].C;
+    SR_ASSERT(groups >= 1 && C % groups == 0 && K % groups == 0);
+    SR_ASSERT(K > 0 && k > 0 && s > 0 && p >= 0);
+    sr_op_t *op = new_op(net, SR_OP_CONV2D, in, -1, name);
+    op->conv = (sr_conv2d_dims_t){.C = C, .K = K, .kh = k, .kw = k, .sh = s, .sw = s,
+                                  .ph = p, .pw = p, .dh = 1, .dw = 1,
+                                  .algo = net->cfg.conv_algo, .groups = groups};
+    int fan_in = C / groups * k * k;
+    int64_t ne[4] = {K, C / groups, k, k};
+    op->w = add_param(net, op->name, "weight", 4, ne, INIT_FAN_UNIFORM, fan_in);
+    if (bias)
+        op->b = add_param(net, op->name, "bias", 1, ne, INIT_FAN_UNIFORM, fan_in);
+    op->out = new_value(net, K);
+    return op->out;
+}
+
 int sr_net_conv_transpose2d(sr_net_t *net, const char *name, int in, int K, int k, int s,
                             int p, int opad, int bias)
 {
@@ -214,6 +233,17 @@ int sr_net_maxpool2d(sr_net_t *net, int in, int k, int s, int *op_out)
     op->out = new_value(net, net->values[in].C);
     if (op_out)
         *op_out = net->nops - 1;
+    return op->out;
+}
+
+int sr_net_maxpool2d_pad(sr_net_t *net, int in, int k, int s, int p)
+{
+    SR_ASSERT(k > 0 && s > 0 && p >= 0 && p < k);
+    sr_op_t *op = new_op(net, SR_OP_MAXPOOL2D, in, -1, NULL);
+    op->k = k;
+    op->s = s;
+    op->pad = p;
+    op->out = new_value(net, net->values[in].C);
     return op->out;
 }
 
@@ -407,6 +437,13 @@ static int infer(sr_net_t *net, int i, int N, sr_error_t *err)
                              lbl, op->name, N * H * W, N, H, W);
         break;
     case SR_OP_MAXPOOL2D:
+        if (op->pad > 0) { // PyTorch's floor mode: any plane the window fits
+            OH = (H + 2 * op->pad - op->k) / op->s + 1;
+            OW = (W + 2 * op->pad - op->k) / op->s + 1;
+            if (H + 2 * op->pad < op->k || W + 2 * op->pad < op->k)
+                OH = OW = 0;
+            break;
+        }
         if (H < op->k || W < op->k || (H - op->k) % op->s || (W - op->k) % op->s)
             return sr_errorf(err,
                              "%s: max pool (window %d, stride %d) needs a plane whose sides "
@@ -696,7 +733,12 @@ int sr_net_forward(sr_net_t *net, const float *input, int N, int H, int W, sr_er
             sr_prelu_forward(y->data, x->data, P + op->w, op->nalpha, N, x->C, HW);
             break;
         case SR_OP_MAXPOOL2D:
-            sr_maxpool2d_forward(y->data, op->idx, x->data, op->k, op->s, N, x->C, x->H, x->W);
+            if (op->pad > 0)
+                sr_maxpool2d_pad_forward(y->data, op->idx, x->data, op->k, op->s, op->pad, N,
+                                         x->C, x->H, x->W);
+            else
+                sr_maxpool2d_forward(y->data, op->idx, x->data, op->k, op->s, N, x->C, x->H,
+                                     x->W);
             break;
         case SR_OP_MAXUNPOOL2D:
             sr_maxunpool2d_forward(y->data, x->data, net->ops[op->pool_op].idx, N, x->C, x->H,

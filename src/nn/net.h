@@ -21,7 +21,7 @@
  * one arena sized when the input shape is first seen ("plan"); a new shape
  * re-plans. No allocation happens per step.
  *
- * Not done: groups > 1, weight sharing between ops, in-place activations.
+ * Not done: weight sharing between ops, in-place activations.
  */
 #ifndef SR_NN_NET_H
 #define SR_NN_NET_H
@@ -71,6 +71,7 @@ typedef struct sr_op {
     int in0, in1, out;          /* value ids; in1 = -1 for unary ops */
     sr_conv2d_dims_t conv;      /* conv / conv_transpose2d geometry (C, K too) */
     int k, s;                   /* pool window/stride, upsample factor */
+    int pad;                    /* max pool padding */
     int nalpha;                 /* prelu: slopes (1 or C) */
     int pool_op;                /* maxunpool: index of the maxpool op whose indices it uses */
     float p;                    /* dropout probability */
@@ -111,10 +112,11 @@ enum sr_net_type {
     SR_NET_DEEPLAB,
     SR_NET_ENET_LIVIAETS,       /* ENet of the thesis authors' code */
     SR_NET_FOCUSNET,            /* a stand-in for FocusNet (Kaul et al. 2019) */
+    SR_NET_RESNEXT,             /* ResNeXt regressor: (N,K,1,1) outputs (thesis ch. 5) */
     SR_NET_COUNT
 };
 
-/* "enet", "unet", "resunet", "fcn", "deeplab", "enet_liviaets", "focusnet". */
+/* "enet", "unet", "resunet", "fcn", "deeplab", "enet_liviaets", "focusnet", "resnext". */
 const char *sr_net_type_name(enum sr_net_type t);
 
 /* Parse a network name. Returns 0, or -1 with 'err' = "network 'x' is
@@ -125,8 +127,12 @@ typedef struct sr_net_config {
     enum sr_net_type type;
     int in_channels;            /* image channels */
     int n_classes;              /* logits channels */
-    int width;                  /* ENet: initial-block width (paper 16); others: base width */
-    int depth;                  /* U-Nets: pooling levels; FCN: conv layers; DeepLab: blocks */
+    int width;                  /* ENet: initial-block width (paper 16); ResNeXt: stem
+                                   channels and first-stage planes (64); others: base width */
+    int depth;                  /* U-Nets: pooling levels; FCN: conv layers; DeepLab: blocks;
+                                   ResNeXt: 14, 26, 50, 101 or 152 layers */
+    int cardinality;            /* ResNeXt: groups of the 3x3 convs (32) */
+    int group_width;            /* ResNeXt: channels per group at the first stage (4) */
     float dropout;              /* ENet: p after stage 1 (paper 0.1), p/10 in stage 1 */
     enum sr_conv_algo conv_algo; /* 3x3 stride-1 convs: winograd (default), im2col, ... */
 } sr_net_config_t;
@@ -192,12 +198,17 @@ void sr_net_init_params(sr_net_t *net, uint64_t seed);
  * arguments are programming errors (SR_ASSERT). */
 int sr_net_conv2d(sr_net_t *net, const char *name, int in, int K, int kh, int kw, int sh,
                   int sw, int ph, int pw, int dh, int dw, int bias);
+/* A grouped conv2d (weight (K, C/groups, kh, kw)); 'groups' divides C and K. */
+int sr_net_conv2d_grouped(sr_net_t *net, const char *name, int in, int K, int k, int s, int p,
+                          int groups, int bias);
 int sr_net_conv_transpose2d(sr_net_t *net, const char *name, int in, int K, int k, int s,
                             int p, int op, int bias);
 int sr_net_batchnorm(sr_net_t *net, const char *name, int in, float eps);
 int sr_net_relu(sr_net_t *net, int in);
 int sr_net_prelu(sr_net_t *net, const char *name, int in, int per_channel);
 int sr_net_maxpool2d(sr_net_t *net, int in, int k, int s, int *op_out);
+/* Max pool with padding 'p' < k (sides need not be divisible). */
+int sr_net_maxpool2d_pad(sr_net_t *net, int in, int k, int s, int p);
 int sr_net_maxunpool2d(sr_net_t *net, int in, int pool_op);
 int sr_net_dropout2d(sr_net_t *net, int in, float p);
 int sr_net_concat(sr_net_t *net, int a, int b);

@@ -12,6 +12,8 @@
  * norm eps 1e-3, per-channel PReLU in the encoder and ReLU in the decoder,
  * spatial dropout p/10 in stage 1 and p in stages 2-3, none in the decoder.
  * 'width' scales every channel count (16 = the paper's table).
+ * ResNeXt (Xie et al. 2017) is the chapter 5 size regressor: an image-level
+ * network whose output plane is 1 x 1.
  * Also a FocusNet stand-in (build_focusnet, below).
  * See doc/nn/networks.md for the others and the exact layer lists.
  */
@@ -21,7 +23,7 @@
 #include <string.h>
 
 static const char *const net_names[] = {"enet", "unet", "resunet", "fcn", "deeplab",
-                                         "enet_liviaets", "focusnet"};
+                                         "enet_liviaets", "focusnet", "resnext"};
 static_assert(sizeof(net_names) / sizeof(net_names[0]) == SR_NET_COUNT, "net name table");
 
 const char *sr_net_type_name(enum sr_net_type t)
@@ -37,7 +39,7 @@ int sr_net_type_parse(const char *name, enum sr_net_type *t, sr_error_t *err)
             return 0;
         }
     return sr_errorf(err, "network '%s' is unknown (known: enet, unet, resunet, fcn, deeplab, "
-                     "enet_liviaets, focusnet)",
+                     "enet_liviaets, focusnet, resnext)",
                      name ? name : "(null)");
 }
 
@@ -56,6 +58,12 @@ void sr_net_config_default(sr_net_config_t *cfg, enum sr_net_type t, int in_chan
     case SR_NET_RESUNET: cfg->width = 32; cfg->depth = 4; break;
     case SR_NET_FCN: cfg->width = 32; cfg->depth = 4; break;
     case SR_NET_FOCUSNET: cfg->width = 64; cfg->depth = 4; break;
+    case SR_NET_RESNEXT:
+        cfg->width = 64;
+        cfg->depth = 101;
+        cfg->cardinality = 32;
+        cfg->group_width = 4;
+        break;
     default: cfg->width = 64; cfg->depth = 4; break;
     }
 }
@@ -466,6 +474,81 @@ static int build_enet_liviaets(sr_net_t *net, const sr_net_config_t *cfg, sr_err
     return 0;
 }
 
+/* ---- ResNeXt (Xie et al. 2017) ----------------------------------------------- */
+
+/* Blocks per stage of a ResNeXt of 'depth' layers (3 per bottleneck + stem +
+ * fc), or NULL if 'depth' is not one of the layouts. */
+static const int *resnext_layout(int depth)
+{
+    static const int d14[4] = {1, 1, 1, 1}, d26[4] = {2, 2, 2, 2}, d50[4] = {3, 4, 6, 3},
+                     d101[4] = {3, 4, 23, 3}, d152[4] = {3, 8, 36, 3};
+    switch (depth) {
+    case 14: return d14;
+    case 26: return d26;
+    case 50: return d50;
+    case 101: return d101;
+    case 152: return d152;
+    default: return NULL;
+    }
+}
+
+static int conv_bn(sr_net_t *net, const char *block, const char *conv, const char *bn, int x,
+                   int K, int k, int s, int p, int groups)
+{
+    char a[SR_NET_NAME_MAX], b[SR_NET_NAME_MAX];
+    snprintf(a, sizeof(a), "%s.%s", block, conv);
+    snprintf(b, sizeof(b), "%s.%s", block, bn);
+    x = sr_net_conv2d_grouped(net, a, x, K, k, s, p, groups, 0);
+    return sr_net_batchnorm(net, b, x, 1e-5f);
+}
+
+/* Stem 7x7/2 conv + BN + ReLU + 3x3/2 max pool (padding 1); four stages of
+ * bottlenecks (1x1 reduce to D = cardinality * group_width * 2^s, 3x3
+ * grouped conv with cardinality groups carrying the stage's stride, 1x1
+ * expand to 4 * width * 2^s, BN after each, ReLU after the first two and
+ * after the residual sum; projection shortcut 1x1 conv + BN where the
+ * shape changes); stride 2 at the first block of stages 2-4; global
+ * average pool; linear layer (a 1x1 conv with bias) to n_classes outputs.
+ * Names follow torchvision's ResNet (conv1, layer1.0.conv2, fc). */
+static int build_resnext(sr_net_t *net, const sr_net_config_t *cfg, sr_error_t *err)
+{
+    const int *blocks = resnext_layout(cfg->depth);
+    if (!blocks)
+        return sr_errorf(err, "resnext: depth %d is not a layout (known: 14, 26, 50, 101, 152 "
+                         "layers: 1, 2, 3-4-6-3, 3-4-23-3, 3-8-36-3 blocks per stage)",
+                         cfg->depth);
+    if (cfg->width < 1 || cfg->cardinality < 1 || cfg->group_width < 1)
+        return sr_errorf(err, "resnext: width %d, cardinality %d and group_width %d must be "
+                         ">= 1", cfg->width, cfg->cardinality, cfg->group_width);
+    net->down = 1;
+    int x = sr_net_conv2d(net, "conv1", 0, cfg->width, 7, 7, 2, 2, 3, 3, 1, 1, 0);
+    x = sr_net_batchnorm(net, "bn1", x, 1e-5f);
+    x = sr_net_relu(net, x);
+    x = sr_net_maxpool2d_pad(net, x, 3, 2, 1);
+    int C = cfg->width;
+    for (int st = 0; st < 4; st++) {
+        int D = cfg->cardinality * cfg->group_width << st, out = 4 * cfg->width << st;
+        for (int b = 0; b < blocks[st]; b++) {
+            char nm[SR_NET_NAME_MAX];
+            snprintf(nm, sizeof(nm), "layer%d.%d", st + 1, b);
+            int s = (b == 0 && st > 0) ? 2 : 1;
+            int r = conv_bn(net, nm, "conv1", "bn1", x, D, 1, 1, 0, 1);
+            r = sr_net_relu(net, r);
+            r = conv_bn(net, nm, "conv2", "bn2", r, D, 3, s, 1, cfg->cardinality);
+            r = sr_net_relu(net, r);
+            r = conv_bn(net, nm, "conv3", "bn3", r, out, 1, 1, 0, 1);
+            int m = x;
+            if (s != 1 || C != out)
+                m = conv_bn(net, nm, "downsample.0", "downsample.1", x, out, 1, s, 0, 1);
+            x = sr_net_relu(net, sr_net_add(net, m, r));
+            C = out;
+        }
+    }
+    x = sr_net_global_avgpool(net, x);
+    sr_net_conv2d(net, "fc", x, cfg->n_classes, 1, 1, 1, 1, 0, 0, 1, 1, 1);
+    return 0;
+}
+
 /* ---- FocusNet stand-in (Kaul, Manandhar, Pears, ISBI 2019) -------------------- */
 
 /* A stand-in, not the authors' network (doc/nn/networks.md says which parts
@@ -588,6 +671,7 @@ sr_net_t *sr_net_create(const sr_net_config_t *cfg, uint64_t seed, sr_error_t *e
     case SR_NET_FCN: rc = build_fcn(net, cfg, err); break;
     case SR_NET_ENET_LIVIAETS: rc = build_enet_liviaets(net, cfg, err); break;
     case SR_NET_FOCUSNET: rc = build_focusnet(net, cfg, err); break;
+    case SR_NET_RESNEXT: rc = build_resnext(net, cfg, err); break;
     default: rc = build_deeplab(net, cfg, err); break;
     }
     if (rc || sr_net_finalize(net, seed, err)) {

@@ -1,9 +1,9 @@
 /* pool.c - max pooling with indices, max unpooling, integer-factor
  * upsampling (nearest, bilinear with align_corners=False).
- *
- * Dims: N, C, H, W (input plane), OH, OW (output plane). Pooling has no
- * padding and no ceil mode (the networks require divisible sizes and say
- * so). Derivation: doc/nn/layers.md.
+ * Dims: N, C, H, W (input plane), OH, OW (output plane). Max pooling has
+ * no ceil mode; sr_maxpool2d_forward has no padding (the networks require
+ * divisible sizes and say so), sr_maxpool2d_pad_forward pads (ResNeXt's
+ * stem). Derivation: doc/nn/layers.md.
  */
 #include "nn/layers.h"
 
@@ -32,6 +32,38 @@ void sr_maxpool2d_forward(float *out, int32_t *idx, const float *inp, int k, int
                 y[oh * OW + ow] = mx;
                 ix[oh * OW + ow] = best;
             }
+    }
+}
+
+void sr_maxpool2d_pad_forward(float *out, int32_t *idx, const float *inp, int k, int s, int p,
+                              int N, int C, int H, int W)
+{
+    int OH = (H + 2 * p - k) / s + 1, OW = (W + 2 * p - k) / s + 1;
+    for (size_t nc = 0; nc < (size_t)N * C; nc++) {
+        const float *x = inp + nc * H * W;
+        float *y = out + nc * OH * OW;
+        int32_t *ix = idx + nc * OH * OW;
+        for (int oh = 0; oh < OH; oh++) {
+            int h0 = oh * s - p, h1 = h0 + k;
+            h0 = h0 < 0 ? 0 : h0;
+            h1 = h1 > H ? H : h1;
+            for (int ow = 0; ow < OW; ow++) {
+                int w0 = ow * s - p, w1 = w0 + k;
+                w0 = w0 < 0 ? 0 : w0;
+                w1 = w1 > W ? W : w1;
+                // p < k: every window holds at least one real cell
+                int best = h0 * W + w0;
+                float mx = x[best];
+                for (int i = h0; i < h1; i++)
+                    for (int j = w0; j < w1; j++)
+                        if (x[i * W + j] > mx) {
+                            mx = x[i * W + j];
+                            best = i * W + j;
+                        }
+                y[oh * OW + ow] = mx;
+                ix[oh * OW + ow] = best;
+            }
+        }
     }
 }
 

@@ -89,6 +89,26 @@ static inline void sr_dot_acc(double *acc, const float *a, const float *b, size_
         acc[i % SR_LANES] += (double)a[i] * b[i];
 }
 
+/* acc += sum_i a[i] * (b[i] - k): the dot with a centred b, for batch norm's
+ * backward (sum g xhat), where b's mean k may be large against its spread
+ * and the uncentred sum_i a b - k sum_i a would cancel catastrophically */
+static inline void sr_dot_shifted_acc(double *acc, const float *a, const float *b, float k,
+                                      size_t n)
+{
+    size_t i = 0;
+    while (i + SR_LANES <= n) {
+        size_t end = i + SR_BLOCK <= n ? i + SR_BLOCK : n - n % SR_LANES;
+        float f[SR_LANES] = {0};
+        for (; i < end; i += SR_LANES)
+            for (int j = 0; j < SR_LANES; j++)
+                f[j] += a[i + j] * (b[i + j] - k);
+        for (int j = 0; j < SR_LANES; j++)
+            acc[j] += f[j];
+    }
+    for (; i < n; i++)
+        acc[i % SR_LANES] += (double)a[i] * ((double)b[i] - k);
+}
+
 /* acc += sum_i g[i] * x[i] over x[i] <= 0 (NaN x included) (PReLU slope gradient) */
 static inline void sr_dot_nonpos_acc(double *acc, const float *g, const float *x, size_t n)
 {

@@ -70,9 +70,11 @@ static const sr_param_t train_params[] = {
     {"dataset.train_labels", SR_PARAM_STRING, "full", 1, 0, NULL,
      "labels the training terms see: full, or a weak map of the dataset (e.g. scribbles; "
      "255 = unlabelled)"},
-    {"net.name", SR_PARAM_STRING, "enet", 1, 0, "enet|unet|resunet|fcn|deeplab|enet_liviaets|focusnet", "network"},
+    {"net.name", SR_PARAM_STRING, "enet", 1, 0, "enet|unet|resunet|fcn|deeplab|enet_liviaets|focusnet|resnext", "network"},
     {"net.width", SR_PARAM_INT, "0", 0, 4096, NULL, "width (0: the network's default)"},
-    {"net.depth", SR_PARAM_INT, "0", 0, 64, NULL, "depth (0: the network's default)"},
+    {"net.depth", SR_PARAM_INT, "0", 0, 152, NULL, "depth (0: the network's default; resnext: 14, 26, 50, 101, 152 layers)"},
+    {"net.cardinality", SR_PARAM_INT, "0", 0, 4096, NULL, "resnext: groups of the 3x3 convs (0: the default, 32)"},
+    {"net.group_width", SR_PARAM_INT, "0", 0, 4096, NULL, "resnext: channels per group at the first stage (0: the default, 4)"},
     {"net.dropout", SR_PARAM_FLOAT, "-1", -1, 0.99, NULL, "dropout (-1: the network's default)"},
     {"net.in_channels", SR_PARAM_INT, "0", 0, 4096, NULL, "input channels (0: the dataset's)"},
     {"net.classes", SR_PARAM_INT, "0", 0, 4096, NULL, "classes (0: the dataset's)"},
@@ -99,6 +101,8 @@ static const sr_param_t train_params[] = {
     {"schedule.patience", SR_PARAM_INT, "20", 1, 1000000, NULL, "epochs without improvement"},
     {"schedule.lr_end", SR_PARAM_FLOAT, "0", 0, 1e6, NULL, "exp_decay: last epoch's lr"},
     {"schedule.step", SR_PARAM_INT, "0", 0, 1000000, NULL, "step: every 'step' epochs"},
+    {"schedule.milestones", SR_PARAM_ANY, "[]", 1, 0, NULL,
+     "step (with step: 0): epochs at which the lr is multiplied by factor, e.g. [100, 150]"},
     {"epochs", SR_PARAM_INT, "50", 0, 1000000, NULL,
      "epochs (0: no training, one validation of the initial or init_from network)"},
     {"batch_size", SR_PARAM_INT, "1", 1, 65536, NULL, "batch size"},
@@ -1494,6 +1498,29 @@ static int weights_summary(sr_run_ctx_t *ctx, const sr_net_t *net, sr_error_t *e
 /* ---- thesis ch. 2-4: hybrid sets, term views, 3D maps, weight schedules,
  * volume metrics (train_weak.h) ------------------------------------------- */
 
+// 'schedule.milestones: [100, 150]' -> c->milestones (increasing epochs >= 1).
+static int parse_milestones(const sr_ynode_t *config, sr_schedule_config_t *c, sr_error_t *err)
+{
+    const sr_ynode_t *v = sr_ynode_get_path(config, "schedule.milestones");
+    c->nmilestones = 0;
+    if (!v)
+        return 0;
+    char at[300];
+    if (v->kind != SR_YNODE_SEQ || v->n > SR_SCHEDULE_MAX_MILESTONES)
+        return sr_errorf(err, "%s: schedule.milestones: expected a list of at most %d epochs",
+                         where(v, at, sizeof at), SR_SCHEDULE_MAX_MILESTONES);
+    for (int i = 0; i < v->n; i++) {
+        int64_t e;
+        if (v->items[i]->kind != SR_YNODE_SCALAR || sr_ynode_as_int(v->items[i], &e) || e < 1 ||
+            e > 1000000 || (i > 0 && e <= c->milestones[i - 1]))
+            return sr_errorf(err, "%s: schedule.milestones[%d]: expected an epoch >= 1 above "
+                             "the previous one, got '%s'", where(v->items[i], at, sizeof at), i,
+                             v->items[i]->text ? v->items[i]->text : "(collection)");
+        c->milestones[c->nmilestones++] = (int)e;
+    }
+    return 0;
+}
+
 // 'val_metrics: [dice, dice3d, hd95, hd95_3d, pixel_acc, ...]' -> on[m].
 static int parse_val_metrics(const sr_ynode_t *config, int on[SR_TW_VAL_COUNT], sr_error_t *err)
 {
@@ -1862,7 +1889,7 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         goto out;
 
     const char *trs, *vas, *netname, *oname, *sname, *tlabels, *conv_algo, *ntrain;
-    int64_t width, depth, in_ch, classes, epochs, batch, nsave, seed;
+    int64_t width, depth, in_ch, classes, epochs, batch, nsave, seed, cardinality, group_width;
     double dropout, temperature;
     int progress, log_energy;
     if (sr_config_str(cfg, "dataset.train_labels", &tlabels, err) ||
@@ -1873,6 +1900,8 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         sr_config_str(cfg, "net.name", &netname, err) ||
         sr_config_int(cfg, "net.width", &width, err) ||
         sr_config_int(cfg, "net.depth", &depth, err) ||
+        sr_config_int(cfg, "net.cardinality", &cardinality, err) ||
+        sr_config_int(cfg, "net.group_width", &group_width, err) ||
         sr_config_double(cfg, "net.dropout", &dropout, err) ||
         sr_config_int(cfg, "net.in_channels", &in_ch, err) ||
         sr_config_int(cfg, "net.classes", &classes, err) ||
@@ -1959,6 +1988,10 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
         ncfg.width = (int)width;
     if (depth)
         ncfg.depth = (int)depth;
+    if (cardinality)
+        ncfg.cardinality = (int)cardinality;
+    if (group_width)
+        ncfg.group_width = (int)group_width;
     if (dropout >= 0)
         ncfg.dropout = (float)dropout;
     if (sr_conv_algo_parse(conv_algo, &ncfg.conv_algo, err)) {
@@ -1999,7 +2032,7 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
     if (sr_config_double(cfg, "schedule.factor", &scfg.factor, err) ||
         sr_config_int(cfg, "schedule.patience", &patience, err) ||
         sr_config_double(cfg, "schedule.lr_end", &scfg.lr_end, err) ||
-        sr_config_int(cfg, "schedule.step", &step, err))
+        sr_config_int(cfg, "schedule.step", &step, err) || parse_milestones(cfg, &scfg, err))
         goto out;
     scfg.patience = (int)patience;
     scfg.step = (int)step;
@@ -2117,6 +2150,7 @@ static int kind_train(sr_run_ctx_t *ctx, sr_error_t *err)
                                     err))
                 goto out;
         } else if (tp->kind == TERM_SIZEREG) {
+            tp->sizereg.image_hw = ds.H * ds.W; // the image-level (ResNeXt) head needs it
             g->fn = sr_size_reg_fn;
             g->fn_ctx = &tp->sizereg;
             if (sr_trainer_add_term(&trainer, tp->name, &gate_ops, g, tp->weight, err))
@@ -2156,8 +2190,7 @@ finish:
     for (int i = 0; rc == 0 && save_sizes && i < plan.nterms; i++)
         if (plan.terms[i].kind == TERM_SIZEREG) { // the first regression term's classes
             rc = sr_train_ext_save_sizes(ctx, net, &ds, split_parse(vas),
-                                         plan.terms[i].sizereg.classes,
-                                         plan.terms[i].sizereg.nclasses, err);
+                                         &plan.terms[i].sizereg, err);
             break;
         }
 out:

@@ -156,8 +156,9 @@ float *sr_train_ext_size_table(const sr_run_ctx_t *ctx, const sr_dataset_t *ds,
 }
 
 int sr_train_ext_save_sizes(sr_run_ctx_t *ctx, sr_net_t *net, const sr_dataset_t *ds,
-                            int val_split, const int *classes, int J, sr_error_t *err)
+                            int val_split, const sr_size_reg_t *sz, sr_error_t *err)
 {
+    const int *classes = sz->classes, J = sz->nclasses;
     int64_t N = ds->N, C = ds->C, H = ds->H, W = ds->W, HW = H * W;
     if (net->cfg.n_classes != J)
         return sr_errorf(err, "save_sizes: the network has %d outputs for %d regressed classes",
@@ -181,7 +182,7 @@ int sr_train_ext_save_sizes(sr_run_ctx_t *ctx, sr_net_t *net, const sr_dataset_t
             goto out;
         }
         sr_tensor_t lg = sr_net_output(net);
-        sr_size_reg_predict(&lg, R);
+        sr_size_reg_predict(sz, &lg, HW, R);
         for (int j = 0; j < J; j++)
             pred[n * J + j] = (float)R[j];
         if (ds->split[n] != val_split)

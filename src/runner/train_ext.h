@@ -34,6 +34,7 @@
 #include "core/error.h"
 #include "data/dataset.h"
 #include "nn/net.h"
+#include "train/size_reg.h"
 #include "runner/kind.h"
 
 /* Binarise 'ds' in place for class 'fg' (no-op when fg < 0): labels and
@@ -69,13 +70,15 @@ float *sr_train_ext_size_table(const sr_run_ctx_t *ctx, const sr_dataset_t *ds,
                                const char *mode, const char *input, const int *classes,
                                int nclasses, sr_error_t *err);
 
-/* Predict R = sum_p sigmoid(logits) for every image of 'ds' with 'net'
- * (eval mode), store it as the tensor pred_sizes (ds->N, J) float32, and
- * the summaries size_mae_val and size_rel_err_val (mean absolute error in
- * pixels and mean |R - tau| / max(tau, 1) over the images of 'val_split'
- * and the J regressed classes 'classes'). Returns 0, or -1. */
+/* Predict the sizes R of the regression term 'sz' (train/size_reg.h: a
+ * sigmoid sum for a dense network, the scaled output of an image-level one)
+ * for every image of 'ds' with 'net' (eval mode), store them as the tensor
+ * pred_sizes (ds->N, J) float32 in pixels, and the summaries size_mae_val
+ * and size_rel_err_val (mean absolute error in pixels and mean |R - tau| /
+ * max(tau, 1) over the images of 'val_split' and the J regressed classes
+ * sz->classes). Returns 0, or -1. */
 int sr_train_ext_save_sizes(sr_run_ctx_t *ctx, sr_net_t *net, const sr_dataset_t *ds,
-                            int val_split, const int *classes, int J, sr_error_t *err);
+                            int val_split, const sr_size_reg_t *sz, sr_error_t *err);
 
 /* Store the argmax of 'net' (eval mode) on every image of 'ds' as the
  * tensor pred_labels (ds->N, H, W) uint8 (a ch. 5 FS network whose

@@ -1,6 +1,7 @@
 /* size_reg.c - the chapter 5 size regressor's loss (size_reg.h): a sigmoid
- * sum per channel regressed onto the labelled class size by squared error.
- * Not done: the thesis' ResNeXt-101 backbone and its augmentation (x10).
+ * sum per channel (dense head) or the network's scalar output (image-level
+ * head, the ResNeXt of nn/nets.c) regressed onto the labelled class size by
+ * squared error. Not done: the thesis' x10 offline augmentation.
  * See doc/train/size_regression.md.
  */
 #include "train/size_reg.h"
@@ -13,17 +14,40 @@ static double sigmoid(double x)
     return x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x));
 }
 
-void sr_size_reg_predict(const sr_tensor_t *logits, double *R)
+// Image-level head: 1 x 1 logits over labels of more than one pixel.
+static int image_level(const sr_tensor_t *logits, int64_t image_hw)
 {
-    int64_t N = logits->ne[0], J = logits->ne[1], HW = logits->ne[2] * logits->ne[3];
+    return logits->ne[2] * logits->ne[3] == 1 && image_hw > 1;
+}
+
+// The size of (n, j) in pixels.
+static double size_of(const sr_size_reg_t *c, const sr_tensor_t *logits, int64_t n, int64_t j)
+{
+    int64_t J = logits->ne[1], HW = logits->ne[2] * logits->ne[3];
+    const float *z = logits->data + (n * J + j) * HW;
+    if (image_level(logits, c->image_hw))
+        return (c->normalise ? (double)c->image_hw : 1.0) * z[0];
+    double s = 0;
+    for (int64_t p = 0; p < HW; p++)
+        s += sigmoid(z[p]);
+    return s;
+}
+
+void sr_size_reg_predict(const sr_size_reg_t *c, const sr_tensor_t *logits, int64_t image_hw,
+                         double *R)
+{
+    sr_size_reg_t cc = *c;
+    cc.image_hw = image_hw;
+    int64_t N = logits->ne[0], J = logits->ne[1];
     for (int64_t n = 0; n < N; n++)
-        for (int64_t j = 0; j < J; j++) {
-            const float *z = logits->data + (n * J + j) * HW;
-            double s = 0;
-            for (int64_t p = 0; p < HW; p++)
-                s += sigmoid(z[p]);
-            R[n * J + j] = s;
-        }
+        for (int64_t j = 0; j < J; j++)
+            R[n * J + j] = size_of(&cc, logits, n, j);
+}
+
+// Pixels per label image.
+static int64_t label_hw(const sr_size_reg_t *c, const sr_tensor_t *logits)
+{
+    return image_level(logits, c->image_hw) ? c->image_hw : logits->ne[2] * logits->ne[3];
 }
 
 // Target of (n, j): the class size, or -1 when image n has no labelled pixel.
@@ -47,6 +71,9 @@ static int check(const sr_size_reg_t *c, const sr_tensor_t *logits, sr_error_t *
         return sr_errorf(err, "size regression: the network has %lld outputs but %d classes "
                          "are regressed (set net.classes: %d)", (long long)logits->ne[1],
                          c->nclasses, c->nclasses);
+    if (logits->ne[2] * logits->ne[3] == 1 && c->image_hw < 1)
+        return sr_errorf(err, "size regression: 1x1 logits (an image-level network) but the "
+                         "label images' size image_hw is not set");
     return 0;
 }
 
@@ -55,7 +82,7 @@ int sr_size_reg_forward(const sr_size_reg_t *c, const sr_tensor_t *logits,
 {
     if (check(c, logits, err))
         return -1;
-    int64_t N = logits->ne[0], J = logits->ne[1], HW = logits->ne[2] * logits->ne[3];
+    int64_t N = logits->ne[0], J = logits->ne[1], HW = label_hw(c, logits);
     double Z = c->normalise ? (double)HW : 1.0, sum = 0;
     int M = 0;
     for (int64_t n = 0; n < N; n++)
@@ -63,10 +90,7 @@ int sr_size_reg_forward(const sr_size_reg_t *c, const sr_tensor_t *logits,
             double tau = target(c, labels, n, HW, (int)j);
             if (tau < 0)
                 continue;
-            const float *z = logits->data + (n * J + j) * HW;
-            double R = 0;
-            for (int64_t p = 0; p < HW; p++)
-                R += sigmoid(z[p]);
+            double R = size_of(c, logits, n, j);
             double e = (R - tau) / Z;
             sum += e * e;
             M++;
@@ -82,7 +106,9 @@ int sr_size_reg_backward(const sr_size_reg_t *c, const sr_tensor_t *logits,
 {
     if (check(c, logits, err) || sr_tensor_check_same_shape(dlogits, logits, err))
         return -1;
-    int64_t N = logits->ne[0], J = logits->ne[1], HW = logits->ne[2] * logits->ne[3];
+    int64_t N = logits->ne[0], J = logits->ne[1], HW = label_hw(c, logits);
+    int64_t P = logits->ne[2] * logits->ne[3]; // logits per (n, j)
+    int img = image_level(logits, c->image_hw);
     double Z = c->normalise ? (double)HW : 1.0;
     int M = 0;
     for (int64_t n = 0; n < N; n++)
@@ -90,18 +116,20 @@ int sr_size_reg_backward(const sr_size_reg_t *c, const sr_tensor_t *logits,
             M += target(c, labels, n, HW, (int)j) >= 0;
     for (int64_t n = 0; n < N; n++)
         for (int64_t j = 0; j < J; j++) {
-            const float *z = logits->data + (n * J + j) * HW;
-            float *dz = dlogits->data + (n * J + j) * HW;
+            const float *z = logits->data + (n * J + j) * P;
+            float *dz = dlogits->data + (n * J + j) * P;
             double tau = target(c, labels, n, HW, (int)j);
             if (tau < 0) {
-                memset(dz, 0, sizeof(float) * (size_t)HW);
+                memset(dz, 0, sizeof(float) * (size_t)P);
                 continue;
             }
-            double R = 0;
-            for (int64_t p = 0; p < HW; p++)
-                R += sigmoid(z[p]);
+            double R = size_of(c, logits, n, j);
             double g = 2.0 * (R - tau) / ((double)M * Z * Z);
-            for (int64_t p = 0; p < HW; p++) {
+            if (img) { // R = Z z: dL/dz = Z dL/dR
+                dz[0] = (float)(g * (c->normalise ? (double)HW : 1.0));
+                continue;
+            }
+            for (int64_t p = 0; p < P; p++) {
                 double s = sigmoid(z[p]);
                 dz[p] = (float)(g * s * (1.0 - s));
             }

@@ -13,10 +13,17 @@
  * learning rate does not depend on the resolution), else 1 (the thesis'
  * squared L2 in pixels); M = the number of labelled (n,j) pairs. An image
  * whose every pixel is ignored (255: not in the labelled subset) has no
- * target and contributes nothing. The thesis' regressor is a ResNeXt-101
- * with a scalar output; this head (a sigmoid sum over a dense map of any
- * segrep network) is OUR stand-in: the thesis leaves the head to ResNeXt,
- * which segrep does not have. Derivation: doc/train/size_regression.md.
+ * target and contributes nothing.
+ *
+ * Two heads, chosen by the logits' plane:
+ *  - dense (H x W logits, any segmentation network): the sigmoid sum above,
+ *    OUR small-head stand-in;
+ *  - image-level (1 x 1 logits: the ResNeXt regressor, nn/net.h, as the
+ *    thesis): the output IS the size, R[n,j] = Z z[n,j] (Z = |Omega| when
+ *    'normalise', so the network predicts the fraction of the image; 1:
+ *    pixels, the thesis' squared L2 on the GT size). The labels' plane is
+ *    then 'image_hw' pixels (required).
+ * Derivation: doc/train/size_regression.md.
  */
 #ifndef SR_TRAIN_SIZE_REG_H
 #define SR_TRAIN_SIZE_REG_H
@@ -34,19 +41,25 @@ typedef struct sr_size_reg {
     int nclasses;                         /* J: must equal the network's outputs */
     int normalise;                        /* divide errors by H*W */
     int ignore;                           /* label of unlabelled pixels (255) */
+    int64_t image_hw;                     /* pixels per label image; 0: the logits' H*W */
 } sr_size_reg_t;
 
-/* R[n*J + j] = sum_p sigmoid(z[n,j,p]) for logits (N,J,H,W). */
-void sr_size_reg_predict(const sr_tensor_t *logits, double *R);
+/* Predicted sizes in pixels: R[n*J + j] = sum_p sigmoid(z[n,j,p]) for dense
+ * logits (N,J,H,W), Z z[n,j] for image-level logits (N,J,1,1) with labels of
+ * 'image_hw' pixels (Z as above). */
+void sr_size_reg_predict(const sr_size_reg_t *c, const sr_tensor_t *logits, int64_t image_hw,
+                         double *R);
 
-/* The loss L above for logits (N,J,H,W) and labels (N,H,W), in '*value';
- * '*npairs' (may be NULL) gets M. Returns 0, or -1 with 'err' set (J !=
- * nclasses). */
+/* The loss L above for logits (N,J,H,W) and labels (N,H,W) (N,J,1,1 and
+ * N x image_hw for the image-level head), in '*value'; '*npairs' (may be
+ * NULL) gets M. Returns 0, or -1 with 'err' set (J != nclasses; 1 x 1
+ * logits without image_hw). */
 int sr_size_reg_forward(const sr_size_reg_t *c, const sr_tensor_t *logits,
                         const int32_t *labels, double *value, int *npairs, sr_error_t *err);
 
 /* dL/dlogits ASSIGNED to 'dlogits' (N,J,H,W): 2 (R - tau) / (M Z^2) *
- * sigmoid'(z) on labelled images, 0 elsewhere. Returns 0, or -1. */
+ * sigmoid'(z) on labelled images (image-level: 2 (R - tau) / (M Z)), 0
+ * elsewhere. Returns 0, or -1. */
 int sr_size_reg_backward(const sr_size_reg_t *c, const sr_tensor_t *logits,
                          const int32_t *labels, sr_tensor_t *dlogits, sr_error_t *err);
 

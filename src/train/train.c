@@ -253,6 +253,8 @@ int sr_trainer_validate(sr_trainer_t *t, const sr_train_dataset_t *val, double *
             break;
         sr_tensor_t lg = sr_net_output(net);
         int K = (int)lg.ne[1];
+        if (lg.ne[2] != H || lg.ne[3] != W)
+            continue; // an image-level network (the ResNeXt regressor): no Dice
         for (int i = 0; i < nb; i++)
             argmax_dice(lg.data + (size_t)i * K * H * W, t->labels + (size_t)i * H * W, K, H * W,
                         masks, masks + (size_t)H * W, &sum, &iou, &count);

@@ -30,3 +30,10 @@ tests_nn_test_gemm_t_SOURCES = tests/nn/test_gemm.c
 tests_nn_test_gemm_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
 tests_nn_test_gemm_t_LDADD = $(SR_TEST_LDADD)
 TESTS += tests/nn/test_gemm.t
+
+check_PROGRAMS += tests/nn/test_resnext.t
+tests_nn_test_resnext_t_SOURCES = tests/nn/test_resnext.c
+tests_nn_test_resnext_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
+tests_nn_test_resnext_t_LDADD = $(SR_TEST_LDADD)
+TESTS += tests/nn/test_resnext.t
+EXTRA_DIST += tests/nn/fixtures/resnext.h5 tests/nn/fixtures/gen_resnext.py

@@ -40,18 +40,18 @@ typedef struct {
 static void test_conv2d_matches_ref(void)
 {
     const conv_case_t cases[] = {
-        {"3x3 pad 1", {3, 5, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 2, 7, 6},
-        {"1x1 pointwise", {4, 6, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 2, 5, 5},
-        {"2x2 stride 2", {3, 4, 2, 2, 2, 2, 0, 0, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 1, 8, 6},
-        {"3x3 stride 2 pad 1", {2, 3, 3, 3, 2, 2, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 2, 9, 8},
-        {"3x3 dilation 2", {3, 4, 3, 3, 1, 1, 2, 2, 2, 2, 0, 0, SR_CONV_ALGO_IM2COL}, 1, 9, 9},
-        {"3x3 dilation 4 (pad > half the plane)", {2, 2, 3, 3, 1, 1, 4, 4, 4, 4, 0, 0, SR_CONV_ALGO_IM2COL}, 1, 5, 6},
-        {"5x1 asymmetric", {3, 3, 5, 1, 1, 1, 2, 0, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 2, 6, 7},
-        {"1x5 asymmetric", {3, 3, 1, 5, 1, 1, 0, 2, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 2, 6, 7},
-        {"1x1 stride 2", {3, 2, 1, 1, 2, 2, 0, 0, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 1, 6, 6},
+        {"3x3 pad 1", {3, 5, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL, 1}, 2, 7, 6},
+        {"1x1 pointwise", {4, 6, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL, 1}, 2, 5, 5},
+        {"2x2 stride 2", {3, 4, 2, 2, 2, 2, 0, 0, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL, 1}, 1, 8, 6},
+        {"3x3 stride 2 pad 1", {2, 3, 3, 3, 2, 2, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL, 1}, 2, 9, 8},
+        {"3x3 dilation 2", {3, 4, 3, 3, 1, 1, 2, 2, 2, 2, 0, 0, SR_CONV_ALGO_IM2COL, 1}, 1, 9, 9},
+        {"3x3 dilation 4 (pad > half the plane)", {2, 2, 3, 3, 1, 1, 4, 4, 4, 4, 0, 0, SR_CONV_ALGO_IM2COL, 1}, 1, 5, 6},
+        {"5x1 asymmetric", {3, 3, 5, 1, 1, 1, 2, 0, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL, 1}, 2, 6, 7},
+        {"1x5 asymmetric", {3, 3, 1, 5, 1, 1, 0, 2, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL, 1}, 2, 6, 7},
+        {"1x1 stride 2", {3, 2, 1, 1, 2, 2, 0, 0, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL, 1}, 1, 6, 6},
         // im2col bounded to 4M floats: 576 x 128 x 128 is built in three row bands
-        {"3x3 pad 1 in several im2col bands", {64, 3, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 1, 128, 128},
-        {"3x3 dilation 2 stride 2 in bands", {60, 2, 3, 3, 2, 2, 2, 2, 2, 2, 0, 0, SR_CONV_ALGO_IM2COL}, 1, 250, 254},
+        {"3x3 pad 1 in several im2col bands", {64, 3, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL, 1}, 1, 128, 128},
+        {"3x3 dilation 2 stride 2 in bands", {60, 2, 3, 3, 2, 2, 2, 2, 2, 2, 0, 0, SR_CONV_ALGO_IM2COL, 1}, 1, 250, 254},
     };
     sr_rng_t r;
     sr_rng_init(&r, 7, "test", 0);
@@ -96,15 +96,15 @@ static void test_conv2d_matches_ref(void)
 static void test_conv_transpose2d(void)
 {
     const conv_case_t cases[] = {
-        {"2x2 stride 2", {4, 3, 2, 2, 2, 2, 0, 0, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 2, 4, 5},
-        {"3x3 stride 2 pad 1 outpad 1", {3, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, SR_CONV_ALGO_IM2COL}, 2, 4, 3},
-        {"3x3 stride 1 pad 1", {2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 1, 5, 5},
-        {"3x3 stride 2 outpad 1 in several bands", {2, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, SR_CONV_ALGO_IM2COL}, 1, 96,
+        {"2x2 stride 2", {4, 3, 2, 2, 2, 2, 0, 0, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL, 1}, 2, 4, 5},
+        {"3x3 stride 2 pad 1 outpad 1", {3, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, SR_CONV_ALGO_IM2COL, 1}, 2, 4, 3},
+        {"3x3 stride 1 pad 1", {2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL, 1}, 1, 5, 5},
+        {"3x3 stride 2 outpad 1 in several bands", {2, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, SR_CONV_ALGO_IM2COL, 1}, 1, 96,
          128},
         // any other algo: nn/gemm.h's products (with one thread, as here)
-        {"2x2 stride 2, nn gemm", {20, 12, 2, 2, 2, 2, 0, 0, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD}, 2, 9, 11},
-        {"3x3 stride 2 pad 1 outpad 1, nn gemm", {3, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, SR_CONV_ALGO_WINOGRAD}, 2, 4, 3},
-        {"3x3 stride 2 outpad 1 in several bands, nn gemm", {2, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, SR_CONV_ALGO_WINOGRAD}, 1,
+        {"2x2 stride 2, nn gemm", {20, 12, 2, 2, 2, 2, 0, 0, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD, 1}, 2, 9, 11},
+        {"3x3 stride 2 pad 1 outpad 1, nn gemm", {3, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, SR_CONV_ALGO_WINOGRAD, 1}, 2, 4, 3},
+        {"3x3 stride 2 outpad 1 in several bands, nn gemm", {2, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, SR_CONV_ALGO_WINOGRAD, 1}, 1,
          96, 128},
     };
     sr_rng_t r;
@@ -157,17 +157,17 @@ static void test_conv_transpose2d(void)
 static void test_winograd_matches_ref(void)
 {
     const conv_case_t cases[] = {
-        {"3x3 pad 1", {3, 5, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 2, 7, 6},
-        {"3x3 pad 1, 1 -> 1 channel", {1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 2, 16, 16},
-        {"3x3 pad 1, 1 -> 4 channels", {1, 4, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 2, 16, 16},
-        {"3x3 pad 1 odd plane", {4, 3, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 1, 5, 9},
-        {"3x3 pad 0", {3, 4, 3, 3, 1, 1, 0, 0, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 2, 8, 7},
-        {"3x3 pad 2", {2, 3, 3, 3, 1, 1, 2, 2, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 1, 4, 5},
-        {"3x3 pad (1,0)", {3, 2, 3, 3, 1, 1, 1, 0, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 1, 6, 6},
-        {"3x3 1x1 plane", {5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 2, 1, 1},
-        {"3x3 pad 1, 256 channels", {256, 8, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 1, 6, 6},
+        {"3x3 pad 1", {3, 5, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL, 1}, 2, 7, 6},
+        {"3x3 pad 1, 1 -> 1 channel", {1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL, 1}, 2, 16, 16},
+        {"3x3 pad 1, 1 -> 4 channels", {1, 4, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL, 1}, 2, 16, 16},
+        {"3x3 pad 1 odd plane", {4, 3, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL, 1}, 1, 5, 9},
+        {"3x3 pad 0", {3, 4, 3, 3, 1, 1, 0, 0, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL, 1}, 2, 8, 7},
+        {"3x3 pad 2", {2, 3, 3, 3, 1, 1, 2, 2, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL, 1}, 1, 4, 5},
+        {"3x3 pad (1,0)", {3, 2, 3, 3, 1, 1, 1, 0, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL, 1}, 1, 6, 6},
+        {"3x3 1x1 plane", {5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL, 1}, 2, 1, 1},
+        {"3x3 pad 1, 256 channels", {256, 8, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL, 1}, 1, 6, 6},
         // bands of 2M floats: 64+3 channels x 16 points per tile -> 3 bands of 64x64 tiles
-        {"3x3 pad 1 in several bands", {64, 3, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL}, 1, 128, 127},
+        {"3x3 pad 1 in several bands", {64, 3, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_IM2COL, 1}, 1, 128, 127},
     };
     sr_rng_t r;
     sr_rng_init(&r, 9, "test", 0);
@@ -220,12 +220,12 @@ static void test_winograd_matches_ref(void)
         free(x), free(w), free(b), free(y), free(yr), free(g), free(col), free(dx), free(dxr);
         free(dw), free(dwr), free(db), free(dbr);
     }
-    sr_conv2d_dims_t d = {3, 3, 3, 3, 2, 2, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD4};
+    sr_conv2d_dims_t d = {3, 3, 3, 3, 2, 2, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD4, 1};
     ok(!sr_conv2d_winograd_eligible(&d), "winograd: stride 2 is not eligible (im2col is used)");
     d.sh = d.sw = 1, d.dh = d.dw = 2;
     ok(!sr_conv2d_winograd_eligible(&d), "winograd: dilation 2 is not eligible");
     // WINOGRAD's per-layer choice
-    sr_conv2d_dims_t u = {64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD};
+    sr_conv2d_dims_t u = {64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD, 1};
     is_int(sr_conv2d_winograd_tile(&u, 64, 64), 4, "winograd: 64 -> 64 channels at 64x64: F(4x4)");
     is_int(sr_conv2d_winograd_tile(&u, 32, 64), 2, "winograd: 64 -> 64 channels at 32x64: F(2x2)");
     u.K = 32;
@@ -237,7 +237,7 @@ static void test_winograd_matches_ref(void)
     u.algo = SR_CONV_ALGO_IM2COL;
     is_int(sr_conv2d_winograd_tile(&u, 128, 128), 0, "im2col is im2col");
     {   // where it picks F(4x4), WINOGRAD computes exactly what WINOGRAD4 does
-        sr_conv2d_dims_t a4 = {64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD4};
+        sr_conv2d_dims_t a4 = {64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD4, 1};
         sr_conv2d_dims_t aw = a4;
         aw.algo = SR_CONV_ALGO_WINOGRAD;
         size_t n = (size_t)64 * 64 * 64, nw = (size_t)64 * 64 * 9;
@@ -263,8 +263,8 @@ static void test_winograd_matches_ref(void)
  * threads. */
 static void test_same_bits_any_threads(void)
 {
-    const sr_conv2d_dims_t dw = {24, 20, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD4};
-    const sr_conv2d_dims_t dt = {20, 12, 2, 2, 2, 2, 0, 0, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD};
+    const sr_conv2d_dims_t dw = {24, 20, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD4, 1};
+    const sr_conv2d_dims_t dt = {20, 12, 2, 2, 2, 2, 0, 0, 1, 1, 0, 0, SR_CONV_ALGO_WINOGRAD, 1};
     const int N = 2, H = 12, W = 10;
     sr_rng_t r;
     sr_rng_init(&r, 9, "test", 0);

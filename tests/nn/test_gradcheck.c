@@ -163,8 +163,12 @@ static sr_net_t *one_op_net(enum sr_op_type op, int variant, int *H, int *W)
     case SR_OP_CONV2D:
         if (variant == 0)
             sr_net_conv2d(net, "c", 0, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1);
-        else
+        else if (variant == 1)
             sr_net_conv2d(net, "c", 0, 2, 5, 1, 2, 1, 2, 0, 1, 1, 0);
+        else if (variant == 2) // grouped (3 groups of 1 -> 2 channels), stride 2, bias
+            sr_net_conv2d_grouped(net, "c", 0, 6, 3, 2, 1, 3, 1);
+        else // grouped 1x1 (a per-group matrix product)
+            sr_net_conv2d_grouped(net, "c", 0, 3, 1, 1, 0, 3, 0);
         break;
     case SR_OP_CONV_TRANSPOSE2D:
         sr_net_conv_transpose2d(net, "c", 0, 2, 3, 2, 1, 1, 1);
@@ -172,7 +176,12 @@ static sr_net_t *one_op_net(enum sr_op_type op, int variant, int *H, int *W)
     case SR_OP_BATCHNORM: sr_net_batchnorm(net, "bn", 0, 1e-5f); break;
     case SR_OP_RELU: sr_net_relu(net, 0); break;
     case SR_OP_PRELU: sr_net_prelu(net, "a", 0, variant == 0); break;
-    case SR_OP_MAXPOOL2D: sr_net_maxpool2d(net, 0, 2, 2, NULL); break;
+    case SR_OP_MAXPOOL2D:
+        if (variant == 0)
+            sr_net_maxpool2d(net, 0, 2, 2, NULL);
+        else // ResNeXt's stem pool: 3x3, stride 2, padding 1
+            sr_net_maxpool2d_pad(net, 0, 3, 2, 1);
+        break;
     case SR_OP_MAXUNPOOL2D: {
         int v = sr_net_maxpool2d(net, 0, 2, 2, &pool);
         sr_net_maxunpool2d(net, v, pool);
@@ -226,8 +235,9 @@ static sr_net_t *one_op_net(enum sr_op_type op, int variant, int *H, int *W)
 static void test_layers(void)
 {
     for (int op = 0; op < SR_OP_COUNT; op++) {
-        int nvariants = (op == SR_OP_CONV2D || op == SR_OP_PRELU || op == SR_OP_BATCHNORM ||
-                         op == SR_OP_UPSAMPLE_BILINEAR)
+        int nvariants = op == SR_OP_CONV2D ? 4
+                        : (op == SR_OP_PRELU || op == SR_OP_BATCHNORM ||
+                           op == SR_OP_UPSAMPLE_BILINEAR || op == SR_OP_MAXPOOL2D)
                             ? 2
                             : 1;
         for (int variant = 0; variant < nvariants; variant++) {
@@ -248,7 +258,10 @@ static void test_layers(void)
             gc_stats_t st = gradcheck(net, x, N, H, W, 12, 24, 1e-2, 0, 100 + op);
             ok(st.failed == 0 && st.checked > 0,
                "gradcheck layer %s%s: %d coordinates, worst err/tol %.3f",
-               sr_op_name((enum sr_op_type)op), variant ? " (variant 2)" : "", st.checked,
+               sr_op_name((enum sr_op_type)op),
+               variant == 0 ? "" : variant == 1 ? " (variant 2)" : variant == 2 ? " (grouped 3x3)"
+                                                                   : " (grouped 1x1)",
+               st.checked,
                st.worst);
             free(x);
             sr_net_destroy(net);
@@ -307,6 +320,13 @@ static void test_networks(void)
         case SR_NET_UNET: cfg.width = 4; cfg.depth = 2; break;
         case SR_NET_RESUNET: cfg.width = 4; cfg.depth = 1; H = W = 16; break;
         case SR_NET_FCN: cfg.width = 4; cfg.depth = 2; H = W = 8; break;
+        case SR_NET_RESNEXT: // [1,1,1,1] blocks, 2 groups of 2: a 1x1 output plane
+            cfg.width = 4;
+            cfg.depth = 14;
+            cfg.cardinality = 2;
+            cfg.group_width = 2;
+            H = W = 32;
+            break;
         default: cfg.width = 4; cfg.depth = 2; H = W = 8; break;
         }
         sr_error_t err = {{0}};

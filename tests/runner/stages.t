@@ -9,7 +9,8 @@
 # (DeepCut, tightness variants, masked CE, full) runs tiny too, and so do
 # the Lovasz A.1/A.2 quick grids (a multi-class base network, its 'b'
 # evaluations (epochs 0, every tensor copied), then K = 1
-# networks fine-tuned from it on binarised labels).
+# networks fine-tuned from it on binarised labels). A ResNeXt size
+# regressor with lr milestones stores its sizes; bad milestones are refused.
 . "$SRCDIR/tests/tap/tap.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}/segrep-stages.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
@@ -20,7 +21,10 @@ stored() { "$SEGREP" list "$@" --runs 2>/dev/null | grep -c ' stored '; }
 
 # ---- the ch. 5 grid, tiny ------------------------------------------------------
 G5="$X/thesis-ch5-curriculum/grid.yaml"
-set -- --profile quick "$TINY" epochs=2 stages.regressor.config.epochs=2
+# batch 2 for the regressor: at 8x8 the ResNeXt's last stages have a 1x1 plane, and
+# training batch norm needs more than one value per channel
+set -- --profile quick "$TINY" epochs=2 stages.regressor.config.epochs=2 \
+    stages.regressor.config.batch_size=2
 run_cmd "$SEGREP" run "$G5" "$@" --results r5 -q
 is "$rc" 0 "ch. 5 quick, tiny: every stage completes"
 [ "$rc" = 0 ] || diag "$err"
@@ -138,4 +142,33 @@ run_cmd "$SEGREP" run "$X/lovasz-A1/grid.yaml" --profile quick "$TINYR" epochs=1
     dataset.foreground=9 --results rbad -q
 is "$rc" 1 "dataset.foreground beyond the classes: the runs fail"
 like "$err" "dataset.foreground: class 9 is out of range" "the error names the key and the class"
+
+# ---- the ResNeXt regressor with the paper's lr milestones ---------------------------
+cat > msched.yaml <<'G'
+kind: train
+config:
+  dataset: {generator: toy, params: "n_train=4 n_val=2 scale=0.5 seed=0"}
+  net: {name: resnext, width: 4, depth: 14, cardinality: 2, group_width: 2, classes: 1}
+  optim: {name: momentum_lz, lr: 0.01, momentum: 0.9}
+  schedule: {name: step, step: 0, milestones: [2, 3], factor: 0.5}
+  epochs: 4
+  batch_size: 2
+  save_sizes: true
+  terms: [{size_regression: {classes: [1], normalise: true}}]
+G
+run_cmd "$SEGREP" run msched.yaml --results rm -q
+is "$rc" 0 "a ResNeXt size regressor runs"
+[ "$rc" = 0 ] || diag "$err"
+if command -v h5dump >/dev/null 2>&1; then
+    f=$(ls rm/*.h5)
+    like "$(h5dump -d /schedules/lr "$f")" "0.01, 0.01, 0.005, 0.0025" \
+        "schedule.milestones [2, 3] halve the lr at epochs 2 and 3"
+    like "$(h5dump -H -d /tensors/pred_sizes "$f")" "SIMPLE \{ \( 6, 1 \)" \
+        "pred_sizes: one size per image (6) and class (1)"
+fi
+sed 's/milestones: \[2, 3\]/milestones: [3, 2]/' msched.yaml > msched_bad.yaml
+run_cmd "$SEGREP" run msched_bad.yaml --results rmb -q
+is "$rc" 1 "decreasing milestones: the run fails"
+like "$err" "schedule.milestones\[1\]: expected an epoch >= 1 above the previous one, got '2'" \
+    "the error names the key, the index and the value"
 done_testing

@@ -2,7 +2,8 @@
 /* test_ch56.c - the thesis chapter 5 and 6 training pieces:
  *  - the size regressor's loss (train/size_reg.h): closed form at z = 0
  *    (R = P/2), unlabelled images excluded, gradient against central
- *    differences;
+ *    differences; the image-level head (1x1 logits of the ResNeXt
+ *    regressor: R = Z z) by closed forms;
  *  - DeepCut (train/deepcut.h): exact mean-field against a numpy fixture
  *    (fixtures/gen_deepcut.py), the lattice path against the exact one on
  *    a 40x40 image, the term's first proposals = the boxes, its CE gradient
@@ -96,7 +97,7 @@ static const sr_train_term_ops_t sizereg_ops = {sizereg_eval, NULL, NULL, NULL, 
 
 static void test_size_reg(void)
 {
-    sr_size_reg_t c = {{1}, 1, 1, 255};
+    sr_size_reg_t c = {{1}, 1, 1, 255, 0};
     sr_error_t err = {{0}};
     batch(1, 1);
     memset(lg, 0, sizeof lg);
@@ -104,7 +105,7 @@ static void test_size_reg(void)
     sr_tensor_init_view(&t, "logits", lg, N, 1, H, W);
     double R[N], v;
     int M;
-    sr_size_reg_predict(&t, R);
+    sr_size_reg_predict(&c, &t, 0, R);
     is_close(R[0], P / 2.0, 0, 1e-9, "z = 0: R = P / 2");
     ok(sr_size_reg_forward(&c, &t, lab, &v, &M, &err) == 0, "forward: %s", err.text);
     is_int(M, 1, "the unlabelled image has no target");
@@ -120,6 +121,40 @@ static void test_size_reg(void)
     c.nclasses = 2;
     ok(sr_size_reg_forward(&c, &t, lab, &v, NULL, &err) == -1 && strstr(err.text, "net.classes"),
        "J != outputs is an error naming net.classes: %s", err.text);
+}
+
+/* The image-level head: (N,1,1,1) outputs over N x P labels. */
+static void test_size_reg_image_level(void)
+{
+    sr_size_reg_t c = {{1}, 1, 1, 255, 0};
+    sr_error_t err = {{0}};
+    batch(1, 3);
+    float z[N] = {0.3f, -2.0f}, dz[N];
+    sr_tensor_t t, d;
+    sr_tensor_init_view(&t, "logits", z, N, 1, 1, 1);
+    sr_tensor_init_view(&d, "dlogits", dz, N, 1, 1, 1);
+    double v, R[N];
+    int M;
+    ok(sr_size_reg_forward(&c, &t, lab, &v, NULL, &err) == -1 && strstr(err.text, "image_hw"),
+       "1x1 logits without image_hw: %s", err.text);
+    c.image_hw = P;
+    sr_error_clear(&err);
+    ok(sr_size_reg_forward(&c, &t, lab, &v, &M, &err) == 0 && M == 1, "forward: %s", err.text);
+    double zf = 0.3f, e = zf - 20.0 / P;
+    is_close(v, e * e, 0, 1e-12, "normalised: (z - 20/P)^2 (the output is the fraction)");
+    ok(sr_size_reg_backward(&c, &t, lab, &d, &err) == 0, "backward");
+    is_close(dz[0], 2.0 * e, 0, 1e-6, "d/dz = 2 (z - 20/P)");
+    is_close(dz[1], 0.0, 0, 0, "no gradient on the unlabelled image");
+    sr_size_reg_predict(&c, &t, P, R);
+    is_close(R[0], zf * P, 0, 1e-9, "predicted size = P z pixels");
+    c.normalise = 0;
+    z[0] = 25.0f;
+    sr_size_reg_forward(&c, &t, lab, &v, NULL, &err);
+    is_close(v, 25.0, 0, 1e-9, "unnormalised: (z - 20)^2 in pixels^2");
+    sr_size_reg_backward(&c, &t, lab, &d, &err);
+    is_close(dz[0], 10.0, 0, 1e-6, "d/dz = 2 (z - 20)");
+    sr_size_reg_predict(&c, &t, P, R);
+    is_close(R[0], 25.0, 0, 1e-9, "predicted size = z pixels");
 }
 
 /* ---- DeepCut ---------------------------------------------------------- */
@@ -420,6 +455,7 @@ static void test_box_barrier_gradients(void)
 int main(void)
 {
     test_size_reg();
+    test_size_reg_image_level();
     test_meanfield_fixture();
     test_meanfield_lattice();
     test_deepcut_term();
