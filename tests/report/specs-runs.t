@@ -272,6 +272,10 @@ for p in quick paper; do
         for e in $(awk -F'\t' -v s="$spec" '$1 == s { print $2 }' "$T/attached-$p.tsv"); do
             for f in "$T/res/$p/$e"/*.h5; do [ -e "$f" ] && ln -sf "$f" "$u/runs/"; done
         done
+        # reproduce renders a spec from one entry's store, so a second entry
+        # of the same profile would overwrite the first one's table
+        ne=$(awk -F'\t' -v s="$spec" '$1 == s' "$T/attached-$p.tsv" | wc -l | tr -d ' ')
+        is "$ne" 1 "$p: $sname is attached to one entry (one spec per result store)"
         run_cmd "$SEGREP" table "$spec" --results "$u/runs" -o "$u" -f csv
         is "$rc" 0 "$p: $sname renders from the stores of its entries"
         [ "$rc" = 0 ] || { diag "$err"; continue; }
