@@ -260,7 +260,7 @@ static int gen_regions(const char *params, sr_dataset_t *ds, sr_error_t *err)
 {
     param_t p[] = {
         {"n_train", 100, 0, 1e7, 1, 0}, {"n_val", 20, 0, 1e7, 1, 0},
-        {"width", 64, 8, 4096, 1, 0},   {"classes", 4, 2, 16, 1, 0},
+        {"width", 64, 8, 4096, 1, 0},   {"classes", 4, 2, 32, 1, 0},
         {"sites", 6, 1, 256, 1, 0},     {"sigma", 0.08, 0, 1, 0, 0},
         {"margin", 2, 0, 64, 1, 0},     {"seed", 0, 0, 9007199254740992.0, 1, 0},
     };
@@ -272,8 +272,8 @@ static int gen_regions(const char *params, sr_dataset_t *ds, sr_error_t *err)
     int64_t W = (int64_t)pv(p, np, "width"), HW = W * W;
     int K = (int)pv(p, np, "classes"), S = (int)pv(p, np, "sites");
     uint64_t seed = (uint64_t)pv(p, np, "seed");
-    char cname[16][16];
-    const char *classes[16];
+    char cname[32][16];
+    const char *classes[32];
     for (int k = 0; k < K; k++) {
         snprintf(cname[k], sizeof cname[k], k ? "region%d" : "background", k);
         classes[k] = cname[k];
@@ -281,7 +281,7 @@ static int gen_regions(const char *params, sr_dataset_t *ds, sr_error_t *err)
     if (sr_dataset_init(ds, "regions", ntr + nva, 3, W, W, K, classes, err))
         return -1;
     // Class colours are fixed for the dataset: stream (seed, "regions-colour", k).
-    float colour[16][3];
+    float colour[32][3];
     for (int k = 0; k < K; k++) {
         sr_rng_t r;
         sr_rng_init(&r, seed, "regions-colour", (uint64_t)k);

@@ -53,14 +53,23 @@ function tiny(n, grid,   b, ph) {
         return "\"dataset.source=synth\", \"dataset.generator=regions\", \"dataset.val_split=val\", " \
                "\"dataset.params=n_train=4 n_val=2 width=16 seed=0\", \"net.width=4\", \"epochs=2\", " \
                "\"batch_size=2\""
-    # binary VOC per class (Tables A.1, A.2): the base network and its fine-tunings
-    # for classes 1..15 (the regions generator draws at most 16 classes: the VOC classes
-    # 16..20 have no synthetic stand-in and are left out)
+    # binary VOC per class (Tables A.1, A.2): the base network, its evaluation and
+    # fine-tunings for every VOC class 1..20 (regions with 21 classes)
     if (n ~ /^lovasz-A[0-9]+$/)
         return "\"dataset.source=synth\", \"dataset.generator=regions\", " \
-               "\"dataset.params=n_train=4 n_val=2 width=16 classes=16 seed=0\", \"net.width=4\", " \
-               "\"net.depth=2\", \"epochs=2\", \"batch_size=2\", \"replicates=1\", " \
-               "\"stages.finetune.exclude=[{dataset.foreground: [16, 17, 18, 19, 20]}]\""
+               "\"dataset.params=n_train=4 n_val=2 width=16 classes=21 sites=24 seed=0\", " \
+               "\"net.width=4\", \"net.depth=2\", \"epochs=2\", \"batch_size=2\", \"replicates=1\""
+    # their synthetic quick stand-ins (regions, 4 classes)
+    if (n ~ /^lovasz-A[0-9]+-synth$/)
+        return "\"dataset.params=n_train=4 n_val=2 width=16 seed=0\", \"net.width=4\", " \
+               "\"net.depth=2\", \"epochs=2\", \"batch_size=2\", \"replicates=1\""
+    # shortened scribbles (ADM Fig. 6): past from_epoch (20 quick, 17 paper)
+    if (n == "adm-fig-6")
+        return "\"epochs=21\", \"dataset.params=n_train=4 n_val=2 width=16 classes=4 sigma=0.4 seed=0\""
+    if (n == "adm-fig-6-voc")
+        return "\"dataset.source=synth\", \"dataset.generator=regions\", " \
+               "\"dataset.params=n_train=4 n_val=2 width=16 classes=4 sigma=0.4 seed=0\", " \
+               "\"net.width=4\", \"net.depth=2\", \"epochs=18\", \"batch_size=2\""
     if (n ~ /^all-table-|^thesis-ch4-/)
         return "\"dataset.source=synth\", \"dataset.generator=blobs\", " b
     # Table 2.2: Full_n / Hybrid_n need n <= 25 fully labelled volumes: 26 one-slice volumes
