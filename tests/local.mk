@@ -13,7 +13,7 @@ AM_TESTS_ENVIRONMENT = \
 	SEGREP_THREADS=1; export SEGREP_THREADS;
 
 check_LTLIBRARIES += libtap.la
-libtap_la_SOURCES = tests/tap/tap.c tests/tap/tap.h
+libtap_la_SOURCES = tests/tap/tap.c tests/tap/tap.h tests/tap/fixture.c tests/tap/fixture.h
 
 SR_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/tap
 SR_TEST_LDADD = libtap.la libsegrep_impl.la $(SR_LIBS)

@@ -490,6 +490,31 @@ static void record(sr_plan_t *p, const sr_grid_t *g, progress_t *pr, sr_exec_sum
     show_progress(pr, p, 0);
 }
 
+// Re-queue (or lose) run 't' after 'who' (its worker or process) failed it
+// for 'why'.
+static void requeue_as(sr_plan_t *p, const sr_grid_t *g, const sr_exec_opts_t *o,
+                       sr_exec_summary_t *s, int t, const char *who, const char *why)
+{
+    sr_log_warn("%s %s; run %s %s", who, why, g->runs[t].id,
+                p->attempts[t] <= o->retries ? "re-queued" : "lost");
+    if (p->attempts[t] <= o->retries) {
+        p->state[t] = SR_TASK_PENDING;
+    } else {
+        p->state[t] = SR_TASK_LOST;
+        char msg[200];
+        snprintf(msg, sizeof msg, "lost: %s %s (attempt %d)", who, why, p->attempts[t]);
+        add_error(s, g->runs[t].id, msg);
+    }
+}
+
+static void requeue(sr_plan_t *p, const sr_grid_t *g, const sr_exec_opts_t *o,
+                    sr_exec_summary_t *s, int w, int t, const char *why)
+{
+    char who[48];
+    snprintf(who, sizeof who, "worker on rank %d", w);
+    requeue_as(p, g, o, s, t, who, why);
+}
+
 /* ---- single process -------------------------------------------------------- */
 
 static int run_local(const sr_grid_t *g, const sr_exec_opts_t *o, sr_plan_t *p,
@@ -643,16 +668,7 @@ static void pool_reap(pool_slot_t *sl, int ws, sr_plan_t *p, const sr_grid_t *g,
         p->state[t] = SR_TASK_PENDING;
         return;
     }
-    sr_log_warn("process of run %s %s; %s", g->runs[t].id, why,
-                p->attempts[t] <= o->retries ? "re-queued" : "lost");
-    if (p->attempts[t] <= o->retries) {
-        p->state[t] = SR_TASK_PENDING;
-    } else {
-        p->state[t] = SR_TASK_LOST;
-        char msg[200];
-        snprintf(msg, sizeof msg, "lost: its process %s (attempt %d)", why, p->attempts[t]);
-        add_error(s, g->runs[t].id, msg);
-    }
+    requeue_as(p, g, o, s, t, "its process", why);
 }
 
 static int run_pool(const sr_grid_t *g, const sr_exec_opts_t *o, sr_plan_t *p,
@@ -843,23 +859,6 @@ static int worker_loop(const sr_grid_t *g, const sr_exec_opts_t *o, sr_error_t *
 }
 
 enum { W_WAITING, W_IDLE, W_BUSY, W_DEAD };
-
-// Re-queue (or lose) run 't' after its worker failed it for 'why'.
-static void requeue(sr_plan_t *p, const sr_grid_t *g, const sr_exec_opts_t *o,
-                    sr_exec_summary_t *s, int w, int t, const char *why)
-{
-    sr_log_warn("worker on rank %d %s; run %s %s", w, why, g->runs[t].id,
-                p->attempts[t] <= o->retries ? "re-queued" : "lost");
-    if (p->attempts[t] <= o->retries) {
-        p->state[t] = SR_TASK_PENDING;
-    } else {
-        p->state[t] = SR_TASK_LOST;
-        char msg[200];
-        snprintf(msg, sizeof msg, "lost: worker on rank %d %s (attempt %d)", w, why,
-                 p->attempts[t]);
-        add_error(s, g->runs[t].id, msg);
-    }
-}
 
 typedef struct wstate {
     int state, task;

@@ -9,44 +9,9 @@
 #include <string.h>
 
 #include "common.h"
+#include "fixture.h"
 
-enum { N = 2, K = 2, H = 24, W = 24, MAXF = 64 };
-
-static struct {
-    char name[64];
-    int count;
-    double *v;
-} fx[MAXF];
-static int nfx;
-
-static int load(const char *path)
-{
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return -1;
-    while (nfx < MAXF && fscanf(fp, "%63s %d", fx[nfx].name, &fx[nfx].count) == 2) {
-        fx[nfx].v = malloc((size_t)fx[nfx].count * sizeof(double));
-        for (int i = 0; i < fx[nfx].count; i++)
-            if (fscanf(fp, "%lf", &fx[nfx].v[i]) != 1) {
-                fclose(fp);
-                return -1;
-            }
-        nfx++;
-    }
-    fclose(fp);
-    return 0;
-}
-
-static const double *get(const char *name, int want)
-{
-    for (int i = 0; i < nfx; i++)
-        if (strcmp(fx[i].name, name) == 0) {
-            if (fx[i].count != want)
-                bail_out("fixture %s has %d values, expected %d", name, fx[i].count, want);
-            return fx[i].v;
-        }
-    bail_out("fixture has no array '%s'", name);
-}
+enum { N = 2, K = 2, H = 24, W = 24 };
 
 static void to_tensor(sr_tensor_t *t, const char *name, const double *v)
 {
@@ -72,18 +37,18 @@ int main(void)
     char path[1024];
     snprintf(path, sizeof path, "%s/tests/constraints/fixtures/livia.txt",
              srcdir ? srcdir : ".");
-    if (load(path))
+    if (tap_fixture_load(path))
         bail_out("cannot read %s", path);
     sr_tensor_t probs, y, ds;
-    to_tensor(&probs, "probs", get("probs", N * K * H * W));
-    to_tensor(&y, "y", get("y", N * K * H * W));
+    to_tensor(&probs, "probs", tap_fixture_get("probs", N * K * H * W));
+    to_tensor(&y, "y", tap_fixture_get("y", N * K * H * W));
     sr_tensor_init(&ds, "ds", N, K, H, W, NULL);
     // our softmax of the same logits (temperature 1)
     sr_tensor_t z, s2;
-    to_tensor(&z, "logits", get("logits", N * K * H * W));
+    to_tensor(&z, "logits", tap_fixture_get("logits", N * K * H * W));
     sr_tensor_init(&s2, "s", N, K, H, W, NULL);
     sr_constraint_softmax_forward(&s2, &z, 1.0, NULL);
-    ok(rel_diff(&s2, get("probs", N * K * H * W)) < 1e-6, "softmax matches torch");
+    ok(rel_diff(&s2, tap_fixture_get("probs", N * K * H * W)) < 1e-6, "softmax matches torch");
 
     // ---- bounds and values ---------------------------------------------
     sr_constraint_list_t size, cent;
@@ -94,7 +59,7 @@ int main(void)
                                        NULL);
         sr_constraint_add_centroid_from_gt(&cent, &y, n, 1, 2.0, NULL);
     }
-    const double *sb = get("size_bounds", 4), *cb = get("centroid_bounds", 8);
+    const double *sb = tap_fixture_get("size_bounds", 4), *cb = tap_fixture_get("centroid_bounds", 8);
     for (int n = 0; n < N; n++) {
         is_close(size.terms[n].lo[0], sb[2 * n], 1e-6, 1e-9, "image %d: size lower bound", n);
         is_close(size.terms[n].hi[0], sb[2 * n + 1], 1e-6, 1e-9, "image %d: size upper bound",
@@ -109,7 +74,7 @@ int main(void)
     double fs[4], fc[8];
     sr_constraint_list_forward(&size, fs, &probs, NULL);
     sr_constraint_list_forward(&cent, fc, &probs, NULL);
-    const double *sv = get("size_value", 2), *cv = get("centroid_value", 4);
+    const double *sv = tap_fixture_get("size_value", 2), *cv = tap_fixture_get("centroid_value", 4);
     for (int n = 0; n < N; n++) {
         is_close(fs[2 * n + 1] + size.terms[n].hi[0], sv[n], 1e-6, 0, "image %d: soft size", n);
         for (int c = 0; c < 2; c++)
@@ -146,8 +111,8 @@ int main(void)
         sr_constraint_list_backward(cases[c].l, &ds, g, &probs, NULL);
         char gname[80];
         snprintf(gname, sizeof gname, "%s_grad", cases[c].name);
-        is_close(loss, get(cases[c].name, 1)[0], 1e-5, 1e-9, "%s: loss", cases[c].name);
-        double d = rel_diff(&ds, get(gname, N * K * H * W));
+        is_close(loss, tap_fixture_get(cases[c].name, 1)[0], 1e-5, 1e-9, "%s: loss", cases[c].name);
+        double d = rel_diff(&ds, tap_fixture_get(gname, N * K * H * W));
         ok(d < 1e-5, "%s: gradient (max diff %.2g of max |grad|)", cases[c].name, d);
     }
 
@@ -157,7 +122,7 @@ int main(void)
         mask[p] = *sr_tensor_at(&y, 0, 1, p / W, p % W) > 0.5f;
     sr_box_t boxes[4];
     int nb = sr_boxes_from_mask(mask, H, W, boxes, 4, NULL);
-    const double *bx = get("boxes", 8);
+    const double *bx = tap_fixture_get("boxes", 8);
     ok(nb == 2, "two components, as scipy.ndimage.label with 8-connectivity");
     int same = nb == 2;
     for (int b = 0; b < nb && b < 2; b++)
@@ -167,7 +132,7 @@ int main(void)
     sr_box_band_t bands[32];
     int n0 = sr_box_bands(&boxes[0], 5, SR_BOX_BANDS_CODE, bands, 32);
     int n1 = sr_box_bands(&boxes[1], 5, SR_BOX_BANDS_CODE, bands + n0, 32 - n0);
-    const double *bb = get("band_bounds", 7), *ba = get("band_areas", 7);
+    const double *bb = tap_fixture_get("band_bounds", 7), *ba = tap_fixture_get("band_areas", 7);
     is_int(n0 + n1, 7, "the authors' rule cuts 7 bands");
     int bands_ok = n0 + n1 == 7;
     for (int i = 0; i < 7 && bands_ok; i++)
@@ -185,14 +150,14 @@ int main(void)
     sr_log_barrier_forward(&lb, &loss, fb, &box, NULL);
     sr_log_barrier_backward(&lb, gb, fb, &box, NULL);
     sr_constraint_list_backward(&box, &ds, gb, &probs, NULL);
-    is_close(loss, get("box_prior", 1)[0], 1e-5, 1e-9, "BoxPrior value");
-    double d = rel_diff(&ds, get("box_prior_grad", N * K * H * W));
+    is_close(loss, tap_fixture_get("box_prior", 1)[0], 1e-5, 1e-9, "BoxPrior value");
+    double d = rel_diff(&ds, tap_fixture_get("box_prior_grad", N * K * H * W));
     ok(d < 1e-5, "BoxPrior gradient (max diff %.2g of max |grad|)", d);
 
     // ---- Lagrangian proposal (image 0) ---------------------------------
     sr_constraint_list_t pl;
     sr_constraint_list_init(&pl, N, K, H, W, NULL);
-    const double *pb = get("pathak_bounds", 2);
+    const double *pb = tap_fixture_get("pathak_bounds", 2);
     sr_constraint_add_size(&pl, 0, 1, pb[0], pb[1], NULL);
     sr_proposal_opts_t o = sr_proposal_opts_default();
     o.hard = 0;
@@ -201,8 +166,8 @@ int main(void)
     int it[N];
     double lam[2];
     ok(sr_proposal_forward(&yt, lam, it, &pl, &probs, NULL, &o, NULL) == 0, "proposal runs");
-    const double *pu = get("pathak_u", K * H * W), *pd = get("pathak_duals", 2);
-    int want_it = (int)get("pathak_iters", 1)[0];
+    const double *pu = tap_fixture_get("pathak_u", K * H * W), *pd = tap_fixture_get("pathak_duals", 2);
+    int want_it = (int)tap_fixture_get("pathak_iters", 1)[0];
     // float32 torch vs our float y~ with double sums: the stop may move by
     // an iteration or two near the 1e-3 threshold.
     ok(abs(it[0] - want_it) <= 2, "iterations %d vs the authors' loop %d", it[0], want_it);
@@ -223,7 +188,6 @@ int main(void)
     sr_tensor_free(&z);
     sr_tensor_free(&s2);
     sr_tensor_free(&yt);
-    for (int i = 0; i < nfx; i++)
-        free(fx[i].v);
+    tap_fixture_free();
     return done_testing();
 }

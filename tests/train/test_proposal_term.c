@@ -15,45 +15,9 @@
 #include <string.h>
 
 #include "tap.h"
+#include "fixture.h"
 #include "train/terms.h"
 #include "train/train.h"
-
-#define MAXF 16
-static struct {
-    char name[64];
-    int count;
-    double *v;
-} fx[MAXF];
-static int nfx;
-
-static int load(const char *path)
-{
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return -1;
-    while (nfx < MAXF && fscanf(fp, "%63s %d", fx[nfx].name, &fx[nfx].count) == 2) {
-        fx[nfx].v = malloc((size_t)fx[nfx].count * sizeof(double));
-        for (int i = 0; i < fx[nfx].count; i++)
-            if (fscanf(fp, "%lf", &fx[nfx].v[i]) != 1) {
-                fclose(fp);
-                return -1;
-            }
-        nfx++;
-    }
-    fclose(fp);
-    return 0;
-}
-
-static const double *get(const char *name, int want)
-{
-    for (int i = 0; i < nfx; i++)
-        if (strcmp(fx[i].name, name) == 0) {
-            if (fx[i].count != want)
-                bail_out("fixture %s has %d values, expected %d", name, fx[i].count, want);
-            return fx[i].v;
-        }
-    bail_out("fixture has no array '%s'", name);
-}
 
 static double extra(const sr_train_epoch_metrics_t *m, const char *name)
 {
@@ -69,14 +33,14 @@ int main(void)
     char path[4096];
     snprintf(path, sizeof path, "%s/tests/train/fixtures/pathak_term.txt",
              srcdir ? srcdir : ".");
-    if (load(path))
+    if (tap_fixture_load(path))
         bail_out("cannot read %s", path);
-    const double *sh = get("shape", 4), *op = get("opts", 4);
+    const double *sh = tap_fixture_get("shape", 4), *op = tap_fixture_get("opts", 4);
     const int N = (int)sh[0], K = (int)sh[1], H = (int)sh[2], W = (int)sh[3], HW = H * W;
-    const double *lgv = get("logits", N * K * HW), *gtv = get("gt", N * HW),
-                 *wkv = get("weak", N * HW), *tgt = get("target", N * HW),
-                 *loose = get("target_unfixed", N * HW), *itv = get("iters", N),
-                 *lossv = get("loss", 1), *dlv = get("dlogits", N * K * HW);
+    const double *lgv = tap_fixture_get("logits", N * K * HW), *gtv = tap_fixture_get("gt", N * HW),
+                 *wkv = tap_fixture_get("weak", N * HW), *tgt = tap_fixture_get("target", N * HW),
+                 *loose = tap_fixture_get("target_unfixed", N * HW), *itv = tap_fixture_get("iters", N),
+                 *lossv = tap_fixture_get("loss", 1), *dlv = tap_fixture_get("dlogits", N * K * HW);
     float *lg = malloc(sizeof(float) * (size_t)(N * K * HW)),
           *dl = malloc(sizeof(float) * (size_t)(N * K * HW));
     int32_t *gt = malloc(sizeof(int32_t) * (size_t)(N * HW)),
@@ -167,7 +131,6 @@ int main(void)
     sr_train_constraint_ctx_free(&c);
 
     free(lg), free(dl), free(gt), free(weak), free(none);
-    for (int i = 0; i < nfx; i++)
-        free(fx[i].v);
+    tap_fixture_free();
     return done_testing();
 }
