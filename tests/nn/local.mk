@@ -13,7 +13,7 @@ tests_nn_test_gradcheck_t_LDADD = $(SR_TEST_LDADD)
 TESTS += tests/nn/test_gradcheck.t
 
 check_PROGRAMS += tests/nn/test_reference.t
-tests_nn_test_reference_t_SOURCES = tests/nn/test_reference.c tests/nn/test_ce.h
+tests_nn_test_reference_t_SOURCES = tests/nn/test_reference.c tests/nn/test_ce.h tests/nn/ref_util.h
 tests_nn_test_reference_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
 tests_nn_test_reference_t_LDADD = $(SR_TEST_LDADD)
 TESTS += tests/nn/test_reference.t
@@ -32,7 +32,7 @@ tests_nn_test_gemm_t_LDADD = $(SR_TEST_LDADD)
 TESTS += tests/nn/test_gemm.t
 
 check_PROGRAMS += tests/nn/test_resnext.t
-tests_nn_test_resnext_t_SOURCES = tests/nn/test_resnext.c
+tests_nn_test_resnext_t_SOURCES = tests/nn/test_resnext.c tests/nn/ref_util.h
 tests_nn_test_resnext_t_CPPFLAGS = $(SR_TEST_CPPFLAGS)
 tests_nn_test_resnext_t_LDADD = $(SR_TEST_LDADD)
 TESTS += tests/nn/test_resnext.t

@@ -23,39 +23,8 @@
 #include "nn/net.h"
 #include "optim/optim.h"
 #include "tap.h"
+#include "ref_util.h"
 #include "test_ce.h"
-
-static double max_abs(const float *a, int64_t n)
-{
-    double m = 0.0;
-    for (int64_t i = 0; i < n; i++)
-        m = fmax(m, fabs(a[i]));
-    return m;
-}
-
-static double max_diff(const float *a, const float *b, int64_t n)
-{
-    double m = 0.0;
-    for (int64_t i = 0; i < n; i++)
-        m = fmax(m, fabs((double)a[i] - b[i]));
-    return m;
-}
-
-static float *read_f32(sr_h5file_t *f, const char *path, int64_t *n)
-{
-    sr_error_t err = {{0}};
-    int rank;
-    int64_t dims[SR_H5_MAX_RANK];
-    float *p = sr_h5_read_alloc(f, path, SR_H5_F32, &rank, dims, &err);
-    if (!p) {
-        diag("%s", err.text);
-        return NULL;
-    }
-    *n = 1;
-    for (int i = 0; i < rank; i++)
-        *n *= dims[i];
-    return p;
-}
 
 static void check_net(sr_h5file_t *f, const char *group)
 {

@@ -27,39 +27,13 @@
 #include "nn/net.h"
 #include "optim/optim.h"
 #include "tap.h"
-
-static double max_abs(const float *a, int64_t n)
-{
-    double m = 0.0;
-    for (int64_t i = 0; i < n; i++)
-        m = fmax(m, fabs(a[i]));
-    return m;
-}
-
-static double max_diff(const float *a, const float *b, int64_t n)
-{
-    double m = 0.0;
-    for (int64_t i = 0; i < n; i++)
-        m = fmax(m, fabs((double)a[i] - b[i]));
-    return m;
-}
+#include "ref_util.h"
 
 static float *rd(sr_h5file_t *f, const char *group, const char *name, int64_t *n)
 {
-    sr_error_t err = {{0}};
     char path[128];
-    int rank;
-    int64_t dims[SR_H5_MAX_RANK];
     snprintf(path, sizeof(path), "%s/%s", group, name);
-    float *p = sr_h5_read_alloc(f, path, SR_H5_F32, &rank, dims, &err);
-    if (!p) {
-        diag("%s", err.text);
-        return NULL;
-    }
-    *n = 1;
-    for (int i = 0; i < rank; i++)
-        *n *= dims[i];
-    return p;
+    return read_f32(f, path, n);
 }
 
 static void check_gconv(sr_h5file_t *f, const char *g)
