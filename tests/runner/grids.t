@@ -13,7 +13,7 @@ X="$SRCDIR/experiments"
 # grid (relative to experiments/), profile, expected runs, override (or -).
 # Derivations:
 #   thesis-ch3-toy: 5 methods x 3 replicates = 15 (quick and the scale-study
-#     profiles medium, res96, n1000 keep all of them)
+#     profiles medium, res96, res128, n1000 keep all of them)
 #   all-table-1 paper: 6 omega x 4 epsilon x 3 runs = 72 (FocusNet);
 #     quick: 3 omega x 2 epsilon x 1 run = 6
 #   all-table-2 paper: 6 gamma x 3 runs = 18; quick: 3 gamma x 1 run = 3
@@ -70,6 +70,7 @@ thesis-ch3-toy/grid.yaml quick 15 -
 thesis-ch3-toy/grid.yaml medium 15 -
 thesis-ch3-toy/grid.yaml res96 15 -
 thesis-ch3-toy/grid.yaml n1000 15 -
+thesis-ch3-toy/grid.yaml res128 15 -
 all-table-1/grid.yaml paper 72 -
 all-table-1/grid.yaml paper 72 dataset.file=/d/isic2018.h5
 all-table-1/grid.yaml quick 6 -
