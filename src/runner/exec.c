@@ -720,9 +720,8 @@ static int run_pool(const sr_grid_t *g, const sr_exec_opts_t *o, sr_plan_t *p,
             rc = sr_errorf(err, "waitpid: %s", strerror(errno));
             break;
         }
-        if (pid <= 0) {
+        if (pid <= 0) {   // progress is shown when a run ends (record)
             nap(0.05);
-            show_progress(pr, p, 0);
             continue;
         }
         for (int k = 0; k < nj; k++)
