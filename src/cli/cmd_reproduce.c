@@ -360,7 +360,7 @@ int sr_cmd_reproduce(int argc, char **argv)
         return sr_cli_fail(argv[0], "%s", err.text);
     }
     int rank = sr_comm_rank();
-    if (jobs > 1 && sr_comm_size() > 1) {
+    if (jobs > 1 && sr_comm_launched()) {
         if (rank == 0)
             fprintf(stderr, "segrep reproduce: --jobs=%d under mpirun: the ranks are the "
                             "workers; use one or the other\n", jobs);

@@ -204,7 +204,7 @@ int sr_cmd_run(int argc, char **argv)
     if (sr_comm_init(&argc, &argv, &err) != 0)
         return sr_cli_fail(argv[0], "%s", err.text);
     int rank = sr_comm_rank();
-    if (a.opts.jobs > 1 && sr_comm_size() > 1) {
+    if (a.opts.jobs > 1 && sr_comm_launched()) {
         if (rank == 0)
             fprintf(stderr, "segrep run: --jobs=%d under mpirun: the ranks are the workers; "
                             "use one or the other\n", a.opts.jobs);

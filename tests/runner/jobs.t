@@ -18,6 +18,14 @@ for v in 0 -1 x 2x 5000; do
 done
 run_cmd "$SEGREP" list -j 2 x.yaml
 is "$rc" 2 "list rejects --jobs"
+if [ -n "$MPIRUN" ]; then
+    printf 'kind: sleep\nconfig: {seconds: 0}\n' > one.yaml
+    run_cmd env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 120 \
+        "$MPIRUN" -n 1 --oversubscribe "$SEGREP" run one.yaml -q --jobs 2 --results mpi
+    is "$rc" 2 "--jobs under mpirun: exit 2"
+    like "$err" "--jobs=2 under mpirun" "--jobs under mpirun: said"
+    ok "--jobs under mpirun: nothing written" test ! -e mpi
+fi
 
 # ---- same results as one process, stages in order ------------------------------
 cat > grid.yaml <<'G'
