@@ -1,6 +1,7 @@
 /* log.c - leveled logging (see log.h). Not thread-safe by design: a segrep
  * process logs from its main thread only. */
 #include "core/log.h"
+#include "core/suggest.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -36,11 +37,10 @@ enum sr_log_level sr_log_get_level(void)
 
 int sr_log_level_parse(const char *name, enum sr_log_level *out)
 {
-    for (int i = 0; i < SR_LOG_COUNT; i++) {
-        if (strcmp(name, level_names[i]) == 0) {
-            *out = (enum sr_log_level)i;
-            return 0;
-        }
+    int i = sr_name_index(name, level_names, SR_LOG_COUNT);
+    if (i >= 0) {
+        *out = (enum sr_log_level)i;
+        return 0;
     }
     return -1;
 }

@@ -54,3 +54,11 @@ const char *sr_suggest(const char *word, const char *const *cands, int n)
                 return cands[i];
     return NULL;
 }
+
+int sr_name_index(const char *word, const char *const *names, int n)
+{
+    for (int i = 0; word && i < n; i++)
+        if (strcmp(word, names[i]) == 0)
+            return i;
+    return -1;
+}

@@ -1,5 +1,5 @@
-/* suggest.h - "did you mean" for names: edit distance and the closest
- * candidate. Shared by every layer that rejects a name (CLI commands and
+/* suggest.h - names: looking one up in an enum's name table, and "did you
+ * mean": edit distance and the closest candidate. Shared by every layer that rejects a name (CLI commands and
  * options, loss names and parameters, grid keys). */
 #ifndef SR_CORE_SUGGEST_H
 #define SR_CORE_SUGGEST_H
@@ -14,5 +14,10 @@ int sr_edit_distance(const char *a, const char *b);
  * edit), or, for words of 3 or more characters, a candidate that starts
  * with 'word'. Ties go to the earlier candidate. */
 const char *sr_suggest(const char *word, const char *const *cands, int n);
+
+/* The index of 'word' among the 'n' names (the name table of an enum), or
+ * -1 when it is not one of them or is NULL. Every *_parse of an enum name
+ * goes through this. */
+int sr_name_index(const char *word, const char *const *names, int n);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "graph/potts.h"
+#include "core/suggest.h"
 
 /* ------------------------------------------------------------ name tables */
 
@@ -27,11 +28,11 @@ static_assert(sizeof init_names / sizeof init_names[0] == SR_EXPANSION_INIT_COUN
 static int parse_name(const char *s, const char *const *names, int n, const char *what,
                       int *out, sr_error_t *err)
 {
-    for (int i = 0; i < n; i++)
-        if (s && strcmp(s, names[i]) == 0) {
-            *out = i;
-            return 0;
-        }
+    int i = sr_name_index(s, names, n);
+    if (i >= 0) {
+        *out = i;
+        return 0;
+    }
     return sr_errorf(err, "unknown %s '%s'", what, s ? s : "(null)");
 }
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "io/yaml.h"
+#include "core/suggest.h"
 
 static const char *const status_names[] = {"complete", "failed", "diverged"};
 static_assert(sizeof status_names / sizeof status_names[0] == SR_RUN_STATUS_COUNT, "status");
@@ -24,11 +25,11 @@ const char *sr_run_status_name(enum sr_run_status s)
 
 int sr_run_status_parse(const char *name, enum sr_run_status *out)
 {
-    for (int i = 0; i < SR_RUN_STATUS_COUNT; i++)
-        if (strcmp(name, status_names[i]) == 0) {
-            *out = (enum sr_run_status)i;
-            return 0;
-        }
+    int i = sr_name_index(name, status_names, SR_RUN_STATUS_COUNT);
+    if (i >= 0) {
+        *out = (enum sr_run_status)i;
+        return 0;
+    }
     return -1;
 }
 

@@ -14,6 +14,7 @@
 
 #include "core/blas.h"
 #include "nn/gemm.h"
+#include "core/suggest.h"
 
 /* ---- geometry ---------------------------------------------------------- */
 
@@ -38,11 +39,11 @@ const char *sr_conv_algo_name(enum sr_conv_algo a)
 
 int sr_conv_algo_parse(const char *name, enum sr_conv_algo *a, sr_error_t *err)
 {
-    for (int i = 0; i < SR_CONV_ALGO_COUNT; i++)
-        if (name && strcmp(name, algo_names[i]) == 0) {
-            *a = (enum sr_conv_algo)i;
-            return 0;
-        }
+    int i = sr_name_index(name, algo_names, SR_CONV_ALGO_COUNT);
+    if (i >= 0) {
+        *a = (enum sr_conv_algo)i;
+        return 0;
+    }
     return sr_errorf(err, "conv algorithm '%s' is unknown (known: im2col, winograd, winograd2, winograd4)",
                      name ? name : "(null)");
 }

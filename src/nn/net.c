@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/rng.h"
+#include "core/suggest.h"
 
 static const char *const op_names[] = {
     "conv2d", "conv_transpose2d", "batchnorm", "relu", "prelu", "maxpool2d",
@@ -31,12 +32,13 @@ const char *sr_op_name(enum sr_op_type t)
 
 int sr_op_parse(const char *name, enum sr_op_type *t, sr_error_t *err)
 {
+    int k = sr_name_index(name, op_names, SR_OP_COUNT);
+    if (k >= 0) {
+        *t = (enum sr_op_type)k;
+        return 0;
+    }
     char known[256] = "";
     for (int i = 0; i < SR_OP_COUNT; i++) {
-        if (name && strcmp(name, op_names[i]) == 0) {
-            *t = (enum sr_op_type)i;
-            return 0;
-        }
         strncat(known, i ? ", " : "", sizeof(known) - strlen(known) - 1);
         strncat(known, op_names[i], sizeof(known) - strlen(known) - 1);
     }

@@ -18,6 +18,7 @@
  * See doc/nn/networks.md for the others and the exact layer lists.
  */
 #include "nn/net.h"
+#include "core/suggest.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -33,11 +34,11 @@ const char *sr_net_type_name(enum sr_net_type t)
 
 int sr_net_type_parse(const char *name, enum sr_net_type *t, sr_error_t *err)
 {
-    for (int i = 0; i < SR_NET_COUNT; i++)
-        if (name && strcmp(name, net_names[i]) == 0) {
-            *t = (enum sr_net_type)i;
-            return 0;
-        }
+    int i = sr_name_index(name, net_names, SR_NET_COUNT);
+    if (i >= 0) {
+        *t = (enum sr_net_type)i;
+        return 0;
+    }
     return sr_errorf(err, "network '%s' is unknown (known: enet, unet, resunet, fcn, deeplab, "
                      "enet_liviaets, focusnet, resnext)",
                      name ? name : "(null)");

@@ -6,6 +6,7 @@
  * double as Python does. Derivations: doc/optim/optimisers.md.
  */
 #include "optim/optim.h"
+#include "core/suggest.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -23,11 +24,11 @@ const char *sr_optim_type_name(enum sr_optim_type t)
 
 int sr_optim_type_parse(const char *name, enum sr_optim_type *t, sr_error_t *err)
 {
-    for (int i = 0; i < SR_OPTIM_COUNT; i++)
-        if (name && strcmp(name, optim_names[i]) == 0) {
-            *t = (enum sr_optim_type)i;
-            return 0;
-        }
+    int i = sr_name_index(name, optim_names, SR_OPTIM_COUNT);
+    if (i >= 0) {
+        *t = (enum sr_optim_type)i;
+        return 0;
+    }
     return sr_errorf(err,
                      "optimiser '%s' is unknown (known: sgd, momentum_ln, momentum_lz, "
                      "nesterov, adam, adamw)",

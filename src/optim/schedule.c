@@ -7,6 +7,7 @@
  * (spec/reference-implementations.md). See doc/optim/schedules.md.
  */
 #include "optim/optim.h"
+#include "core/suggest.h"
 
 #include <math.h>
 #include <string.h>
@@ -23,11 +24,11 @@ const char *sr_schedule_type_name(enum sr_schedule_type t)
 
 int sr_schedule_type_parse(const char *name, enum sr_schedule_type *t, sr_error_t *err)
 {
-    for (int i = 0; i < SR_SCHEDULE_COUNT; i++)
-        if (name && strcmp(name, sched_names[i]) == 0) {
-            *t = (enum sr_schedule_type)i;
-            return 0;
-        }
+    int i = sr_name_index(name, sched_names, SR_SCHEDULE_COUNT);
+    if (i >= 0) {
+        *t = (enum sr_schedule_type)i;
+        return 0;
+    }
     return sr_errorf(err,
                      "schedule '%s' is unknown (known: constant, plateau, authors_code, "
                      "exp_decay, step)",

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "prox/lovasz_prox.h"
+#include "core/suggest.h"
 
 static const char *const method_names[] = {"exact", "greedy"};
 static_assert(sizeof method_names / sizeof method_names[0] == SR_LOVASZ_PROX_COUNT,
@@ -20,11 +21,11 @@ const char *sr_lovasz_prox_method_name(enum sr_lovasz_prox_method m)
 
 int sr_lovasz_prox_method_parse(const char *s, enum sr_lovasz_prox_method *out, sr_error_t *err)
 {
-    for (int i = 0; i < SR_LOVASZ_PROX_COUNT; i++)
-        if (s && strcmp(s, method_names[i]) == 0) {
-            *out = (enum sr_lovasz_prox_method)i;
-            return 0;
-        }
+    int i = sr_name_index(s, method_names, SR_LOVASZ_PROX_COUNT);
+    if (i >= 0) {
+        *out = (enum sr_lovasz_prox_method)i;
+        return 0;
+    }
     return sr_errorf(err, "unknown Lovász prox method '%s' (exact or greedy)",
                      s ? s : "(null)");
 }

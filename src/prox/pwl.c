@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "prox/pwl.h"
+#include "core/suggest.h"
 
 static const char *const pwl_names[] = {"gd", "momentum", "prox"};
 static_assert(sizeof pwl_names / sizeof pwl_names[0] == SR_PWL_COUNT, "one name per method");
@@ -17,11 +18,11 @@ const char *sr_pwl_method_name(enum sr_pwl_method m)
 
 int sr_pwl_method_parse(const char *s, enum sr_pwl_method *out, sr_error_t *err)
 {
-    for (int i = 0; i < SR_PWL_COUNT; i++)
-        if (s && strcmp(s, pwl_names[i]) == 0) {
-            *out = (enum sr_pwl_method)i;
-            return 0;
-        }
+    int i = sr_name_index(s, pwl_names, SR_PWL_COUNT);
+    if (i >= 0) {
+        *out = (enum sr_pwl_method)i;
+        return 0;
+    }
     return sr_errorf(err, "unknown method '%s' (gd, momentum or prox)", s ? s : "(null)");
 }
 

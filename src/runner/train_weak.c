@@ -10,6 +10,7 @@
 #include "losses/losses.h"
 #include "metrics/edt.h"
 #include "metrics/metrics.h"
+#include "core/suggest.h"
 
 static int grow(void **p, int64_t *cap, int64_t need, size_t elem, sr_error_t *err)
 {
@@ -201,10 +202,8 @@ int sr_tw_val_parse(const char *name)
 {
     if (strcmp(name, "dice") == 0)
         return -1;
-    for (int i = 0; i < SR_TW_VAL_COUNT; i++)
-        if (strcmp(name, val_names[i]) == 0)
-            return i;
-    return -2;
+    int i = sr_name_index(name, val_names, SR_TW_VAL_COUNT);
+    return i >= 0 ? i : -2;
 }
 
 // The validation losses of a K = 1 network (sr_tw_val_eval): bce and hinge

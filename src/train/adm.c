@@ -8,6 +8,7 @@
  * solved one after the other (no threads).
  */
 #include "train/adm.h"
+#include "core/suggest.h"
 
 #include <assert.h>
 #include <math.h>
@@ -120,11 +121,11 @@ const char *sr_adm_crf_name(enum sr_adm_crf c)
 
 int sr_adm_crf_parse(const char *s, enum sr_adm_crf *out, sr_error_t *err)
 {
-    for (int i = 0; i < SR_ADM_CRF_COUNT; i++)
-        if (s && strcmp(s, crf_names[i]) == 0) {
-            *out = (enum sr_adm_crf)i;
-            return 0;
-        }
+    int i = sr_name_index(s, crf_names, SR_ADM_CRF_COUNT);
+    if (i >= 0) {
+        *out = (enum sr_adm_crf)i;
+        return 0;
+    }
     return sr_errorf(err, "adm crf '%s' is unknown (known: grid, dense)", s ? s : "");
 }
 static_assert(sizeof(latent_names) / sizeof(latent_names[0]) == SR_ADM_LATENT_COUNT,
@@ -137,11 +138,11 @@ const char *sr_adm_scribbles_name(enum sr_adm_scribbles s)
 
 int sr_adm_scribbles_parse(const char *s, enum sr_adm_scribbles *out, sr_error_t *err)
 {
-    for (int i = 0; i < SR_ADM_SCRIBBLES_COUNT; i++)
-        if (s && strcmp(s, scribbles_names[i]) == 0) {
-            *out = (enum sr_adm_scribbles)i;
-            return 0;
-        }
+    int i = sr_name_index(s, scribbles_names, SR_ADM_SCRIBBLES_COUNT);
+    if (i >= 0) {
+        *out = (enum sr_adm_scribbles)i;
+        return 0;
+    }
     return sr_errorf(err, "adm scribbles '%s' is unknown (known: hard, pce)", s ? s : "");
 }
 
@@ -152,11 +153,11 @@ const char *sr_adm_latent_name(enum sr_adm_latent l)
 
 int sr_adm_latent_parse(const char *s, enum sr_adm_latent *out, sr_error_t *err)
 {
-    for (int i = 0; i < SR_ADM_LATENT_COUNT; i++)
-        if (s && strcmp(s, latent_names[i]) == 0) {
-            *out = (enum sr_adm_latent)i;
-            return 0;
-        }
+    int i = sr_name_index(s, latent_names, SR_ADM_LATENT_COUNT);
+    if (i >= 0) {
+        *out = (enum sr_adm_latent)i;
+        return 0;
+    }
     return sr_errorf(err, "adm latent '%s' is unknown (known: unlabeled, all)", s ? s : "");
 }
 

@@ -7,6 +7,7 @@
 #include "train/adm_dense.h"
 
 #include "losses/permutohedral.h"
+#include "core/suggest.h"
 
 #include <assert.h>
 #include <math.h>
@@ -29,11 +30,11 @@ const char *sr_adm_dense_solver_name(enum sr_adm_dense_solver s)
 
 int sr_adm_dense_solver_parse(const char *s, enum sr_adm_dense_solver *out, sr_error_t *err)
 {
-    for (int i = 0; i < SR_ADM_DENSE_SOLVER_COUNT; i++)
-        if (s && strcmp(s, solver_names[i]) == 0) {
-            *out = (enum sr_adm_dense_solver)i;
-            return 0;
-        }
+    int i = sr_name_index(s, solver_names, SR_ADM_DENSE_SOLVER_COUNT);
+    if (i >= 0) {
+        *out = (enum sr_adm_dense_solver)i;
+        return 0;
+    }
     return sr_errorf(err, "dense solver '%s' is unknown (known: mean_field, bound)",
                      s ? s : "");
 }
@@ -45,11 +46,11 @@ const char *sr_adm_dense_impl_name(enum sr_adm_dense_impl s)
 
 int sr_adm_dense_impl_parse(const char *s, enum sr_adm_dense_impl *out, sr_error_t *err)
 {
-    for (int i = 0; i < SR_ADM_DENSE_IMPL_COUNT; i++)
-        if (s && strcmp(s, impl_names[i]) == 0) {
-            *out = (enum sr_adm_dense_impl)i;
-            return 0;
-        }
+    int i = sr_name_index(s, impl_names, SR_ADM_DENSE_IMPL_COUNT);
+    if (i >= 0) {
+        *out = (enum sr_adm_dense_impl)i;
+        return 0;
+    }
     return sr_errorf(err, "dense impl '%s' is unknown (known: auto, naive, lattice)",
                      s ? s : "");
 }

@@ -15,6 +15,7 @@
 
 #include "core/rng.h"
 #include "losses/losses.h"
+#include "core/suggest.h"
 
 static const char *const scale_names[] = {"lambda", "raw"};
 static_assert(sizeof(scale_names) / sizeof(scale_names[0]) == SR_PROX_SCALE_COUNT,
@@ -30,11 +31,11 @@ const char *sr_prox_scale_name(enum sr_prox_scale s)
 
 int sr_prox_scale_parse(const char *s, enum sr_prox_scale *out, sr_error_t *err)
 {
-    for (int i = 0; i < SR_PROX_SCALE_COUNT; i++)
-        if (s && strcmp(s, scale_names[i]) == 0) {
-            *out = (enum sr_prox_scale)i;
-            return 0;
-        }
+    int i = sr_name_index(s, scale_names, SR_PROX_SCALE_COUNT);
+    if (i >= 0) {
+        *out = (enum sr_prox_scale)i;
+        return 0;
+    }
     return sr_errorf(err, "prox scale '%s' is unknown (known: lambda, raw)", s ? s : "");
 }
 
@@ -45,11 +46,11 @@ const char *sr_lastlayer_dir_name(enum sr_lastlayer_dir d)
 
 int sr_lastlayer_dir_parse(const char *s, enum sr_lastlayer_dir *out, sr_error_t *err)
 {
-    for (int i = 0; i < SR_LASTLAYER_COUNT; i++)
-        if (s && strcmp(s, dir_names[i]) == 0) {
-            *out = (enum sr_lastlayer_dir)i;
-            return 0;
-        }
+    int i = sr_name_index(s, dir_names, SR_LASTLAYER_COUNT);
+    if (i >= 0) {
+        *out = (enum sr_lastlayer_dir)i;
+        return 0;
+    }
     return sr_errorf(err, "last-layer direction '%s' is unknown (known: grad, prox)",
                      s ? s : "");
 }

@@ -1,6 +1,7 @@
 /* weight_schedule.c - per-epoch term-weight schedules (weight_schedule.h,
  * doc/train/weight_schedules.md). */
 #include "train/weight_schedule.h"
+#include "core/suggest.h"
 
 #include <math.h>
 #include <string.h>
@@ -15,11 +16,11 @@ const char *sr_weight_sched_name(int s)
 
 int sr_weight_sched_parse(const char *name, enum sr_weight_sched *out, sr_error_t *err)
 {
-    for (int i = 0; i < SR_WEIGHT_SCHED_COUNT; i++)
-        if (name && strcmp(name, names[i]) == 0) {
-            *out = (enum sr_weight_sched)i;
-            return 0;
-        }
+    int i = sr_name_index(name, names, SR_WEIGHT_SCHED_COUNT);
+    if (i >= 0) {
+        *out = (enum sr_weight_sched)i;
+        return 0;
+    }
     return sr_errorf(err, "weight schedule '%s' is unknown (constant, increase, rebalance)",
                      name ? name : "(null)");
 }

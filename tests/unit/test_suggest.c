@@ -19,5 +19,9 @@ int main(void)
     const char *opts[] = {"--format", "--threads", "--help"};
     is_str(sr_suggest("--fromat", opts, 3), "--format", "option typo");
     is_str(sr_suggest("--form", opts, 3), "--format", "option prefix");
+    is_int(sr_name_index("--help", opts, 3), 2, "name index: the matching entry");
+    is_int(sr_name_index("--form", opts, 3), -1, "name index: a prefix is not a name");
+    is_int(sr_name_index(NULL, opts, 3), -1, "name index: NULL is no name");
+    is_int(sr_name_index("--help", opts, 2), -1, "name index: only the first n names");
     return done_testing();
 }
