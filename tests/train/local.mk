@@ -6,7 +6,7 @@ tests_train_test_train_t_LDADD = $(SR_TEST_LDADD)
 TESTS += tests/train/test_train.t
 
 TESTS += tests/train/train_kind.t
-EXTRA_DIST += tests/train/train_kind.t
+EXTRA_DIST += tests/train/train_kind.t tests/train/helpers.sh
 
 check_PROGRAMS += tests/train/test_terms.t
 tests_train_test_terms_t_SOURCES = tests/train/test_terms.c

@@ -8,16 +8,11 @@
 # the ratio falls, one click per scribble at 0); a ratio outside [0, 1]
 # fails at expansion naming the key.
 . "$SRCDIR/tests/tap/tap.sh"
+. "$SRCDIR/tests/train/helpers.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}/segrep-trainacc.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
 
-col() { # file key-column value name
-    awk -F'\t' -v k="$2" -v v="$3" -v n="$4" '
-        NR == 1 { for (i = 1; i <= NF; i++) { if ($i == k) kc = i; if ($i == n) nc = i }; next }
-        kc && nc && $kc + 0 == v + 0 { print $nc }' "$1"
-}
-between() { awk -v x="$1" -v a="$2" -v b="$3" 'BEGIN { exit !(x + 0 >= a + 0 && x + 0 <= b + 0) }'; }
 lt() { awk -v x="$1" -v y="$2" 'BEGIN { exit !(x + 0 < y + 0) }'; }
 
 cat > a.yaml <<'G'
@@ -41,7 +36,7 @@ is "$rc" 0 "six runs complete: $err"
 n=$(awk 'END { print NR - 1 }' a/index.tsv)
 is "$n" 6 "3 ratios x 2 trimap scales"
 for m in pixel_acc pixel_acc_trimap16 pixel_acc_trimap8 miou; do
-    v=$(col a/index.tsv dataset.scribble_ratio 1 summary.val_${m}_final | head -1)
+    v=$(col_num a/index.tsv dataset.scribble_ratio 1 summary.val_${m}_final | head -1)
     ok "val_${m}_final $v in [0, 1]" between "$v" 0 1
 done
 # the 16 px band covers every pixel of a 24x24 image at scale 1, not at 1/8
@@ -54,13 +49,13 @@ is "$same" 3 "scale 1: the 16 px band of a 24 px image is the whole image"
 r1=$(awk '$4 == 1 && $1 == 1 { print $2 }' v.txt)
 r8=$(awk '$4 == 1 && $1 == 0.125 { print $2 }' v.txt)
 is "$r1" "$r8" "pixel_acc does not depend on val_trimap_scale"
-p0=$(col a/index.tsv dataset.scribble_ratio 0 summary.train_label_pixels | head -1)
-p5=$(col a/index.tsv dataset.scribble_ratio 0.5 summary.train_label_pixels | head -1)
-p1=$(col a/index.tsv dataset.scribble_ratio 1 summary.train_label_pixels | head -1)
+p0=$(col_num a/index.tsv dataset.scribble_ratio 0 summary.train_label_pixels | head -1)
+p5=$(col_num a/index.tsv dataset.scribble_ratio 0.5 summary.train_label_pixels | head -1)
+p1=$(col_num a/index.tsv dataset.scribble_ratio 1 summary.train_label_pixels | head -1)
 diag "labelled training pixels: ratio 0: $p0, 0.5: $p5, 1: $p1"
 ok "clicks < half scribbles < scribbles ($p0 < $p5 < $p1)" sh -c "awk 'BEGIN { exit !($p0 > 0 && $p0 < $p5 && $p5 < $p1) }'"
 if command -v h5dump >/dev/null 2>&1; then
-    f=a/$(col a/index.tsv dataset.scribble_ratio 0.5 run_id | head -1).h5
+    f=a/$(col_num a/index.tsv dataset.scribble_ratio 0.5 run_id | head -1).h5
     run_cmd h5dump -d /metrics/val_pixel_acc -d /metrics/val_pixel_acc_trimap8 -d /metrics/val_miou "$f"
     like "$out" 'DATASPACE  SIMPLE \{ \( 2 \)' "the pixel metrics are logged per epoch"
 else

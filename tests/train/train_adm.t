@@ -8,15 +8,11 @@
 # val_iou; a prox run on a K = 1 network completes; bad adm/prox items and
 # train_labels fail with file:line:column.
 . "$SRCDIR/tests/tap/tap.sh"
+. "$SRCDIR/tests/train/helpers.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}/segrep-adm.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
 
-col() { # file key-column value name
-    awk -F'\t' -v k="$2" -v v="$3" -v n="$4" '
-        NR == 1 { for (i = 1; i <= NF; i++) { if ($i == k) kc = i; if ($i == n) nc = i }; next }
-        kc && nc && $kc == v { print $nc }' "$1"
-}
 finite_nonneg() { awk -v a="$1" 'BEGIN { exit !(a != "" && a + 0 == a && a + 0 >= 0) }'; }
 
 cat > g.yaml <<'G'

@@ -6,16 +6,11 @@
 # file:line:column naming the key; an interrupted grid resumes to results
 # identical to an uninterrupted one.
 . "$SRCDIR/tests/tap/tap.sh"
+. "$SRCDIR/tests/train/helpers.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}/segrep-train.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
 
-# column 'name' of the row whose column 'key' matches 'value' in index.tsv
-col() { # file key-column-regex value name
-    awk -F'\t' -v k="$2" -v v="$3" -v n="$4" '
-        NR == 1 { for (i = 1; i <= NF; i++) { if ($i == k) kc = i; if ($i == n) nc = i }; next }
-        kc && nc && $kc == v { print $nc }' "$1"
-}
 gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 > b + 0) }'; }
 
 # ---- constraints get satisfied; full supervision learns -----------------------

@@ -8,16 +8,10 @@
 # subsets; batch_by volume runs the volume-size constraint; bad keys fail
 # at expansion (exit 2, file:line:column) or at run start naming the key.
 . "$SRCDIR/tests/tap/tap.sh"
+. "$SRCDIR/tests/train/helpers.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}/segrep-trainweak.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
-
-col() { # file key-column value name
-    awk -F'\t' -v k="$2" -v v="$3" -v n="$4" '
-        NR == 1 { for (i = 1; i <= NF; i++) { if ($i == k) kc = i; if ($i == n) nc = i }; next }
-        kc && nc && $kc == v { print $nc }' "$1"
-}
-between() { awk -v x="$1" -v a="$2" -v b="$3" 'BEGIN { exit !(x + 0 >= a + 0 && x + 0 <= b + 0) }'; }
 
 cat > w.yaml <<'G'
 kind: train
